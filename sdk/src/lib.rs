@@ -1,0 +1,18 @@
+//! govproof: one zero-knowledge proof that an automated credit decision came from an approved
+//! model version in a signed registry, inside the scope a policy authorises, on a committed input.
+//!
+//! The crate is layered bottom-up:
+//! - [`field`]: BN254 field elements that refuse non-canonical values;
+//! - [`toolchain`]: the pinned Noir compiler and `bb` prover, installed and checked;
+//! - [`noir`]: compiling Noir projects to artifacts;
+//! - [`artifact`], [`abi`], [`witness`]: reading artifacts, encoding inputs, solving witnesses with acvm;
+//! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover.
+
+pub mod abi;
+pub mod artifact;
+pub mod field;
+pub mod noir;
+pub mod prover;
+pub mod setup;
+pub mod toolchain;
+pub mod witness;
