@@ -11,6 +11,8 @@
 pub mod abi;
 pub mod artifact;
 pub mod field;
+pub mod hash;
+pub mod merkle;
 pub mod noir;
 pub mod prover;
 pub mod setup;
