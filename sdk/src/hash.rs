@@ -36,6 +36,10 @@ pub enum Domain {
     Input = 4,
     /// The canonical encoding of a policy.
     Policy = 5,
+    /// A decision scope: `(purpose, jurisdiction, product)`.
+    Scope = 6,
+    /// A fixed-capacity set of scopes (zero-padded).
+    ScopeSet = 7,
 }
 
 const RATE: usize = 3;
