@@ -7,7 +7,7 @@
 //!   `blake3("govproof/label/v1\0" || utf8)` read big-endian (248 bits, always below the modulus).
 //! - **Scopes** `(purpose, jurisdiction, product)` become [`scope_id`], one element each.
 //! - **Scope sets** of at most `capacity` scopes become [`scope_set_hash`] over the scope ids,
-//!   zero-padded to `capacity` (so the hash is the same whatever the circuit's loop bound).
+//!   zero-padded to `capacity` (the circuit profile's scope capacity, which is part of the hash).
 //! - **Registry leaves** are [`RegistryLeaf::hash`].
 //! - **Digests** (blake3 of documents or files) enter circuits through [`digest_to_field`].
 
