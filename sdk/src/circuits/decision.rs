@@ -1,0 +1,437 @@
+//! One credit decision as the composite circuit sees it: the public statement, the private
+//! witness, the circuit's inputs, and a native evaluation of every constraint (same order, same
+//! messages as the circuit), so a bad decision is refused with a precise reason before proving.
+
+use serde_json::{json, Value};
+
+use crate::commit::{scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels};
+use crate::field::Field;
+use crate::merkle::MerklePath;
+
+use super::fixed::Score;
+use super::model::{Features, QuantizedModel};
+use super::policy::{DecisionRule, Outcome, PolicyEncoding};
+use super::profile::{DecisionKind, Profile};
+
+/// A constraint of the composite circuit, named by the message the circuit fails with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum Constraint {
+    /// A weight outside the fixed-point bound.
+    #[error("weight is outside the fixed-point bound")]
+    WeightBound,
+    /// A feature outside the fixed-point bound.
+    #[error("feature is outside the fixed-point bound")]
+    FeatureBound,
+    /// The features and salt do not open the public input commitment.
+    #[error("input commitment does not match the features and salt")]
+    InputCommitment,
+    /// The entry names another model id.
+    #[error("entry is for another model id")]
+    EntryModelId,
+    /// The entry names another model version.
+    #[error("entry is for another model version")]
+    EntryModelVersion,
+    /// The weights do not open the entry's weights commitment.
+    #[error("weights do not match the committed weights")]
+    WeightsCommitment,
+    /// The entry was built for another circuit profile.
+    #[error("entry is for another circuit profile")]
+    EntryProfile,
+    /// The entry and path do not lead to the public registry root.
+    #[error("entry is not in the registry")]
+    NotInRegistry,
+    /// The entry is revoked.
+    #[error("entry is revoked")]
+    Revoked,
+    /// The decision time is outside the entry's validity window.
+    #[error("decision time is outside the entry's validity window")]
+    EntryWindow,
+    /// The approved scope list does not open the entry's scopes hash.
+    #[error("approved scope list does not match the entry's scopes hash")]
+    EntryScopes,
+    /// The scope is not one the entry approves.
+    #[error("scope is not among the entry's approved scopes")]
+    ScopeNotApproved,
+    /// A policy range bound outside the fixed-point bound.
+    #[error("policy feature range is outside the fixed-point bound")]
+    PolicyRangeBound,
+    /// The policy fields do not open the public policy hash.
+    #[error("policy does not match the policy hash")]
+    PolicyHash,
+    /// The policy does not allow the model.
+    #[error("model is not allowed by the policy")]
+    ModelNotAllowed,
+    /// The policy does not allow the scope.
+    #[error("scope is not allowed by the policy")]
+    ScopeNotAllowed,
+    /// The decision time is outside the policy's validity window.
+    #[error("decision time is outside the policy's validity window")]
+    PolicyWindow,
+    /// The model gives weight to a feature the policy protects.
+    #[error("protected feature has non-zero weight")]
+    ProtectedFeature,
+    /// A feature outside the range the policy declares.
+    #[error("feature is outside its declared range")]
+    FeatureRange,
+    /// The claimed band is not in the policy's table.
+    #[error("band index is beyond the policy's band table")]
+    BandIndex,
+    /// The score is not in the claimed band.
+    #[error("score is outside the claimed band")]
+    WrongBand,
+    /// The decision bit is not `score >= threshold`.
+    #[error("decision bit does not match the score and the threshold")]
+    WrongDecision,
+    /// The outcome's kind is not the profile's.
+    #[error("outcome kind does not match the circuit profile")]
+    OutcomeKind,
+}
+
+impl Constraint {
+    /// The exact message the circuit's assertion carries.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// The public statement: what a verifier sees and checks the proof against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicStatement {
+    /// Root of the signed registry's Merkle tree.
+    pub registry_root: Field,
+    /// Hash of the policy's field encoding.
+    pub policy_hash: Field,
+    /// `label(model id)`.
+    pub model_id: Field,
+    /// `label(model version)`.
+    pub model_version: Field,
+    /// The decision's scope.
+    pub scope: ScopeLabels,
+    /// Decision time, Unix seconds.
+    pub decision_time: u64,
+    /// Commitment to the features and salt.
+    pub input_commitment: Field,
+    /// The lender's identifier for the decision.
+    pub decision_id: Field,
+    /// The band index or the yes/no bit.
+    pub outcome: Outcome,
+}
+
+impl PublicStatement {
+    /// The public inputs in the circuit's order, as field elements (what `bb verify` checks).
+    pub fn to_fields(&self) -> Vec<Field> {
+        let outcome = match self.outcome {
+            Outcome::Band(k) => Field::from(u64::from(k)),
+            Outcome::Decision(d) => Field::from(d),
+        };
+        vec![
+            self.registry_root,
+            self.policy_hash,
+            self.model_id,
+            self.model_version,
+            self.scope.purpose,
+            self.scope.jurisdiction,
+            self.scope.product,
+            Field::from(self.decision_time),
+            self.input_commitment,
+            self.decision_id,
+            outcome,
+        ]
+    }
+}
+
+/// Everything the prover keeps secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionWitness {
+    /// The model's quantized weights.
+    pub model: QuantizedModel,
+    /// The application's features.
+    pub features: Features,
+    /// The input commitment's salt.
+    pub salt: Field,
+    /// The model's registry entry.
+    pub entry: RegistryLeaf,
+    /// Its path in the registry tree.
+    pub entry_path: MerklePath,
+    /// The scope ids the entry approves (unpadded).
+    pub entry_scopes: Vec<Field>,
+    /// The policy.
+    pub policy: PolicyEncoding,
+}
+
+/// Why a decision cannot be turned into circuit inputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// The model is not the profile's shape.
+    #[error(transparent)]
+    Model(#[from] super::model::ModelError),
+    /// The feature count is not the profile's.
+    #[error("profile `{profile}` takes {expected} features, got {given}")]
+    Features {
+        /// Profile name.
+        profile: String,
+        /// Expected.
+        expected: usize,
+        /// Given.
+        given: usize,
+    },
+    /// The policy was encoded for another profile.
+    #[error("the policy was encoded for profile `{policy}`, the decision uses `{profile}`")]
+    PolicyProfile {
+        /// The policy's profile.
+        policy: String,
+        /// The decision's profile.
+        profile: String,
+    },
+    /// The Merkle path has the wrong depth or its index does not fit it.
+    #[error("the registry path must have {depth} siblings and an index below 2^{depth}")]
+    PathDepth {
+        /// The profile's depth.
+        depth: usize,
+    },
+    /// More approved scopes than the profile holds.
+    #[error(transparent)]
+    Scopes(#[from] crate::commit::EncodingError),
+}
+
+/// A decision ready for the composite circuit of `profile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    profile: Profile,
+    statement: PublicStatement,
+    witness: DecisionWitness,
+}
+
+impl Decision {
+    /// Checks that the parts have the profile's shapes (not that the decision is valid: see
+    /// [`Decision::first_violation`]).
+    pub fn new(
+        profile: Profile,
+        statement: PublicStatement,
+        witness: DecisionWitness,
+    ) -> Result<Self, DecisionError> {
+        witness.model.check_profile(&profile)?;
+        if witness.features.len() != profile.features() {
+            return Err(DecisionError::Features {
+                profile: profile.name(),
+                expected: profile.features(),
+                given: witness.features.len(),
+            });
+        }
+        if *witness.policy.profile() != profile {
+            return Err(DecisionError::PolicyProfile {
+                policy: witness.policy.profile().name(),
+                profile: profile.name(),
+            });
+        }
+        let depth = profile.depth();
+        if witness.entry_path.siblings.len() != depth
+            || (depth < 64 && witness.entry_path.index >> depth != 0)
+        {
+            return Err(DecisionError::PathDepth { depth });
+        }
+        scope_set_hash(&witness.entry_scopes, profile.scopes())?;
+        Ok(Decision {
+            profile,
+            statement,
+            witness,
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The public statement.
+    pub fn statement(&self) -> &PublicStatement {
+        &self.statement
+    }
+
+    /// The private witness.
+    pub fn witness(&self) -> &DecisionWitness {
+        &self.witness
+    }
+
+    /// The model's score on the features (private; for the prover's own records).
+    pub fn score(&self) -> Score {
+        // Decision::new checked the feature count against the model.
+        self.witness
+            .model
+            .score(&self.witness.features)
+            .unwrap_or_else(|_| unreachable!("feature count checked in Decision::new"))
+    }
+
+    /// The outcome the policy's rule gives this decision's score.
+    pub fn expected_outcome(&self) -> Option<Outcome> {
+        self.witness.policy.spec().rule.outcome(self.score())
+    }
+
+    /// Every constraint of the composite circuit, evaluated natively in the circuit's order:
+    /// the first one that fails (the one the circuit reports), or `None` when the decision is
+    /// valid and would prove.
+    pub fn first_violation(&self) -> Option<Constraint> {
+        self.violations().into_iter().next()
+    }
+
+    /// All failing constraints, in the circuit's order.
+    pub fn violations(&self) -> Vec<Constraint> {
+        let s = &self.statement;
+        let w = &self.witness;
+        let p = &self.profile;
+        let mut out = Vec::new();
+        let mut fail = |c: Constraint, broken: bool| {
+            if broken {
+                out.push(c);
+            }
+        };
+        let weights_commitment = w.model.commitment();
+        fail(
+            Constraint::InputCommitment,
+            w.features.commitment(w.salt) != s.input_commitment,
+        );
+        let scope = scope_id(&s.scope);
+        // Registry membership.
+        let e = &w.entry;
+        fail(Constraint::EntryModelId, e.model_id != s.model_id);
+        fail(
+            Constraint::EntryModelVersion,
+            e.model_version != s.model_version,
+        );
+        fail(
+            Constraint::WeightsCommitment,
+            e.weights_commitment != weights_commitment,
+        );
+        fail(Constraint::EntryProfile, e.profile_id != p.id());
+        fail(
+            Constraint::NotInRegistry,
+            w.entry_path.root_from(e.hash()) != s.registry_root,
+        );
+        fail(Constraint::Revoked, e.status == EntryStatus::Revoked);
+        fail(
+            Constraint::EntryWindow,
+            !(e.valid_from <= s.decision_time && s.decision_time < e.valid_until),
+        );
+        // Decision::new checked the scope count against the profile.
+        let scopes_hash = scope_set_hash(&w.entry_scopes, p.scopes()).unwrap_or_default();
+        fail(Constraint::EntryScopes, scopes_hash != e.scopes_hash);
+        fail(
+            Constraint::ScopeNotApproved,
+            !w.entry_scopes.contains(&scope),
+        );
+        // Policy.
+        let policy = &w.policy;
+        fail(Constraint::PolicyHash, policy.hash() != s.policy_hash);
+        let model = super::policy::ModelRef {
+            id: s.model_id,
+            version: s.model_version,
+        };
+        fail(Constraint::ModelNotAllowed, !policy.allows_model(&model));
+        fail(Constraint::ScopeNotAllowed, !policy.allows_scope(&scope));
+        fail(Constraint::PolicyWindow, !policy.valid_at(s.decision_time));
+        fail(
+            Constraint::ProtectedFeature,
+            !policy.violated_protections(&w.model).is_empty(),
+        );
+        fail(
+            Constraint::FeatureRange,
+            !policy.out_of_range_features(&w.features).is_empty(),
+        );
+        // Outcome.
+        let score = self.score();
+        match (&policy.spec().rule, s.outcome) {
+            (DecisionRule::ScoreBand { edges }, Outcome::Band(k)) => {
+                let k = k as usize;
+                if k + 1 >= edges.len() {
+                    fail(Constraint::BandIndex, true);
+                } else {
+                    let inside = edges[k] <= score.units() && score.units() < edges[k + 1];
+                    fail(Constraint::WrongBand, !inside);
+                }
+            }
+            (DecisionRule::Gate { threshold }, Outcome::Decision(d)) => {
+                fail(Constraint::WrongDecision, (score.units() >= *threshold) != d);
+            }
+            _ => fail(Constraint::OutcomeKind, true),
+        }
+        out
+    }
+
+    /// The composite circuit's inputs as a JSON object (parameter name to value; field elements as
+    /// `0x` hex, integers as numbers, structs as objects), the input document the ABI encoder reads.
+    pub fn inputs_json(&self) -> Value {
+        let s = &self.statement;
+        let w = &self.witness;
+        let hex = |f: &Field| Value::String(f.to_hex());
+        let hexes = |fs: &[Field]| Value::Array(fs.iter().map(hex).collect());
+        let e = &w.entry;
+        let mut scopes = w.entry_scopes.clone();
+        scopes.resize(self.profile.scopes(), Field::zero());
+        let mut inputs = json!({
+            "registry_root": hex(&s.registry_root),
+            "policy_hash": hex(&s.policy_hash),
+            "model_id": hex(&s.model_id),
+            "model_version": hex(&s.model_version),
+            "purpose": hex(&s.scope.purpose),
+            "jurisdiction": hex(&s.scope.jurisdiction),
+            "product": hex(&s.scope.product),
+            "decision_time": s.decision_time,
+            "input_commitment": hex(&s.input_commitment),
+            "decision_id": hex(&s.decision_id),
+            "weights": hexes(&w.model.weight_fields()),
+            "features": hexes(&w.features.to_fields()),
+            "salt": hex(&w.salt),
+            "entry": {
+                "model_id": hex(&e.model_id),
+                "model_version": hex(&e.model_version),
+                "weights_commitment": hex(&e.weights_commitment),
+                "profile_id": hex(&e.profile_id),
+                "scopes_hash": hex(&e.scopes_hash),
+                "valid_from": e.valid_from,
+                "valid_until": e.valid_until,
+                "status": hex(&Field::from(e.status as u64)),
+                "meta_digest": hex(&e.meta_digest),
+            },
+            "entry_index": hex(&Field::from(w.entry_path.index)),
+            "entry_path": hexes(&w.entry_path.siblings),
+            "entry_scopes": hexes(&scopes),
+            "policy": policy_json(&w.policy),
+        });
+        let (name, value) = match (self.profile.kind(), s.outcome) {
+            (DecisionKind::Gate, Outcome::Decision(d)) => ("decision", json!(d)),
+            (DecisionKind::Gate, Outcome::Band(k)) => ("decision", json!(k)),
+            (DecisionKind::ScoreBand { .. }, Outcome::Band(k)) => ("band_index", json!(k)),
+            (DecisionKind::ScoreBand { .. }, Outcome::Decision(d)) => {
+                ("band_index", json!(u32::from(d)))
+            }
+        };
+        if let Value::Object(map) = &mut inputs {
+            map.insert(name.to_string(), value);
+        }
+        inputs
+    }
+}
+
+/// A policy as the circuit's `Policy` struct input (JSON).
+pub fn policy_json(policy: &PolicyEncoding) -> Value {
+    let hex = |f: &Field| Value::String(f.to_hex());
+    let spec = policy.spec();
+    json!({
+        "id": hex(&spec.id),
+        "version": hex(&spec.version),
+        "valid_from": spec.valid_from,
+        "valid_until": spec.valid_until,
+        "models": policy.padded_models().iter()
+            .map(|m| json!({"id": hex(&m.id), "version": hex(&m.version)}))
+            .collect::<Vec<_>>(),
+        "scopes": policy.padded_scopes().iter().map(hex).collect::<Vec<_>>(),
+        "protected": policy.padded_protected(),
+        "ranges": spec.ranges.iter()
+            .map(|r| json!({
+                "lo": hex(&Field::from_i128(r.lo.into())),
+                "hi": hex(&Field::from_i128(r.hi.into())),
+            }))
+            .collect::<Vec<_>>(),
+        "rule": policy.rule_fields().iter().map(hex).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,373 @@
+//! Quantized models and their native inference, bit-exact with `circuits/lib/inference`.
+
+use crate::field::Field;
+use crate::hash::{hash, Domain};
+
+use super::fixed::{
+    pack_signed, Score, FEATURES_PER_FIELD, FEATURE_BITS, FEATURE_MAX, FEATURE_MIN, MAX_WIDTH,
+    WEIGHTS_PER_FIELD, WEIGHT_BITS, WEIGHT_MAX, WEIGHT_MIN,
+};
+use super::profile::{ModelFamily, Profile};
+
+/// Why a model or an input is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// The shape is outside what the circuits support.
+    #[error("a model needs 1 to {MAX_WIDTH} features and at most {MAX_WIDTH} hidden units, got {features} features and {hidden} hidden units")]
+    Shape {
+        /// Features.
+        features: usize,
+        /// Hidden units.
+        hidden: usize,
+    },
+    /// The weight count does not fit the shape.
+    #[error("a model with {features} features and {hidden} hidden units has {expected} weights, got {given}")]
+    WeightCount {
+        /// Features.
+        features: usize,
+        /// Hidden units.
+        hidden: usize,
+        /// Weights the shape needs.
+        expected: usize,
+        /// Weights given.
+        given: usize,
+    },
+    /// A weight outside `[-2^24, 2^24)`.
+    #[error("weight {index} is `{value}`, outside the fixed-point bound [{WEIGHT_MIN}, {WEIGHT_MAX}]")]
+    Weight {
+        /// Its position in the flat layout.
+        index: usize,
+        /// Its value.
+        value: i64,
+    },
+    /// A feature outside `[-2^31, 2^31)`.
+    #[error("feature {index} is `{value}`, outside the fixed-point bound [{FEATURE_MIN}, {FEATURE_MAX}]")]
+    Feature {
+        /// Its position.
+        index: usize,
+        /// Its value.
+        value: i64,
+    },
+    /// An input with the wrong number of features.
+    #[error("the model takes {expected} features, got {given}")]
+    FeatureCount {
+        /// Features the model takes.
+        expected: usize,
+        /// Features given.
+        given: usize,
+    },
+    /// A matrix with ragged or wrongly sized rows.
+    #[error("layer `{layer}` must be {rows} x {cols}")]
+    Layer {
+        /// Which layer.
+        layer: &'static str,
+        /// Rows expected.
+        rows: usize,
+        /// Columns expected.
+        cols: usize,
+    },
+    /// The model does not fit the circuit profile.
+    #[error("the model has {features} features and {hidden} hidden units; profile `{profile}` needs {profile_features} and {profile_hidden}")]
+    Profile {
+        /// Profile name.
+        profile: String,
+        /// The model's features.
+        features: usize,
+        /// The model's hidden units.
+        hidden: usize,
+        /// The profile's features.
+        profile_features: usize,
+        /// The profile's hidden units.
+        profile_hidden: usize,
+    },
+}
+
+/// A model with integer weights at scale `2^16`, in the circuits' flat layout. Constructed only
+/// through checked constructors, so every weight is within the bound the circuits enforce.
+///
+/// Layout (`N` features, `H` hidden units; `H = 0` is the linear family):
+/// - linear: `[w_0, ..., w_{N-1}, b]`;
+/// - perceptron: `W1` row-major (`W1[j][i]` at `j * N + i`), `b1` (`H`), `W2` (`H`), `b2`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantizedModel {
+    features: usize,
+    hidden: usize,
+    weights: Vec<i64>,
+}
+
+fn weight_count(features: usize, hidden: usize) -> usize {
+    if hidden == 0 {
+        features + 1
+    } else {
+        hidden * features + 2 * hidden + 1
+    }
+}
+
+impl QuantizedModel {
+    /// A model from its flat weights; `hidden = 0` is the linear family.
+    pub fn new(features: usize, hidden: usize, weights: Vec<i64>) -> Result<Self, ModelError> {
+        if features == 0 || features > MAX_WIDTH || hidden > MAX_WIDTH {
+            return Err(ModelError::Shape { features, hidden });
+        }
+        let expected = weight_count(features, hidden);
+        if weights.len() != expected {
+            return Err(ModelError::WeightCount {
+                features,
+                hidden,
+                expected,
+                given: weights.len(),
+            });
+        }
+        if let Some((index, &value)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, &w)| !(WEIGHT_MIN..=WEIGHT_MAX).contains(&w))
+        {
+            return Err(ModelError::Weight { index, value });
+        }
+        Ok(QuantizedModel {
+            features,
+            hidden,
+            weights,
+        })
+    }
+
+    /// A linear (or logistic) scoring model: `score = bias + sum_i weights[i] * x_i`.
+    pub fn linear(weights: &[i64], bias: i64) -> Result<Self, ModelError> {
+        let mut flat = weights.to_vec();
+        flat.push(bias);
+        Self::new(weights.len(), 0, flat)
+    }
+
+    /// A perceptron: `w1` is `H x N` (one row per hidden unit), `b1` and `w2` have `H` entries.
+    pub fn mlp(w1: &[Vec<i64>], b1: &[i64], w2: &[i64], b2: i64) -> Result<Self, ModelError> {
+        let hidden = w1.len();
+        let features = w1.first().map_or(0, Vec::len);
+        if hidden == 0 || w1.iter().any(|row| row.len() != features) {
+            return Err(ModelError::Layer {
+                layer: "w1",
+                rows: hidden,
+                cols: features,
+            });
+        }
+        for (layer, v) in [("b1", b1), ("w2", w2)] {
+            if v.len() != hidden {
+                return Err(ModelError::Layer {
+                    layer,
+                    rows: hidden,
+                    cols: 1,
+                });
+            }
+        }
+        let mut flat: Vec<i64> = w1.iter().flatten().copied().collect();
+        flat.extend_from_slice(b1);
+        flat.extend_from_slice(w2);
+        flat.push(b2);
+        Self::new(features, hidden, flat)
+    }
+
+    /// Number of input features.
+    pub fn features(&self) -> usize {
+        self.features
+    }
+
+    /// Hidden units (0 for a linear model).
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// The flat weights.
+    pub fn weights(&self) -> &[i64] {
+        &self.weights
+    }
+
+    /// The weights as the field elements the circuit takes.
+    pub fn weight_fields(&self) -> Vec<Field> {
+        self.weights.iter().map(|&w| Field::from_i128(w.into())).collect()
+    }
+
+    /// Checks that this model is the shape `profile` proves.
+    pub fn check_profile(&self, profile: &Profile) -> Result<(), ModelError> {
+        let family_ok = matches!(
+            (profile.family(), self.hidden),
+            (ModelFamily::Linear, 0) | (ModelFamily::Mlp { .. }, 1..)
+        );
+        if !family_ok || profile.features() != self.features || profile.hidden() != self.hidden {
+            return Err(ModelError::Profile {
+                profile: profile.name(),
+                features: self.features,
+                hidden: self.hidden,
+                profile_features: profile.features(),
+                profile_hidden: profile.hidden(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The weights commitment a registry entry records: Poseidon2 ([`Domain::Weights`]) over the
+    /// weights packed ten to a field element (each as `w + 2^24` in 25 bits).
+    pub fn commitment(&self) -> Field {
+        hash(
+            Domain::Weights,
+            &pack_signed(&self.weights, WEIGHT_BITS, WEIGHTS_PER_FIELD),
+        )
+    }
+
+    /// The score the circuit computes on `features` (scale `2^48`).
+    pub fn score(&self, features: &Features) -> Result<Score, ModelError> {
+        if features.len() != self.features {
+            return Err(ModelError::FeatureCount {
+                expected: self.features,
+                given: features.len(),
+            });
+        }
+        let x: Vec<i128> = features.values().iter().map(|&v| v.into()).collect();
+        let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
+        let n = self.features;
+        let h = self.hidden;
+        let units = if h == 0 {
+            let acc: i128 = (w[n] << 16) + (0..n).map(|i| w[i] * x[i]).sum::<i128>();
+            acc << 16
+        } else {
+            let mut acc = w[w.len() - 1] << 32;
+            for j in 0..h {
+                let pre: i128 = (w[h * n + j] << 16) + (0..n).map(|i| w[j * n + i] * x[i]).sum::<i128>();
+                acc += w[h * n + h + j] * pre.max(0);
+            }
+            acc
+        };
+        // The bounds on weights, features and shape keep |units| < 2^97 (see `fixed`).
+        Ok(Score::new(units).unwrap_or_else(|| unreachable!("score bound holds by construction")))
+    }
+
+    /// Per feature, zero exactly when the model gives that feature no weight at all (linear: the
+    /// weight; perceptron: the sum of squares of its `W1` column), then a final zero.
+    pub fn feature_weight_mass(&self) -> Vec<Field> {
+        let n = self.features;
+        let mut mass: Vec<Field> = (0..n)
+            .map(|i| {
+                if self.hidden == 0 {
+                    Field::from_i128(self.weights[i].into())
+                } else {
+                    let sum: i128 = (0..self.hidden)
+                        .map(|j| {
+                            let w = i128::from(self.weights[j * n + i]);
+                            w * w
+                        })
+                        .sum();
+                    Field::from_i128(sum)
+                }
+            })
+            .collect();
+        mass.push(Field::zero());
+        mass
+    }
+
+    /// Whether feature `index` influences the model at all.
+    pub fn uses_feature(&self, index: usize) -> bool {
+        index < self.features && self.feature_weight_mass()[index] != Field::zero()
+    }
+}
+
+/// One application's input: feature values at scale `2^16`, each within `[-2^31, 2^31)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Features(Vec<i64>);
+
+impl Features {
+    /// Checks every value against the feature bound.
+    pub fn new(values: Vec<i64>) -> Result<Self, ModelError> {
+        if let Some((index, &value)) = values
+            .iter()
+            .enumerate()
+            .find(|(_, &v)| !(FEATURE_MIN..=FEATURE_MAX).contains(&v))
+        {
+            return Err(ModelError::Feature { index, value });
+        }
+        Ok(Features(values))
+    }
+
+    /// The values.
+    pub fn values(&self) -> &[i64] {
+        &self.0
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no features.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values as the field elements the circuit takes.
+    pub fn to_fields(&self) -> Vec<Field> {
+        self.0.iter().map(|&v| Field::from_i128(v.into())).collect()
+    }
+
+    /// The input commitment: Poseidon2 ([`Domain::Input`]) over the features packed seven to a
+    /// field element (each as `x + 2^31` in 32 bits), then `salt`.
+    pub fn commitment(&self, salt: Field) -> Field {
+        let mut fields = pack_signed(&self.0, FEATURE_BITS, FEATURES_PER_FIELD);
+        fields.push(salt);
+        hash(Domain::Input, &fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_score_is_exact() {
+        let m = QuantizedModel::linear(&[1 << 16, -(2 << 16)], 1 << 15).unwrap();
+        let x = Features::new(vec![3 << 16, 1 << 16]).unwrap();
+        // 0.5 + 3 - 2 = 1.5
+        assert_eq!(m.score(&x).unwrap().logit(), 1.5);
+    }
+
+    #[test]
+    fn mlp_score_applies_relu() {
+        let one = 1 << 16;
+        // h0 = relu(x0 - x1), h1 = relu(x1 - x0); score = h0 - 2 h1 + 0.25
+        let m = QuantizedModel::mlp(
+            &[vec![one, -one], vec![-one, one]],
+            &[0, 0],
+            &[one, -2 * one],
+            one / 4,
+        )
+        .unwrap();
+        let x = Features::new(vec![one, 3 * one]).unwrap();
+        assert_eq!(m.score(&x).unwrap().logit(), -3.75);
+        let x = Features::new(vec![3 * one, one]).unwrap();
+        assert_eq!(m.score(&x).unwrap().logit(), 2.25);
+    }
+
+    #[test]
+    fn bounds_and_shapes_are_enforced() {
+        assert!(matches!(
+            QuantizedModel::linear(&[WEIGHT_MAX + 1], 0),
+            Err(ModelError::Weight { index: 0, .. })
+        ));
+        assert!(QuantizedModel::new(2, 1, vec![0; 4]).is_err());
+        assert!(QuantizedModel::mlp(&[vec![0, 0], vec![0]], &[0, 0], &[0, 0], 0).is_err());
+        assert!(Features::new(vec![FEATURE_MIN - 1]).is_err());
+        let m = QuantizedModel::linear(&[0, 5], 0).unwrap();
+        assert!(!m.uses_feature(0));
+        assert!(m.uses_feature(1));
+        assert!(m.score(&Features::new(vec![1]).unwrap()).is_err());
+    }
+
+    #[test]
+    fn extreme_model_stays_within_the_score_bound() {
+        let n = 256;
+        let h = 256;
+        let w1 = vec![vec![WEIGHT_MIN; n]; h];
+        let m = QuantizedModel::mlp(&w1, &[WEIGHT_MIN; 256], &[WEIGHT_MIN; 256], WEIGHT_MIN)
+            .unwrap();
+        let x = Features::new(vec![FEATURE_MIN; n]).unwrap();
+        let s = m.score(&x).unwrap();
+        assert!(s.units().unsigned_abs() < 1 << 97);
+    }
+}

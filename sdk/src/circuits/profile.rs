@@ -1,0 +1,395 @@
+//! Circuit profiles: the capacities a composite circuit is compiled for.
+//!
+//! A profile fixes the model family and its size, the registry tree depth, the decision kind (and
+//! for score bands, the band-table capacity), and how many scopes, protected features and allowed
+//! models a policy may hold. Its [`Profile::name`] is stable and parses back with
+//! [`Profile::from_name`]; the registry binds each entry to a profile through
+//! `label(profile name)`, so a proof can only use an entry built for the circuit that proves it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::commit::label;
+use crate::field::Field;
+
+use super::fixed::MAX_WIDTH;
+
+/// The most bands a band table may hold.
+pub const MAX_BANDS: usize = 64;
+/// The most scopes a policy or registry entry may hold.
+pub const MAX_SCOPES: usize = 256;
+/// The most models a policy may allow.
+pub const MAX_MODELS: usize = 64;
+/// The deepest registry tree a profile may use.
+pub const MAX_DEPTH: usize = 32;
+
+/// The model families the circuits implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelFamily {
+    /// Linear or logistic scoring: one weight per feature and a bias.
+    Linear,
+    /// A perceptron with one hidden ReLU layer of `hidden` units.
+    Mlp {
+        /// Hidden units.
+        hidden: usize,
+    },
+}
+
+/// What the public outcome of a decision is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DecisionKind {
+    /// The index of the band (of a table of at most `bands`) the score lies in.
+    ScoreBand {
+        /// Band-table capacity.
+        bands: usize,
+    },
+    /// A yes/no decision: whether the score reaches the policy's threshold.
+    Gate,
+}
+
+impl DecisionKind {
+    /// The code the circuits hash into a policy (`KIND_SCORE_BAND = 1`, `KIND_GATE = 2`).
+    pub fn code(&self) -> u64 {
+        match self {
+            DecisionKind::ScoreBand { .. } => 1,
+            DecisionKind::Gate => 2,
+        }
+    }
+}
+
+/// Why a profile is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// A capacity is outside its allowed range.
+    #[error("profile {what} must be between {min} and {max}, got {value}")]
+    Capacity {
+        /// Which capacity.
+        what: &'static str,
+        /// The value given.
+        value: usize,
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+    /// A profile name that does not parse.
+    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4` or `linear-24-d20-s16-p8-m4-gate`)")]
+    Name(String),
+}
+
+/// The capacities of one composite circuit; constructed only through [`Profile::new`], which
+/// checks every capacity against the bounds the fixed-point analysis assumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Profile {
+    family: ModelFamily,
+    features: usize,
+    depth: usize,
+    kind: DecisionKind,
+    scopes: usize,
+    protected: usize,
+    models: usize,
+}
+
+fn check(what: &'static str, value: usize, min: usize, max: usize) -> Result<(), ProfileError> {
+    if value < min || value > max {
+        return Err(ProfileError::Capacity {
+            what,
+            value,
+            min,
+            max,
+        });
+    }
+    Ok(())
+}
+
+impl Profile {
+    /// A profile with the given capacities: `features` in `1..=256`; for a perceptron `hidden` in
+    /// `1..=256`; `depth` in `1..=32`; for bands `bands` in `1..=64`; `scopes` in `1..=256`;
+    /// `protected` in `0..=features`; `models` in `1..=64`.
+    pub fn new(
+        family: ModelFamily,
+        features: usize,
+        depth: usize,
+        kind: DecisionKind,
+        scopes: usize,
+        protected: usize,
+        models: usize,
+    ) -> Result<Self, ProfileError> {
+        check("feature count", features, 1, MAX_WIDTH)?;
+        if let ModelFamily::Mlp { hidden } = family {
+            check("hidden size", hidden, 1, MAX_WIDTH)?;
+        }
+        check("tree depth", depth, 1, MAX_DEPTH)?;
+        if let DecisionKind::ScoreBand { bands } = kind {
+            check("band count", bands, 1, MAX_BANDS)?;
+        }
+        check("scope count", scopes, 1, MAX_SCOPES)?;
+        check("protected feature count", protected, 0, features)?;
+        check("allowed model count", models, 1, MAX_MODELS)?;
+        Ok(Profile {
+            family,
+            features,
+            depth,
+            kind,
+            scopes,
+            protected,
+            models,
+        })
+    }
+
+    /// The reference perceptron profile with score bands: `mlp-24x16-d20-b8-s16-p8-m4`.
+    pub fn reference_mlp_band() -> Self {
+        Self::reference(ModelFamily::Mlp { hidden: 16 }, DecisionKind::ScoreBand { bands: 8 })
+    }
+
+    /// The reference perceptron profile with a yes/no gate: `mlp-24x16-d20-s16-p8-m4-gate`.
+    pub fn reference_mlp_gate() -> Self {
+        Self::reference(ModelFamily::Mlp { hidden: 16 }, DecisionKind::Gate)
+    }
+
+    /// The reference linear profile with score bands: `linear-24-d20-b8-s16-p8-m4`.
+    pub fn reference_linear_band() -> Self {
+        Self::reference(ModelFamily::Linear, DecisionKind::ScoreBand { bands: 8 })
+    }
+
+    /// The reference linear profile with a yes/no gate: `linear-24-d20-s16-p8-m4-gate`.
+    pub fn reference_linear_gate() -> Self {
+        Self::reference(ModelFamily::Linear, DecisionKind::Gate)
+    }
+
+    /// The four reference profiles whose compiled circuits ship with govproof.
+    pub fn references() -> [Profile; 4] {
+        [
+            Self::reference_mlp_band(),
+            Self::reference_mlp_gate(),
+            Self::reference_linear_band(),
+            Self::reference_linear_gate(),
+        ]
+    }
+
+    fn reference(family: ModelFamily, kind: DecisionKind) -> Self {
+        Profile {
+            family,
+            features: 24,
+            depth: 20,
+            kind,
+            scopes: 16,
+            protected: 8,
+            models: 4,
+        }
+    }
+
+    /// The model family.
+    pub fn family(&self) -> ModelFamily {
+        self.family
+    }
+
+    /// Number of input features.
+    pub fn features(&self) -> usize {
+        self.features
+    }
+
+    /// Hidden units (0 for a linear model).
+    pub fn hidden(&self) -> usize {
+        match self.family {
+            ModelFamily::Linear => 0,
+            ModelFamily::Mlp { hidden } => hidden,
+        }
+    }
+
+    /// Registry tree depth.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Decision kind.
+    pub fn kind(&self) -> DecisionKind {
+        self.kind
+    }
+
+    /// Scope capacity of policies and registry entries.
+    pub fn scopes(&self) -> usize {
+        self.scopes
+    }
+
+    /// Protected-feature capacity of a policy.
+    pub fn protected(&self) -> usize {
+        self.protected
+    }
+
+    /// Allowed-model capacity of a policy.
+    pub fn models(&self) -> usize {
+        self.models
+    }
+
+    /// Number of weights (biases included) of a model of this profile.
+    pub fn weight_count(&self) -> usize {
+        let n = self.features;
+        match self.family {
+            ModelFamily::Linear => n + 1,
+            ModelFamily::Mlp { hidden } => hidden * n + 2 * hidden + 1,
+        }
+    }
+
+    /// Length of the policy's decision rule: `bands + 2` for a band table, `1` for a gate.
+    pub fn rule_len(&self) -> usize {
+        match self.kind {
+            DecisionKind::ScoreBand { bands } => bands + 2,
+            DecisionKind::Gate => 1,
+        }
+    }
+
+    /// The stable name, e.g. `mlp-24x16-d20-b8-s16-p8-m4` or `linear-24-d20-s16-p8-m4-gate`.
+    pub fn name(&self) -> String {
+        self.to_string()
+    }
+
+    /// `label(name)`: the value a registry entry's profile field holds.
+    pub fn id(&self) -> Field {
+        label(&self.name())
+    }
+
+    /// Parses a name produced by [`Profile::name`].
+    pub fn from_name(name: &str) -> Result<Self, ProfileError> {
+        let bad = || ProfileError::Name(name.to_string());
+        let mut parts: Vec<&str> = name.split('-').collect();
+        let gate = parts.last() == Some(&"gate");
+        if gate {
+            parts.pop();
+        }
+        let number = |s: &str, prefix: &str| -> Result<usize, ProfileError> {
+            let digits = s.strip_prefix(prefix).ok_or_else(bad)?;
+            if digits.is_empty()
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+                || (digits.len() > 1 && digits.starts_with('0'))
+            {
+                return Err(bad());
+            }
+            digits.parse().map_err(|_| bad())
+        };
+        let expected = if gate { 6 } else { 7 };
+        if parts.len() != expected {
+            return Err(bad());
+        }
+        let (family, features) = match parts[0] {
+            "linear" => (ModelFamily::Linear, number(parts[1], "")?),
+            "mlp" => {
+                let (n, h) = parts[1].split_once('x').ok_or_else(bad)?;
+                (
+                    ModelFamily::Mlp {
+                        hidden: number(h, "")?,
+                    },
+                    number(n, "")?,
+                )
+            }
+            _ => return Err(bad()),
+        };
+        let depth = number(parts[2], "d")?;
+        let mut rest = parts[3..].iter();
+        let kind = if gate {
+            DecisionKind::Gate
+        } else {
+            DecisionKind::ScoreBand {
+                bands: number(rest.next().ok_or_else(bad)?, "b")?,
+            }
+        };
+        let scopes = number(rest.next().ok_or_else(bad)?, "s")?;
+        let protected = number(rest.next().ok_or_else(bad)?, "p")?;
+        let models = number(rest.next().ok_or_else(bad)?, "m")?;
+        let profile = Profile::new(family, features, depth, kind, scopes, protected, models)?;
+        if profile.name() != name {
+            return Err(bad());
+        }
+        Ok(profile)
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.family {
+            ModelFamily::Linear => write!(f, "linear-{}", self.features)?,
+            ModelFamily::Mlp { hidden } => write!(f, "mlp-{}x{}", self.features, hidden)?,
+        }
+        write!(f, "-d{}", self.depth)?;
+        if let DecisionKind::ScoreBand { bands } = self.kind {
+            write!(f, "-b{bands}")?;
+        }
+        write!(f, "-s{}-p{}-m{}", self.scopes, self.protected, self.models)?;
+        if self.kind == DecisionKind::Gate {
+            f.write_str("-gate")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = ProfileError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::from_name(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reference_names() {
+        let names: Vec<String> = Profile::references().iter().map(|p| p.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "mlp-24x16-d20-b8-s16-p8-m4",
+                "mlp-24x16-d20-s16-p8-m4-gate",
+                "linear-24-d20-b8-s16-p8-m4",
+                "linear-24-d20-s16-p8-m4-gate",
+            ]
+        );
+        assert_eq!(Profile::reference_mlp_band().weight_count(), 417);
+        for p in Profile::references() {
+            assert_eq!(Profile::from_name(&p.name()).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn bad_names_and_capacities_are_refused() {
+        for bad in [
+            "",
+            "mlp-24-d20-b8-s16-p8-m4",
+            "linear-24-d20-b8-s16-p8",
+            "linear-024-d20-b8-s16-p8-m4",
+            "linear-24-d20-b8-s16-p8-m4-gate",
+            "rnn-24-d20-b8-s16-p8-m4",
+            "linear-24-d0-b8-s16-p8-m4",
+            "linear-24-d20-b8-s16-p25-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
+        assert!(Profile::new(
+            ModelFamily::Mlp { hidden: 300 },
+            4,
+            4,
+            DecisionKind::Gate,
+            1,
+            0,
+            1
+        )
+        .is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn names_round_trip(
+            mlp in any::<bool>(), n in 1usize..=256, h in 1usize..=256, d in 1usize..=32,
+            gate in any::<bool>(), b in 1usize..=64, s in 1usize..=256, p in 0usize..=256,
+            m in 1usize..=64,
+        ) {
+            let family = if mlp { ModelFamily::Mlp { hidden: h } } else { ModelFamily::Linear };
+            let kind = if gate { DecisionKind::Gate } else { DecisionKind::ScoreBand { bands: b } };
+            let p = p.min(n);
+            let profile = Profile::new(family, n, d, kind, s, p, m).unwrap();
+            prop_assert_eq!(Profile::from_name(&profile.name()).unwrap(), profile);
+        }
+    }
+}
