@@ -11,6 +11,7 @@
 pub mod abi;
 pub mod artifact;
 pub mod circuits;
+pub mod cli;
 pub mod commit;
 pub mod field;
 pub mod hash;
