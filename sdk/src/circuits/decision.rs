@@ -350,7 +350,10 @@ impl Decision {
                 }
             }
             (DecisionRule::Gate { threshold }, Outcome::Decision(d)) => {
-                fail(Constraint::WrongDecision, (score.units() >= *threshold) != d);
+                fail(
+                    Constraint::WrongDecision,
+                    (score.units() >= *threshold) != d,
+                );
             }
             _ => fail(Constraint::OutcomeKind, true),
         }

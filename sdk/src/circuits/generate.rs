@@ -3,12 +3,16 @@
 //! The libraries under `circuits/lib/` are embedded in the SDK, so a profile's package can be
 //! written and compiled anywhere: [`write_project`] lays out `lib/<name>/` and
 //! `profiles/<profile>/` (the same layout as the repository's `circuits/` folder, so the checked-in
-//! reference packages are byte-identical to generated ones), and [`source_hash`] names the exact
-//! sources an artifact was compiled from.
+//! reference packages are byte-identical to generated ones), [`source_hash`] names the exact
+//! sources an artifact is compiled from, and [`profile_artifact`] returns a profile's compiled
+//! circuit: the embedded one for a reference profile, else a cached compile keyed by that hash.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use crate::toolchain::sources::{self, SourcesError};
+use crate::toolchain::InstallPolicy;
 
 use super::profile::{DecisionKind, Profile};
 
@@ -44,17 +48,26 @@ pub const LIBRARIES: [Library; 7] = [
     library!("policy_scope"),
 ];
 
-/// Why a project could not be written.
+/// Why a profile's package or circuit could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    /// A file could not be written.
-    #[error("cannot write `{path}`: {source}")]
-    Write {
+    /// A file could not be written or read.
+    #[error("cannot access `{path}`: {source}")]
+    Io {
         /// The file.
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
     },
+    /// The generated sources could not be hashed.
+    #[error(transparent)]
+    Sources(#[from] SourcesError),
+    /// The toolchain is missing or failed.
+    #[error(transparent)]
+    Toolchain(#[from] crate::toolchain::ToolchainError),
+    /// The generated package did not compile.
+    #[error(transparent)]
+    Compile(#[from] crate::noir::CompileError),
 }
 
 /// The package name of a profile's composite (`composite_` + the name with `-` as `_`).
@@ -215,28 +228,6 @@ pub fn project_files(profile: &Profile) -> Vec<(PathBuf, String)> {
     files
 }
 
-/// The blake3 (hex) of a set of source files: each as its `/`-separated relative path, a NUL,
-/// its length as 8 little-endian bytes and its bytes, in the given order.
-pub fn hash_sources(files: &[(PathBuf, String)]) -> String {
-    let mut h = blake3::Hasher::new();
-    for (path, text) in files {
-        let p: Vec<String> = path
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        h.update(p.join("/").as_bytes());
-        h.update(&[0]);
-        h.update(&(text.len() as u64).to_le_bytes());
-        h.update(text.as_bytes());
-    }
-    h.finalize().to_hex().to_string()
-}
-
-/// The hash of every source a profile's composite is compiled from.
-pub fn source_hash(profile: &Profile) -> String {
-    hash_sources(&project_files(profile))
-}
-
 /// Writes a profile's project under `root` (libraries and the composite package) and returns the
 /// composite package's folder, ready for the compiler.
 pub fn write_project(profile: &Profile, root: &Path) -> Result<PathBuf, GenerateError> {
@@ -250,12 +241,60 @@ pub fn write_project(profile: &Profile, root: &Path) -> Result<PathBuf, Generate
             f.write_all(text.as_bytes())?;
             f.sync_all()
         };
-        write().map_err(|source| GenerateError::Write {
+        write().map_err(|source| GenerateError::Io {
             path: path.clone(),
             source,
         })?;
     }
     Ok(root.join(project_path(profile)))
+}
+
+fn scratch() -> Result<tempfile::TempDir, GenerateError> {
+    tempfile::tempdir().map_err(|source| GenerateError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })
+}
+
+/// The source hash (as `govproof circuits build` records it) of a profile's composite package:
+/// the blake3 of the package and every library it depends on.
+pub fn source_hash(profile: &Profile) -> Result<String, GenerateError> {
+    let dir = scratch()?;
+    let package = write_project(profile, dir.path())?;
+    Ok(sources::source_hash(&package)?)
+}
+
+/// The compiled composite circuit (artifact JSON) of `profile`.
+///
+/// Reference profiles come embedded (checked against their sources at build time). Any other
+/// profile is generated and compiled with the pinned toolchain once, then read from
+/// `<govproof home>/circuits/<profile>/<source hash>.json`, so a change to the libraries or the
+/// generator never serves a stale circuit.
+pub fn profile_artifact(
+    profile: &Profile,
+    policy: InstallPolicy,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<u8>, GenerateError> {
+    if let Some(bytes) = crate::noir::embedded(&profile.name()) {
+        return Ok(bytes.to_vec());
+    }
+    let dir = scratch()?;
+    let package = write_project(profile, dir.path())?;
+    let hash = sources::source_hash(&package)?;
+    let cached = crate::toolchain::home()?
+        .join("circuits")
+        .join(profile.name())
+        .join(format!("{hash}.json"));
+    if let Ok(bytes) = fs::read(&cached) {
+        return Ok(bytes);
+    }
+    progress(&format!(
+        "compiling the circuit for profile `{}`",
+        profile.name()
+    ));
+    let json = crate::noir::compile(&package, policy, progress)?;
+    sources::write_atomic(&cached, &json)?;
+    Ok(json)
 }
 
 #[cfg(test)]
@@ -272,10 +311,6 @@ mod tests {
         let g = composite_main(&Profile::reference_linear_gate());
         assert!(g.contains("global H: u32 = 0;"));
         assert!(g.contains("decision: pub bool"));
-        assert_ne!(
-            source_hash(&p),
-            source_hash(&Profile::reference_mlp_gate())
-        );
     }
 
     #[test]

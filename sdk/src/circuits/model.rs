@@ -33,7 +33,9 @@ pub enum ModelError {
         given: usize,
     },
     /// A weight outside `[-2^24, 2^24)`.
-    #[error("weight {index} is `{value}`, outside the fixed-point bound [{WEIGHT_MIN}, {WEIGHT_MAX}]")]
+    #[error(
+        "weight {index} is `{value}`, outside the fixed-point bound [{WEIGHT_MIN}, {WEIGHT_MAX}]"
+    )]
     Weight {
         /// Its position in the flat layout.
         index: usize,
@@ -183,7 +185,10 @@ impl QuantizedModel {
 
     /// The weights as the field elements the circuit takes.
     pub fn weight_fields(&self) -> Vec<Field> {
-        self.weights.iter().map(|&w| Field::from_i128(w.into())).collect()
+        self.weights
+            .iter()
+            .map(|&w| Field::from_i128(w.into()))
+            .collect()
     }
 
     /// Checks that this model is the shape `profile` proves.
@@ -231,7 +236,8 @@ impl QuantizedModel {
         } else {
             let mut acc = w[w.len() - 1] << 32;
             for j in 0..h {
-                let pre: i128 = (w[h * n + j] << 16) + (0..n).map(|i| w[j * n + i] * x[i]).sum::<i128>();
+                let pre: i128 =
+                    (w[h * n + j] << 16) + (0..n).map(|i| w[j * n + i] * x[i]).sum::<i128>();
                 acc += w[h * n + h + j] * pre.max(0);
             }
             acc
@@ -364,8 +370,8 @@ mod tests {
         let n = 256;
         let h = 256;
         let w1 = vec![vec![WEIGHT_MIN; n]; h];
-        let m = QuantizedModel::mlp(&w1, &[WEIGHT_MIN; 256], &[WEIGHT_MIN; 256], WEIGHT_MIN)
-            .unwrap();
+        let m =
+            QuantizedModel::mlp(&w1, &[WEIGHT_MIN; 256], &[WEIGHT_MIN; 256], WEIGHT_MIN).unwrap();
         let x = Features::new(vec![FEATURE_MIN; n]).unwrap();
         let s = m.score(&x).unwrap();
         assert!(s.units().unsigned_abs() < 1 << 97);

@@ -20,12 +20,12 @@
 use crate::field::Field;
 use crate::hash::{hash, Domain};
 
+use super::fixed::Score;
 use super::fixed::{
-    pack_signed, FEATURES_PER_FIELD, FEATURE_BITS, FEATURE_MAX, FEATURE_MIN, EDGE_MAX, EDGE_MIN,
+    pack_signed, EDGE_MAX, EDGE_MIN, FEATURES_PER_FIELD, FEATURE_BITS, FEATURE_MAX, FEATURE_MIN,
 };
 use super::model::{Features, QuantizedModel};
 use super::profile::{DecisionKind, Profile};
-use super::fixed::Score;
 
 /// A model a policy allows: both parts are labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -285,9 +285,12 @@ impl PolicyEncoding {
             profile.features(),
             spec.ranges.len(),
         )?;
-        if let Some((index, r)) = spec.ranges.iter().enumerate().find(|(_, r)| {
-            r.lo > r.hi || r.lo < FEATURE_MIN || r.hi > FEATURE_MAX
-        }) {
+        if let Some((index, r)) = spec
+            .ranges
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.lo > r.hi || r.lo < FEATURE_MIN || r.hi > FEATURE_MAX)
+        {
             return Err(PolicyError::Range {
                 index,
                 lo: r.lo,
@@ -339,7 +342,13 @@ impl PolicyEncoding {
     pub fn shape(&self) -> Field {
         let p = &self.profile;
         let mut word: u128 = p.kind().code().into();
-        for part in [p.rule_len(), p.protected(), p.scopes(), p.models(), p.features()] {
+        for part in [
+            p.rule_len(),
+            p.protected(),
+            p.scopes(),
+            p.models(),
+            p.features(),
+        ] {
             word = (word << 16) | part as u128;
         }
         Field::from_u128(word)
@@ -401,7 +410,11 @@ impl PolicyEncoding {
             out.push(m.version);
         }
         out.extend(self.padded_scopes());
-        out.extend(self.padded_protected().iter().map(|&i| Field::from(u64::from(i))));
+        out.extend(
+            self.padded_protected()
+                .iter()
+                .map(|&i| Field::from(u64::from(i))),
+        );
         let bounds: Vec<i64> = s.ranges.iter().flat_map(|r| [r.lo, r.hi]).collect();
         out.extend(pack_signed(&bounds, FEATURE_BITS, FEATURES_PER_FIELD));
         out.extend(self.rule_fields());
@@ -469,7 +482,11 @@ mod tests {
             valid_from: 1_700_000_000,
             valid_until: 1_800_000_000,
             models: vec![ModelRef::new("scorer", "1.0.0")],
-            scopes: vec![scope_id(&ScopeLabels::new("consumer-credit", "EU-DE", "loan"))],
+            scopes: vec![scope_id(&ScopeLabels::new(
+                "consumer-credit",
+                "EU-DE",
+                "loan",
+            ))],
             protected: vec![3, 7],
             ranges: vec![FeatureRange::unbounded(); profile.features()],
             rule,
@@ -486,7 +503,10 @@ mod tests {
         let g = Profile::reference_mlp_gate();
         let eg = PolicyEncoding::new(&g, spec(&g)).unwrap();
         assert_ne!(e.hash(), eg.hash());
-        assert_eq!(e.shape(), Field::from_u128(24 + (4 << 16) + (16 << 32) + (8 << 48) + (10 << 64) + (1 << 80)));
+        assert_eq!(
+            e.shape(),
+            Field::from_u128(24 + (4 << 16) + (16 << 32) + (8 << 48) + (10 << 64) + (1 << 80))
+        );
     }
 
     #[test]

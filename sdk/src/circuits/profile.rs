@@ -139,7 +139,10 @@ impl Profile {
 
     /// The reference perceptron profile with score bands: `mlp-24x16-d20-b8-s16-p8-m4`.
     pub fn reference_mlp_band() -> Self {
-        Self::reference(ModelFamily::Mlp { hidden: 16 }, DecisionKind::ScoreBand { bands: 8 })
+        Self::reference(
+            ModelFamily::Mlp { hidden: 16 },
+            DecisionKind::ScoreBand { bands: 8 },
+        )
     }
 
     /// The reference perceptron profile with a yes/no gate: `mlp-24x16-d20-s16-p8-m4-gate`.
