@@ -11,17 +11,20 @@
 //! - [`profile`]: circuit profiles and their stable names;
 //! - [`decision`]: one decision's public statement and witness, a native check of every
 //!   constraint, and the composite's inputs;
-//! - [`generate`]: the composite package for a profile, from the embedded libraries.
+//! - [`generate`]: the composite package for a profile, from the embedded libraries;
+//! - [`info`]: gate counts of the embedded circuits (`govproof circuits info`).
 
 pub mod decision;
 pub mod fixed;
 pub mod generate;
+pub mod info;
 pub mod model;
 pub mod policy;
 pub mod profile;
 
 pub use decision::{Constraint, Decision, DecisionError, DecisionWitness, PublicStatement};
 pub use fixed::{FixedError, Score};
+pub use info::circuits_info;
 pub use model::{Features, ModelError, QuantizedModel};
 pub use policy::{
     DecisionRule, FeatureRange, ModelRef, Outcome, PolicyEncoding, PolicyError, PolicySpec,
