@@ -10,7 +10,11 @@
 
 pub mod abi;
 pub mod artifact;
+pub mod cli;
+pub mod commit;
 pub mod field;
+pub mod hash;
+pub mod merkle;
 pub mod noir;
 pub mod prover;
 pub mod setup;
