@@ -187,6 +187,15 @@ impl Artifact {
         Self::from_json(&name, &text)
     }
 
+    /// Parses artifact JSON bytes (as the compiler writes them, or as embedded at build time).
+    pub fn from_json_bytes(name: &str, json: &[u8]) -> Result<Self, ArtifactError> {
+        let text = std::str::from_utf8(json).map_err(|e| ArtifactError::Json {
+            name: name.to_string(),
+            reason: format!("not UTF-8: {e}"),
+        })?;
+        Self::from_json(name, text)
+    }
+
     /// Parses artifact JSON text. `name` identifies the circuit in errors and reports.
     pub fn from_json(name: &str, json: &str) -> Result<Self, ArtifactError> {
         if name.is_empty() || name.contains(['\n', '\r']) {
@@ -376,6 +385,11 @@ mod tests {
             Artifact::from_json("x", "{"),
             Err(ArtifactError::Json { .. })
         ));
+        assert!(matches!(
+            Artifact::from_json_bytes("x", &[0xff, 0xfe]),
+            Err(ArtifactError::Json { .. })
+        ));
+        assert!(Artifact::from_json_bytes("x", SCALARS.as_bytes()).is_ok());
         assert!(matches!(
             Artifact::from_json("", SCALARS),
             Err(ArtifactError::Name(_))
