@@ -191,6 +191,7 @@ mod execution_success {
             fold_call_two_calls,
             assert_message_satisfied,
             returns_input_twice,
+            poseidon_loop_20k_gates,
         ]
     );
 }
