@@ -210,6 +210,7 @@ mod execution_failure {
             score_below_band,
             constraint_without_message,
             unknown_foreign_call,
+            assert_custom_error_value,
         ]
     );
 }

@@ -22,7 +22,7 @@ use acir::{FieldElement, SerializationFormat};
 use acvm::pwg::{ACVMStatus, ErrorLocation, OpcodeResolutionError, ResolvedAssertionPayload, ACVM};
 use bn254_blackbox_solver::Bn254BlackBoxSolver;
 
-use crate::abi::{decode_fields, AbiError, AbiErrorType, InputValue, Inputs};
+use crate::abi::{AbiError, AbiErrorType, InputValue, Inputs};
 use crate::artifact::Artifact;
 use crate::field::Field;
 
@@ -477,11 +477,8 @@ impl<'a> Run<'a> {
                 print::render(&mut fields, &typ).unwrap_or_else(|_| fallback())
             }
             Some(AbiErrorType::Custom(typ)) => {
-                let fields: Vec<Field> = raw.data.iter().map(|f| Field::from_inner(*f)).collect();
-                match decode_fields(&fields, typ, "error") {
-                    Ok(value) => format!("{typ} {}", value.to_json()),
-                    Err(_) => fallback(),
-                }
+                let mut fields = raw.data.iter().copied();
+                print::render(&mut fields, &typ.into()).unwrap_or_else(|_| fallback())
             }
         }
     }
