@@ -100,6 +100,14 @@ pub enum ArtifactError {
         /// The artifact's name.
         name: String,
     },
+    /// The ABI does not describe the compiled `main` (parameter witnesses or public values differ).
+    #[error("artifact `{name}`: the ABI does not match the compiled `main`: {reason}")]
+    AbiMismatch {
+        /// The artifact's name.
+        name: String,
+        /// What differs.
+        reason: String,
+    },
 }
 
 /// A blake3 digest of an artifact's un-gzipped bytecode: equal digests mean the same circuit.
@@ -149,8 +157,9 @@ struct RawVersion {
 /// A checked nargo program artifact from the pinned Noir version, with its bytecode decoded.
 ///
 /// Holding an `Artifact` means: the JSON had every required field, the Noir version is
-/// [`PINNED_NOIR_VERSION`], the ABI is well formed, and the bytecode decoded to an ACIR program with
-/// at least one function (the first is `main`).
+/// [`PINNED_NOIR_VERSION`], the ABI is well formed, the bytecode decoded to an ACIR program with
+/// at least one function (the first is `main`), and `main` declares exactly the parameter and
+/// public witnesses the ABI implies.
 #[derive(Clone)]
 pub struct Artifact {
     name: String,
@@ -238,6 +247,7 @@ impl Artifact {
                 name: name.to_string(),
             });
         }
+        check_abi_matches_main(name, &raw.abi, &program)?;
         let digest = ArtifactDigest(*blake3::hash(&bytecode).as_bytes());
         let hash = match raw.hash {
             serde_json::Value::String(s) => s,
@@ -298,6 +308,49 @@ fn check_version(name: &str, recorded: &str) -> Result<(), ArtifactError> {
             found: recorded.to_string(),
             expected: PINNED_NOIR_VERSION,
         });
+    }
+    Ok(())
+}
+
+/// The ABI lays parameters out at witnesses `0..n` and the public values (public parameters, then
+/// a public return value) at fixed places; the compiled `main` must declare exactly those, or the
+/// encoded inputs and the reported public inputs would not be the circuit's.
+fn check_abi_matches_main(
+    name: &str,
+    abi: &Abi,
+    program: &Program<FieldElement>,
+) -> Result<(), ArtifactError> {
+    let mismatch = |reason: String| ArtifactError::AbiMismatch {
+        name: name.to_string(),
+        reason,
+    };
+    let main = &program.functions[0];
+    let mut params: Vec<u32> = main
+        .private_parameters
+        .iter()
+        .map(|w| w.witness_index())
+        .chain(main.public_parameters.indices())
+        .collect();
+    params.sort_unstable();
+    params.dedup();
+    let expected: Vec<u32> = (0..abi.parameter_field_count()).collect();
+    if params != expected {
+        return Err(mismatch(format!(
+            "the ABI's parameters take {} witnesses, `main` declares {} parameter witnesses",
+            expected.len(),
+            params.len()
+        )));
+    }
+    let mut declared: Vec<u32> = main.public_parameters.indices();
+    declared.extend(main.return_values.indices());
+    declared.sort_unstable();
+    declared.dedup();
+    let mut from_abi = abi.public_witness_indices();
+    from_abi.sort_unstable();
+    if declared != from_abi {
+        return Err(mismatch(format!(
+            "the ABI's public values sit at witnesses {from_abi:?}, `main` declares {declared:?}"
+        )));
     }
     Ok(())
 }
@@ -390,6 +443,24 @@ mod tests {
             Err(ArtifactError::Json { .. })
         ));
         assert!(Artifact::from_json_bytes("x", SCALARS.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn an_abi_that_does_not_describe_main_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(SCALARS).unwrap();
+        v["abi"]["parameters"][0]["visibility"] = "public".into();
+        let err = Artifact::from_json("s", &v.to_string()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "artifact `s`: the ABI does not match the compiled `main`: the ABI's public values sit at witnesses [0, 7, 8, 9], `main` declares [7, 8, 9]"
+        );
+        let mut v: serde_json::Value = serde_json::from_str(SCALARS).unwrap();
+        v["abi"]["parameters"][0]["type"] =
+            serde_json::json!({"kind": "array", "length": 2, "type": {"kind": "field"}});
+        assert!(matches!(
+            Artifact::from_json("s", &v.to_string()),
+            Err(ArtifactError::AbiMismatch { .. })
+        ));
         assert!(matches!(
             Artifact::from_json("", SCALARS),
             Err(ArtifactError::Name(_))

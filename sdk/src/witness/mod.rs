@@ -215,7 +215,6 @@ pub fn execute_with_log(
         source,
     };
     let public_inputs = abi.public_input_fields(&main).map_err(output_err)?;
-    run.check_public_layout()?;
     let return_value = abi.decode_return(&main).map_err(output_err)?;
 
     let serialize_err = |reason: String| WitnessError::Serialize {
@@ -377,24 +376,6 @@ impl<'a> Run<'a> {
                 })
             })
             .collect()
-    }
-
-    /// The ABI places public values after the parameters; the compiled `main` must agree, or the
-    /// public inputs we report would not be the ones a proof carries.
-    fn check_public_layout(&self) -> Result<(), WitnessError> {
-        let main = &self.program().functions[0];
-        let mut declared: Vec<u32> = main.public_parameters.indices();
-        declared.extend(main.return_values.indices());
-        declared.sort_unstable();
-        declared.dedup();
-        let mut from_abi = self.artifact.abi().public_witness_indices();
-        from_abi.sort_unstable();
-        if declared != from_abi {
-            return Err(self.program_error(format!(
-                "the ABI's public values sit at witnesses {from_abi:?}, but `main` declares {declared:?}"
-            )));
-        }
-        Ok(())
     }
 
     fn failure(&self, function: u32, error: OpcodeResolutionError<FieldElement>) -> WitnessError {
