@@ -841,20 +841,20 @@ fn check_len(path: &str, typ: &AbiType, expected: u64, found: usize) -> Result<(
 }
 
 /// Decodes exactly `typ.field_count()` fields into a value of `typ`; `path` names it in errors.
+/// Types an [`Abi`] would refuse (integer widths outside 1 to 128) are refused here too.
 pub fn decode_fields(fields: &[Field], typ: &AbiType, path: &str) -> Result<InputValue, AbiError> {
-    let mut it = fields.iter();
-    let mut path = path.to_string();
-    let v = decode_value(&mut it, typ, &mut path)?;
-    if it.next().is_some() || fields.len() as u64 != typ.field_count() {
+    typ.validate(path)?;
+    if fields.len() as u64 != typ.field_count() {
         return Err(AbiError::LengthMismatch {
-            path,
+            path: path.to_string(),
             typ: typ.to_string(),
             expected: typ.field_count(),
             found: fields.len() as u64,
             unit: "fields",
         });
     }
-    Ok(v)
+    let mut path = path.to_string();
+    decode_value(&mut fields.iter(), typ, &mut path)
 }
 
 fn decode_value<'f>(

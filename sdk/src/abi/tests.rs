@@ -246,3 +246,11 @@ fn documents_that_are_not_tables_are_refused() {
     let ok = Inputs::from_json(&abi, r#"{"x": "-0x10"}"#).unwrap();
     assert_eq!(ok.get("x"), Some(&InputValue::Integer((-16).into())));
 }
+
+#[test]
+fn decoding_with_an_invalid_type_is_an_error_not_a_panic() {
+    let err = decode_fields(&[Field::one()], &AbiType::signed(0), "v").unwrap_err();
+    assert!(matches!(err, AbiError::InvalidAbi(_)), "{err}");
+    let err = decode_fields(&[Field::one()], &AbiType::array(2, AbiType::Field), "v").unwrap_err();
+    assert!(matches!(err, AbiError::LengthMismatch { .. }), "{err}");
+}
