@@ -3,6 +3,8 @@
 //! `bb` comes from `GOVPROOF_BB` or the installed pinned toolchain; without either the test prints
 //! why and passes without measuring.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use govproof::circuits::info::embedded_infos;

@@ -4,6 +4,8 @@
 //! the generator's output (set `GOVPROOF_REGENERATE=1` to rewrite them after changing the
 //! generator), and every one must be listed in the artifact manifest with its current source hash.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Builders shared by the circuit tests: a deterministic random source, valid decisions for any
 //! profile, and the named mutations the failure fixtures apply to them.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,7 @@
 //! witness, the circuit's inputs, and a native evaluation of every constraint (same order, same
 //! messages as the circuit), so a bad decision is refused with a precise reason before proving.
 
-use serde_json::{json, Value};
-
+use crate::abi::{InputValue, Inputs};
 use crate::commit::{scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels};
 use crate::field::Field;
 use crate::merkle::MerklePath;
@@ -360,81 +359,104 @@ impl Decision {
         out
     }
 
-    /// The composite circuit's inputs as a JSON object (parameter name to value; field elements as
-    /// `0x` hex, integers as numbers, structs as objects), the input document the ABI encoder reads.
-    pub fn inputs_json(&self) -> Value {
+    /// The composite circuit's inputs, by parameter name (what [`crate::witness::execute`] takes).
+    pub fn inputs(&self) -> Inputs {
         let s = &self.statement;
         let w = &self.witness;
-        let hex = |f: &Field| Value::String(f.to_hex());
-        let hexes = |fs: &[Field]| Value::Array(fs.iter().map(hex).collect());
-        let e = &w.entry;
         let mut scopes = w.entry_scopes.clone();
         scopes.resize(self.profile.scopes(), Field::zero());
-        let mut inputs = json!({
-            "registry_root": hex(&s.registry_root),
-            "policy_hash": hex(&s.policy_hash),
-            "model_id": hex(&s.model_id),
-            "model_version": hex(&s.model_version),
-            "purpose": hex(&s.scope.purpose),
-            "jurisdiction": hex(&s.scope.jurisdiction),
-            "product": hex(&s.scope.product),
-            "decision_time": s.decision_time,
-            "input_commitment": hex(&s.input_commitment),
-            "decision_id": hex(&s.decision_id),
-            "weights": hexes(&w.model.weight_fields()),
-            "features": hexes(&w.features.to_fields()),
-            "salt": hex(&w.salt),
-            "entry": {
-                "model_id": hex(&e.model_id),
-                "model_version": hex(&e.model_version),
-                "weights_commitment": hex(&e.weights_commitment),
-                "profile_id": hex(&e.profile_id),
-                "scopes_hash": hex(&e.scopes_hash),
-                "valid_from": e.valid_from,
-                "valid_until": e.valid_until,
-                "status": hex(&Field::from(e.status as u64)),
-                "meta_digest": hex(&e.meta_digest),
-            },
-            "entry_index": hex(&Field::from(w.entry_path.index)),
-            "entry_path": hexes(&w.entry_path.siblings),
-            "entry_scopes": hexes(&scopes),
-            "policy": policy_json(&w.policy),
-        });
-        let (name, value) = match (self.profile.kind(), s.outcome) {
-            (DecisionKind::Gate, Outcome::Decision(d)) => ("decision", json!(d)),
-            (DecisionKind::Gate, Outcome::Band(k)) => ("decision", json!(k)),
-            (DecisionKind::ScoreBand { .. }, Outcome::Band(k)) => ("band_index", json!(k)),
-            (DecisionKind::ScoreBand { .. }, Outcome::Decision(d)) => {
-                ("band_index", json!(u32::from(d)))
-            }
+        let outcome = match s.outcome {
+            Outcome::Band(k) => InputValue::Field(Field::from(u64::from(k))),
+            Outcome::Decision(d) => InputValue::Bool(d),
         };
-        if let Value::Object(map) = &mut inputs {
-            map.insert(name.to_string(), value);
-        }
-        inputs
+        let outcome_name = match self.profile.kind() {
+            DecisionKind::ScoreBand { .. } => "band_index",
+            DecisionKind::Gate => "decision",
+        };
+        Inputs::new()
+            .with("registry_root", s.registry_root)
+            .with("policy_hash", s.policy_hash)
+            .with("model_id", s.model_id)
+            .with("model_version", s.model_version)
+            .with("purpose", s.scope.purpose)
+            .with("jurisdiction", s.scope.jurisdiction)
+            .with("product", s.scope.product)
+            .with("decision_time", Field::from(s.decision_time))
+            .with("input_commitment", s.input_commitment)
+            .with("decision_id", s.decision_id)
+            .with(outcome_name, outcome)
+            .with("weights", fields(&w.model.weight_fields()))
+            .with("features", fields(&w.features.to_fields()))
+            .with("salt", w.salt)
+            .with("entry", entry_input(&w.entry))
+            .with("entry_index", Field::from(w.entry_path.index))
+            .with("entry_path", fields(&w.entry_path.siblings))
+            .with("entry_scopes", fields(&scopes))
+            .with("policy", policy_input(&w.policy))
     }
 }
 
-/// A policy as the circuit's `Policy` struct input (JSON).
-pub fn policy_json(policy: &PolicyEncoding) -> Value {
-    let hex = |f: &Field| Value::String(f.to_hex());
+fn fields(values: &[Field]) -> InputValue {
+    InputValue::array(values.iter().copied())
+}
+
+/// A registry entry as the circuits' `RegistryEntry` struct input.
+pub fn entry_input(e: &RegistryLeaf) -> InputValue {
+    InputValue::structure([
+        ("model_id", e.model_id),
+        ("model_version", e.model_version),
+        ("weights_commitment", e.weights_commitment),
+        ("profile_id", e.profile_id),
+        ("scopes_hash", e.scopes_hash),
+        ("valid_from", Field::from(e.valid_from)),
+        ("valid_until", Field::from(e.valid_until)),
+        ("status", Field::from(e.status as u64)),
+        ("meta_digest", e.meta_digest),
+    ])
+}
+
+/// A policy as the circuits' `Policy` struct input.
+pub fn policy_input(policy: &PolicyEncoding) -> InputValue {
     let spec = policy.spec();
-    json!({
-        "id": hex(&spec.id),
-        "version": hex(&spec.version),
-        "valid_from": spec.valid_from,
-        "valid_until": spec.valid_until,
-        "models": policy.padded_models().iter()
-            .map(|m| json!({"id": hex(&m.id), "version": hex(&m.version)}))
-            .collect::<Vec<_>>(),
-        "scopes": policy.padded_scopes().iter().map(hex).collect::<Vec<_>>(),
-        "protected": policy.padded_protected(),
-        "ranges": spec.ranges.iter()
-            .map(|r| json!({
-                "lo": hex(&Field::from_i128(r.lo.into())),
-                "hi": hex(&Field::from_i128(r.hi.into())),
-            }))
-            .collect::<Vec<_>>(),
-        "rule": policy.rule_fields().iter().map(hex).collect::<Vec<_>>(),
-    })
+    InputValue::structure([
+        ("id", InputValue::Field(spec.id)),
+        ("version", InputValue::Field(spec.version)),
+        (
+            "valid_from",
+            InputValue::Field(Field::from(spec.valid_from)),
+        ),
+        (
+            "valid_until",
+            InputValue::Field(Field::from(spec.valid_until)),
+        ),
+        (
+            "models",
+            InputValue::array(
+                policy
+                    .padded_models()
+                    .iter()
+                    .map(|m| InputValue::structure([("id", m.id), ("version", m.version)])),
+            ),
+        ),
+        ("scopes", fields(&policy.padded_scopes())),
+        (
+            "protected",
+            InputValue::array(
+                policy
+                    .padded_protected()
+                    .iter()
+                    .map(|&i| Field::from(u64::from(i))),
+            ),
+        ),
+        (
+            "ranges",
+            InputValue::array(spec.ranges.iter().map(|r| {
+                InputValue::structure([
+                    ("lo", Field::from_i128(r.lo.into())),
+                    ("hi", Field::from_i128(r.hi.into())),
+                ])
+            })),
+        ),
+        ("rule", fields(&policy.rule_fields())),
+    ])
 }
