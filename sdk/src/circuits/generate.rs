@@ -268,8 +268,7 @@ pub fn source_hash(profile: &Profile) -> Result<String, GenerateError> {
 ///
 /// Reference profiles come embedded (checked against their sources at build time). Any other
 /// profile is generated and compiled with the pinned toolchain once, then read from
-/// `<govproof home>/circuits/<profile>/<source hash>.json`, so a change to the libraries or the
-/// generator never serves a stale circuit.
+/// `<govproof home>/circuits/<profile>/<source hash>.json` (see [`compile_cached`]).
 pub fn profile_artifact(
     profile: &Profile,
     policy: InstallPolicy,
@@ -278,13 +277,24 @@ pub fn profile_artifact(
     if let Some(bytes) = crate::noir::embedded(&profile.name()) {
         return Ok(bytes.to_vec());
     }
+    let cache = crate::toolchain::home()?.join("circuits");
+    compile_cached(profile, &cache, policy, progress)
+}
+
+/// Generates and compiles the composite of `profile`, keeping the artifact at
+/// `<cache>/<profile>/<source hash>.json` (written atomically) and reusing it when present. The key
+/// is the hash of every source compiled, so a change to the libraries or the generator never serves
+/// a stale circuit.
+pub fn compile_cached(
+    profile: &Profile,
+    cache: &Path,
+    policy: InstallPolicy,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<u8>, GenerateError> {
     let dir = scratch()?;
     let package = write_project(profile, dir.path())?;
     let hash = sources::source_hash(&package)?;
-    let cached = crate::toolchain::home()?
-        .join("circuits")
-        .join(profile.name())
-        .join(format!("{hash}.json"));
+    let cached = cache.join(profile.name()).join(format!("{hash}.json"));
     if let Ok(bytes) = fs::read(&cached) {
         return Ok(bytes);
     }

@@ -105,7 +105,7 @@ fn check(what: &'static str, value: usize, min: usize, max: usize) -> Result<(),
 impl Profile {
     /// A profile with the given capacities: `features` in `1..=256`; for a perceptron `hidden` in
     /// `1..=256`; `depth` in `1..=32`; for bands `bands` in `1..=64`; `scopes` in `1..=256`;
-    /// `protected` in `0..=features`; `models` in `1..=64`.
+    /// `protected` in `1..=features`; `models` in `1..=64`.
     pub fn new(
         family: ModelFamily,
         features: usize,
@@ -124,7 +124,9 @@ impl Profile {
             check("band count", bands, 1, MAX_BANDS)?;
         }
         check("scope count", scopes, 1, MAX_SCOPES)?;
-        check("protected feature count", protected, 0, features)?;
+        // At least one slot: a zero-length array cannot be a circuit input (an empty protected list
+        // is padded).
+        check("protected feature count", protected, 1, features)?;
         check("allowed model count", models, 1, MAX_MODELS)?;
         Ok(Profile {
             family,
@@ -366,6 +368,7 @@ mod tests {
             "rnn-24-d20-b8-s16-p8-m4",
             "linear-24-d0-b8-s16-p8-m4",
             "linear-24-d20-b8-s16-p25-m4",
+            "linear-24-d20-b8-s16-p0-m4",
         ] {
             assert!(Profile::from_name(bad).is_err(), "{bad}");
         }
@@ -385,7 +388,7 @@ mod tests {
         #[test]
         fn names_round_trip(
             mlp in any::<bool>(), n in 1usize..=256, h in 1usize..=256, d in 1usize..=32,
-            gate in any::<bool>(), b in 1usize..=64, s in 1usize..=256, p in 0usize..=256,
+            gate in any::<bool>(), b in 1usize..=64, s in 1usize..=256, p in 1usize..=256,
             m in 1usize..=64,
         ) {
             let family = if mlp { ModelFamily::Mlp { hidden: h } } else { ModelFamily::Linear };
