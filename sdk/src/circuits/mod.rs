@@ -30,3 +30,53 @@ pub use policy::{
     DecisionRule, FeatureRange, ModelRef, Outcome, PolicyEncoding, PolicyError, PolicySpec,
 };
 pub use profile::{DecisionKind, ModelFamily, Profile, ProfileError};
+
+#[cfg(test)]
+mod tests {
+    //! Frozen vectors: the commitment and policy-hash formats are contracts with the registry, the
+    //! policies and every proof already made. If one of these changes, every circuit and every
+    //! stored commitment changes with it; update them only together with a format version bump.
+
+    use super::*;
+    use crate::commit::{label, scope_id, ScopeLabels};
+    use crate::field::Field;
+
+    fn vector_policy() -> PolicyEncoding {
+        let profile = Profile::reference_mlp_band();
+        let spec = PolicySpec {
+            id: label("policy"),
+            version: label("1"),
+            valid_from: 1,
+            valid_until: 2,
+            models: vec![ModelRef::new("model", "1")],
+            scopes: vec![scope_id(&ScopeLabels::new("p", "j", "x"))],
+            protected: vec![0],
+            ranges: vec![FeatureRange { lo: -1, hi: 1 }; 24],
+            rule: DecisionRule::ScoreBand {
+                edges: vec![fixed::EDGE_MIN, 0, fixed::EDGE_MAX],
+            },
+        };
+        PolicyEncoding::new(&profile, spec).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn encoding_vectors_are_frozen() {
+        let weights: Vec<i64> = (0..25).map(|i| (i - 12) * 1000).collect();
+        let model = QuantizedModel::new(24, 0, weights).unwrap_or_else(|e| panic!("{e}"));
+        let features = Features::new((0..24).map(|i| i * 70_000 - 800_000).collect())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let vectors = [
+            ("weights commitment", model.commitment()),
+            ("input commitment", features.commitment(Field::from(7u64))),
+            ("policy hash", vector_policy().hash()),
+        ];
+        let expected = [
+            "0x2243e0a2954bdd9cd917812c2dad1a14512007df890964f111fde91c53a4b39f",
+            "0x0a8114e2b52880d2bc48f6edd80399da602966f82f31f4d352d0c793e6f372b0",
+            "0x0f726d1ab4e04139b0093121ef08a05943e09fd622106804010e91996fcc01a8",
+        ];
+        for ((what, value), want) in vectors.iter().zip(expected) {
+            assert_eq!(value.to_hex(), want, "{what} changed");
+        }
+    }
+}
