@@ -95,3 +95,49 @@ fn every_circuit_is_in_the_manifest_with_its_current_sources() {
         );
     }
 }
+
+/// Assertion messages that name no decision constraint: the toolchain's own checks, and bounds no
+/// input within the fixed-point ranges can reach.
+const INTERNAL_MESSAGES: [&str; 6] = [
+    "call to assert_max_bit_size",
+    "attempt to add with overflow",
+    "attempt to subtract with overflow",
+    "Index out of bounds",
+    "hidden activation exceeds its fixed-point bound",
+    "sponge absorbed a different count than it declared",
+];
+
+#[test]
+fn composite_messages_and_constraints_are_the_same_list() {
+    use govproof::abi::AbiErrorType;
+    use govproof::artifact::Artifact;
+    use govproof::circuits::Constraint;
+    let mut seen = std::collections::BTreeSet::new();
+    for profile in Profile::references() {
+        let name = profile.name();
+        let json = govproof::noir::embedded(&name).unwrap();
+        let artifact = Artifact::from_json(&name, std::str::from_utf8(json).unwrap()).unwrap();
+        for t in artifact.abi().error_types().values() {
+            let AbiErrorType::String { string } = t else {
+                panic!("`{name}` has a non-constant assertion message: {t:?}")
+            };
+            if let Some(c) = Constraint::from_message(string) {
+                seen.insert(c.message());
+            } else {
+                assert!(
+                    INTERNAL_MESSAGES.contains(&string.as_str())
+                        || string.starts_with("Field failed to decompose"),
+                    "`{name}` asserts `{string}`, which no Constraint names"
+                );
+            }
+        }
+    }
+    for c in Constraint::ALL {
+        if c != Constraint::OutcomeKind {
+            assert!(
+                seen.contains(&c.message()),
+                "no reference composite asserts `{c}`"
+            );
+        }
+    }
+}

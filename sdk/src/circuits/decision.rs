@@ -42,6 +42,9 @@ pub enum Constraint {
     /// The entry is revoked.
     #[error("entry is revoked")]
     Revoked,
+    /// The entry's status is neither approved nor revoked.
+    #[error("entry is not approved")]
+    NotApproved,
     /// The decision time is outside the entry's validity window.
     #[error("decision time is outside the entry's validity window")]
     EntryWindow,
@@ -57,6 +60,9 @@ pub enum Constraint {
     /// The policy fields do not open the public policy hash.
     #[error("policy does not match the policy hash")]
     PolicyHash,
+    /// The public model id is zero, the label that pads a policy's unused model slots.
+    #[error("model id is the empty label")]
+    EmptyModelId,
     /// The policy does not allow the model.
     #[error("model is not allowed by the policy")]
     ModelNotAllowed,
@@ -87,9 +93,44 @@ pub enum Constraint {
 }
 
 impl Constraint {
+    /// Every constraint, in the order the composite circuit checks them.
+    pub const ALL: [Constraint; 25] = [
+        Constraint::WeightBound,
+        Constraint::FeatureBound,
+        Constraint::InputCommitment,
+        Constraint::EntryModelId,
+        Constraint::EntryModelVersion,
+        Constraint::WeightsCommitment,
+        Constraint::EntryProfile,
+        Constraint::NotInRegistry,
+        Constraint::Revoked,
+        Constraint::NotApproved,
+        Constraint::EntryWindow,
+        Constraint::EntryScopes,
+        Constraint::ScopeNotApproved,
+        Constraint::PolicyRangeBound,
+        Constraint::PolicyHash,
+        Constraint::EmptyModelId,
+        Constraint::ModelNotAllowed,
+        Constraint::ScopeNotAllowed,
+        Constraint::PolicyWindow,
+        Constraint::ProtectedFeature,
+        Constraint::FeatureRange,
+        Constraint::BandIndex,
+        Constraint::WrongBand,
+        Constraint::WrongDecision,
+        Constraint::OutcomeKind,
+    ];
+
     /// The exact message the circuit's assertion carries.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+
+    /// The constraint a circuit assertion message names, so a refused witness can be reported as
+    /// a typed reason.
+    pub fn from_message(message: &str) -> Option<Constraint> {
+        Self::ALL.into_iter().find(|c| c.message() == message)
     }
 }
 
@@ -325,6 +366,7 @@ impl Decision {
             id: s.model_id,
             version: s.model_version,
         };
+        fail(Constraint::EmptyModelId, s.model_id == Field::zero());
         fail(Constraint::ModelNotAllowed, !policy.allows_model(&model));
         fail(Constraint::ScopeNotAllowed, !policy.allows_scope(&scope));
         fail(Constraint::PolicyWindow, !policy.valid_at(s.decision_time));
