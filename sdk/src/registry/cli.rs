@@ -8,11 +8,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::document::DocumentError;
-use super::document::{Signed, SignedContent};
+use super::document::{Signed, SignedContent, Version};
 use super::durable::IoError;
 use super::entry::EntryError;
 use super::entry::{Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status};
-use super::keys::{keygen, KeyError, PublicKeyFile, SecretKey};
+use super::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey};
 use super::names::{ModelId, ModelVersion, NameError, Note, ProfileName};
 use super::root::{Root, RootKey};
 use super::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
@@ -337,8 +337,10 @@ fn init(a: InitArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
 fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
     write!(
         out,
-        "staged snapshot {}: {} entries, merkle root {}",
-        s.snapshot_version, s.entry_count, s.merkle_root
+        "staged snapshot {}: {}, merkle root {}",
+        s.snapshot_version,
+        plural(s.entry_count, "entry", "entries"),
+        s.merkle_root
     )?;
     if let Some(r) = s.root_version {
         write!(out, " (with root {r})")?;
@@ -442,35 +444,87 @@ fn rotate(a: RotateArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-fn tally_line(t: &Tally) -> String {
-    let ids: Vec<String> = t.counted.iter().map(|k| k.to_string()).collect();
-    let mut s = format!("{} of {} signatures", t.counted.len(), t.threshold);
-    if !ids.is_empty() {
-        s.push_str(&format!(" ({})", ids.join(", ")));
+/// A key id with its holder's name when one of `roots` names it.
+fn key_name(id: &KeyId, roots: &[&Root]) -> String {
+    match roots
+        .iter()
+        .find_map(|r| r.key(id))
+        .and_then(|k| k.holder.as_ref())
+    {
+        Some(h) => format!("{id} ({h})"),
+        None => id.to_string(),
+    }
+}
+
+/// `2 of 2 signatures by the keys of root 1: <id> (alice), <id> (bob)`, and what was ignored.
+fn tally_line(t: &Tally, roots: &[&Root]) -> String {
+    let mut s = format!(
+        "{} of {} signatures by the keys of root {}",
+        t.counted.len(),
+        t.threshold,
+        t.root_version
+    );
+    if !t.counted.is_empty() {
+        let names: Vec<String> = t.counted.iter().map(|k| key_name(k, roots)).collect();
+        s.push_str(&format!(": {}", names.join(", ")));
     }
     if !t.ignored.is_empty() {
         let ignored: Vec<String> = t
             .ignored
             .iter()
-            .map(|(k, why)| format!("{k}: {why}"))
+            .map(|(k, why)| format!("{}: {why}", key_name(k, roots)))
             .collect();
         s.push_str(&format!("; ignored {}", ignored.join(", ")));
     }
     s
 }
 
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let key = SecretKey::read(&a.key)?;
-    let r: SignReport = RegistryDir::at(&a.dir).sign(&key)?;
-    let signed: Vec<String> = r.signed.iter().map(Subject::to_string).collect();
-    writeln!(out, "signed {} with key {}", signed.join(" and "), r.key_id)?;
-    if let Some((by_old, by_new)) = &r.root_tallies {
-        if let Some(old) = by_old {
-            writeln!(out, "root, by the current root's keys: {}", tally_line(old))?;
+    let dir = RegistryDir::at(&a.dir);
+    let r: SignReport = dir.sign(&key)?;
+    // Only to put names on key ids: the current and previous roots, and any staged root.
+    let mut roots_owned: Vec<Root> = Vec::new();
+    if let Ok(Some(p)) = dir.published() {
+        let v = p.root.signed.version().get();
+        if let Some(prev) = v.checked_sub(1).and_then(|v| Version::new(v).ok()) {
+            if let Ok(r) = dir.read_root(prev) {
+                roots_owned.push(r.signed);
+            }
         }
-        writeln!(out, "root, by its own keys: {}", tally_line(by_new))?;
+        roots_owned.push(p.root.signed);
     }
-    writeln!(out, "snapshot: {}", tally_line(&r.snapshot_tally))?;
+    if let Some(r) = dir.proposal().ok().flatten().and_then(|p| p.root) {
+        roots_owned.push(r.signed);
+    }
+    let roots: Vec<&Root> = roots_owned.iter().collect();
+    let signed: Vec<String> = r.signed.iter().map(Subject::to_string).collect();
+    writeln!(
+        out,
+        "signed {} with key {}",
+        signed.join(" and "),
+        key_name(&r.key_id, &roots)
+    )?;
+    if let (Some((by_old, by_new)), Some(v)) = (&r.root_tallies, r.root_version) {
+        if let Some(old) = by_old {
+            writeln!(out, "root {v}: {}", tally_line(old, &roots))?;
+        }
+        writeln!(out, "root {v}: {}", tally_line(by_new, &roots))?;
+    }
+    writeln!(
+        out,
+        "snapshot {}: {}",
+        r.snapshot_version,
+        tally_line(&r.snapshot_tally, &roots)
+    )?;
     if r.published {
         writeln!(out, "every threshold is met: published")?;
     } else {
@@ -519,10 +573,10 @@ fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
             let s = registry.snapshot().snapshot();
             writeln!(
                 out,
-                "verified: snapshot {} under root {}, {} entries, merkle root {}, expires {}",
+                "verified: snapshot {} under root {}, {}, merkle root {}, expires {}",
                 s.version(),
                 registry.snapshot().root_version(),
-                s.entry_count(),
+                plural(s.entry_count(), "entry", "entries"),
                 s.merkle_root(),
                 s.expires()
             )?;
@@ -595,9 +649,9 @@ fn show_published(p: &Published, out: &mut dyn Write) -> Result<(), CliError> {
     let s = &p.snapshot.signed;
     writeln!(
         out,
-        "snapshot {}: {} entries, created {}, expires {}",
+        "snapshot {}: {}, created {}, expires {}",
         s.version(),
-        s.entry_count(),
+        plural(s.entry_count(), "entry", "entries"),
         s.created(),
         s.expires()
     )?;
@@ -607,7 +661,7 @@ fn show_published(p: &Published, out: &mut dyn Write) -> Result<(), CliError> {
         .signed
         .authority()
         .tally(&s.signing_bytes(), &p.snapshot.signatures);
-    writeln!(out, "  {}", tally_line(&tally))?;
+    writeln!(out, "  {}", tally_line(&tally, &[&p.root.signed]))?;
     writeln!(out, "entries (tree order):")?;
     for (i, e) in p.entries.entries().iter().enumerate() {
         show_entry(i, e, out)?;
@@ -652,23 +706,19 @@ fn show_proposal(
     let s = &p.snapshot.signed;
     writeln!(
         out,
-        "staged snapshot {}: {} entries, merkle root {}, expires {}",
+        "staged snapshot {}: {}, merkle root {}, expires {}",
         s.version(),
-        s.entry_count(),
+        plural(s.entry_count(), "entry", "entries"),
         s.merkle_root(),
         s.expires()
     )?;
-    let signing_root = p.root.as_ref().map(|r| &r.signed).or(current_root);
-    if let Some(root) = signing_root {
+    let staged_root = p.root.as_ref().map(|r| &r.signed);
+    let roots: Vec<&Root> = current_root.into_iter().chain(staged_root).collect();
+    if let Some(root) = staged_root.or(current_root) {
         let t = root
             .authority()
             .tally(&s.signing_bytes(), &p.snapshot.signatures);
-        writeln!(
-            out,
-            "  {} (by the keys of root {})",
-            tally_line(&t),
-            root.version()
-        )?;
+        writeln!(out, "  {}", tally_line(&t, &roots))?;
     }
     if let Some(r) = &p.root {
         write!(out, "staged ")?;
@@ -676,15 +726,10 @@ fn show_proposal(
         let message = r.signed.signing_bytes();
         if let Some(old) = current_root {
             let t = old.authority().tally(&message, &r.signatures);
-            writeln!(
-                out,
-                "  {} (by the keys of root {})",
-                tally_line(&t),
-                old.version()
-            )?;
+            writeln!(out, "  {}", tally_line(&t, &roots))?;
         }
         let t = r.signed.authority().tally(&message, &r.signatures);
-        writeln!(out, "  {} (by its own keys)", tally_line(&t))?;
+        writeln!(out, "  {}", tally_line(&t, &roots))?;
     }
     Ok(())
 }

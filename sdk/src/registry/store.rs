@@ -192,6 +192,10 @@ pub struct SignReport {
     pub key_id: KeyId,
     /// The documents signed.
     pub signed: Vec<Subject>,
+    /// The staged snapshot's version.
+    pub snapshot_version: Version,
+    /// The staged root's version, when a root is staged.
+    pub root_version: Option<Version>,
     /// The staged snapshot's signatures, counted by the root that must sign it.
     pub snapshot_tally: Tally,
     /// The staged root's signatures, counted by the old root (absent at `init`) and by itself.
@@ -427,6 +431,8 @@ impl RegistryDir {
         Ok(SignReport {
             key_id,
             signed,
+            snapshot_version: proposal.snapshot.signed.version(),
+            root_version: proposal.root.as_ref().map(|r| r.signed.version()),
             snapshot_tally,
             root_tallies,
             published: complete,

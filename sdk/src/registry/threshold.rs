@@ -112,6 +112,8 @@ pub struct Tally {
     pub ignored: Vec<(KeyId, Ignored)>,
     /// The threshold that applies.
     pub threshold: Threshold,
+    /// The root whose keys were counted.
+    pub root_version: Version,
 }
 
 impl Tally {
@@ -123,13 +125,11 @@ impl Tally {
 
 /// A document without enough valid signatures from distinct trusted keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{subject} has {} valid signature(s) from distinct keys of root {root_version}, {} needed{}", .tally.counted.len(), .tally.threshold, ignored_note(&.tally.ignored))]
+#[error("{subject} has {} valid signature(s) from distinct keys of root {}, {} needed{}", .tally.counted.len(), .tally.root_version, .tally.threshold, ignored_note(&.tally.ignored))]
 pub struct ThresholdError {
     /// What was checked.
     pub subject: Subject,
-    /// The root whose keys were asked for.
-    pub root_version: Version,
-    /// The count.
+    /// The count (with the root whose keys were asked for).
     pub tally: Tally,
 }
 
@@ -198,6 +198,7 @@ impl Authority {
             counted,
             ignored,
             threshold: self.threshold,
+            root_version: self.root_version,
         }
     }
 
@@ -213,11 +214,7 @@ impl Authority {
         if tally.is_met() {
             Ok(tally)
         } else {
-            Err(ThresholdError {
-                subject,
-                root_version: self.root_version,
-                tally,
-            })
+            Err(ThresholdError { subject, tally })
         }
     }
 }
