@@ -289,15 +289,30 @@ impl RegistryDir {
         snapshot_lifetime: TimeSpan,
         now: Timestamp,
     ) -> Result<Staged, StoreError> {
+        self.add_many(vec![entry], snapshot_lifetime, now)
+    }
+
+    /// Stages a snapshot with all of `entries` added (one staging for a batch, e.g. an import);
+    /// refuses the whole batch if any model version is already present or appears twice.
+    pub fn add_many(
+        &self,
+        entries: Vec<Entry>,
+        snapshot_lifetime: TimeSpan,
+        now: Timestamp,
+    ) -> Result<Staged, StoreError> {
         let _lock = self.lock()?;
         let (current, proposal, base) = self.base_for_change()?;
-        let entries = base.with_added(entry.clone())?;
-        self.write_entry(&entry)?;
+        let mut all = base.entries().to_vec();
+        all.extend(entries.iter().cloned());
+        let set = EntrySet::new(all)?;
+        for e in &entries {
+            self.write_entry(e)?;
+        }
         self.stage(
             current.as_ref(),
             proposal,
             None,
-            entries,
+            set,
             snapshot_lifetime,
             now,
         )
