@@ -9,7 +9,7 @@ use std::path::Path;
 
 use clap::Parser;
 use govproof::registry::cli::{
-    run_keygen, run_registry, CliError, KeygenArgs, Outcome, RegistryCommand,
+    run_keygen, run_registry, CliError, Exit, KeygenArgs, RegistryCommand,
 };
 use govproof::registry::keys::KeyError;
 use govproof::registry::store::StoreError;
@@ -26,7 +26,7 @@ enum Cli {
 
 /// Runs one command line; returns the outcome and the report with the temporary folder shown as
 /// `[TMP]`.
-fn run(tmp: &Path, line: &str) -> (Result<Outcome, CliError>, String) {
+fn run(tmp: &Path, line: &str) -> (Result<Exit, CliError>, String) {
     let root = tmp.display().to_string();
     let args: Vec<String> = line
         .split_whitespace()
@@ -48,7 +48,7 @@ fn run(tmp: &Path, line: &str) -> (Result<Outcome, CliError>, String) {
 fn ok(tmp: &Path, transcript: &mut String, line: &str) {
     let (result, text) = run(tmp, line);
     match result {
-        Ok(Outcome::Success) => {}
+        Ok(Exit::Success) => {}
         other => panic!("`{line}` gave {other:?}: {text}"),
     }
     transcript.push_str(&format!("$ govproof {line}\n{text}\n"));
@@ -201,7 +201,7 @@ fn keygen_writes_a_private_key_and_never_prints_it() {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path();
     let (result, text) = run(tmp, "keygen --out [TMP]/erin --holder Erin");
-    assert_eq!(result.unwrap(), Outcome::Success);
+    assert_eq!(result.unwrap(), Exit::Success);
     let secret = std::fs::read_to_string(tmp.join("erin.key")).unwrap();
     let seed_hex = secret.lines().nth(1).unwrap();
     assert_eq!(seed_hex.len(), 64);
@@ -355,7 +355,7 @@ fn trust_must_start_from_a_root_signed_by_its_threshold() {
     root["signatures"].as_array_mut().unwrap().truncate(1);
     std::fs::write(tmp.join("weak-root.json"), root.to_string()).unwrap();
     let (result, text) = run(tmp, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/weak-root.json");
-    assert_eq!(result.unwrap(), Outcome::Rejected);
+    assert_eq!(result.unwrap(), Exit::Rejected);
     assert!(text.contains("root 1 has 1 valid signature(s)"), "{text}");
     assert!(!tmp.join("trust.json").exists());
 }

@@ -1,8 +1,8 @@
 //! The `govproof registry ...` and `govproof keygen` commands, callable in-process.
 //!
 //! [`run_registry`] and [`run_keygen`] write their report to the given writer and return an
-//! [`Outcome`] (exit code 0, or 2 when a registry is rejected) or a [`CliError`] (exit code 1).
-//! The binary only parses arguments and calls them.
+//! [`Exit`] (`Success`, or `Rejected` when a registry is checked and found invalid) or a
+//! [`CliError`] (exit code 1). The binary only parses arguments and calls them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use super::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreEr
 use super::threshold::{Subject, Tally};
 use super::time::{TimeSpan, Timestamp};
 use super::trust::TrustState;
+pub use crate::cli::Exit;
 use crate::field::Field;
 
 /// How long a new root stays valid unless told otherwise.
@@ -219,25 +220,6 @@ pub struct KeygenArgs {
     pub holder: Option<Note>,
 }
 
-/// How a command ended when it did not fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Done (exit code 0).
-    Success,
-    /// The registry was checked and rejected (exit code 2).
-    Rejected,
-}
-
-impl Outcome {
-    /// The process exit code: 0 or 2.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::Success => 0,
-            Outcome::Rejected => 2,
-        }
-    }
-}
-
 /// Why a command failed (exit code 1).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -275,7 +257,7 @@ impl CliError {
 }
 
 /// Runs `govproof registry <command>`, writing its report to `out`.
-pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Outcome, CliError> {
+pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Exit, CliError> {
     match cmd {
         RegistryCommand::Init(a) => init(a, out),
         RegistryCommand::Add(a) => add(a, out),
@@ -288,7 +270,7 @@ pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Outcome
 }
 
 /// Runs `govproof keygen`: writes a key pair and reports the key id and files, never the secret.
-pub fn run_keygen(args: KeygenArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+pub fn run_keygen(args: KeygenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let g = keygen(&args.out, args.holder)?;
     writeln!(out, "generated key {}", g.key_id)?;
     writeln!(
@@ -297,7 +279,7 @@ pub fn run_keygen(args: KeygenArgs, out: &mut dyn Write) -> Result<Outcome, CliE
         g.secret_path.display()
     )?;
     writeln!(out, "public key: {}", g.public_path.display())?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 fn read_root_keys(paths: &[PathBuf]) -> Result<Vec<RootKey>, CliError> {
@@ -310,7 +292,7 @@ fn read_root_keys(paths: &[PathBuf]) -> Result<Vec<RootKey>, CliError> {
         .collect()
 }
 
-fn init(a: InitArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn init(a: InitArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let keys = read_root_keys(&a.keys)?;
     let n = keys.len();
     let now = a.now.unwrap_or_else(Timestamp::now);
@@ -331,7 +313,7 @@ fn init(a: InitArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
         out,
         "next: each key holder runs `govproof registry sign --dir <registry> --key <their .key file>`"
     )?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
@@ -360,7 +342,7 @@ fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-fn add(a: AddArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn add(a: AddArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let model_digest = match (&a.model_file, a.model_digest) {
         (Some(path), None) => {
             let mut f = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
@@ -393,7 +375,7 @@ fn add(a: AddArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let now = a.now.unwrap_or_else(Timestamp::now);
     let staged = RegistryDir::at(&a.dir).add(entry, a.snapshot_expires_in, now)?;
     report_staged(&staged, out)?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 fn read_certificate(path: &Path) -> Result<QuantizationCertificate, CliError> {
@@ -413,7 +395,7 @@ fn read_certificate(path: &Path) -> Result<QuantizationCertificate, CliError> {
     }
 }
 
-fn revoke(a: RevokeArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn revoke(a: RevokeArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let now = a.now.unwrap_or_else(Timestamp::now);
     let staged = RegistryDir::at(&a.dir).revoke(
         &a.model_id,
@@ -423,10 +405,10 @@ fn revoke(a: RevokeArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
         now,
     )?;
     report_staged(&staged, out)?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
-fn rotate(a: RotateArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn rotate(a: RotateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let keys = read_root_keys(&a.keys)?;
     let now = a.now.unwrap_or_else(Timestamp::now);
     let staged = RegistryDir::at(&a.dir).rotate(
@@ -441,7 +423,7 @@ fn rotate(a: RotateArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
         out,
         "the new root needs the threshold of the current root's keys and of its own keys"
     )?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// A key id with its holder's name when one of `roots` names it.
@@ -487,7 +469,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let key = SecretKey::read(&a.key)?;
     let dir = RegistryDir::at(&a.dir);
     let r: SignReport = dir.sign(&key)?;
@@ -530,10 +512,10 @@ fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     } else {
         writeln!(out, "more signatures are needed before it is published")?;
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
-fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let trust = match (&a.trusted_root, a.trust.exists()) {
         (Some(_), true) => {
             return Err(CliError::Usage(format!(
@@ -561,7 +543,7 @@ fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 Ok(t) => t,
                 Err(e) => {
                     writeln!(out, "rejected: {e}")?;
-                    return Ok(Outcome::Rejected);
+                    return Ok(Exit::Rejected);
                 }
             }
         }
@@ -582,23 +564,23 @@ fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
             )?;
             next.write(&a.trust)?;
             writeln!(out, "trust state updated")?;
-            Ok(Outcome::Success)
+            Ok(Exit::Success)
         }
         Err(e) => {
             writeln!(out, "rejected: {e}")?;
             writeln!(out, "trust state unchanged")?;
-            Ok(Outcome::Rejected)
+            Ok(Exit::Rejected)
         }
     }
 }
 
-fn show(a: ShowArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn show(a: ShowArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let dir = RegistryDir::at(&a.dir);
     let published = match dir.published() {
         Ok(p) => p,
         Err(e) => {
             writeln!(out, "rejected: {e}")?;
-            return Ok(Outcome::Rejected);
+            return Ok(Exit::Rejected);
         }
     };
     let proposal = dir.proposal()?;
@@ -622,7 +604,7 @@ fn show(a: ShowArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
         out,
         "(shown as stored, not verified: run `govproof registry verify` with a trust state)"
     )?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 fn show_root(root: &Root, out: &mut dyn Write) -> Result<(), CliError> {
