@@ -395,6 +395,32 @@ fn generate(root: &Path) {
         &trust_root1(&reg),
     );
 
+    // Mix-and-match by addition: an extra, unsigned entry slipped into snapshot 3's manifest.
+    let reg = fresh("rejected", "extra-entry", false);
+    let shadow = entry("shadow-model", "1.0.0", 8);
+    write_json(
+        &reg.join(format!("entries/{}.json", shadow.digest())),
+        &serde_json::to_value(&shadow).unwrap(),
+    );
+    let p = reg.join("manifests/3.json");
+    let mut manifest = read_json(&p);
+    manifest["entries"]
+        .as_array_mut()
+        .unwrap()
+        .push(Value::from(shadow.digest().to_string()));
+    write_json(&p, &manifest);
+    write_case(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "extra-entry",
+            now: "2025-03-01T00:00:00Z",
+            expect: "entry-count",
+            attack: "an entry no snapshot signed, added to snapshot 3's manifest",
+        },
+        &trust_root1(&reg),
+    );
+
     // Tampered entry file: the revoked entry edited back to approved, in place.
     let reg = fresh("rejected", "tampered-entry-file", false);
     let p = reg.join(format!("entries/{}.json", revoked_digest()));

@@ -39,7 +39,7 @@ use super::root::{Root, RootError, RootKey};
 use super::snapshot::{EntrySet, Manifest, Snapshot, SnapshotError};
 use super::threshold::{Subject, Tally};
 use super::time::{TimeError, TimeSpan, Timestamp};
-use super::trust::{TrustState, VerifiedRegistry, VerifyError};
+use super::trust::{TrustState, VerifiedRegistry, VerifiedSnapshot, VerifyError};
 
 /// The commit-point file naming the current root and snapshot.
 pub const POINTER_FILE: &str = "registry.json";
@@ -266,6 +266,10 @@ impl RegistryDir {
         durable::create_dir_durable(&path)?;
         let dir = RegistryDir { path };
         let _lock = dir.lock()?;
+        // Another `init` may have won the race between the emptiness check and the lock.
+        if dir.path.join(POINTER_FILE).exists() || dir.path.join(PROPOSAL_FILE).exists() {
+            return Err(StoreError::NotEmpty(dir.path));
+        }
         let proposal = Proposal {
             root: Some(Signed::unsigned(root)),
             snapshot: Signed::unsigned(snapshot),
@@ -486,7 +490,7 @@ impl RegistryDir {
         };
         let root = self.read_root(pointer.root_version)?;
         let snapshot = self.read_snapshot(pointer.snapshot_version)?;
-        let entries = self.read_manifest_entries(pointer.snapshot_version)?;
+        let entries = self.read_manifest_entries(pointer.snapshot_version, None)?;
         Ok(Some(Published {
             pointer,
             root,
@@ -548,7 +552,7 @@ impl RegistryDir {
         let v = pointer.snapshot_version;
         let snapshot = self.read_snapshot(v)?;
         let verified = state.check_snapshot_inner(&snapshot, expiry)?;
-        let entries = self.read_manifest_entries(v)?;
+        let entries = self.read_manifest_entries(v, Some(&verified))?;
         let registry = verified.check_entries(entries)?;
         let state = state.after(registry.snapshot());
         Ok((registry, state))
@@ -584,7 +588,13 @@ impl RegistryDir {
         Ok(s)
     }
 
-    fn read_manifest_entries(&self, version: Version) -> Result<EntrySet, VerifyError> {
+    /// Reads the entries of snapshot `version`; when `verified` is given, first checks that the
+    /// manifest lists as many entries as it signs.
+    fn read_manifest_entries(
+        &self,
+        version: Version,
+        verified: Option<&VerifiedSnapshot>,
+    ) -> Result<EntrySet, VerifyError> {
         let rel = format!("{MANIFEST_DIR}/{version}.json");
         let manifest: Manifest = self.read_doc(&rel, "manifest", MAX_LIST_BYTES)?;
         if manifest.version != version {
@@ -596,6 +606,9 @@ impl RegistryDir {
                 ),
             )
             .into());
+        }
+        if let Some(v) = verified {
+            v.check_entry_count(manifest.entries.len() as u64)?;
         }
         let entries = self.read_entries(&manifest.entries)?;
         EntrySet::in_tree_order(entries).map_err(|source| VerifyError::Entries { version, source })

@@ -378,14 +378,7 @@ impl VerifiedSnapshot {
     /// Checks that `entries` are exactly the snapshot's tree (the mix-and-match check).
     pub fn check_entries(self, entries: EntrySet) -> Result<VerifiedRegistry, VerifyError> {
         let version = self.snapshot.version();
-        let offered = entries.len() as u64;
-        if offered != self.snapshot.entry_count() {
-            return Err(VerifyError::EntryCount {
-                version,
-                signed: self.snapshot.entry_count(),
-                offered,
-            });
-        }
+        self.check_entry_count(entries.len() as u64)?;
         let tree = entries.tree();
         if tree.root() != self.snapshot.merkle_root() {
             return Err(VerifyError::RootMismatch {
@@ -399,6 +392,19 @@ impl VerifiedSnapshot {
             entries,
             tree,
         })
+    }
+
+    /// Checks that `offered` is the number of entries the snapshot signs (done before reading
+    /// entries, so a manifest cannot make a client read more files than the snapshot covers).
+    pub fn check_entry_count(&self, offered: u64) -> Result<(), VerifyError> {
+        if offered != self.snapshot.entry_count() {
+            return Err(VerifyError::EntryCount {
+                version: self.snapshot.version(),
+                signed: self.snapshot.entry_count(),
+                offered,
+            });
+        }
+        Ok(())
     }
 
     /// Checks that `leaf` sits in the snapshot's tree at the place `path` says.
