@@ -382,3 +382,20 @@ fn concurrent_writers_are_serialized() {
     assert_eq!(proposal.entries.len(), 1 + 8);
     assert_eq!(proposal.snapshot.signed.entry_count(), 9);
 }
+
+#[test]
+fn show_prints_the_published_registry() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/registry/accepted");
+    let mut report = String::new();
+    for name in ["current", "after-rotation"] {
+        let (result, text) = run(
+            &fixtures,
+            &format!("registry show --dir [TMP]/{name}/registry"),
+        );
+        assert_eq!(result.unwrap(), Exit::Success);
+        report.push_str(&format!(
+            "$ govproof registry show --dir {name}/registry\n{text}\n"
+        ));
+    }
+    insta::assert_snapshot!("registry_show", report);
+}

@@ -1,6 +1,6 @@
 //! Atomic, durable file writes, and the crash-test hook.
 //!
-//! Every file the registry writes goes through [`write_atomic`]: the bytes go to a temporary file
+//! Every file the registry writes goes through `write_atomic`: the bytes go to a temporary file
 //! (`.tmp-*`) in the target's folder, the file is flushed to disk (`fsync`), renamed over the target,
 //! and the folder itself is flushed so the rename survives a power cut. A reader therefore sees the
 //! old file or the new one, never a mix; a crash leaves at most a stray `.tmp-*` file, which readers
@@ -9,7 +9,7 @@
 //! # Test scaffolding: `GOVPROOF_CRASH_AT`
 //!
 //! The crash test (`tests/registry_crash.rs`) needs to kill a writer between any two steps of an
-//! update. Each step calls [`crash_point`] with a name such as `snapshots/2.json@renamed`. When the
+//! update. Each step calls `crash_point` with a name such as `snapshots/2.json@renamed`. When the
 //! environment variable `GOVPROOF_CRASH_AT` equals that name, the process aborts on the spot, as if
 //! the power had failed; when `GOVPROOF_CRASH_TRACE` names a file, every step's name is appended to
 //! it, so the test can enumerate the steps. Both variables are test scaffolding: they are read once

@@ -384,6 +384,9 @@ impl SecretKey {
     }
 }
 
+// The only field is an ed25519-dalek `SigningKey`, which wipes itself when dropped.
+impl zeroize::ZeroizeOnDrop for SecretKey {}
+
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretKey")
@@ -515,6 +518,13 @@ fn with_suffix(prefix: &Path, ext: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<SigningKey>();
+        wiped_on_drop::<SecretKey>();
+    }
 
     #[test]
     fn key_ids_are_stable_and_parse_back() {
