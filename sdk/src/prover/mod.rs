@@ -675,6 +675,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn prover_and_verifier_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Prover>();
+        send::<Verifier>();
+        send::<Proof>();
+    }
+
+    #[test]
     fn proof_lengths_match_measured_sizes() {
         assert!(ProofTarget::NoirRecursive.is_proof_length(458));
         assert_eq!(458 * FIELD_BYTES, 14_656);

@@ -276,7 +276,7 @@ fn parse_all_g1(path: &Path, g1: &[u8]) -> Result<Vec<G1Affine>, SetupError> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(Err((0, PointProblem::NotOnCurve))))
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     let mut out = Vec::with_capacity(n);

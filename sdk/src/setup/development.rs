@@ -106,7 +106,7 @@ fn generate_points(tau: Fr, start: usize, end: usize) -> Vec<u8> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     parts.concat()
@@ -136,10 +136,10 @@ fn intact_points(dir: &Path) -> Result<Option<(usize, Vec<u8>)>, SetupError> {
     }
     let n = g1.len() / G1_POINT_BYTES;
     let t = tau();
-    let expect =
+    let expected =
         |i: usize| encode_g1(&(G1Projective::generator() * t.pow([i as u64])).into_affine());
     let at = |i: usize| &g1[i * G1_POINT_BYTES..(i + 1) * G1_POINT_BYTES];
-    if at(0) != G1_GENERATOR_BYTES || at(1) != expect(1) || at(n - 1) != expect(n - 1) {
+    if at(0) != G1_GENERATOR_BYTES || at(1) != expected(1) || at(n - 1) != expected(n - 1) {
         return Ok(None);
     }
     match read_g2(dir) {

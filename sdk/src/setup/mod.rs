@@ -384,8 +384,16 @@ impl Setup {
     pub fn ensure_points(&self, needed: usize) -> Result<usize, SetupError> {
         match &self.source {
             Source::Development { cache_dir } => {
-                development::ensure_points(cache_dir, needed)?;
-                self.available_points()
+                let dir = development::ensure_points(cache_dir, needed)?;
+                let available = self.available_points()?;
+                if available < needed {
+                    return Err(SetupError::NotEnoughPoints {
+                        dir,
+                        needed,
+                        available,
+                    });
+                }
+                Ok(available)
             }
             Source::Ignition { dir, downloads } => {
                 let available = self.available_points()?;
