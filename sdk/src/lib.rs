@@ -10,6 +10,7 @@
 
 pub mod abi;
 pub mod artifact;
+pub mod cli;
 pub mod commit;
 pub mod field;
 pub mod hash;

@@ -256,6 +256,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SourcesError> {
     fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     write_synced(tmp.path(), bytes)?;
+    #[cfg(unix)]
+    {
+        // Temporary files are created owner-only; these are ordinary project files.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(io(path))?;
+    }
     tmp.persist(path).map_err(|e| io(path)(e.error))?;
     crate::install::sync_dir(dir)?;
     Ok(())

@@ -1,0 +1,174 @@
+//! The `govproof` command line, callable in-process: [`run`] takes parsed arguments and writers and
+//! returns a typed [`Exit`], so every command is testable without spawning a process.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::toolchain::{self, InstallOutcome, InstallPolicy, PINNED};
+
+/// How a command ended; the process exit code is the discriminant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done, or valid.
+    Success = 0,
+    /// Could not do it: usage, I/O, a missing tool.
+    Error = 1,
+    /// Checked and found invalid (a proof, a bundle, a policy, a registry).
+    Rejected = 2,
+}
+
+/// govproof: zero-knowledge proofs for automated credit decisions.
+#[derive(Debug, Parser)]
+#[command(name = "govproof", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install the pinned Noir compiler and bb prover (checked against pinned hashes).
+    Setup,
+    /// Show what govproof found on this machine; exits 1 if something required is missing.
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile a Noir project folder (Nargo.toml + src/) to a program artifact.
+    Compile {
+        /// The project folder.
+        project: PathBuf,
+        /// Where to write the artifact JSON (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Work with the project's own circuits.
+    Circuits {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: CircuitsCommand,
+    },
+}
+
+/// `govproof circuits ...`
+#[derive(Debug, Subcommand)]
+pub enum CircuitsCommand {
+    /// Recompile the project's circuits and update their checked-in artifacts.
+    Build {
+        /// Change nothing; fail if recompiling gives different artifacts.
+        #[arg(long)]
+        check: bool,
+        /// The circuits folder of a govproof checkout.
+        #[arg(long, default_value = "circuits")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs one command, writing its output to `out` and its diagnostics to `err`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    match dispatch(cli.command, out, err) {
+        Ok(exit) => exit,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Exit::Error
+        }
+    }
+}
+
+fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
+    match command {
+        Command::Setup => setup(out, err),
+        Command::Doctor { json } => doctor(json, out),
+        Command::Compile { project, out: dest } => {
+            let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {
+                let _ = writeln!(err, "{m}");
+            })?;
+            match dest {
+                Some(path) => {
+                    toolchain::sources::write_atomic(&path, &json)?;
+                    writeln!(out, "wrote {}", path.display())?;
+                }
+                None => {
+                    out.write_all(&json)?;
+                    writeln!(out)?;
+                }
+            }
+            Ok(Exit::Success)
+        }
+        Command::Circuits { command } => match command {
+            CircuitsCommand::Build { check, dir } => {
+                let installed = toolchain::ensure(
+                    &toolchain::home()?,
+                    InstallPolicy::InstallIfMissing,
+                    &mut |m| {
+                        let _ = writeln!(err, "{m}");
+                    },
+                )?;
+                let compiler = toolchain::compile::Compiler::choose(&installed);
+                match toolchain::sources::build_all(&compiler, &dir, check) {
+                    Ok(reports) => {
+                        for r in reports {
+                            let what = if r.changed { "rebuilt" } else { "up to date" };
+                            writeln!(out, "{}: {what}", r.name)?;
+                        }
+                        Ok(Exit::Success)
+                    }
+                    Err(e @ toolchain::sources::SourcesError::Stale { .. }) => {
+                        writeln!(err, "error: {e}")?;
+                        Ok(Exit::Rejected)
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+        },
+    }
+}
+
+fn setup(out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
+    let home = toolchain::home()?;
+    let started = std::time::Instant::now();
+    let (installed, outcome) = toolchain::install(&home, PINNED, &mut |m| {
+        let _ = writeln!(err, "{m}");
+    })?;
+    let what = match outcome {
+        InstallOutcome::Installed => "installed",
+        InstallOutcome::AlreadyPresent => "already installed",
+    };
+    writeln!(
+        out,
+        "toolchain {what} at {} ({:.1} s): noir {}, bb {}",
+        installed.dir().display(),
+        started.elapsed().as_secs_f64(),
+        installed.manifest().noir_version,
+        installed.manifest().bb_version
+    )?;
+    Ok(Exit::Success)
+}
+
+fn doctor(json: bool, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let report = toolchain::doctor()?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "govproof home: {}", report.home.display())?;
+        for f in &report.findings {
+            let mark = match (f.ok, f.required) {
+                (true, _) => "ok     ",
+                (false, true) => "MISSING",
+                (false, false) => "absent ",
+            };
+            writeln!(out, "{mark} {:<14} {}", f.item, f.detail)?;
+        }
+    }
+    Ok(if report.healthy() {
+        Exit::Success
+    } else {
+        Exit::Error
+    })
+}
