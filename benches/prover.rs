@@ -3,8 +3,8 @@
 //! cold prove (new bb process), warm prove (reused process), verify, and the verification key
 //! from the disk cache versus computed by bb.
 //!
-//! Needs `GOVPROOF_BB` (the bb 5.0.0 binary); prints why and measures nothing without it.
-//! Run: `GOVPROOF_BB=/path/to/bb cargo bench --bench prover`.
+//! Needs bb: `GOVPROOF_BB`, else the installed toolchain; prints why and measures nothing
+//! without it. Run: `cargo bench --bench prover`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,16 @@ fn fixture(name: &str) -> (CircuitBytecode, WitnessStack) {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(bb) = std::env::var_os("GOVPROOF_BB").map(PathBuf::from) else {
-        eprintln!("skipped: set GOVPROOF_BB to the bb 5.0.0 binary to run the prover benchmarks");
+    let installed = || {
+        let home = govproof::toolchain::home().ok()?;
+        let found = govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED);
+        found.ok().flatten().map(|t| t.bb())
+    };
+    let Some(bb) = std::env::var_os("GOVPROOF_BB")
+        .map(PathBuf::from)
+        .or_else(installed)
+    else {
+        eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
         return;
     };
     let (circuit, witness) = fixture("poseidon_chain");

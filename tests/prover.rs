@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may fail loudly
 //! The warm prover and the verifier against real bb 5.0.0.
 //!
-//! bb is found through `GOVPROOF_BB`; the real Ignition points through `shared/crs/ignition-513`
-//! beside the repository. Each test prints why and returns when what it needs is missing.
+//! bb is found through `GOVPROOF_BB` or the installed toolchain; the real Ignition points through
+//! `shared/crs/ignition-513` beside the repository. Each test prints why and returns when what it
+//! needs is missing.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,18 +17,28 @@ use govproof::prover::{
 };
 use govproof::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupError, SetupKind};
 
+/// bb from `GOVPROOF_BB`, else from the installed pinned toolchain (`govproof setup`).
 fn bb() -> Option<PathBuf> {
-    match std::env::var_os("GOVPROOF_BB") {
-        Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
-        Some(p) => {
-            eprintln!(
-                "skipped: GOVPROOF_BB={} is not a file",
-                Path::new(&p).display()
-            );
+    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
+        if Path::new(&p).is_file() {
+            return Some(PathBuf::from(p));
+        }
+        eprintln!(
+            "skipped: GOVPROOF_BB={} is not a file",
+            Path::new(&p).display()
+        );
+        return None;
+    }
+    let installed = govproof::toolchain::home()
+        .and_then(|home| govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED));
+    match installed {
+        Ok(Some(toolchain)) => Some(toolchain.bb()),
+        Ok(None) => {
+            eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
             None
         }
-        None => {
-            eprintln!("skipped: set GOVPROOF_BB to the bb 5.0.0 binary to run this test");
+        Err(e) => {
+            eprintln!("skipped: no usable toolchain: {e}");
             None
         }
     }

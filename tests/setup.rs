@@ -3,7 +3,8 @@
 //! bb's own `SrsInitSrs` command does with a development setup.
 //!
 //! The real points come from `shared/crs/ignition-513` beside the repository; bb from
-//! `GOVPROOF_BB`. Each test prints why and returns when what it needs is missing.
+//! `GOVPROOF_BB` or the installed toolchain. Each test prints why and returns when what it needs
+//! is missing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,11 +27,28 @@ fn ignition_513() -> Option<PathBuf> {
     found
 }
 
+/// bb from `GOVPROOF_BB`, else from the installed pinned toolchain (`govproof setup`).
 fn bb() -> Option<PathBuf> {
-    match std::env::var_os("GOVPROOF_BB") {
-        Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
-        _ => {
-            eprintln!("skipped: set GOVPROOF_BB to the bb 5.0.0 binary to run this test");
+    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
+        if Path::new(&p).is_file() {
+            return Some(PathBuf::from(p));
+        }
+        eprintln!(
+            "skipped: GOVPROOF_BB={} is not a file",
+            Path::new(&p).display()
+        );
+        return None;
+    }
+    let installed = govproof::toolchain::home()
+        .and_then(|home| govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED));
+    match installed {
+        Ok(Some(toolchain)) => Some(toolchain.bb()),
+        Ok(None) => {
+            eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
+            None
+        }
+        Err(e) => {
+            eprintln!("skipped: no usable toolchain: {e}");
             None
         }
     }

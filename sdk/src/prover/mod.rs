@@ -455,7 +455,10 @@ pub enum ProverError {
     #[error(transparent)]
     Setup(#[from] SetupError),
     /// Bytecode or witness is not in the format bb 5.0.0 reads.
-    #[error("the {what} is not msgpack-compact (format byte 0x03), it starts with {}", found.map(|b| format!("0x{b:02x}")).unwrap_or_else(|| "nothing".to_string()))]
+    #[error(
+        "the {what} is not msgpack-compact (format byte 0x03), it starts with {}",
+        first_byte(*found)
+    )]
     Format {
         /// Which input.
         what: &'static str,
@@ -499,6 +502,10 @@ pub enum ProverError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+fn first_byte(found: Option<u8>) -> String {
+    found.map_or_else(|| "nothing".to_string(), |b| format!("0x{b:02x}"))
 }
 
 /// A warm prover for one setup: one bb process, restarted if it dies, and a disk cache of

@@ -218,7 +218,8 @@ pub(crate) fn check_g1_points(path: &Path, g1: &[u8], g2: &G2Affine) -> Result<u
     let n = g1.len() / G1_POINT_BYTES;
     let points = parse_all_g1(path, g1)?;
     if n >= 2 {
-        // Coefficients r_i from BLAKE3-XOF over the whole file; A = sum r_i P_i, B = sum r_i P_{i+1}.
+        // Coefficients r_i from BLAKE3-XOF over the whole file;
+        // A = sum r_i P_i, B = sum r_i P_{i+1}.
         // If every P_{i+1} = tau * P_i then B = tau * A, i.e. e(B, G2) == e(A, [tau]_2).
         let mut xof = blake3::Hasher::new_derive_key("govproof crs consistency coefficients v1")
             .update(g1)

@@ -9,15 +9,16 @@
 //!   [`DEVELOPMENT_TAU_CONTEXT`] and empty key material, read little-endian and reduced modulo the
 //!   BN254 scalar modulus;
 //! - G1 point `i` = `tau^i * G1` (fixed-base batch multiplication, batch normalization), written to
-//!   `bn254_g1.dat` in a cache folder, grown on demand to the next power of two that a circuit needs;
+//!   `bn254_g1.dat` in a cache folder, grown on demand to the next power of two that a circuit
+//!   needs;
 //! - G2 = `tau * G2`.
 //!
 //! Stock bb 5.0.0 verifies only against Ignition's built-in `[x]_2`, and its `SrsInitSrs` command
-//! refuses any other setup ("g1_points[1] does not match the canonical trusted-setup tau", "g2_point
-//! bytes do not match the canonical Aztec [x]_2 SHA-256"). So development proofs are verified by a
-//! copy of bb, kept in the cache, in which the canonical `[x]_2` and its SHA-256 (each present
-//! exactly once) are replaced by this setup's. That copy is never committed and never used for an
-//! Ignition setup.
+//! refuses any other setup ("g1_points[1] does not match the canonical trusted-setup tau",
+//! "g2_point bytes do not match the canonical Aztec [x]_2 SHA-256"). So development proofs are
+//! verified by a copy of bb, kept in the cache, in which the canonical `[x]_2` and its SHA-256
+//! (each present exactly once) are replaced by this setup's. That copy is never committed and
+//! never used for an Ignition setup.
 
 use std::fs;
 use std::io;
@@ -40,7 +41,8 @@ use super::SetupError;
 pub const DEVELOPMENT_TAU_CONTEXT: &str =
     "govproof development setup v1: this tau is public and proofs made with it prove nothing";
 
-/// Fewest points a development CRS holds; bb's zero-knowledge prover needs 512 even for tiny circuits.
+/// Fewest points a development CRS holds (bb's zero-knowledge prover reads 512 even for tiny
+/// circuits).
 pub(crate) const MIN_POINTS: usize = 1024;
 
 /// The development tau (public by design).

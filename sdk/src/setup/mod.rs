@@ -238,7 +238,10 @@ pub enum SetupError {
         path: PathBuf,
     },
     /// Importing would replace a CRS with a shorter one.
-    #[error("`{dir}` already holds {existing} points, more than the {offered} offered; import into an empty folder")]
+    #[error(
+        "`{dir}` already holds {existing} points, more than the {offered} offered; \
+         import into an empty folder"
+    )]
     WouldShrink {
         /// The destination folder.
         dir: PathBuf,
@@ -248,7 +251,10 @@ pub enum SetupError {
         offered: usize,
     },
     /// The folder holds fewer points than a circuit needs and downloads are forbidden.
-    #[error("the CRS in `{dir}` holds {available} points but the circuit needs {needed}, and downloads are forbidden")]
+    #[error(
+        "the CRS in `{dir}` holds {available} points but the circuit needs {needed}, \
+         and downloads are forbidden"
+    )]
     NotEnoughPoints {
         /// The CRS folder.
         dir: PathBuf,
@@ -258,7 +264,10 @@ pub enum SetupError {
         available: usize,
     },
     /// The bb binary cannot be turned into the development verifier.
-    #[error("cannot build the development verifier from `{program}`: expected the canonical [x]_2 and its SHA-256 exactly once each, found {g2_found} and {sha_found}")]
+    #[error(
+        "cannot build the development verifier from `{program}`: expected the canonical [x]_2 \
+         and its SHA-256 exactly once each, found {g2_found} and {sha_found}"
+    )]
     CannotPatchBb {
         /// The stock bb binary.
         program: PathBuf,
