@@ -211,24 +211,9 @@ fn replace_once(hay: &mut [u8], needle: &[u8], with: &[u8]) {
 /// The test-only bb that verifies against the development `[tau]_2`: a copy of `stock_bb` under
 /// `cache_dir` in which the canonical Ignition `[x]_2` and its SHA-256 are replaced by the
 /// development setup's. Fails clearly unless each occurs exactly once in `stock_bb`. The copy is
-/// built once per stock binary and reused while its recorded BLAKE3 still matches.
+/// rebuilt whenever it differs by a single byte from what patching `stock_bb` gives now.
 pub(crate) fn development_bb(stock_bb: &Path, cache_dir: &Path) -> Result<PathBuf, SetupError> {
     let stock = fs::read(stock_bb).map_err(io_err(stock_bb))?;
-    let dev_g2 = g2_bytes();
-    let dev_sha = g2_sha256(&dev_g2);
-    let stock_id = blake3::hash(&stock).to_hex();
-    let folder = cache_dir.join("bb-development").join(format!(
-        "{}-{}",
-        &stock_id.as_str()[..16],
-        &hex::encode(dev_sha)[..16]
-    ));
-    let out = folder.join("bb");
-    let record = folder.join("bb.blake3");
-    if let (Ok(bin), Ok(recorded)) = (fs::read(&out), fs::read_to_string(&record)) {
-        if recorded.trim() == blake3::hash(&bin).to_hex().as_str() {
-            return Ok(out);
-        }
-    }
     let g2_found = count_occurrences(&stock, &CANONICAL_IGNITION_G2);
     let sha_found = count_occurrences(&stock, &CANONICAL_IGNITION_G2_SHA256);
     if g2_found != 1 || sha_found != 1 {
@@ -238,12 +223,21 @@ pub(crate) fn development_bb(stock_bb: &Path, cache_dir: &Path) -> Result<PathBu
             sha_found,
         });
     }
+    let dev_g2 = g2_bytes();
+    let dev_sha = g2_sha256(&dev_g2);
+    let folder = cache_dir.join("bb-development").join(format!(
+        "{}-{}",
+        &blake3::hash(&stock).to_hex().as_str()[..16],
+        &hex::encode(dev_sha)[..16]
+    ));
     let mut patched = stock;
     replace_once(&mut patched, &CANONICAL_IGNITION_G2, &dev_g2);
     replace_once(&mut patched, &CANONICAL_IGNITION_G2_SHA256, &dev_sha);
-    write_atomic(&out, &patched, Some(0o755)).map_err(io_err(&out))?;
-    write_atomic(&record, blake3::hash(&patched).to_hex().as_bytes(), None)
-        .map_err(io_err(&record))?;
+    let out = folder.join("bb");
+    let current = fs::read(&out).ok();
+    if current.as_deref() != Some(patched.as_slice()) {
+        write_atomic(&out, &patched, Some(0o755)).map_err(io_err(&out))?;
+    }
     Ok(out)
 }
 
