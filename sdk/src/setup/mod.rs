@@ -393,6 +393,12 @@ impl Setup {
     pub fn ensure_points(&self, needed: usize) -> Result<usize, SetupError> {
         match &self.source {
             Source::Development { cache_dir } => {
+                // Fast path: the folder was checked when the setup was opened; only its size is
+                // looked at here. Growing it re-checks everything under the lock.
+                let available = self.available_points()?;
+                if available >= needed {
+                    return Ok(available);
+                }
                 let dir = development::ensure_points(cache_dir, needed)?;
                 let available = self.available_points()?;
                 if available < needed {
