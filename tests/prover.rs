@@ -437,3 +437,31 @@ fn a_development_crs_grown_for_a_bigger_circuit_restarts_bb_on_the_new_points() 
         verifier.verify(&vk, proof).unwrap();
     }
 }
+
+/// The in-process witness solver feeds the prover directly: the witness it solves from
+/// `Prover.toml` is byte-identical to the one recorded with noir_js, and a proof made from it
+/// carries the public inputs the solver reports.
+#[test]
+fn a_witness_solved_in_process_proves_and_matches_the_recorded_one() {
+    let Some(bb) = bb() else {
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/circuits/poseidon_chain");
+    let artifact = govproof::artifact::Artifact::load(&dir.join("artifact.json")).unwrap();
+    let toml = std::fs::read_to_string(dir.join("Prover.toml")).unwrap();
+    let inputs = govproof::abi::Inputs::from_toml(artifact.abi(), &toml).unwrap();
+    let solved = govproof::witness::execute(&artifact, &inputs).unwrap();
+    let (circuit, recorded) = fixture("poseidon_chain");
+    assert_eq!(solved.msgpack(), recorded.as_bytes());
+
+    let circuit_from_artifact =
+        CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec()).unwrap();
+    assert_eq!(circuit_from_artifact.hash(), circuit.hash());
+    let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut prover = Prover::new(&bb, &development_setup(), cache.path()).unwrap();
+    let proof = prover
+        .prove(&circuit_from_artifact, &witness, ProofTarget::NoirRecursive)
+        .unwrap();
+    assert_eq!(proof.public_inputs(), solved.public_inputs());
+}
