@@ -27,7 +27,7 @@ fn ignition_513() -> Option<PathBuf> {
     found
 }
 
-/// bb from `GOVPROOF_BB`, else from the installed pinned toolchain (`govproof setup`).
+/// bb from `GOVPROOF_BB`, else from the pinned toolchain (installed on first use).
 fn bb() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("GOVPROOF_BB") {
         if Path::new(&p).is_file() {
@@ -39,19 +39,18 @@ fn bb() -> Option<PathBuf> {
         );
         return None;
     }
+    // A fresh machine installs the pinned toolchain on first use, as the README promises; a
+    // failure to install is a test failure, not a skip.
     let installed = govproof::toolchain::home()
-        .and_then(|home| govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED));
-    match installed {
-        Ok(Some(toolchain)) => Some(toolchain.bb()),
-        Ok(None) => {
-            eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
-            None
-        }
-        Err(e) => {
-            eprintln!("skipped: no usable toolchain: {e}");
-            None
-        }
-    }
+        .and_then(|home| {
+            govproof::toolchain::ensure(
+                &home,
+                govproof::toolchain::InstallPolicy::InstallIfMissing,
+                &mut |m| eprintln!("{m}"),
+            )
+        })
+        .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"));
+    Some(installed.bb())
 }
 
 /// A copy of the Ignition folder with its G1 and G2 bytes passed through `edit`.
