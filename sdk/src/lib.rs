@@ -18,6 +18,7 @@ pub mod hash;
 pub mod merkle;
 pub mod noir;
 pub mod prover;
+pub mod registry;
 pub mod setup;
 pub mod toolchain;
 pub mod witness;

@@ -1,6 +1,8 @@
 //! The `govproof` command line, callable in-process: [`run`] takes parsed arguments and writers and
 //! returns a typed [`Exit`], so every command is testable without spawning a process.
 
+pub mod example;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -30,9 +32,15 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process: variant sizes do not matter
 pub enum Command {
-    /// Install the pinned Noir compiler and bb prover (checked against pinned hashes).
-    Setup,
+    /// Install the pinned Noir compiler and bb prover (checked against pinned hashes); optionally
+    /// import Ignition points for an air-gapped machine.
+    Setup {
+        /// A folder with Ignition points (`bn254_g1.dat`, `bn254_g2.dat`) to check and import.
+        #[arg(long, value_name = "DIR")]
+        import_crs: Option<PathBuf>,
+    },
     /// Show what govproof found on this machine; exits 1 if something required is missing.
     Doctor {
         /// Print JSON instead of text.
@@ -46,6 +54,23 @@ pub enum Command {
         /// Where to write the artifact JSON (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
+    },
+    /// Prove and verify the project's example circuit end to end (the foundation's main job).
+    Example {
+        /// Prove with the development setup (publicly known tau: offline, proves nothing).
+        #[arg(long)]
+        dev_setup: bool,
+        /// Never let bb download Ignition points (fail when the CRS folder lacks them).
+        #[arg(long, conflicts_with = "dev_setup")]
+        offline: bool,
+    },
+    /// Generate an ed25519 key pair for a registry key holder.
+    Keygen(crate::registry::cli::KeygenArgs),
+    /// Manage the signed model registry.
+    Registry {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: crate::registry::cli::RegistryCommand,
     },
     /// Work with the project's own circuits.
     Circuits {
@@ -74,7 +99,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match dispatch(cli.command, out, err) {
         Ok(exit) => exit,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {e:#}");
             Exit::Error
         }
     }
@@ -82,7 +107,24 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
 
 fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
     match command {
-        Command::Setup => setup(out, err),
+        Command::Setup { import_crs } => setup(import_crs, out, err),
+        Command::Example { dev_setup, offline } => {
+            let choice = if dev_setup {
+                example::SetupChoice::Development
+            } else {
+                example::SetupChoice::Ignition {
+                    dir: example::ignition_dir(&toolchain::home()?),
+                    downloads: if offline {
+                        crate::setup::CrsDownloads::Forbidden
+                    } else {
+                        crate::setup::CrsDownloads::Allowed
+                    },
+                }
+            };
+            example::run(choice, out, err)
+        }
+        Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
+        Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
         Command::Doctor { json } => doctor(json, out),
         Command::Compile { project, out: dest } => {
             let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {
@@ -129,7 +171,11 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     }
 }
 
-fn setup(out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
+fn setup(
+    import_crs: Option<PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Exit> {
     let home = toolchain::home()?;
     let started = std::time::Instant::now();
     let (installed, outcome) = toolchain::install(&home, PINNED, &mut |m| {
@@ -147,6 +193,16 @@ fn setup(out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
         installed.manifest().noir_version,
         installed.manifest().bb_version
     )?;
+    if let Some(src) = import_crs {
+        let dest = example::ignition_dir(&home);
+        let imported = crate::setup::import_crs(&src, &dest)?;
+        writeln!(
+            out,
+            "imported {} Ignition points into {} (generator, curve, order and G2 checked)",
+            imported.points,
+            dest.display()
+        )?;
+    }
     Ok(Exit::Success)
 }
 

@@ -1,0 +1,717 @@
+//! The `govproof registry ...` and `govproof keygen` commands, callable in-process.
+//!
+//! [`run_registry`] and [`run_keygen`] write their report to the given writer and return an
+//! [`Exit`] (`Success`, or `Rejected` when a registry is checked and found invalid) or a
+//! [`CliError`] (exit code 1). The binary only parses arguments and calls them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::document::DocumentError;
+use super::document::{Signed, SignedContent, Version};
+use super::durable::IoError;
+use super::entry::EntryError;
+use super::entry::{Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status};
+use super::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey};
+use super::names::{ModelId, ModelVersion, NameError, Note, ProfileName};
+use super::root::{Root, RootKey};
+use super::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
+use super::threshold::{Subject, Tally};
+use super::time::{TimeSpan, Timestamp};
+use super::trust::TrustState;
+pub use crate::cli::Exit;
+use crate::field::Field;
+
+/// How long a new root stays valid unless told otherwise.
+pub const DEFAULT_ROOT_LIFETIME: &str = "365d";
+/// How long a new snapshot stays valid unless told otherwise.
+pub const DEFAULT_SNAPSHOT_LIFETIME: &str = "30d";
+
+/// `govproof registry <command>`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RegistryCommand {
+    /// Create a registry: stage root 1 and an empty snapshot 1 for the key holders to sign.
+    Init(InitArgs),
+    /// Stage a snapshot with a newly approved model version.
+    Add(AddArgs),
+    /// Stage a snapshot in which a model version is revoked.
+    Revoke(RevokeArgs),
+    /// Stage a new root with other governance keys or threshold (signed by the old and new keys).
+    Rotate(RotateArgs),
+    /// Sign what is staged with one governance key; publish once every threshold is met.
+    Sign(SignArgs),
+    /// Verify the published registry against a trust state, and advance the trust state.
+    Verify(VerifyArgs),
+    /// Show the published registry and what is staged.
+    Show(ShowArgs),
+}
+
+/// Arguments of `govproof registry init`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitArgs {
+    /// The registry folder (new or empty).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// A governance public key file (`.pub` from `govproof keygen`); repeat for each key.
+    #[arg(long = "key", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// How many distinct keys must sign.
+    #[arg(long)]
+    pub threshold: u32,
+    /// How long root 1 stays valid (e.g. `365d`).
+    #[arg(long, default_value = DEFAULT_ROOT_LIFETIME)]
+    pub root_expires_in: TimeSpan,
+    /// How long snapshot 1 stays valid (e.g. `30d`).
+    #[arg(long, default_value = DEFAULT_SNAPSHOT_LIFETIME)]
+    pub snapshot_expires_in: TimeSpan,
+    /// The time to record (RFC 3339) instead of the system clock, for reproducible registries.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+}
+
+/// Arguments of `govproof registry add`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("digest").required(true).args(["model_file", "model_digest"])))]
+pub struct AddArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The model's id.
+    #[arg(long)]
+    pub model_id: ModelId,
+    /// The model's version.
+    #[arg(long)]
+    pub model_version: ModelVersion,
+    /// The Poseidon2 commitment to the quantized weights (0x-hex field element).
+    #[arg(long)]
+    pub weights_commitment: Field,
+    /// The model file, whose blake3 digest is recorded.
+    #[arg(long)]
+    pub model_file: Option<PathBuf>,
+    /// The model file's blake3 digest (64 hex digits), instead of `--model-file`.
+    #[arg(long)]
+    pub model_digest: Option<Digest>,
+    /// The circuit profile the model is proved with.
+    #[arg(long)]
+    pub profile: ProfileName,
+    /// The profile's scope capacity.
+    #[arg(long)]
+    pub scope_capacity: u32,
+    /// The fixed-point scale of the quantized model.
+    #[arg(long)]
+    pub fixed_point_scale: u64,
+    /// An approved scope, `purpose/jurisdiction/product`; repeat for each.
+    #[arg(long = "scope", required = true)]
+    pub scopes: Vec<Scope>,
+    /// Start of validity (RFC 3339).
+    #[arg(long)]
+    pub valid_from: Timestamp,
+    /// End of validity, exclusive (RFC 3339).
+    #[arg(long)]
+    pub valid_until: Timestamp,
+    /// Who approved it (e.g. the committee and its minute).
+    #[arg(long)]
+    pub approved_by: Note,
+    /// When it was approved (RFC 3339).
+    #[arg(long)]
+    pub approved_at: Timestamp,
+    /// The quantization certificate (a JSON object), when the model was imported with one.
+    #[arg(long)]
+    pub certificate: Option<PathBuf>,
+    /// How long the staged snapshot stays valid once published.
+    #[arg(long, default_value = DEFAULT_SNAPSHOT_LIFETIME)]
+    pub snapshot_expires_in: TimeSpan,
+    /// The time to record (RFC 3339) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+}
+
+/// Arguments of `govproof registry revoke`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RevokeArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The model's id.
+    #[arg(long)]
+    pub model_id: ModelId,
+    /// The model's version.
+    #[arg(long)]
+    pub model_version: ModelVersion,
+    /// Why it is revoked.
+    #[arg(long)]
+    pub reason: Note,
+    /// How long the staged snapshot stays valid once published.
+    #[arg(long, default_value = DEFAULT_SNAPSHOT_LIFETIME)]
+    pub snapshot_expires_in: TimeSpan,
+    /// The revocation time to record (RFC 3339) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+}
+
+/// Arguments of `govproof registry rotate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RotateArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// A public key file of the new root; repeat for each key (list every key, kept or new).
+    #[arg(long = "key", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// How many distinct keys of the new root must sign.
+    #[arg(long)]
+    pub threshold: u32,
+    /// How long the new root stays valid.
+    #[arg(long, default_value = DEFAULT_ROOT_LIFETIME)]
+    pub root_expires_in: TimeSpan,
+    /// How long the re-issued snapshot stays valid.
+    #[arg(long, default_value = DEFAULT_SNAPSHOT_LIFETIME)]
+    pub snapshot_expires_in: TimeSpan,
+    /// The time to record (RFC 3339) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+}
+
+/// Arguments of `govproof registry sign`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The signer's secret key file (mode 0600).
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+/// Arguments of `govproof registry verify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The registry folder (or a mirror of it).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The client's trust state file: read, and replaced when the registry verifies.
+    #[arg(long)]
+    pub trust: PathBuf,
+    /// A root document obtained out of band, to start a new trust state (only when `--trust`
+    /// does not exist yet).
+    #[arg(long)]
+    pub trusted_root: Option<PathBuf>,
+    /// The time to judge expiry at (RFC 3339) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+}
+
+/// Arguments of `govproof registry show`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShowArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+}
+
+/// Arguments of `govproof keygen`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the key pair: `<out>.key` (secret, mode 0600) and `<out>.pub`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Who holds the key (recorded in the public key file and the root).
+    #[arg(long)]
+    pub holder: Option<Note>,
+}
+
+/// Why a command failed (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A registry operation failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A key could not be made or read.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A document given on the command line is malformed.
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    /// An entry given on the command line breaks a rule.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// A name given on the command line breaks a rule.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// Arguments that do not fit together.
+    #[error("{0}")]
+    Usage(String),
+    /// The report could not be written.
+    #[error("could not write the report: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// The process exit code: 1.
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+}
+
+/// Runs `govproof registry <command>`, writing its report to `out`.
+pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Exit, CliError> {
+    match cmd {
+        RegistryCommand::Init(a) => init(a, out),
+        RegistryCommand::Add(a) => add(a, out),
+        RegistryCommand::Revoke(a) => revoke(a, out),
+        RegistryCommand::Rotate(a) => rotate(a, out),
+        RegistryCommand::Sign(a) => sign(a, out),
+        RegistryCommand::Verify(a) => verify(a, out),
+        RegistryCommand::Show(a) => show(a, out),
+    }
+}
+
+/// Runs `govproof keygen`: writes a key pair and reports the key id and files, never the secret.
+pub fn run_keygen(args: KeygenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let g = keygen(&args.out, args.holder)?;
+    writeln!(out, "generated key {}", g.key_id)?;
+    writeln!(
+        out,
+        "secret key: {} (readable by you only; never share it)",
+        g.secret_path.display()
+    )?;
+    writeln!(out, "public key: {}", g.public_path.display())?;
+    Ok(Exit::Success)
+}
+
+fn read_root_keys(paths: &[PathBuf]) -> Result<Vec<RootKey>, CliError> {
+    paths
+        .iter()
+        .map(|p| {
+            let f = PublicKeyFile::read(p)?;
+            Ok(RootKey::new(f.public_key, f.holder))
+        })
+        .collect()
+}
+
+fn init(a: InitArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let keys = read_root_keys(&a.keys)?;
+    let n = keys.len();
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    RegistryDir::init(
+        &a.dir,
+        keys,
+        a.threshold,
+        a.root_expires_in,
+        a.snapshot_expires_in,
+        now,
+    )?;
+    writeln!(
+        out,
+        "created a registry: root 1 ({} of {n} keys must sign) and an empty snapshot 1 are staged",
+        a.threshold
+    )?;
+    writeln!(
+        out,
+        "next: each key holder runs `govproof registry sign --dir <registry> --key <their .key file>`"
+    )?;
+    Ok(Exit::Success)
+}
+
+fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
+    write!(
+        out,
+        "staged snapshot {}: {}, merkle root {}",
+        s.snapshot_version,
+        plural(s.entry_count, "entry", "entries"),
+        s.merkle_root
+    )?;
+    if let Some(r) = s.root_version {
+        write!(out, " (with root {r})")?;
+    }
+    writeln!(out)?;
+    if s.dropped_signatures > 0 {
+        writeln!(
+            out,
+            "the {} signature(s) on the previously staged snapshot no longer apply: it must be signed again",
+            s.dropped_signatures
+        )?;
+    }
+    writeln!(
+        out,
+        "next: key holders run `govproof registry sign --dir <registry> --key <their .key file>`"
+    )?;
+    Ok(())
+}
+
+fn add(a: AddArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let model_digest = match (&a.model_file, a.model_digest) {
+        (Some(path), None) => {
+            let mut f = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
+            Digest::of_reader(&mut f).map_err(|e| IoError::new("read", path, e))?
+        }
+        (None, Some(d)) => d,
+        _ => {
+            return Err(CliError::Usage(
+                "give exactly one of `--model-file` and `--model-digest`".into(),
+            ))
+        }
+    };
+    let quantization_certificate = a.certificate.as_deref().map(read_certificate).transpose()?;
+    let entry = Entry::new(EntryDraft {
+        model_id: a.model_id,
+        version: a.model_version,
+        weights_commitment: a.weights_commitment,
+        model_digest,
+        profile: a.profile,
+        scope_capacity: a.scope_capacity,
+        fixed_point_scale: a.fixed_point_scale,
+        scopes: a.scopes,
+        valid_from: a.valid_from,
+        valid_until: a.valid_until,
+        status: Status::Approved,
+        approved_by: a.approved_by,
+        approved_at: a.approved_at,
+        quantization_certificate,
+    })?;
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    let staged = RegistryDir::at(&a.dir).add(entry, a.snapshot_expires_in, now)?;
+    report_staged(&staged, out)?;
+    Ok(Exit::Success)
+}
+
+fn read_certificate(path: &Path) -> Result<QuantizationCertificate, CliError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| IoError::new("read", path, e))?;
+    let malformed = |detail: String| DocumentError {
+        path: shown.clone(),
+        problem: super::document::DocumentProblem::Malformed {
+            what: "quantization certificate",
+            detail,
+        },
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(QuantizationCertificate(map)),
+        Ok(_) => Err(malformed("expected a JSON object".into()).into()),
+        Err(e) => Err(malformed(e.to_string()).into()),
+    }
+}
+
+fn revoke(a: RevokeArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    let staged = RegistryDir::at(&a.dir).revoke(
+        &a.model_id,
+        &a.model_version,
+        a.reason,
+        a.snapshot_expires_in,
+        now,
+    )?;
+    report_staged(&staged, out)?;
+    Ok(Exit::Success)
+}
+
+fn rotate(a: RotateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let keys = read_root_keys(&a.keys)?;
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    let staged = RegistryDir::at(&a.dir).rotate(
+        keys,
+        a.threshold,
+        a.root_expires_in,
+        a.snapshot_expires_in,
+        now,
+    )?;
+    report_staged(&staged, out)?;
+    writeln!(
+        out,
+        "the new root needs the threshold of the current root's keys and of its own keys"
+    )?;
+    Ok(Exit::Success)
+}
+
+/// A key id with its holder's name when one of `roots` names it.
+fn key_name(id: &KeyId, roots: &[&Root]) -> String {
+    match roots
+        .iter()
+        .find_map(|r| r.key(id))
+        .and_then(|k| k.holder.as_ref())
+    {
+        Some(h) => format!("{id} ({h})"),
+        None => id.to_string(),
+    }
+}
+
+/// `2 of 2 signatures by the keys of root 1: <id> (alice), <id> (bob)`, and what was ignored.
+fn tally_line(t: &Tally, roots: &[&Root]) -> String {
+    let mut s = format!(
+        "{} of {} signatures by the keys of root {}",
+        t.counted.len(),
+        t.threshold,
+        t.root_version
+    );
+    if !t.counted.is_empty() {
+        let names: Vec<String> = t.counted.iter().map(|k| key_name(k, roots)).collect();
+        s.push_str(&format!(": {}", names.join(", ")));
+    }
+    if !t.ignored.is_empty() {
+        let ignored: Vec<String> = t
+            .ignored
+            .iter()
+            .map(|(k, why)| format!("{}: {why}", key_name(k, roots)))
+            .collect();
+        s.push_str(&format!("; ignored {}", ignored.join(", ")));
+    }
+    s
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let key = SecretKey::read(&a.key)?;
+    let dir = RegistryDir::at(&a.dir);
+    let r: SignReport = dir.sign(&key)?;
+    // Only to put names on key ids: the current and previous roots, and any staged root.
+    let mut roots_owned: Vec<Root> = Vec::new();
+    if let Ok(Some(p)) = dir.published() {
+        let v = p.root.signed.version().get();
+        if let Some(prev) = v.checked_sub(1).and_then(|v| Version::new(v).ok()) {
+            if let Ok(r) = dir.read_root(prev) {
+                roots_owned.push(r.signed);
+            }
+        }
+        roots_owned.push(p.root.signed);
+    }
+    if let Some(r) = dir.proposal().ok().flatten().and_then(|p| p.root) {
+        roots_owned.push(r.signed);
+    }
+    let roots: Vec<&Root> = roots_owned.iter().collect();
+    let signed: Vec<String> = r.signed.iter().map(Subject::to_string).collect();
+    writeln!(
+        out,
+        "signed {} with key {}",
+        signed.join(" and "),
+        key_name(&r.key_id, &roots)
+    )?;
+    if let (Some((by_old, by_new)), Some(v)) = (&r.root_tallies, r.root_version) {
+        if let Some(old) = by_old {
+            writeln!(out, "root {v}: {}", tally_line(old, &roots))?;
+        }
+        writeln!(out, "root {v}: {}", tally_line(by_new, &roots))?;
+    }
+    writeln!(
+        out,
+        "snapshot {}: {}",
+        r.snapshot_version,
+        tally_line(&r.snapshot_tally, &roots)
+    )?;
+    if r.published {
+        writeln!(out, "every threshold is met: published")?;
+    } else {
+        writeln!(out, "more signatures are needed before it is published")?;
+    }
+    Ok(Exit::Success)
+}
+
+fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let trust = match (&a.trusted_root, a.trust.exists()) {
+        (Some(_), true) => {
+            return Err(CliError::Usage(format!(
+                "`--trusted-root` starts a new trust state, but `{}` already exists",
+                a.trust.display()
+            )))
+        }
+        (None, false) => {
+            return Err(CliError::Usage(format!(
+                "no trust state at `{}`: pass `--trusted-root <root.json>`, a root document obtained out of band, to start one",
+                a.trust.display()
+            )))
+        }
+        (Some(root_path), false) => {
+            let shown = root_path.display().to_string();
+            let bytes = std::fs::read(root_path).map_err(|e| IoError::new("read", root_path, e))?;
+            let root: Signed<Root> = serde_json::from_slice(&bytes).map_err(|e| DocumentError {
+                path: shown,
+                problem: super::document::DocumentProblem::Malformed {
+                    what: "root document",
+                    detail: e.to_string(),
+                },
+            })?;
+            match TrustState::bootstrap(root) {
+                Ok(t) => t,
+                Err(e) => {
+                    writeln!(out, "rejected: {e}")?;
+                    return Ok(Exit::Rejected);
+                }
+            }
+        }
+        (None, true) => TrustState::read(&a.trust)?,
+    };
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    match RegistryDir::at(&a.dir).verify(&trust, now) {
+        Ok((registry, next)) => {
+            let s = registry.snapshot().snapshot();
+            writeln!(
+                out,
+                "verified: snapshot {} under root {}, {}, merkle root {}, expires {}",
+                s.version(),
+                registry.snapshot().root_version(),
+                plural(s.entry_count(), "entry", "entries"),
+                s.merkle_root(),
+                s.expires()
+            )?;
+            next.write(&a.trust)?;
+            writeln!(out, "trust state updated")?;
+            Ok(Exit::Success)
+        }
+        Err(e) => {
+            writeln!(out, "rejected: {e}")?;
+            writeln!(out, "trust state unchanged")?;
+            Ok(Exit::Rejected)
+        }
+    }
+}
+
+fn show(a: ShowArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let dir = RegistryDir::at(&a.dir);
+    let published = match dir.published() {
+        Ok(p) => p,
+        Err(e) => {
+            writeln!(out, "rejected: {e}")?;
+            return Ok(Exit::Rejected);
+        }
+    };
+    let proposal = dir.proposal()?;
+    if published.is_none() && proposal.is_none() {
+        return Err(StoreError::NotARegistry(a.dir.clone()).into());
+    }
+    match &published {
+        Some(p) => show_published(p, out)?,
+        None => writeln!(out, "nothing published yet")?,
+    }
+    let stale = |p: &Proposal| {
+        published
+            .as_ref()
+            .is_some_and(|c| p.snapshot.signed.version() <= c.snapshot.signed.version())
+    };
+    match proposal.filter(|p| !stale(p)) {
+        Some(p) => show_proposal(&p, published.as_ref().map(|c| &c.root.signed), out)?,
+        None => writeln!(out, "nothing staged")?,
+    }
+    writeln!(
+        out,
+        "(shown as stored, not verified: run `govproof registry verify` with a trust state)"
+    )?;
+    Ok(Exit::Success)
+}
+
+fn show_root(root: &Root, out: &mut dyn Write) -> Result<(), CliError> {
+    writeln!(
+        out,
+        "root {}: {} of {} keys must sign, created {}, expires {}",
+        root.version(),
+        root.threshold(),
+        root.keys().len(),
+        root.created(),
+        root.expires()
+    )?;
+    for k in root.keys() {
+        match &k.holder {
+            Some(h) => writeln!(out, "  key {}  {h}", k.key_id)?,
+            None => writeln!(out, "  key {}", k.key_id)?,
+        }
+    }
+    Ok(())
+}
+
+fn show_published(p: &Published, out: &mut dyn Write) -> Result<(), CliError> {
+    show_root(&p.root.signed, out)?;
+    let s = &p.snapshot.signed;
+    writeln!(
+        out,
+        "snapshot {}: {}, created {}, expires {}",
+        s.version(),
+        plural(s.entry_count(), "entry", "entries"),
+        s.created(),
+        s.expires()
+    )?;
+    writeln!(out, "  merkle root {}", s.merkle_root())?;
+    let tally = p
+        .root
+        .signed
+        .authority()
+        .tally(&s.signing_bytes(), &p.snapshot.signatures);
+    writeln!(out, "  {}", tally_line(&tally, &[&p.root.signed]))?;
+    writeln!(out, "entries (tree order):")?;
+    for (i, e) in p.entries.entries().iter().enumerate() {
+        show_entry(i, e, out)?;
+    }
+    Ok(())
+}
+
+fn show_entry(i: usize, e: &Entry, out: &mut dyn Write) -> Result<(), CliError> {
+    let f = e.fields();
+    let status = match &f.status {
+        Status::Approved => "approved".to_string(),
+        Status::Revoked { revoked_at, reason } => format!("revoked at {revoked_at}: {reason}"),
+    };
+    writeln!(out, "  [{i}] {} {}  {status}", f.model_id, f.version)?;
+    writeln!(out, "      valid {} to {}", f.valid_from, f.valid_until)?;
+    writeln!(
+        out,
+        "      profile {} (scope capacity {}), fixed-point scale {}",
+        f.profile, f.scope_capacity, f.fixed_point_scale
+    )?;
+    let scopes: Vec<String> = f.scopes.iter().map(Scope::to_string).collect();
+    writeln!(out, "      scopes {}", scopes.join(", "))?;
+    writeln!(out, "      weights commitment {}", f.weights_commitment)?;
+    writeln!(out, "      model file blake3 {}", f.model_digest)?;
+    writeln!(
+        out,
+        "      approved by {} at {}",
+        f.approved_by, f.approved_at
+    )?;
+    if f.quantization_certificate.is_some() {
+        writeln!(out, "      with a quantization certificate")?;
+    }
+    writeln!(out, "      entry digest {}", e.digest())?;
+    Ok(())
+}
+
+fn show_proposal(
+    p: &Proposal,
+    current_root: Option<&Root>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let s = &p.snapshot.signed;
+    writeln!(
+        out,
+        "staged snapshot {}: {}, merkle root {}, expires {}",
+        s.version(),
+        plural(s.entry_count(), "entry", "entries"),
+        s.merkle_root(),
+        s.expires()
+    )?;
+    let staged_root = p.root.as_ref().map(|r| &r.signed);
+    let roots: Vec<&Root> = current_root.into_iter().chain(staged_root).collect();
+    if let Some(root) = staged_root.or(current_root) {
+        let t = root
+            .authority()
+            .tally(&s.signing_bytes(), &p.snapshot.signatures);
+        writeln!(out, "  {}", tally_line(&t, &roots))?;
+    }
+    if let Some(r) = &p.root {
+        write!(out, "staged ")?;
+        show_root(&r.signed, out)?;
+        let message = r.signed.signing_bytes();
+        if let Some(old) = current_root {
+            let t = old.authority().tally(&message, &r.signatures);
+            writeln!(out, "  {}", tally_line(&t, &roots))?;
+        }
+        let t = r.signed.authority().tally(&message, &r.signatures);
+        writeln!(out, "  {}", tally_line(&t, &roots))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,649 @@
+//! Registry entries: one approved (or revoked) model version, and the leaf the circuits check.
+//!
+//! An entry's **leaf** is [`RegistryLeaf`] from [`crate::commit`]: labels of the model id, version
+//! and circuit profile, the weights commitment, the scope-set hash, the validity window in Unix
+//! seconds, the status, and a **meta digest** covering everything else in the entry:
+//! `digest_to_field(blake3("govproof/entry-meta/v1\0" || canonical JSON of {approved_at,
+//! approved_by, fixed_point_scale, model_digest, quantization_certificate (when present), status}))`.
+//! The status object repeats the state the leaf holds and adds the revocation time and reason.
+//! So no byte of an entry can change without changing its leaf, hence the registry's Merkle root.
+//!
+//! Scopes are kept sorted by (purpose, jurisdiction, product), comparing bytes, without duplicates;
+//! the scope-set hash takes their scope ids in that order, zero-padded to the entry's scope
+//! capacity (which must be the capacity of the circuit profile, as the hash depends on it).
+//!
+//! An entry's **digest** is `blake3("govproof/entry/v1\0" || canonical JSON of the whole entry)`;
+//! it names the entry's file, so an entry document is never changed in place.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::io::Read;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::canonical::{self, ENTRY_DOMAIN, ENTRY_META_DOMAIN};
+use super::document::whole_number;
+use super::names::{ModelId, ModelVersion, NameError, Note, ProfileName, ScopePart};
+use super::time::Timestamp;
+use crate::commit::{
+    digest_to_field, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels,
+};
+use crate::field::Field;
+
+/// The largest scope capacity an entry may name.
+pub const MAX_SCOPE_CAPACITY: u32 = 256;
+
+/// Why an entry is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// The scope capacity is 0 or too large.
+    #[error("the scope capacity must be between 1 and {MAX_SCOPE_CAPACITY}, got {0}")]
+    ScopeCapacity(u32),
+    /// The fixed-point scale is 0.
+    #[error("the fixed-point scale must be at least 1")]
+    Scale,
+    /// No scopes.
+    #[error("an entry must approve at least one scope")]
+    NoScopes,
+    /// More scopes than the capacity.
+    #[error("{given} scopes do not fit the scope capacity of {capacity}")]
+    TooManyScopes {
+        /// Scopes given.
+        given: usize,
+        /// The capacity.
+        capacity: u32,
+    },
+    /// A scope listed twice.
+    #[error("scope `{0}` is listed twice")]
+    DuplicateScope(Scope),
+    /// The validity window is empty.
+    #[error("the validity window is empty: it starts at {from} and ends at {until}")]
+    Window {
+        /// Start.
+        from: Timestamp,
+        /// End (exclusive).
+        until: Timestamp,
+    },
+    /// Revoked before it was approved.
+    #[error("revocation at {revoked_at} precedes the approval at {approved_at}")]
+    RevokedBeforeApproval {
+        /// Approval time.
+        approved_at: Timestamp,
+        /// Revocation time.
+        revoked_at: Timestamp,
+    },
+    /// Revoking an entry that is already revoked.
+    #[error("`{model_id}` version `{version}` is already revoked")]
+    AlreadyRevoked {
+        /// The model.
+        model_id: ModelId,
+        /// The version.
+        version: ModelVersion,
+    },
+}
+
+/// A 32-byte blake3 digest, written as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Digest([u8; 32]);
+
+/// Text that is not a digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a digest: expected 64 lowercase hex digits")]
+pub struct DigestSyntaxError(pub String);
+
+impl Digest {
+    /// Wraps 32 bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Digest(bytes)
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The blake3 digest of everything `reader` yields (e.g. a model file).
+    pub fn of_reader(reader: &mut impl Read) -> std::io::Result<Self> {
+        let mut h = blake3::Hasher::new();
+        std::io::copy(reader, &mut h)?;
+        Ok(Digest(*h.finalize().as_bytes()))
+    }
+
+    /// The blake3 digest of `domain || bytes`.
+    pub(crate) fn tagged(domain: &[u8], bytes: &[u8]) -> Self {
+        let mut h = blake3::Hasher::new();
+        h.update(domain);
+        h.update(bytes);
+        Digest(*h.finalize().as_bytes())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+impl FromStr for Digest {
+    type Err = DigestSyntaxError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || DigestSyntaxError(s.to_string());
+        if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(err());
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| err())?;
+        Ok(Digest(out))
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One decision scope a model is approved for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a scope object with `purpose`, `jurisdiction` and `product`"
+)]
+pub struct Scope {
+    /// The purpose, e.g. `consumer-credit`.
+    pub purpose: ScopePart,
+    /// The jurisdiction, e.g. `EU-DE`.
+    pub jurisdiction: ScopePart,
+    /// The product, e.g. `personal-loan`.
+    pub product: ScopePart,
+}
+
+impl Scope {
+    /// The scope's labels, as the circuits see them.
+    pub fn labels(&self) -> ScopeLabels {
+        ScopeLabels {
+            purpose: self.purpose.label(),
+            jurisdiction: self.jurisdiction.label(),
+            product: self.product.label(),
+        }
+    }
+
+    /// The field element standing for the scope ([`crate::commit::scope_id`]).
+    pub fn id(&self) -> Field {
+        scope_id(&self.labels())
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.purpose, self.jurisdiction, self.product)
+    }
+}
+
+/// A scope written as text that is not `purpose/jurisdiction/product`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeSyntaxError {
+    /// Not three parts.
+    #[error("`{0}` is not a scope: expected `purpose/jurisdiction/product`")]
+    Shape(String),
+    /// A part is not a valid name.
+    #[error(transparent)]
+    Part(#[from] NameError),
+}
+
+impl FromStr for Scope {
+    type Err = ScopeSyntaxError;
+    /// Reads `purpose/jurisdiction/product`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let [p, j, r] = parts.as_slice() else {
+            return Err(ScopeSyntaxError::Shape(s.to_string()));
+        };
+        Ok(Scope {
+            purpose: ScopePart::new(p)?,
+            jurisdiction: ScopePart::new(j)?,
+            product: ScopePart::new(r)?,
+        })
+    }
+}
+
+/// Whether an entry may be used. Written `{"state": "approved"}` or
+/// `{"reason": "...", "revoked_at": "...", "state": "revoked"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StatusFields", into = "StatusFields")]
+pub enum Status {
+    /// Approved: proofs may use it inside its validity window.
+    Approved,
+    /// Revoked: proofs against it must fail.
+    Revoked {
+        /// When it was revoked.
+        revoked_at: Timestamp,
+        /// Why.
+        reason: Note,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum State {
+    Approved,
+    Revoked,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a status object")]
+struct StatusFields {
+    state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revoked_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<Note>,
+}
+
+/// A status object whose fields do not fit its state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    /// An approved status with revocation fields.
+    #[error("an approved status has no `revoked_at` or `reason`")]
+    ApprovedWithRevocation,
+    /// A revoked status without its time or reason.
+    #[error("a revoked status needs both `revoked_at` and `reason`")]
+    RevokedIncomplete,
+}
+
+impl TryFrom<StatusFields> for Status {
+    type Error = StatusError;
+    fn try_from(f: StatusFields) -> Result<Self, Self::Error> {
+        match (f.state, f.revoked_at, f.reason) {
+            (State::Approved, None, None) => Ok(Status::Approved),
+            (State::Approved, _, _) => Err(StatusError::ApprovedWithRevocation),
+            (State::Revoked, Some(revoked_at), Some(reason)) => {
+                Ok(Status::Revoked { revoked_at, reason })
+            }
+            (State::Revoked, _, _) => Err(StatusError::RevokedIncomplete),
+        }
+    }
+}
+
+impl From<Status> for StatusFields {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Approved => StatusFields {
+                state: State::Approved,
+                revoked_at: None,
+                reason: None,
+            },
+            Status::Revoked { revoked_at, reason } => StatusFields {
+                state: State::Revoked,
+                revoked_at: Some(revoked_at),
+                reason: Some(reason),
+            },
+        }
+    }
+}
+
+impl Status {
+    /// The status element of the leaf.
+    pub fn circuit_status(&self) -> EntryStatus {
+        match self {
+            Status::Approved => EntryStatus::Approved,
+            Status::Revoked { .. } => EntryStatus::Revoked,
+        }
+    }
+}
+
+/// A quantization certificate, as the model importer produced it. The registry keeps it as an
+/// opaque JSON object, covered by the entry's meta digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct QuantizationCertificate(pub Map<String, Value>);
+
+/// The fields of an entry, unchecked: what a caller fills in to make an [`Entry`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an entry document")]
+pub struct EntryDraft {
+    /// The model.
+    pub model_id: ModelId,
+    /// The model version.
+    pub version: ModelVersion,
+    /// Poseidon2 commitment to the quantized weights, as the circuits compute it.
+    pub weights_commitment: Field,
+    /// blake3 of the model file.
+    pub model_digest: Digest,
+    /// The circuit profile the model is proved with.
+    pub profile: ProfileName,
+    /// The profile's scope capacity (part of the scope-set hash).
+    #[serde(deserialize_with = "whole_number")]
+    pub scope_capacity: u32,
+    /// The fixed-point scale of the quantized model (a real value `x` is the integer `x * scale`).
+    #[serde(deserialize_with = "whole_number")]
+    pub fixed_point_scale: u64,
+    /// The scopes the model is approved for.
+    pub scopes: Vec<Scope>,
+    /// Start of validity (inclusive).
+    pub valid_from: Timestamp,
+    /// End of validity (exclusive).
+    pub valid_until: Timestamp,
+    /// Approved or revoked.
+    pub status: Status,
+    /// Who approved it (e.g. the committee and its minute).
+    pub approved_by: Note,
+    /// When it was approved.
+    pub approved_at: Timestamp,
+    /// The quantization certificate, when the model was imported with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization_certificate: Option<QuantizationCertificate>,
+}
+
+/// A checked entry: scopes sorted and within capacity, a non-empty validity window, a revocation
+/// (if any) after the approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EntryDraft", into = "EntryDraft")]
+pub struct Entry {
+    fields: EntryDraft,
+}
+
+#[derive(Serialize)]
+struct EntryMeta<'a> {
+    approved_at: Timestamp,
+    approved_by: &'a Note,
+    fixed_point_scale: u64,
+    model_digest: Digest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantization_certificate: Option<&'a QuantizationCertificate>,
+    status: &'a Status,
+}
+
+impl Entry {
+    /// Checks a draft; sorts its scopes.
+    pub fn new(mut fields: EntryDraft) -> Result<Self, EntryError> {
+        let cap = fields.scope_capacity;
+        if cap == 0 || cap > MAX_SCOPE_CAPACITY {
+            return Err(EntryError::ScopeCapacity(cap));
+        }
+        if fields.fixed_point_scale == 0 {
+            return Err(EntryError::Scale);
+        }
+        if fields.scopes.is_empty() {
+            return Err(EntryError::NoScopes);
+        }
+        if fields.scopes.len() > cap as usize {
+            return Err(EntryError::TooManyScopes {
+                given: fields.scopes.len(),
+                capacity: cap,
+            });
+        }
+        fields.scopes.sort();
+        if let Some(w) = fields.scopes.windows(2).find(|w| w[0] == w[1]) {
+            return Err(EntryError::DuplicateScope(w[0].clone()));
+        }
+        if fields.valid_from >= fields.valid_until {
+            return Err(EntryError::Window {
+                from: fields.valid_from,
+                until: fields.valid_until,
+            });
+        }
+        if let Status::Revoked { revoked_at, .. } = &fields.status {
+            if *revoked_at < fields.approved_at {
+                return Err(EntryError::RevokedBeforeApproval {
+                    approved_at: fields.approved_at,
+                    revoked_at: *revoked_at,
+                });
+            }
+        }
+        Ok(Entry { fields })
+    }
+
+    /// All fields.
+    pub fn fields(&self) -> &EntryDraft {
+        &self.fields
+    }
+
+    /// The model id.
+    pub fn model_id(&self) -> &ModelId {
+        &self.fields.model_id
+    }
+
+    /// The model version.
+    pub fn version(&self) -> &ModelVersion {
+        &self.fields.version
+    }
+
+    /// The status.
+    pub fn status(&self) -> &Status {
+        &self.fields.status
+    }
+
+    /// The entry's place in the tree order: model id bytes, then version bytes.
+    pub fn order(&self, other: &Entry) -> Ordering {
+        (
+            self.model_id().as_str().as_bytes(),
+            self.version().as_str().as_bytes(),
+        )
+            .cmp(&(
+                other.model_id().as_str().as_bytes(),
+                other.version().as_str().as_bytes(),
+            ))
+    }
+
+    /// Whether this is the entry for `model_id` at `version`.
+    pub fn is(&self, model_id: &ModelId, version: &ModelVersion) -> bool {
+        self.model_id() == model_id && self.version() == version
+    }
+
+    /// The same entry, revoked at `at` for `reason`.
+    pub fn revoked(&self, at: Timestamp, reason: Note) -> Result<Entry, EntryError> {
+        if matches!(self.fields.status, Status::Revoked { .. }) {
+            return Err(EntryError::AlreadyRevoked {
+                model_id: self.model_id().clone(),
+                version: self.version().clone(),
+            });
+        }
+        let mut fields = self.fields.clone();
+        fields.status = Status::Revoked {
+            revoked_at: at,
+            reason,
+        };
+        Entry::new(fields)
+    }
+
+    /// The canonical JSON encoding of the entry.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        canonical::encode(self)
+    }
+
+    /// The entry's digest: the name of its file.
+    pub fn digest(&self) -> Digest {
+        Digest::tagged(ENTRY_DOMAIN, &self.canonical_bytes())
+    }
+
+    /// The leaf element covering the fields the leaf does not hold (see the module docs).
+    pub fn meta_digest(&self) -> Field {
+        let f = &self.fields;
+        let meta = EntryMeta {
+            approved_at: f.approved_at,
+            approved_by: &f.approved_by,
+            fixed_point_scale: f.fixed_point_scale,
+            model_digest: f.model_digest,
+            quantization_certificate: f.quantization_certificate.as_ref(),
+            status: &f.status,
+        };
+        let d = Digest::tagged(ENTRY_META_DOMAIN, &canonical::encode(&meta));
+        digest_to_field(d.as_bytes())
+    }
+
+    /// The scope-set hash: scope ids in sorted order, zero-padded to the scope capacity.
+    pub fn scopes_hash(&self) -> Field {
+        let ids: Vec<Field> = self.fields.scopes.iter().map(Scope::id).collect();
+        // `new` keeps the number of scopes within the capacity.
+        scope_set_hash(&ids, self.fields.scope_capacity as usize)
+            .unwrap_or_else(|e| unreachable!("entry scopes fit their capacity: {e}"))
+    }
+
+    /// The leaf the circuits check for this entry.
+    pub fn leaf(&self) -> RegistryLeaf {
+        let f = &self.fields;
+        RegistryLeaf {
+            model_id: f.model_id.label(),
+            model_version: f.version.label(),
+            weights_commitment: f.weights_commitment,
+            profile_id: f.profile.label(),
+            scopes_hash: self.scopes_hash(),
+            valid_from: f.valid_from.unix(),
+            valid_until: f.valid_until.unix(),
+            status: f.status.circuit_status(),
+            meta_digest: self.meta_digest(),
+        }
+    }
+}
+
+impl TryFrom<EntryDraft> for Entry {
+    type Error = EntryError;
+    fn try_from(d: EntryDraft) -> Result<Self, Self::Error> {
+        Entry::new(d)
+    }
+}
+
+impl From<Entry> for EntryDraft {
+    fn from(e: Entry) -> Self {
+        e.fields
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn draft(model: &str, version: &str) -> EntryDraft {
+        EntryDraft {
+            model_id: ModelId::new(model).unwrap(),
+            version: ModelVersion::new(version).unwrap(),
+            weights_commitment: Field::from(42u64),
+            model_digest: Digest::from_bytes([9u8; 32]),
+            profile: ProfileName::new("small").unwrap(),
+            scope_capacity: 4,
+            fixed_point_scale: 65_536,
+            scopes: vec![
+                "consumer-credit/EU-DE/personal-loan".parse().unwrap(),
+                "consumer-credit/EU-AT/personal-loan".parse().unwrap(),
+            ],
+            valid_from: Timestamp::parse("2025-01-01T00:00:00Z").unwrap(),
+            valid_until: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            status: Status::Approved,
+            approved_by: Note::new("Model Risk Committee, minute 2025-01").unwrap(),
+            approved_at: Timestamp::parse("2024-12-20T00:00:00Z").unwrap(),
+            quantization_certificate: None,
+        }
+    }
+
+    #[test]
+    fn scopes_are_sorted_and_checked() {
+        let e = Entry::new(draft("m", "1")).unwrap();
+        assert_eq!(e.fields().scopes[0].jurisdiction.as_str(), "EU-AT");
+        let mut d = draft("m", "1");
+        d.scopes.push(d.scopes[0].clone());
+        assert!(matches!(Entry::new(d), Err(EntryError::DuplicateScope(_))));
+        let mut d = draft("m", "1");
+        d.scope_capacity = 1;
+        assert!(matches!(
+            Entry::new(d),
+            Err(EntryError::TooManyScopes { .. })
+        ));
+        let mut d = draft("m", "1");
+        d.valid_until = d.valid_from;
+        assert!(matches!(Entry::new(d), Err(EntryError::Window { .. })));
+    }
+
+    #[test]
+    fn every_field_moves_the_leaf() {
+        let base = Entry::new(draft("m", "1")).unwrap();
+        let leaf = base.leaf().hash();
+        type Change = Box<dyn Fn(&mut EntryDraft)>;
+        let variants: Vec<Change> = vec![
+            Box::new(|d| d.model_id = ModelId::new("n").unwrap()),
+            Box::new(|d| d.version = ModelVersion::new("2").unwrap()),
+            Box::new(|d| d.weights_commitment = Field::from(43u64)),
+            Box::new(|d| d.model_digest = Digest::from_bytes([8u8; 32])),
+            Box::new(|d| d.profile = ProfileName::new("large").unwrap()),
+            Box::new(|d| d.scope_capacity = 8),
+            Box::new(|d| d.fixed_point_scale = 1024),
+            Box::new(|d| d.scopes.truncate(1)),
+            Box::new(|d| d.valid_from = Timestamp::parse("2025-01-01T00:00:01Z").unwrap()),
+            Box::new(|d| d.valid_until = Timestamp::parse("2026-01-01T00:00:01Z").unwrap()),
+            Box::new(|d| d.approved_by = Note::new("someone else").unwrap()),
+            Box::new(|d| d.approved_at = Timestamp::parse("2024-12-21T00:00:00Z").unwrap()),
+            Box::new(|d| {
+                let mut m = Map::new();
+                m.insert("max_error".into(), Value::from(0.01));
+                d.quantization_certificate = Some(QuantizationCertificate(m));
+            }),
+            Box::new(|d| {
+                d.status = Status::Revoked {
+                    revoked_at: Timestamp::parse("2025-06-01T00:00:00Z").unwrap(),
+                    reason: Note::new("drift").unwrap(),
+                }
+            }),
+        ];
+        for (i, change) in variants.iter().enumerate() {
+            let mut d = draft("m", "1");
+            change(&mut d);
+            let e = Entry::new(d).unwrap();
+            assert_ne!(e.leaf().hash(), leaf, "change {i} left the leaf unchanged");
+            assert_ne!(
+                e.digest(),
+                base.digest(),
+                "change {i} left the digest unchanged"
+            );
+        }
+        let r1 = base
+            .revoked(
+                Timestamp::parse("2025-06-01T00:00:00Z").unwrap(),
+                Note::new("a").unwrap(),
+            )
+            .unwrap();
+        let r2 = base
+            .revoked(
+                Timestamp::parse("2025-06-01T00:00:00Z").unwrap(),
+                Note::new("b").unwrap(),
+            )
+            .unwrap();
+        assert_ne!(r1.leaf().hash(), r2.leaf().hash(), "the reason is covered");
+        assert!(r1
+            .revoked(r1.fields().approved_at, Note::new("c").unwrap())
+            .is_err());
+    }
+
+    #[test]
+    fn documents_are_strict() {
+        let e = Entry::new(draft("m", "1")).unwrap();
+        let mut v = serde_json::to_value(&e).unwrap();
+        assert_eq!(serde_json::from_value::<Entry>(v.clone()).unwrap(), e);
+        v["extra"] = Value::from(1);
+        assert!(serde_json::from_value::<Entry>(v).is_err());
+        let mut v = serde_json::to_value(&e).unwrap();
+        v["status"] = serde_json::json!({"state": "approved", "reason": "x"});
+        assert!(serde_json::from_value::<Entry>(v.clone()).is_err());
+        v["status"] = serde_json::json!({"state": "revoked", "reason": "x"});
+        assert!(serde_json::from_value::<Entry>(v.clone()).is_err());
+        v["status"] = serde_json::json!({"state": "revoked", "reason": "x", "revoked_at": "2025-03-01T00:00:00Z"});
+        assert!(serde_json::from_value::<Entry>(v).is_ok());
+        let mut v = serde_json::to_value(&e).unwrap();
+        v["fixed_point_scale"] = Value::from("65536");
+        assert!(serde_json::from_value::<Entry>(v).is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! Names and short texts in registry documents, checked once at construction.
+//!
+//! - **Names** (model ids, model versions, circuit profiles, the three parts of a scope) are 1 to 64
+//!   ASCII letters, digits, `-`, `_`, `.` or `+`, starting with a letter or digit. They become field
+//!   elements through [`crate::commit::label`], so their bytes are part of the commitments.
+//! - **Notes** (who approved an entry, why it was revoked, who holds a key) are one line of 1 to 200
+//!   characters, without control characters or surrounding spaces.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Longest name, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest note, in characters.
+pub const MAX_NOTE_LEN: usize = 200;
+
+/// Why a text is not a valid name or note.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {what}: {problem}")]
+pub struct NameError {
+    /// What the text was meant to be (e.g. `model id`).
+    pub what: &'static str,
+    /// The text given.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+fn check_name(s: &str, what: &'static str) -> Result<(), NameError> {
+    let err = |problem| NameError {
+        what,
+        value: s.to_string(),
+        problem,
+    };
+    let first = s.bytes().next().ok_or_else(|| err("it is empty"))?;
+    if s.len() > MAX_NAME_LEN {
+        return Err(err("it is longer than 64 bytes"));
+    }
+    if !first.is_ascii_alphanumeric() {
+        return Err(err("it must start with a letter or digit"));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+'))
+    {
+        return Err(err(
+            "only ASCII letters, digits, `-`, `_`, `.` and `+` are allowed",
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks the text against the naming rules.
+            pub fn new(text: &str) -> Result<Self, NameError> {
+                check_name(text, $what)?;
+                Ok($name(text.to_string()))
+            }
+
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The field element the circuits see ([`crate::commit::label`] of the text).
+            pub fn label(&self) -> crate::field::Field {
+                crate::commit::label(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::new(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A model's identifier, e.g. `credit-risk-gbm`.
+    ModelId,
+    "model id"
+);
+name_type!(
+    /// A model's version, e.g. `2.1.0`.
+    ModelVersion,
+    "model version"
+);
+name_type!(
+    /// The name of the circuit profile a model is proved with, e.g. `small`.
+    ProfileName,
+    "circuit profile name"
+);
+name_type!(
+    /// One part of a decision scope: a purpose, jurisdiction or product, e.g. `EU-DE`.
+    ScopePart,
+    "scope part"
+);
+
+/// One line of human text: who approved, why something was revoked, who holds a key.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Note(String);
+
+impl Note {
+    /// Checks the text: 1 to 200 characters, no control characters, no surrounding spaces.
+    pub fn new(text: &str) -> Result<Self, NameError> {
+        let err = |problem| NameError {
+            what: "note",
+            value: text.to_string(),
+            problem,
+        };
+        if text.is_empty() {
+            return Err(err("it is empty"));
+        }
+        if text.chars().count() > MAX_NOTE_LEN {
+            return Err(err("it is longer than 200 characters"));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(err("it contains a control character such as a line break"));
+        }
+        if text.trim() != text {
+            return Err(err("it starts or ends with a space"));
+        }
+        Ok(Note(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Note {
+    type Err = NameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Note({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_rules() {
+        assert!(ModelId::new("credit-risk_gbm.v2+b").is_ok());
+        for bad in ["", "-x", "a b", "a/b", "é", &"a".repeat(65)] {
+            assert!(ModelId::new(bad).is_err(), "{bad:?}");
+        }
+        let e = ModelVersion::new("a/b").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`a/b` is not a valid model version: only ASCII letters, digits, `-`, `_`, `.` and `+` are allowed"
+        );
+        assert!(serde_json::from_str::<ScopePart>("\"EU DE\"").is_err());
+    }
+
+    #[test]
+    fn notes_are_one_trimmed_line() {
+        assert!(Note::new("Model Risk Committee, minute 2025-14 (Müller)").is_ok());
+        for bad in ["", " x", "x ", "a\nb", &"x".repeat(201)] {
+            assert!(Note::new(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The `govproof registry` and `govproof keygen` commands, run in-process through clap exactly as
+//! the binary parses them.
+
+#![allow(clippy::unwrap_used)]
+
+mod registry_support;
+
+use std::path::Path;
+
+use clap::Parser;
+use govproof::registry::cli::{
+    run_keygen, run_registry, CliError, Exit, KeygenArgs, RegistryCommand,
+};
+use govproof::registry::keys::KeyError;
+use govproof::registry::store::StoreError;
+use registry_support::*;
+
+#[derive(Parser)]
+#[command(name = "govproof")]
+#[allow(clippy::large_enum_variant)] // parsed once per test command
+enum Cli {
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    Keygen(KeygenArgs),
+}
+
+/// Runs one command line; returns the outcome and the report with the temporary folder shown as
+/// `[TMP]`.
+fn run(tmp: &Path, line: &str) -> (Result<Exit, CliError>, String) {
+    let root = tmp.display().to_string();
+    let args: Vec<String> = line
+        .split_whitespace()
+        .map(|a| a.replace("[TMP]", &root))
+        .collect();
+    let cli = Cli::try_parse_from(std::iter::once("govproof".to_string()).chain(args)).unwrap();
+    let mut out = Vec::new();
+    let result = match cli {
+        Cli::Registry(c) => run_registry(c, &mut out),
+        Cli::Keygen(a) => run_keygen(a, &mut out),
+    };
+    (
+        result,
+        String::from_utf8(out).unwrap().replace(&root, "[TMP]"),
+    )
+}
+
+/// Runs a command that must succeed, and appends it and its report to `transcript`.
+fn ok(tmp: &Path, transcript: &mut String, line: &str) {
+    let (result, text) = run(tmp, line);
+    match result {
+        Ok(Exit::Success) => {}
+        other => panic!("`{line}` gave {other:?}: {text}"),
+    }
+    transcript.push_str(&format!("$ govproof {line}\n{text}\n"));
+}
+
+fn fails(tmp: &Path, line: &str) -> CliError {
+    let (result, text) = run(tmp, line);
+    match result {
+        Err(e) => {
+            assert_eq!(e.exit_code(), 1);
+            e
+        }
+        other => panic!("`{line}` should fail, gave {other:?}: {text}"),
+    }
+}
+
+const ADD_COMMON: &str =
+    "--weights-commitment 0x0000000000000000000000000000000000000000000000000000000000000abc \
+    --profile small --scope-capacity 4 --fixed-point-scale 65536 \
+    --scope consumer-credit/EU-DE/personal-loan --scope consumer-credit/EU-AT/personal-loan \
+    --valid-from 2025-01-01T00:00:00Z --valid-until 2027-01-01T00:00:00Z \
+    --approved-by Committee-minute-2024-12 --approved-at 2024-12-15T10:00:00Z";
+
+fn setup_keys(tmp: &Path) {
+    for i in 1..=4 {
+        write_key_files(tmp, i);
+    }
+    std::fs::write(tmp.join("model.bin"), b"quantized weights").unwrap();
+    std::fs::write(
+        tmp.join("cert.json"),
+        br#"{"scheme": "symmetric-int8", "max_abs_error": 0.0039}"#,
+    )
+    .unwrap();
+}
+
+/// A registry at version 2 (two entries), for the negative tests.
+fn published_v2(tmp: &Path) {
+    setup_keys(tmp);
+    let mut t = String::new();
+    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --now 2025-01-01T00:00:00Z");
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
+    );
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin {ADD_COMMON} --now 2025-01-10T00:00:00Z"));
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
+    );
+}
+
+#[test]
+fn a_registry_lives_through_init_add_revoke_and_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    setup_keys(tmp);
+    let mut t = String::new();
+    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --root-expires-in 1826d --snapshot-expires-in 365d --now 2025-01-01T00:00:00Z");
+    ok(tmp, &mut t, "registry show --dir [TMP]/reg");
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
+    );
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin --certificate [TMP]/cert.json {ADD_COMMON} --snapshot-expires-in 365d --now 2025-01-10T00:00:00Z"));
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id fraud-score --model-version 3.0.0 --model-digest {} {ADD_COMMON} --snapshot-expires-in 365d --now 2025-01-10T00:00:00Z", "ab".repeat(32)));
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/carol.key",
+    );
+    ok(tmp, &mut t, "registry revoke --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --reason drift-above-tolerance --snapshot-expires-in 365d --now 2025-02-01T00:00:00Z");
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/carol.key",
+    );
+    ok(tmp, &mut t, "registry show --dir [TMP]/reg");
+    ok(
+        tmp,
+        &mut t,
+        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-02-02T00:00:00Z",
+    );
+    ok(tmp, &mut t, "registry rotate --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/dave.pub --threshold 2 --root-expires-in 1826d --snapshot-expires-in 365d --now 2025-03-01T00:00:00Z");
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/dave.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/carol.key",
+    );
+    ok(tmp, &mut t, "registry show --dir [TMP]/reg");
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-03-02T00:00:00Z",
+    );
+    ok(tmp, &mut t, "registry show --dir [TMP]/reg");
+    insta::assert_snapshot!("registry_cli_transcript", t);
+
+    // The trust state advanced to root 2 and snapshot 4.
+    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json")).unwrap();
+    assert_eq!(trust.root().version().get(), 2);
+    assert_eq!(trust.last_snapshot().unwrap().version.get(), 4);
+    // Carol left with the rotation: nothing is staged, and she could not sign anyway.
+    assert!(matches!(
+        fails(tmp, "registry sign --dir [TMP]/reg --key [TMP]/carol.key"),
+        CliError::Store(StoreError::NothingStaged)
+    ));
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    let (result, text) = run(tmp, "keygen --out [TMP]/erin --holder Erin");
+    assert_eq!(result.unwrap(), Exit::Success);
+    let secret = std::fs::read_to_string(tmp.join("erin.key")).unwrap();
+    let seed_hex = secret.lines().nth(1).unwrap();
+    assert_eq!(seed_hex.len(), 64);
+    assert!(!text.contains(seed_hex), "keygen printed the secret");
+    let key_id = secret.lines().next().unwrap().rsplit(' ').next().unwrap();
+    assert!(
+        text.starts_with(&format!("generated key {key_id}\n")),
+        "{text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tmp.join("erin.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Never overwrites.
+    assert!(matches!(
+        fails(tmp, "keygen --out [TMP]/erin"),
+        CliError::Key(KeyError::Exists(_))
+    ));
+    assert_eq!(
+        std::fs::read_to_string(tmp.join("erin.key")).unwrap(),
+        secret
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_secret_key_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    let before = tree_contents(&tmp.join("reg"));
+    std::fs::set_permissions(
+        tmp.join("alice.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let e = fails(tmp, "registry sign --dir [TMP]/reg --key [TMP]/alice.key");
+    assert!(
+        matches!(e, CliError::Key(KeyError::Exposed { mode: 0o644, .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("chmod 600"), "{e}");
+    assert_eq!(tree_contents(&tmp.join("reg")), before);
+}
+
+#[test]
+fn bad_input_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    std::fs::write(tmp.join("list.json"), b"[1, 2]").unwrap();
+    let before = tree_contents(&tmp.join("reg"));
+    let add = |rest: &str| {
+        format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin {ADD_COMMON} {rest}")
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (add(""), "appears twice"),
+        (add("--certificate [TMP]/list.json").replace("1.0.0", "2.0.0"), "expected a JSON object"),
+        (add("--certificate [TMP]/missing.json").replace("1.0.0", "2.0.0"), "could not read"),
+        (
+            add("").replace("1.0.0", "2.0.0").replace("--scope-capacity 4", "--scope-capacity 1"),
+            "do not fit the scope capacity",
+        ),
+        (
+            add("").replace("1.0.0", "2.0.0").replace("--valid-until 2027-01-01T00:00:00Z", "--valid-until 2024-01-01T00:00:00Z"),
+            "validity window is empty",
+        ),
+        (
+            "registry revoke --dir [TMP]/reg --model-id credit-risk --model-version 9.9.9 --reason x".into(),
+            "has no entry",
+        ),
+        ("registry sign --dir [TMP]/reg --key [TMP]/alice.key".into(), "nothing is staged"),
+        (
+            "registry rotate --dir [TMP]/reg --key [TMP]/alice.pub --threshold 2".into(),
+            "threshold must be between 1 and the number of keys",
+        ),
+        (
+            "registry init --dir [TMP]/reg --key [TMP]/alice.pub --threshold 1".into(),
+            "is not empty",
+        ),
+        ("registry show --dir [TMP]/nowhere".into(), "is not a registry"),
+    ];
+    for (line, expected) in cases {
+        let e = fails(tmp, &line);
+        assert!(e.to_string().contains(expected), "`{line}`: {e}");
+        assert_eq!(
+            tree_contents(&tmp.join("reg")),
+            before,
+            "`{line}` changed the registry"
+        );
+    }
+
+    // A key the root does not list signs nothing.
+    ok(tmp, &mut String::new(), "registry revoke --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --reason drift --now 2025-02-01T00:00:00Z");
+    let staged = tree_contents(&tmp.join("reg"));
+    let e = fails(tmp, "registry sign --dir [TMP]/reg --key [TMP]/dave.key");
+    assert!(
+        e.to_string().contains("is not a governance key of root 1"),
+        "{e}"
+    );
+    assert_eq!(tree_contents(&tmp.join("reg")), staged);
+}
+
+#[test]
+fn writers_refuse_to_build_on_a_tampered_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    let entries = tmp.join("reg/entries");
+    let file = std::fs::read_dir(&entries)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("2027-01-01T00:00:00Z", "2030-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let before = tree_contents(&tmp.join("reg"));
+    let e = fails(tmp, &format!("registry add --dir [TMP]/reg --model-id other --model-version 1 --model-file [TMP]/model.bin {ADD_COMMON}"));
+    assert!(
+        matches!(e, CliError::Store(StoreError::Inconsistent(_))),
+        "{e}"
+    );
+    assert!(e.to_string().contains("was altered"), "{e}");
+    assert_eq!(tree_contents(&tmp.join("reg")), before);
+}
+
+#[test]
+fn trust_must_start_from_a_root_signed_by_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    let e = fails(
+        tmp,
+        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json",
+    );
+    assert!(e.to_string().contains("pass `--trusted-root"), "{e}");
+    // Root 1 with one of its two signatures.
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.join("reg/root/1.json")).unwrap()).unwrap();
+    root["signatures"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(tmp.join("weak-root.json"), root.to_string()).unwrap();
+    let (result, text) = run(tmp, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/weak-root.json");
+    assert_eq!(result.unwrap(), Exit::Rejected);
+    assert!(text.contains("root 1 has 1 valid signature(s)"), "{text}");
+    assert!(!tmp.join("trust.json").exists());
+}
+
+#[test]
+fn concurrent_writers_are_serialized() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    let reg = govproof::registry::RegistryDir::at(tmp.join("reg"));
+    std::thread::scope(|s| {
+        for w in 0..2u64 {
+            let reg = reg.clone();
+            s.spawn(move || {
+                for i in 0..4u64 {
+                    let e = entry(&format!("model-{w}"), &format!("{i}"), w * 10 + i);
+                    reg.add(e, days(30), t("2025-02-01T00:00:00Z")).unwrap();
+                }
+            });
+        }
+    });
+    // Every add landed: none overwrote another's proposal.
+    let proposal = reg.proposal().unwrap().unwrap();
+    assert_eq!(proposal.entries.len(), 1 + 8);
+    assert_eq!(proposal.snapshot.signed.entry_count(), 9);
+}
+
+#[test]
+fn show_prints_the_published_registry() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/registry/accepted");
+    let mut report = String::new();
+    for name in ["current", "after-rotation"] {
+        let (result, text) = run(
+            &fixtures,
+            &format!("registry show --dir [TMP]/{name}/registry"),
+        );
+        assert_eq!(result.unwrap(), Exit::Success);
+        report.push_str(&format!(
+            "$ govproof registry show --dir {name}/registry\n{text}\n"
+        ));
+    }
+    insta::assert_snapshot!("registry_show", report);
+}
