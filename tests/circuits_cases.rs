@@ -3,10 +3,12 @@
 //! Each folder's `case.toml` names a circuit profile, a seed and a mutation applied to the valid
 //! decision that seed builds (see `circuits_support::mutated`). The folder's parent says what must
 //! happen:
-//! - `proves`: the native check finds no violation and the witness solves with exactly the
-//!   statement's public inputs;
+//! - `proves`: the native check finds no violation, the witness solves with exactly the
+//!   statement's public inputs, and the proof verifies;
 //! - `fails_witness`: both the native check and the circuit refuse the decision, with the message
 //!   the case names (the circuit's assertion message);
+//! - `fails_verification`: a valid proof is checked against one tampered public input and rejected
+//!   (and still verifies with the true inputs).
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,7 +21,7 @@ use govproof::artifact::Artifact;
 use govproof::circuits::{Decision, Profile};
 use govproof::witness::{execute, WitnessError};
 
-use circuits_support::mutated;
+use circuits_support::{mutated, proving};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +31,7 @@ struct Case {
     seed: u64,
     mutation: String,
     message: Option<String>,
+    public_input: Option<String>,
 }
 
 fn cases_root() -> PathBuf {
@@ -65,6 +68,7 @@ fn run_case(outcome: &str, name: &str) {
                 decision.statement().to_fields().as_slice(),
                 "{name}: public inputs"
             );
+            proving::prove_and_verify(&artifact, &solved, None);
         }
         "fails_witness" => {
             let message = case
@@ -82,6 +86,35 @@ fn run_case(outcome: &str, name: &str) {
                 }
                 other => panic!("{name}: expected the assertion `{message}`, got {other:?}"),
             }
+        }
+        "fails_verification" => {
+            let input = case
+                .public_input
+                .expect("a fails_verification case names the public input it tampers");
+            let order = [
+                "registry_root",
+                "policy_hash",
+                "model_id",
+                "model_version",
+                "purpose",
+                "jurisdiction",
+                "product",
+                "decision_time",
+                "input_commitment",
+                "decision_id",
+                "outcome",
+            ];
+            let position = order
+                .iter()
+                .position(|n| *n == input)
+                .unwrap_or_else(|| panic!("{name}: unknown public input `{input}`"));
+            assert_eq!(
+                decision.first_violation(),
+                None,
+                "{name}: the base is valid"
+            );
+            let solved = execute(&artifact, &inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+            proving::prove_and_verify(&artifact, &solved, Some(position));
         }
         other => panic!("unknown expected outcome folder `{other}`"),
     }
@@ -150,4 +183,11 @@ cases! {
     fails_witness / input_commitment_wrong_features,
     fails_witness / policy_not_matching_hash,
     fails_witness / entry_for_other_profile,
+    fails_verification / tampered_decision_id,
+    fails_verification / tampered_band_index,
+    fails_verification / tampered_decision_bit,
+    fails_verification / tampered_registry_root,
+    fails_verification / tampered_policy_hash,
+    fails_verification / tampered_input_commitment,
+    fails_verification / tampered_model_version,
 }

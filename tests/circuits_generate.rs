@@ -1,7 +1,6 @@
 //! A profile that is not precompiled: the SDK generates its composite, compiles it with the pinned
 //! toolchain, caches it by source hash, and the result proves the same statement (valid decisions
-//! solve, broken ones are refused). Skipped, with the reason printed, when the toolchain is not
-//! installed.
+//! solve, broken ones are refused). The pinned toolchain is installed on first use.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,24 +9,15 @@ mod circuits_support;
 use govproof::artifact::Artifact;
 use govproof::circuits::generate::compile_cached;
 use govproof::circuits::Profile;
-use govproof::toolchain::{find_installed, home, InstallPolicy, PINNED};
+use govproof::toolchain::InstallPolicy;
 use govproof::witness::{execute, WitnessError};
 
 use circuits_support::mutated;
 
-fn toolchain_installed() -> bool {
-    home()
-        .ok()
-        .and_then(|h| find_installed(&h, PINNED).ok().flatten())
-        .is_some()
-}
-
 #[test]
 fn small_profiles_generate_compile_cache_and_decide() {
-    if !toolchain_installed() {
-        eprintln!("skipped: the pinned toolchain is not installed (run `govproof setup`)");
-        return;
-    }
+    // Installs the pinned toolchain on first use.
+    circuits_support::bb();
     let cache = tempfile::tempdir().unwrap();
     for name in ["mlp-6x3-d4-b3-s2-p1-m2", "linear-5-d3-s3-p1-m2-gate"] {
         let profile = Profile::from_name(name).unwrap();

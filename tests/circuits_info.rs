@@ -1,29 +1,17 @@
 //! Gate budgets of the embedded circuits, measured with the pinned `bb`.
 //!
-//! `bb` comes from `GOVPROOF_BB` or the installed pinned toolchain; without either the test prints
-//! why and passes without measuring.
+//! `bb` comes from `GOVPROOF_BB` or the pinned toolchain, installed on first use.
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod circuits_support;
 
 use govproof::circuits::info::embedded_infos;
 use govproof::circuits::Profile;
 
-fn bb() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        return Some(PathBuf::from(p));
-    }
-    let home = govproof::toolchain::home().ok()?;
-    let installed =
-        govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED).ok()??;
-    Some(installed.bb())
-}
-
 #[test]
 fn reference_composites_fit_the_gate_budget() {
-    let Some(bb) = bb() else {
-        eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
+    let Some(bb) = circuits_support::bb() else {
         return;
     };
     let infos = embedded_infos(&bb).unwrap();

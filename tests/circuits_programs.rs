@@ -1,5 +1,6 @@
-//! The standalone programs: each concern's statement on its own, solved from a valid decision and
-//! refused for a broken one.
+//! The standalone programs: each concern's statement on its own, solved from a valid decision,
+//! proved and verified (and rejected once its first public input is tampered), and refused for a
+//! broken one.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,7 +13,7 @@ use govproof::circuits::{Decision, Outcome, Profile};
 use govproof::field::Field;
 use govproof::witness::{execute, WitnessError};
 
-use circuits_support::mutated;
+use circuits_support::{mutated, proving};
 
 fn program(name: &str) -> Artifact {
     let json = govproof::noir::embedded(name).unwrap_or_else(|| panic!("`{name}` is embedded"));
@@ -99,7 +100,8 @@ fn inference_gate_program_decides_and_refuses_the_wrong_bit() {
     let artifact = program("inference_gate_program");
     let profile = Profile::reference_mlp_gate();
     let good = mutated(profile, 7, "none");
-    execute(&artifact, &inference_gate_inputs(&good)).unwrap();
+    let solved = execute(&artifact, &inference_gate_inputs(&good)).unwrap();
+    proving::prove_and_verify(&artifact, &solved, Some(0));
     let bad = mutated(profile, 7, "wrong_decision_bit");
     assert_eq!(
         refused(&artifact, &inference_gate_inputs(&bad)),
@@ -112,7 +114,8 @@ fn score_infer_program_bands_and_refuses_the_wrong_band() {
     let artifact = program("score_infer_program");
     let profile = Profile::reference_linear_band();
     let good = mutated(profile, 8, "none");
-    execute(&artifact, &score_infer_inputs(&good)).unwrap();
+    let solved = execute(&artifact, &score_infer_inputs(&good)).unwrap();
+    proving::prove_and_verify(&artifact, &solved, Some(0));
     let bad = mutated(profile, 8, "wrong_band");
     assert_eq!(
         refused(&artifact, &score_infer_inputs(&bad)),
@@ -130,7 +133,8 @@ fn registry_membership_program_admits_and_refuses_a_revoked_entry() {
     let artifact = program("registry_membership_program");
     let profile = Profile::reference_mlp_band();
     let good = mutated(profile, 9, "none");
-    execute(&artifact, &registry_membership_inputs(&good)).unwrap();
+    let solved = execute(&artifact, &registry_membership_inputs(&good)).unwrap();
+    proving::prove_and_verify(&artifact, &solved, Some(0));
     let bad = mutated(profile, 9, "revoke_entry");
     assert_eq!(
         refused(&artifact, &registry_membership_inputs(&bad)),
@@ -148,7 +152,8 @@ fn policy_scope_program_allows_and_refuses_a_weighted_protected_feature() {
     let artifact = program("policy_scope_program");
     let profile = Profile::reference_mlp_band();
     let good = mutated(profile, 10, "none");
-    execute(&artifact, &policy_scope_inputs(&good)).unwrap();
+    let solved = execute(&artifact, &policy_scope_inputs(&good)).unwrap();
+    proving::prove_and_verify(&artifact, &solved, Some(0));
     for (mutation, message) in [
         (
             "protected_feature_weighted",
