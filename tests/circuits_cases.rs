@@ -191,3 +191,13 @@ cases! {
     fails_verification / tampered_input_commitment,
     fails_verification / tampered_model_version,
 }
+
+#[test]
+fn a_decision_refuses_an_outcome_of_the_other_kind() {
+    use govproof::circuits::{DecisionError, Outcome};
+    let mut sc = circuits_support::Scenario::valid(Profile::reference_mlp_gate(), 1);
+    sc.outcome = Some(Outcome::Band(0));
+    let (statement, witness) = sc.parts();
+    let r = Decision::new(sc.profile, statement, witness);
+    assert!(matches!(r, Err(DecisionError::OutcomeKind { .. })), "{r:?}");
+}

@@ -225,6 +225,12 @@ impl Scenario {
     /// Assembles the decision: the registry tree holds the entry at `entry_index` among the other
     /// leaves, and the outcome is the rule's unless overridden.
     pub fn build(&self) -> Decision {
+        let (statement, witness) = self.parts();
+        Decision::new(self.profile, statement, witness).unwrap()
+    }
+
+    /// The public statement and witness [`Scenario::build`] assembles.
+    pub fn parts(&self) -> (PublicStatement, DecisionWitness) {
         let entry = self.entry();
         let mut leaves = self.other_leaves.clone();
         leaves.insert(self.entry_index, entry.hash());
@@ -255,7 +261,7 @@ impl Scenario {
             entry_scopes: self.entry_scopes.clone(),
             policy,
         };
-        Decision::new(self.profile, statement, witness).unwrap()
+        (statement, witness)
     }
 }
 

@@ -87,14 +87,11 @@ pub enum Constraint {
     /// The decision bit is not `score >= threshold`.
     #[error("decision bit does not match the score and the threshold")]
     WrongDecision,
-    /// The outcome's kind is not the profile's.
-    #[error("outcome kind does not match the circuit profile")]
-    OutcomeKind,
 }
 
 impl Constraint {
     /// Every constraint, in the order the composite circuit checks them.
-    pub const ALL: [Constraint; 25] = [
+    pub const ALL: [Constraint; 24] = [
         Constraint::WeightBound,
         Constraint::FeatureBound,
         Constraint::InputCommitment,
@@ -119,7 +116,6 @@ impl Constraint {
         Constraint::BandIndex,
         Constraint::WrongBand,
         Constraint::WrongDecision,
-        Constraint::OutcomeKind,
     ];
 
     /// The exact message the circuit's assertion carries.
@@ -232,6 +228,14 @@ pub enum DecisionError {
     /// More approved scopes than the profile holds.
     #[error(transparent)]
     Scopes(#[from] crate::commit::EncodingError),
+    /// A band index for a gate profile, or a decision bit for a band profile.
+    #[error("profile `{profile}` proves {expected} outcomes")]
+    OutcomeKind {
+        /// Profile name.
+        profile: String,
+        /// What the profile's outcome is.
+        expected: &'static str,
+    },
 }
 
 /// A decision ready for the composite circuit of `profile`.
@@ -271,6 +275,22 @@ impl Decision {
             return Err(DecisionError::PathDepth { depth });
         }
         scope_set_hash(&witness.entry_scopes, profile.scopes())?;
+        match (profile.kind(), statement.outcome) {
+            (DecisionKind::ScoreBand { .. }, Outcome::Band(_))
+            | (DecisionKind::Gate, Outcome::Decision(_)) => {}
+            (DecisionKind::ScoreBand { .. }, Outcome::Decision(_)) => {
+                return Err(DecisionError::OutcomeKind {
+                    profile: profile.name(),
+                    expected: "band-index",
+                })
+            }
+            (DecisionKind::Gate, Outcome::Band(_)) => {
+                return Err(DecisionError::OutcomeKind {
+                    profile: profile.name(),
+                    expected: "yes/no",
+                })
+            }
+        }
         Ok(Decision {
             profile,
             statement,
@@ -396,7 +416,8 @@ impl Decision {
                     (score.units() >= *threshold) != d,
                 );
             }
-            _ => fail(Constraint::OutcomeKind, true),
+            // Decision::new refuses an outcome of the other kind.
+            _ => {}
         }
         out
     }
