@@ -83,6 +83,8 @@ pub enum Command {
 /// `govproof circuits ...`
 #[derive(Debug, Subcommand)]
 pub enum CircuitsCommand {
+    /// Print each embedded circuit's gate count (measured by bb) and its profile.
+    Info,
     /// Recompile the project's circuits and update their checked-in artifacts.
     Build {
         /// Change nothing; fail if recompiling gives different artifacts.
@@ -143,6 +145,21 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             Ok(Exit::Success)
         }
         Command::Circuits { command } => match command {
+            CircuitsCommand::Info => {
+                let installed = toolchain::ensure(
+                    &toolchain::home()?,
+                    InstallPolicy::InstallIfMissing,
+                    &mut |m| {
+                        let _ = writeln!(err, "{m}");
+                    },
+                )?;
+                write!(
+                    out,
+                    "{}",
+                    crate::circuits::info::circuits_info(&installed.bb())?
+                )?;
+                Ok(Exit::Success)
+            }
             CircuitsCommand::Build { check, dir } => {
                 let installed = toolchain::ensure(
                     &toolchain::home()?,
