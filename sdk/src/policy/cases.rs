@@ -88,12 +88,29 @@ const CASE_KEYS: &[&str] = &[
 ];
 const EXPECT_KEYS: &[&str] = &["band", "outcome", "decision", "rejected"];
 
-#[derive(Default, Clone)]
+/// What a case or `[defaults]` gives; a key that is present but invalid has been reported, is
+/// absent from the values, and makes `ok` false.
+#[derive(Clone)]
 struct Common {
     model: Option<(String, String)>,
     scope: Option<(String, String, String)>,
     time: Option<Timestamp>,
     features: BTreeMap<String, (f64, Range<usize>)>,
+    given: Vec<&'static str>,
+    ok: bool,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            model: None,
+            scope: None,
+            time: None,
+            features: BTreeMap::new(),
+            given: Vec::new(),
+            ok: true,
+        }
+    }
 }
 
 fn read_model(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String)> {
@@ -143,8 +160,14 @@ fn read_scope(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String,
     ))
 }
 
-fn read_common(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Option<Common> {
-    let mut c = Common::default();
+fn read_common(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Common {
+    let mut c = Common {
+        given: ["model", "scope", "time", "features"]
+            .into_iter()
+            .filter(|k| t.has(k))
+            .collect(),
+        ..Common::default()
+    };
     let mut ok = true;
     if let Some(s) = t.string(r, "model", false) {
         c.model = read_model(r, s);
@@ -201,7 +224,8 @@ fn read_common(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Option<Com
             None => ok = false,
         }
     }
-    ok.then_some(c)
+    c.ok = ok;
+    c
 }
 
 fn read_expect(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Option<Expect> {
@@ -320,7 +344,7 @@ fn read_case(
     let own = read_common(r, t, policy);
     let score = t.number(r, "score", true, false);
     let expect = read_expect(r, t, policy);
-    let (case_name, own, score, expect) = (case_name?, own?, score?, expect?);
+    let (case_name, score, expect) = (case_name?, score?, expect?);
     let mut missing = |what: &str| {
         r.report(
             Diagnostic::error(
@@ -337,14 +361,17 @@ fn read_case(
     let model = own.model.or_else(|| defaults.model.clone());
     let scope = own.scope.or_else(|| defaults.scope.clone());
     let time = own.time.or(defaults.time);
-    if model.is_none() {
-        missing("model");
+    for (what, absent) in [
+        ("model", model.is_none()),
+        ("scope", scope.is_none()),
+        ("time", time.is_none()),
+    ] {
+        if absent && !own.given.contains(&what) && !defaults.given.contains(&what) {
+            missing(what);
+        }
     }
-    if scope.is_none() {
-        missing("scope");
-    }
-    if time.is_none() {
-        missing("time");
+    if !own.ok || !defaults.ok {
+        return None;
     }
     let mut values = defaults.features.clone();
     values.extend(own.features);
@@ -423,7 +450,7 @@ fn read_all(r: &mut Reader<'_>, text: &str, policy: &Policy) -> Option<Vec<TestC
     let defaults = if root.has("defaults") {
         let t = root.table(r, "defaults", "`[defaults]`", false)?;
         t.deny_unknown(r, DEFAULT_KEYS);
-        read_common(r, &t, policy)?
+        read_common(r, &t, policy)
     } else {
         Common::default()
     };

@@ -183,14 +183,47 @@ struct Header {
     version: Name,
     title: Note,
     owner: Note,
-    profile: Option<Spanned<Profile>>,
     valid_from: Timestamp,
     valid_until: Timestamp,
 }
 
-fn read_header(r: &mut Reader<'_>, root: &Table<'_>, options: &CheckOptions) -> Option<Header> {
-    let t = root.table(r, "policy", "`[policy]`", true)?;
+/// Reads `[policy]`; the profile comes back on its own so that the rest of the file is checked
+/// against it even when other header fields have problems.
+fn read_header(
+    r: &mut Reader<'_>,
+    root: &Table<'_>,
+    options: &CheckOptions,
+) -> (Option<Header>, Option<Spanned<Profile>>) {
+    let Some(t) = root.table(r, "policy", "`[policy]`", true) else {
+        return (None, None);
+    };
     t.deny_unknown(r, POLICY_KEYS);
+    let header = read_header_fields(r, &t, options);
+    (header, read_profile(r, &t))
+}
+
+fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
+    let s = t.string(r, "profile", true)?;
+    match Profile::from_name(&s.value) {
+        Ok(p) => Some(Spanned::new(p, s.span)),
+        Err(_) => {
+            r.report(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    s.span,
+                    format!("`{}` is not a circuit profile name", s.value),
+                )
+                .with_help(
+                    "profiles are named like `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
+                     `linear-24-d20-s16-p8-m4-gate` (gate)",
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn read_header_fields(r: &mut Reader<'_>, t: &Table<'_>, options: &CheckOptions) -> Option<Header> {
     let id = t
         .string(r, "id", true)
         .and_then(|s| name(r, s, "policy id"));
@@ -199,25 +232,6 @@ fn read_header(r: &mut Reader<'_>, root: &Table<'_>, options: &CheckOptions) -> 
         .and_then(|s| name(r, s, "policy version"));
     let title = t.string(r, "title", true).and_then(|s| note(r, s, "title"));
     let owner = t.string(r, "owner", true).and_then(|s| note(r, s, "owner"));
-    let profile = t
-        .string(r, "profile", true)
-        .and_then(|s| match Profile::from_name(&s.value) {
-            Ok(p) => Some(Spanned::new(p, s.span)),
-            Err(_) => {
-                r.report(
-                    Diagnostic::error(
-                        Code::InvalidValue,
-                        s.span,
-                        format!("`{}` is not a circuit profile name", s.value),
-                    )
-                    .with_help(
-                        "profiles are named like `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
-                         `linear-24-d20-s16-p8-m4-gate` (gate)",
-                    ),
-                );
-                None
-            }
-        });
     let from = t.timestamp(r, "valid_from", true);
     let until = t.timestamp(r, "valid_until", true);
     let (from, until) = (from?, until?);
@@ -274,7 +288,6 @@ fn read_header(r: &mut Reader<'_>, root: &Table<'_>, options: &CheckOptions) -> 
         version: version?.value,
         title: title?,
         owner: owner?,
-        profile,
         valid_from: from.value,
         valid_until: until.value,
     })
@@ -282,6 +295,7 @@ fn read_header(r: &mut Reader<'_>, root: &Table<'_>, options: &CheckOptions) -> 
 
 fn capacity_error(
     span: Range<usize>,
+    label: String,
     given: usize,
     what: &str,
     profile: &Profile,
@@ -299,7 +313,7 @@ fn capacity_error(
             profile.name()
         )
     };
-    Diagnostic::error(Code::Capacity, span, msg).with_label(format!("{given} {what}"))
+    Diagnostic::error(Code::Capacity, span, msg).with_label(label)
 }
 
 fn read_scopes(
@@ -350,9 +364,12 @@ fn read_scopes(
     }
     if let Some(p) = profile {
         if all.len() > p.scopes() {
+            // Point at the scope table that goes past the capacity.
+            let (_, span) = &all[p.scopes()];
             r.report(
                 capacity_error(
-                    tables.span.clone(),
+                    span.clone(),
+                    format!("this entry goes beyond the profile's {}", p.scopes()),
                     all.len(),
                     "scopes",
                     p,
@@ -412,8 +429,14 @@ fn read_models(
     }
     if let Some(p) = profile {
         if all.len() > p.models() {
+            let (_, span) = &all[p.models()];
             r.report(capacity_error(
-                tables.span.clone(),
+                span.clone(),
+                format!(
+                    "version {}, beyond the profile's {}",
+                    p.models() + 1,
+                    p.models()
+                ),
                 all.len(),
                 "allowed model versions",
                 p,
@@ -537,7 +560,10 @@ fn scale_value(
     open_ok: bool,
 ) -> Option<Spanned<f64>> {
     let v = t.number(r, key, true, true)?;
-    let scale = scale?;
+    // Without a valid scale only the scale-independent checks (order, overlaps) can run.
+    let Some(scale) = scale else {
+        return Some(v);
+    };
     let open = scale.is_open_low(v.value) || scale.is_open_high(v.value);
     if let ScoreScale::Probability = scale {
         if v.value.is_infinite() || !(0.0..=1.0).contains(&v.value) {
@@ -575,10 +601,15 @@ fn scale_value(
 }
 
 struct SpannedBand {
-    band: Band,
+    /// The band's name, or `#k` when it has none, for messages.
+    label: String,
+    lower: f64,
+    upper: f64,
+    /// Name and outcome, when both read.
+    parsed: Option<(Name, Outcome)>,
     table: Range<usize>,
-    lower: Range<usize>,
-    upper: Range<usize>,
+    lower_span: Range<usize>,
+    upper_span: Range<usize>,
 }
 
 fn read_bands(
@@ -599,7 +630,10 @@ fn read_bands(
     let mut bands: Vec<SpannedBand> = Vec::new();
     let mut names: Vec<Spanned<Name>> = Vec::new();
     let mut ok = true;
-    for b in &tables.value {
+    // Whether every band's bounds read and are in order: gaps and overlaps are only meaningful
+    // then (a band refused here would otherwise show up as a gap).
+    let mut bounds_ok = true;
+    for (i, b) in tables.value.iter().enumerate() {
         b.deny_unknown(r, BAND_KEYS);
         let n = b
             .string(r, "name", true)
@@ -610,8 +644,12 @@ fn read_bands(
         if let Some(n) = &n {
             names.push(n.clone());
         }
-        let (Some(n), Some(lower), Some(upper), Some(out)) = (n, lower, upper, out) else {
+        let label = n
+            .as_ref()
+            .map_or_else(|| format!("#{}", i + 1), |n| n.value.to_string());
+        let (Some(lower), Some(upper)) = (lower, upper) else {
             ok = false;
+            bounds_ok = false;
             continue;
         };
         if lower.value >= upper.value {
@@ -625,8 +663,7 @@ fn read_bands(
                     Code::BandInverted,
                     lower.span.clone(),
                     format!(
-                        "band `{}` is empty: its lower bound `{}` {how} its upper bound `{}`",
-                        n.value,
+                        "band `{label}` is empty: its lower bound `{}` {how} its upper bound `{}`",
                         fmt_num(lower.value),
                         fmt_num(upper.value)
                     ),
@@ -635,18 +672,24 @@ fn read_bands(
                 .with_related(upper.span.clone(), "upper bound"),
             );
             ok = false;
+            bounds_ok = false;
             continue;
         }
+        let parsed = match (n, out) {
+            (Some(n), Some(o)) => Some((n.value, o)),
+            _ => {
+                ok = false;
+                None
+            }
+        };
         bands.push(SpannedBand {
-            band: Band {
-                name: n.value,
-                lower: lower.value,
-                upper: upper.value,
-                outcome: out,
-            },
+            label,
+            lower: lower.value,
+            upper: upper.value,
+            parsed,
             table: b.span(),
-            lower: lower.span,
-            upper: upper.span,
+            lower_span: lower.span,
+            upper_span: upper.span,
         });
     }
     if !unique(r, names.iter().map(|n| (&n.value, &n.span)), "band") {
@@ -654,9 +697,10 @@ fn read_bands(
     }
     if let Some(p) = profile {
         if let DecisionKind::ScoreBand { bands: cap } = p.kind() {
-            if tables.value.len() > cap {
+            if let Some(extra) = tables.value.get(cap) {
                 r.report(capacity_error(
-                    tables.span.clone(),
+                    extra.span(),
+                    format!("band {}, beyond the profile's {cap}", cap + 1),
                     tables.value.len(),
                     "bands",
                     p,
@@ -667,62 +711,64 @@ fn read_bands(
             }
         }
     }
+    if !bounds_ok {
+        return None;
+    }
     bands.sort_by(|a, b| {
-        a.band
-            .lower
-            .total_cmp(&b.band.lower)
-            .then(a.band.upper.total_cmp(&b.band.upper))
+        a.lower
+            .total_cmp(&b.lower)
+            .then(a.upper.total_cmp(&b.upper))
     });
     for w in bands.windows(2) {
         let (a, b) = (&w[0], &w[1]);
-        if a.band.upper > b.band.lower {
+        if a.upper > b.lower {
             ok = false;
             r.report(
                 Diagnostic::error(
                     Code::BandOverlap,
-                    b.lower.clone(),
+                    b.lower_span.clone(),
                     format!(
                         "bands `{}` and `{}` overlap: `{}` ends at `{}` but `{}` starts at `{}`",
-                        a.band.name,
-                        b.band.name,
-                        a.band.name,
-                        fmt_num(a.band.upper),
-                        b.band.name,
-                        fmt_num(b.band.lower)
+                        a.label,
+                        b.label,
+                        a.label,
+                        fmt_num(a.upper),
+                        b.label,
+                        fmt_num(b.lower)
                     ),
                 )
-                .with_label(format!("`{}` starts here", b.band.name))
-                .with_related(a.upper.clone(), format!("`{}` ends here", a.band.name)),
+                .with_label(format!("`{}` starts here", b.label))
+                .with_related(a.upper_span.clone(), format!("`{}` ends here", a.label)),
             );
-        } else if a.band.upper < b.band.lower {
+        } else if a.upper < b.lower {
             ok = false;
             r.report(
                 Diagnostic::error(
                     Code::BandGap,
-                    b.lower.clone(),
+                    b.lower_span.clone(),
                     format!(
                         "no band holds scores from `{}` up to `{}`, between bands `{}` and `{}`",
-                        fmt_num(a.band.upper),
-                        fmt_num(b.band.lower),
-                        a.band.name,
-                        b.band.name
+                        fmt_num(a.upper),
+                        fmt_num(b.lower),
+                        a.label,
+                        b.label
                     ),
                 )
-                .with_label(format!("`{}` starts here", b.band.name))
-                .with_related(a.upper.clone(), format!("`{}` ends here", a.band.name)),
+                .with_label(format!("`{}` starts here", b.label))
+                .with_related(a.upper_span.clone(), format!("`{}` ends here", a.label)),
             );
         }
     }
     let scale = scale?;
     if let (Some(first), Some(last)) = (bands.first(), bands.last()) {
-        if !scale.is_open_low(first.band.lower) {
+        if !scale.is_open_low(first.lower) {
             r.report(
                 Diagnostic::warning(
                     Code::BandUncovered,
-                    first.lower.clone(),
+                    first.lower_span.clone(),
                     format!(
                         "no band holds scores below `{}`: such decisions cannot be proved",
-                        fmt_num(first.band.lower)
+                        fmt_num(first.lower)
                     ),
                 )
                 .with_help(format!(
@@ -731,14 +777,14 @@ fn read_bands(
                 )),
             );
         }
-        if !scale.is_open_high(last.band.upper) {
+        if !scale.is_open_high(last.upper) {
             r.report(
                 Diagnostic::warning(
                     Code::BandUncovered,
-                    last.upper.clone(),
+                    last.upper_span.clone(),
                     format!(
                         "no band holds scores at or above `{}`: such decisions cannot be proved",
-                        fmt_num(last.band.upper)
+                        fmt_num(last.upper)
                     ),
                 )
                 .with_help(format!(
@@ -752,24 +798,23 @@ fn read_bands(
         return None;
     }
     // Edges: the lowest band's lower bound, then every band's upper bound (contiguous by now).
-    let mut edges = Vec::with_capacity(bands.len() + 1);
-    let mut prev: Option<&SpannedBand> = None;
     let first = bands.first()?;
-    edges.push(scale.edge(first.band.lower).ok()?);
+    let mut edges = vec![scale.edge(first.lower).ok()?];
+    let mut prev: Option<&SpannedBand> = None;
     for b in &bands {
-        let e = scale.edge(b.band.upper).ok()?;
+        let e = scale.edge(b.upper).ok()?;
         if edges.last().is_some_and(|&last| e <= last) {
             let mut d = Diagnostic::error(
                 Code::BandResolution,
                 b.table.clone(),
                 format!(
                     "band `{}` is narrower than the circuit's score resolution (2^-48 log-odds)",
-                    b.band.name
+                    b.label
                 ),
             )
             .with_label("too narrow");
             if let Some(p) = prev {
-                d = d.with_related(p.upper.clone(), "previous band ends here");
+                d = d.with_related(p.upper_span.clone(), "previous band ends here");
             }
             r.report(d);
             return None;
@@ -777,10 +822,18 @@ fn read_bands(
         edges.push(e);
         prev = Some(b);
     }
-    Some(Decision::ScoreBand {
-        bands: bands.into_iter().map(|b| b.band).collect(),
-        edges,
-    })
+    let bands = bands
+        .into_iter()
+        .map(|b| {
+            b.parsed.map(|(name, outcome)| Band {
+                name,
+                lower: b.lower,
+                upper: b.upper,
+                outcome,
+            })
+        })
+        .collect::<Option<Vec<Band>>>()?;
+    Some(Decision::ScoreBand { bands, edges })
 }
 
 fn open_low(scale: &ScoreScale) -> f64 {
@@ -959,8 +1012,23 @@ fn read_features(
     }
     if let Some(p) = profile {
         if tables.value.len() != p.features() {
+            let (span, label) = match tables.value.get(p.features()) {
+                Some(extra) => (
+                    extra.span(),
+                    format!(
+                        "feature {}, beyond the profile's {}",
+                        p.features() + 1,
+                        p.features()
+                    ),
+                ),
+                None => (
+                    t.key_span("schema").unwrap_or(tables.span.clone()),
+                    format!("{} features", tables.value.len()),
+                ),
+            };
             r.report(capacity_error(
-                tables.span.clone(),
+                span,
+                label,
                 tables.value.len(),
                 "features",
                 p,
@@ -1000,9 +1068,14 @@ fn read_features(
             ok = false;
         }
         if let Some(p) = profile {
-            if protected.value.len() > p.protected() {
+            if let Some(extra) = protected.value.get(p.protected()) {
                 r.report(capacity_error(
-                    protected.span.clone(),
+                    extra.span.clone(),
+                    format!(
+                        "protected feature {}, beyond the profile's {}",
+                        p.protected() + 1,
+                        p.protected()
+                    ),
                     protected.value.len(),
                     "protected features",
                     p,
@@ -1022,7 +1095,7 @@ fn read_features(
     Some(Features {
         features,
         names: names.into_iter().map(|n| n.span).collect(),
-        schema_span: tables.span,
+        schema_span: t.key_span("schema").unwrap_or(tables.span),
         protected,
     })
 }
@@ -1109,8 +1182,7 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
     let doc = r.parse(text)?;
     let root = Table::root(&doc);
     root.deny_unknown(r, ROOT_KEYS);
-    let header = read_header(r, &root, options);
-    let profile = header.as_ref().and_then(|h| h.profile.clone());
+    let (header, profile) = read_header(r, &root, options);
     let p = profile.as_ref().map(|p| &p.value);
     let scopes = read_scopes(r, &root, p);
     let models = read_models(r, &root, p);

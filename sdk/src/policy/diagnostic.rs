@@ -14,6 +14,8 @@ use std::fmt;
 use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use super::names::is_invisible;
 use serde_json::{json, Value};
 
 /// How serious a problem is.
@@ -137,13 +139,31 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// Escapes control and invisible characters (`\n`, `\t`, `\u{0}`, `\u{202e}`, ...), so that
+/// user text quoted in a message can never break it over lines or hide in the terminal.
+fn one_line(text: impl Into<String>) -> String {
+    let text = text.into();
+    if !text.chars().any(is_invisible) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if is_invisible(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(code: Code, span: Range<usize>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: one_line(message),
             span,
             label: None,
             related: Vec::new(),
@@ -161,7 +181,7 @@ impl Diagnostic {
 
     /// Adds a label under the offending text.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(one_line(label));
         self
     }
 
@@ -169,14 +189,14 @@ impl Diagnostic {
     pub fn with_related(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
         self.related.push(Related {
             span,
-            label: label.into(),
+            label: one_line(label),
         });
         self
     }
 
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(one_line(help));
         self
     }
 }
@@ -453,6 +473,16 @@ mod tests {
         assert_eq!(near_miss("valid-from", &known), Some("valid_from"));
         assert_eq!(near_miss("validuntil", &known), Some("valid_until"));
         assert_eq!(near_miss("colour", &known), None);
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        let d = Diagnostic::error(Code::InvalidValue, 0..1, "`a\nb\u{0}` is bad")
+            .with_label("x\ty")
+            .with_help("h\r");
+        assert_eq!(d.message, "`a\\nb\\u{0}` is bad");
+        assert_eq!(d.label.as_deref(), Some("x\\ty"));
+        assert_eq!(d.help.as_deref(), Some("h\\r"));
     }
 
     #[test]

@@ -15,6 +15,21 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Longest note, in characters.
 pub const MAX_NOTE_LEN: usize = 200;
 
+/// Whether `c` is a character that changes how text around it displays without being visible
+/// itself: control characters, zero-width characters, the byte-order mark, and the bidirectional
+/// controls that let text read differently from what it is ("Trojan Source").
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
 /// A checked name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(String);
@@ -60,6 +75,9 @@ impl Note {
         if text.chars().any(char::is_control) {
             return Err("it must be one line without control characters");
         }
+        if text.chars().any(is_invisible) {
+            return Err("it must not contain invisible or text-direction characters");
+        }
         if text.trim() != text {
             return Err("it must not start or end with spaces");
         }
@@ -99,5 +117,7 @@ mod tests {
         assert!(Note::new("Credit Risk Committee").is_ok());
         assert!(Note::new(" x").is_err());
         assert!(Note::new("a\nb").is_err());
+        assert!(Note::new("Risk \u{202e}eettimmoC").is_err());
+        assert!(Note::new("Comité des risques").is_ok());
     }
 }

@@ -217,18 +217,39 @@ impl<'a> Table<'a> {
 
     /// The entry for `key`; when absent and `required`, reports it missing.
     pub(crate) fn get(&self, r: &mut Reader<'_>, key: &str, required: bool) -> Option<Entry<'a>> {
+        let name = self.name;
+        self.get_as(r, key, required, || {
+            format!("missing key `{key}` in {name}")
+        })
+    }
+
+    /// [`Table::get`] with the message to give when the key is missing.
+    fn get_as(
+        &self,
+        r: &mut Reader<'_>,
+        key: &str,
+        required: bool,
+        missing: impl FnOnce() -> String,
+    ) -> Option<Entry<'a>> {
         let e = self.entry(key);
-        if e.is_none() && required {
+        // A misspelt key is reported once, as unknown with a suggestion, not also as missing.
+        let misspelt = || {
+            self.inner
+                .iter()
+                .any(|(k, _)| near_miss(k, &[key]).is_some())
+        };
+        if e.is_none() && required && !misspelt() {
             r.report(
-                Diagnostic::error(
-                    Code::MissingKey,
-                    self.span.range(),
-                    format!("missing key `{key}` in {}", self.name),
-                )
-                .with_label(format!("`{key}` is required here")),
+                Diagnostic::error(Code::MissingKey, self.span.range(), missing())
+                    .with_label(format!("`{key}` is required here")),
             );
         }
         e
+    }
+
+    /// The span of `key` itself, when present.
+    pub(crate) fn key_span(&self, key: &str) -> Option<Range<usize>> {
+        self.inner.key(key).and_then(|k| k.span())
     }
 
     /// The table's keys, in document order.
@@ -249,7 +270,7 @@ impl<'a> Table<'a> {
         name: &'a str,
         required: bool,
     ) -> Option<Table<'a>> {
-        let e = self.get(r, key, required)?;
+        let e = self.get_as(r, key, required, || format!("missing table {name}"))?;
         as_table(r, e, name)
     }
 
@@ -261,7 +282,9 @@ impl<'a> Table<'a> {
         name: &'a str,
         required: bool,
     ) -> Option<Spanned<Vec<Table<'a>>>> {
-        let e = self.get(r, key, required)?;
+        let e = self.get_as(r, key, required, || {
+            format!("missing {name}: at least one entry is required")
+        })?;
         let whole = e.span();
         match e.item {
             Item::ArrayOfTables(a) => Some(Spanned::new(
