@@ -88,7 +88,6 @@ fn edges(scale: &Scale, interior: &[i32], open_low: bool, open_high: bool) -> Ve
             _ => last + 50.0 * unit.max(1.0),
         }
     });
-    let _ = last;
     out
 }
 
@@ -497,9 +496,9 @@ const MUTATIONS: [Mutation; 20] = [
     Mutation::Protect,
 ];
 
+/// An edge between two bands, as the index of the band it ends.
 fn finite_interior_edge(d: &Desc) -> Option<usize> {
-    // An edge between two bands (index into bands: the upper bound of band i).
-    (0..d.bands.len().saturating_sub(1)).next()
+    (d.bands.len() > 1).then_some(0)
 }
 
 /// Applies `m`; returns the changed description and whether the circuit encoding must change,
@@ -623,9 +622,7 @@ fn mutate(d: &Desc, m: Mutation) -> Option<(Desc, bool)> {
             false
         }
         Mutation::Protect => {
-            if let Some(p) = e.protected.pop() {
-                let _ = p;
-            } else {
+            if e.protected.pop().is_none() {
                 e.protected.push(e.features[0].0.clone());
             }
             true

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::check::name;
+use super::check::{fmt_num, name};
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::evaluate::{evaluate, DecisionInput, EvaluateError, Evaluation, Rejection, Verdict};
 use super::model::{Decision, Outcome, Policy};
@@ -344,6 +344,36 @@ fn read_case(
     let own = read_common(r, t, policy);
     let score = t.number(r, "score", true, false);
     let expect = read_expect(r, t, policy);
+    let score = score.and_then(|s| {
+        let scale = policy.scale();
+        let open = scale.is_open_low(s.value) || scale.is_open_high(s.value);
+        match scale.edge(s.value) {
+            Ok(_) if !open => Some(s),
+            Ok(_) => {
+                r.report(Diagnostic::error(
+                    Code::InvalidValue,
+                    s.span,
+                    format!(
+                        "`score` is the open end `{}` of the {} scale, not a score",
+                        fmt_num(s.value),
+                        scale.unit()
+                    ),
+                ));
+                None
+            }
+            Err(e) => {
+                r.report(Diagnostic::error(
+                    Code::InvalidValue,
+                    s.span,
+                    format!(
+                        "`score` is `{}`, which the circuit cannot compare: {e}",
+                        fmt_num(s.value)
+                    ),
+                ));
+                None
+            }
+        }
+    });
     let (case_name, score, expect) = (case_name?, score?, expect?);
     let mut missing = |what: &str| {
         r.report(

@@ -86,7 +86,9 @@ pub(crate) fn fmt_num(v: f64) -> String {
         "inf".into()
     } else if v == f64::NEG_INFINITY {
         "-inf".into()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+    } else if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v}")
@@ -593,7 +595,10 @@ fn scale_value(
         r.report(Diagnostic::error(
             Code::InvalidValue,
             v.span,
-            format!("`{key}` cannot be compared in the circuit: {e}"),
+            format!(
+                "`{key}` is `{}`, which the circuit cannot compare: {e}",
+                fmt_num(v.value)
+            ),
         ));
         return None;
     }

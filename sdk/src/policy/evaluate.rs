@@ -142,7 +142,7 @@ pub struct Evaluation {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvaluateError {
     /// The score cannot be put on the circuit's fixed-point scale.
-    #[error("score `{score}` cannot be compared in the circuit: {reason}")]
+    #[error("score `{}` cannot be compared in the circuit: {reason}", super::check::fmt_num(*.score))]
     Score {
         /// The score.
         score: f64,

@@ -105,11 +105,23 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScaleError {
     /// A probability outside `[0, 1]`.
-    #[error("`{0}` is not a probability between 0 and 1")]
+    #[error("it is not a probability between 0 and 1")]
     Probability(f64),
-    /// The fixed-point conversion refused the log-odds.
-    #[error(transparent)]
-    Fixed(#[from] FixedError),
+    /// The value's log-odds are not finite (e.g. an extreme offset or factor).
+    #[error("its log-odds on this scale are not a finite number")]
+    NotFinite,
+    /// The value's log-odds are beyond what the circuit compares.
+    #[error("its log-odds on this scale are beyond the circuit's range of ±2^52")]
+    OutOfRange,
+}
+
+impl From<FixedError> for ScaleError {
+    fn from(e: FixedError) -> Self {
+        match e {
+            FixedError::NotFinite(_) => ScaleError::NotFinite,
+            FixedError::OutOfRange { .. } => ScaleError::OutOfRange,
+        }
+    }
 }
 
 impl ScoreScale {
