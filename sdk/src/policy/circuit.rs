@@ -518,6 +518,32 @@ mod tests {
     }
 
     #[test]
+    fn the_mirror_reproduces_the_circuits_frozen_policy_hash() {
+        // The frozen vector of `crate::circuits` (policy-hash format): this mirror must agree
+        // with it bit for bit until it is replaced by the real module.
+        let p = Profile::from_name("mlp-24x16-d20-b8-s16-p8-m4").unwrap();
+        let spec = PolicySpec {
+            id: label("policy"),
+            version: label("1"),
+            valid_from: 1,
+            valid_until: 2,
+            models: vec![ModelRef::new("model", "1")],
+            scopes: vec![crate::commit::scope_id(&crate::commit::ScopeLabels::new(
+                "p", "j", "x",
+            ))],
+            protected: vec![0],
+            ranges: vec![FeatureRange { lo: -1, hi: 1 }; 24],
+            rule: DecisionRule::ScoreBand {
+                edges: vec![EDGE_MIN, 0, EDGE_MAX],
+            },
+        };
+        assert_eq!(
+            PolicyEncoding::new(&p, spec).unwrap().hash().to_hex(),
+            "0x0f726d1ab4e04139b0093121ef08a05943e09fd622106804010e91996fcc01a8"
+        );
+    }
+
+    #[test]
     fn encoding_has_the_documented_length() {
         let p = Profile::from_name("mlp-24x16-d20-b8-s16-p8-m4").unwrap();
         let spec = PolicySpec {
