@@ -55,6 +55,25 @@ fn the_example_policies_check_clean_and_pass_their_tests() {
 }
 
 #[test]
+fn check_skips_test_files_so_globs_work() {
+    let (exit, out, err) = cli(PolicyCommand::Check {
+        files: vec![
+            "policies/card-fraud-gate.test.toml".into(),
+            "policies/card-fraud-gate.toml".into(),
+        ],
+        model: None,
+        now: Some("2026-06-01T00:00:00Z".parse().unwrap()),
+        format: Format::Text,
+    });
+    assert_eq!(exit, Exit::Success, "{out}{err}");
+    assert_eq!(
+        out,
+        "policies/card-fraud-gate.test.toml: skipped (a test file: run `govproof policy test` on \
+         its policy)\npolicies/card-fraud-gate.toml: ok (0 errors, 0 warnings)\n"
+    );
+}
+
+#[test]
 fn test_files_sit_next_to_their_policy() {
     assert_eq!(
         default_cases_path("policies/eu-consumer-credit.toml".as_ref()),

@@ -230,6 +230,21 @@ fn run_check(
     let mut all_ok = true;
     let mut reports = Vec::new();
     for path in files {
+        // So that `policy check policies/*.toml` works: test files are checked by `policy test`.
+        if path.to_string_lossy().ends_with(".test.toml") {
+            match format {
+                Format::Text => writeln!(
+                    out,
+                    "{}: skipped (a test file: run `govproof policy test` on its policy)",
+                    path.display()
+                )?,
+                Format::Json => reports.push(json!({
+                    "file": path.display().to_string(),
+                    "skipped": "test file",
+                })),
+            }
+            continue;
+        }
         let source = read_source(path)?;
         let checked = check(&source, options);
         let ok = checked.policy.is_some();
