@@ -6,7 +6,8 @@
 //! - [`toolchain`]: the pinned Noir compiler and `bb` prover, installed and checked;
 //! - [`noir`]: compiling Noir projects to artifacts;
 //! - [`artifact`], [`abi`], [`witness`]: reading artifacts, encoding inputs, solving witnesses with acvm;
-//! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover.
+//! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover;
+//! - [`policy`]: policies as TOML, checked, hashed, tested and explained.
 
 pub mod abi;
 pub mod artifact;
@@ -17,6 +18,7 @@ pub mod field;
 pub mod hash;
 pub mod merkle;
 pub mod noir;
+pub mod policy;
 pub mod prover;
 pub mod registry;
 pub mod setup;

@@ -1,0 +1,153 @@
+//! The parts of a model description that a policy is checked against (`policy check --model`):
+//! the feature names in input order, and when present the model's id, version and circuit
+//! profile.
+//!
+//! The description is a JSON or TOML document (JSON when the file name ends in `.json` or the text
+//! starts with `{`). govproof reads, at the top level or inside a registry envelope's `signed`
+//! object: `features` (an array of names, or of tables with a `name`), `model_id` (or `id`),
+//! `version` and `profile`. Other keys belong to the document's own schema and are ignored here.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Why a model description cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelSchemaError {
+    /// The file cannot be read.
+    #[error("cannot read model description `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not JSON or TOML.
+    #[error("model description `{path}` is not valid {format}: {reason}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// `JSON` or `TOML`.
+        format: &'static str,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// No usable feature list.
+    #[error("model description `{path}` has no `features` list of names")]
+    NoFeatures {
+        /// The file.
+        path: String,
+    },
+}
+
+/// A model's feature schema and identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSchema {
+    /// Where it came from (for messages).
+    pub source: String,
+    /// The model id, when the description names it.
+    pub id: Option<String>,
+    /// The model version, when the description names it.
+    pub version: Option<String>,
+    /// The circuit profile, when the description names it.
+    pub profile: Option<String>,
+    /// Feature names in input order.
+    pub features: Vec<String>,
+}
+
+impl ModelSchema {
+    /// Reads a model description file.
+    pub fn from_file(path: &Path) -> Result<Self, ModelSchemaError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelSchemaError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_text(&shown, &text)
+    }
+
+    /// Reads a model description from text; `source` names it in messages.
+    pub fn from_text(source: &str, text: &str) -> Result<Self, ModelSchemaError> {
+        let json = source.ends_with(".json") || text.trim_start().starts_with('{');
+        let value: Value = if json {
+            serde_json::from_str(text).map_err(|e| ModelSchemaError::Syntax {
+                path: source.to_string(),
+                format: "JSON",
+                reason: e.to_string(),
+            })?
+        } else {
+            let t: toml::Value = toml::from_str(text).map_err(|e| ModelSchemaError::Syntax {
+                path: source.to_string(),
+                format: "TOML",
+                reason: e.message().to_string(),
+            })?;
+            serde_json::to_value(t).map_err(|e| ModelSchemaError::Syntax {
+                path: source.to_string(),
+                format: "TOML",
+                reason: e.to_string(),
+            })?
+        };
+        let body = match value.get("signed") {
+            Some(inner) if inner.is_object() => inner,
+            _ => &value,
+        };
+        let text_at = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| body.get(*k).and_then(Value::as_str))
+                .map(str::to_string)
+        };
+        let features = body
+            .get("features")
+            .and_then(Value::as_array)
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|f| match f {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(o) => {
+                            o.get("name").and_then(Value::as_str).map(str::to_string)
+                        }
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<String>>>()
+            })
+            .ok_or_else(|| ModelSchemaError::NoFeatures {
+                path: source.to_string(),
+            })?;
+        Ok(ModelSchema {
+            source: source.to_string(),
+            id: text_at(&["model_id", "id"]),
+            version: text_at(&["version"]),
+            profile: text_at(&["profile"]),
+            features,
+        })
+    }
+
+    /// How the model is named in messages: `` `id@version` `` or `` in `file` ``.
+    pub fn describe(&self) -> String {
+        match (&self.id, &self.version) {
+            (Some(id), Some(v)) => format!("`{id}@{v}`"),
+            _ => format!("in `{}`", self.source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_json_envelopes_and_toml() {
+        let j = r#"{"signatures": [], "signed": {"model_id": "m", "version": "1",
+                    "features": [{"name": "a"}, {"name": "b"}]}}"#;
+        let m = ModelSchema::from_text("entry.json", j).unwrap();
+        assert_eq!(m.features, ["a", "b"]);
+        assert_eq!(m.describe(), "`m@1`");
+        let t = "id = \"m\"\nfeatures = [\"x\"]\nprofile = \"p\"\n";
+        let m = ModelSchema::from_text("model.toml", t).unwrap();
+        assert_eq!(m.features, ["x"]);
+        assert_eq!(m.profile.as_deref(), Some("p"));
+        assert!(ModelSchema::from_text("m.json", "{}").is_err());
+        assert!(ModelSchema::from_text("m.json", "{").is_err());
+    }
+}
