@@ -66,6 +66,12 @@ pub enum Command {
     },
     /// Generate an ed25519 key pair for a registry key holder.
     Keygen(crate::registry::cli::KeygenArgs),
+    /// Check, hash, test and explain decision policies (TOML).
+    Policy {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: crate::policy::cli::PolicyCommand,
+    },
     /// Manage the signed model registry.
     Registry {
         /// What to do with it.
@@ -125,6 +131,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             };
             example::run(choice, out, err)
         }
+        Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
         Command::Doctor { json } => doctor(json, out),
