@@ -9,9 +9,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -228,11 +229,12 @@ impl TailBuf {
     }
 }
 
-/// How to start bb: which binary and which CRS folder.
+/// How to start bb: which binary, which CRS folder, and how many threads it may use.
 #[derive(Debug, Clone)]
 pub(crate) struct BbLauncher {
     program: PathBuf,
     crs_dir: PathBuf,
+    threads: Option<NonZeroUsize>,
 }
 
 impl BbLauncher {
@@ -241,7 +243,15 @@ impl BbLauncher {
         BbLauncher {
             program: program.to_path_buf(),
             crs_dir: crs_dir.to_path_buf(),
+            threads: None,
         }
+    }
+
+    /// The same launcher with bb limited to `threads` threads (bb reads `HARDWARE_CONCURRENCY`);
+    /// `None` lets bb use every core.
+    pub(crate) fn with_threads(mut self, threads: Option<NonZeroUsize>) -> BbLauncher {
+        self.threads = threads;
+        self
     }
 
     fn command_line(&self) -> String {
@@ -254,11 +264,16 @@ impl BbLauncher {
 
     fn spawn(&self) -> Result<Live, BbError> {
         // `-c` must come before the subcommand; CRS_PATH says the same for code paths that read it.
-        let mut child = Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .arg("-c")
             .arg(&self.crs_dir)
             .args(["msgpack", "run"])
-            .env("CRS_PATH", &self.crs_dir)
+            .env("CRS_PATH", &self.crs_dir);
+        if let Some(threads) = self.threads {
+            command.env("HARDWARE_CONCURRENCY", threads.to_string());
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -304,7 +319,8 @@ impl BbLauncher {
             }
         };
         Ok(Live {
-            child,
+            pid: child.id(),
+            child: Arc::new(Mutex::new(child)),
             stdin: Some(stdin),
             stdout,
             tail,
@@ -313,9 +329,11 @@ impl BbLauncher {
     }
 }
 
-/// A running bb child with its pipes.
+/// A running bb child with its pipes. The child is shared with [`KillSwitch`]es, which only
+/// ever kill it (never wait for it), so it is reaped here and its pid is never reused under them.
 struct Live {
-    child: Child,
+    pid: u32,
+    child: Arc<Mutex<Child>>,
     stdin: Option<ChildStdin>,
     stdout: ChildStdout,
     tail: Arc<Mutex<TailBuf>>,
@@ -337,14 +355,18 @@ impl Live {
         drop(self.stdin.take());
         let deadline = Instant::now() + EXIT_GRACE;
         let status = loop {
-            match self.child.try_wait() {
+            let Ok(mut child) = self.child.lock() else {
+                break None;
+            };
+            match child.try_wait() {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) if Instant::now() < deadline => {
+                    drop(child);
                     std::thread::sleep(Duration::from_millis(10))
                 }
                 Ok(None) | Err(_) => {
-                    let _ = self.child.kill();
-                    break self.child.wait().ok();
+                    let _ = child.kill();
+                    break child.wait().ok();
                 }
             }
         };
@@ -403,11 +425,38 @@ impl Backend for Pipe<'_> {
     }
 }
 
+/// Kills whichever bb child its [`BbProcess`] is running at the moment [`KillSwitch::kill`] is
+/// called, from any thread, while a request may be blocked on that child's pipes. The blocked
+/// request then fails as [`BbError::Died`] and the next request starts a fresh child.
+#[derive(Clone)]
+pub struct KillSwitch(Arc<Mutex<Weak<Mutex<Child>>>>);
+
+impl KillSwitch {
+    /// Sends SIGKILL to the current child; `false` when none is running.
+    pub fn kill(&self) -> bool {
+        let Ok(current) = self.0.lock() else {
+            return false;
+        };
+        let Some(child) = current.upgrade() else {
+            return false;
+        };
+        let killed = child.lock().map(|mut c| c.kill().is_ok());
+        killed.unwrap_or(false)
+    }
+}
+
+impl fmt::Debug for KillSwitch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KillSwitch")
+    }
+}
+
 /// A bb process that is started on demand and restarted after it dies.
 pub(crate) struct BbProcess {
     launcher: BbLauncher,
     live: Option<Live>,
     starts: u64,
+    current: Arc<Mutex<Weak<Mutex<Child>>>>,
 }
 
 impl BbProcess {
@@ -417,16 +466,26 @@ impl BbProcess {
             launcher,
             live: None,
             starts: 0,
+            current: Arc::new(Mutex::new(Weak::new())),
         }
     }
 
     /// Starts bb unless it is running.
     pub(crate) fn start(&mut self) -> Result<(), BbError> {
         if self.live.is_none() {
-            self.live = Some(self.launcher.spawn()?);
+            let live = self.launcher.spawn()?;
+            if let Ok(mut current) = self.current.lock() {
+                *current = Arc::downgrade(&live.child);
+            }
+            self.live = Some(live);
             self.starts += 1;
         }
         Ok(())
+    }
+
+    /// A switch that kills the child running when it is used (this one or a later one).
+    pub(crate) fn kill_switch(&self) -> KillSwitch {
+        KillSwitch(Arc::clone(&self.current))
     }
 
     /// Whether a bb child is believed to be running (it may have died since the last request).
@@ -444,7 +503,7 @@ impl BbProcess {
 
     /// The running child's process id.
     pub(crate) fn pid(&self) -> Option<u32> {
-        self.live.as_ref().map(|l| l.child.id())
+        self.live.as_ref().map(|l| l.pid)
     }
 
     /// How many times a bb child has been started.

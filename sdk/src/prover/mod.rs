@@ -19,13 +19,15 @@ mod vk_cache;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use barretenberg_rs::generated_types::{CircuitInput, CircuitInputNoVK, ProofSystemSettings};
 use serde::{Deserialize, Serialize};
 
 pub use bb::{
-    BbError, ExitDescription, RequestKind, StderrTail, STDERR_TAIL_BYTES, SUPPORTED_BB_VERSION,
+    BbError, ExitDescription, KillSwitch, RequestKind, StderrTail, STDERR_TAIL_BYTES,
+    SUPPORTED_BB_VERSION,
 };
 pub use verifier::{Rejection, Verifier, VerifyError};
 
@@ -526,14 +528,26 @@ impl Prover {
     /// Checks that `bb_path` is bb 5.0.0, starts it on `setup`'s CRS folder, and caches keys
     /// under `cache_dir`.
     pub fn new(bb_path: &Path, setup: &Setup, cache_dir: &Path) -> Result<Prover, ProverError> {
+        Prover::with_bb_threads(bb_path, setup, cache_dir, None)
+    }
+
+    /// [`Prover::new`] with bb limited to `threads` threads (`None`: every core), so that several
+    /// provers on one machine do not oversubscribe its cores.
+    pub fn with_bb_threads(
+        bb_path: &Path,
+        setup: &Setup,
+        cache_dir: &Path,
+        threads: Option<NonZeroUsize>,
+    ) -> Result<Prover, ProverError> {
         let bb_version = bb::probe_version(bb_path)?;
         let setup_id = setup.id();
+        let launcher = BbLauncher::new(bb_path, &setup.crs_dir()).with_threads(threads);
         let mut prover = Prover {
             setup: setup.clone(),
             setup_id,
             cache: VkCache::new(cache_dir, &bb_version, setup_id),
             bb_version,
-            process: BbProcess::new(BbLauncher::new(bb_path, &setup.crs_dir())),
+            process: BbProcess::new(launcher),
             circuit_stats: HashMap::new(),
             points_at_start: 0,
             stats: ProverStats::default(),
@@ -556,6 +570,21 @@ impl Prover {
     /// The running bb child's process id (for diagnostics).
     pub fn bb_pid(&self) -> Option<u32> {
         self.process.pid()
+    }
+
+    /// A switch that kills this prover's bb child from another thread (say, when a proof takes
+    /// too long): the request in flight fails as [`BbError::Died`] and the next one starts a
+    /// fresh bb. It stays valid across restarts and kills whichever child runs when it is used.
+    pub fn kill_switch(&self) -> KillSwitch {
+        self.process.kill_switch()
+    }
+
+    /// Stops bb (if running) and starts a fresh process.
+    pub fn restart(&mut self) -> Result<(), ProverError> {
+        self.process.stop();
+        self.points_at_start = self.setup.available_points()?;
+        self.process.start()?;
+        Ok(())
     }
 
     /// Counters since this prover was made.
