@@ -14,6 +14,7 @@
 //!   by default `~/.bb-crs`; the prover always passes the setup's folder.
 
 mod bb;
+pub mod pool;
 mod verifier;
 mod vk_cache;
 
