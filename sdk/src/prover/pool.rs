@@ -585,18 +585,12 @@ impl ProverPool {
     {
         let config = &self.shared.config;
         let mut state = self.shared.lock();
-        if !state.accepting {
-            state.stats.rejected_shutdown += 1;
-            return Err(PoolError::ShuttingDown);
-        }
-        let held = state.held();
-        if held >= config.workers.get() + config.queue_capacity {
-            state.stats.rejected_full += 1;
-            let rounds = (held + 1).div_ceil(config.workers.get());
-            let retry_after = state
-                .service_estimate
-                .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
-            return Err(PoolError::QueueFull { retry_after, held });
+        if let Some(refusal) = self.refusal(&state) {
+            match refusal {
+                PoolError::ShuttingDown => state.stats.rejected_shutdown += 1,
+                _ => state.stats.rejected_full += 1,
+            }
+            return Err(refusal);
         }
         let id = RequestId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
         let now = Instant::now();
@@ -629,6 +623,33 @@ impl ProverPool {
     /// Submits `request` and waits for its answer.
     pub fn prove(&self, request: ProofRequest) -> PoolResult {
         self.submit(request)?.wait()
+    }
+
+    /// `Ok` when a request submitted now would be accepted, otherwise the refusal
+    /// [`ProverPool::submit`] would give (not counted in the stats). A hint, since another
+    /// submission may take the room first: it lets a caller refuse early, before it spends time
+    /// preparing a request.
+    pub fn check_room(&self) -> Result<(), PoolError> {
+        match self.refusal(&self.shared.lock()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn refusal(&self, state: &State) -> Option<PoolError> {
+        let config = &self.shared.config;
+        if !state.accepting {
+            return Some(PoolError::ShuttingDown);
+        }
+        let held = state.held();
+        if held >= config.workers.get() + config.queue_capacity {
+            let rounds = (held + 1).div_ceil(config.workers.get());
+            let retry_after = state
+                .service_estimate
+                .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
+            return Some(PoolError::QueueFull { retry_after, held });
+        }
+        None
     }
 
     /// The configuration the pool runs with.

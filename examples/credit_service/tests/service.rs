@@ -1,0 +1,325 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may fail loudly
+//! The service's HTTP contract against a real prover pool (development setup: these proofs
+//! prove nothing outside tests), served in-process on loopback.
+//!
+//! Backpressure and shutdown are made deterministic by freezing the pool's bb with SIGSTOP, so
+//! a decision stays in flight as long as the test needs; no test asserts a duration.
+
+#[path = "../../../tests/toolchain_support/mod.rs"]
+mod toolchain_support;
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use credit_service::log::{verify_file, Entry, Receipt};
+use credit_service::service::{Service, ServiceConfig};
+use govproof::circuits::Features;
+use govproof::field::Field;
+use govproof::prover::pool::PoolConfig;
+use govproof::prover::Verifier;
+use govproof::setup::dangerous;
+use serde_json::{json, Value};
+
+/// Setup and keys shared by the tests (generated once); each test has its own log.
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("credit-service-tests")
+}
+
+struct Running {
+    service: Arc<Service>,
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+    log: PathBuf,
+    bb: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    /// Stops the HTTP server gracefully, drains the service, and reads back its log.
+    async fn stop(mut self) -> Vec<(Entry, Receipt)> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.await.unwrap();
+        self.service.drain().await;
+        verify_file(&self.log).unwrap().0
+    }
+}
+
+async fn start_at(pool: PoolConfig, log: &Path) -> Option<Running> {
+    let bb = toolchain_support::bb()?;
+    let log = log.to_path_buf();
+    let config = ServiceConfig {
+        bb: bb.clone(),
+        setup: dangerous::development_setup(&shared().join("setup")).unwrap(),
+        keys_dir: shared().join("keys"),
+        log_path: log.clone(),
+        pool,
+    };
+    let (service, _) = tokio::task::spawn_blocking(move || Service::start(config))
+        .await
+        .unwrap()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let router = service.router();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    Some(Running {
+        service,
+        base,
+        stop: Some(tx),
+        server,
+        log,
+        bb,
+        _dir: None,
+    })
+}
+
+/// A service with a fresh log in its own temporary folder.
+async fn start(pool: PoolConfig) -> Option<Running> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = start_at(pool, &dir.path().join("decisions.jsonl")).await?;
+    run._dir = Some(dir);
+    Some(run)
+}
+
+fn one_worker() -> PoolConfig {
+    PoolConfig::new()
+        .workers(NonZeroUsize::MIN)
+        .queue_capacity(0)
+        .request_timeout(Duration::from_secs(600))
+}
+
+fn application(id: &str, seed: u64) -> Value {
+    let features: Vec<f64> = (0..24)
+        .map(|i| ((i as f64 + 1.0) * (seed as f64 + 0.5)).sin() * 3.0)
+        .collect();
+    json!({ "decision_id": id, "features": features })
+}
+
+async fn post(base: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/decisions"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, headers, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Sends `signal` to the pool's only bb, which must be a child of this test process.
+fn signal_bb(service: &Service, signal: &str) {
+    let pid = service.pool().bb_pids()[0].unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let parent: u32 = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(parent, std::process::id(), "bb {pid} is not ours");
+    let ok = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    while !done() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn verifier(bb: &Path) -> (Verifier, tempfile::TempDir) {
+    let work = tempfile::tempdir().unwrap();
+    let v = Verifier::new(bb, work.path(), dangerous::accept_development_proofs()).unwrap();
+    (v, work)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_is_proved_logged_returned_and_fetchable() {
+    let Some(run) = start(one_worker()).await else {
+        return;
+    };
+    let (status, _, body) = post(&run.base, &application("loan-0001", 1)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["decision_id"], "loan-0001");
+    assert_eq!(body["receipt"]["seq"], 0);
+    assert!(body["outcome"]["name"].is_string());
+
+    // The opening opens the bundle's input commitment.
+    let opening = &body["opening"];
+    let features: Vec<i64> =
+        serde_json::from_value(opening["features_fixed_point"].clone()).unwrap();
+    let salt: Field = serde_json::from_value(opening["salt"].clone()).unwrap();
+    let commitment = Features::new(features).unwrap().commitment(salt);
+    assert_eq!(json!(commitment), body["bundle"]["input_commitment"]);
+    // The salt is the applicant's alone: it is not in the bundle.
+    assert!(!body["bundle"].to_string().contains(&salt.to_hex()[2..]));
+
+    // GET returns the logged bundle, identical, with the same receipt.
+    let (status, fetched) = get(&run.base, "/decisions/loan-0001").await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched["bundle"], body["bundle"]);
+    assert_eq!(fetched["receipt"], body["receipt"]);
+    let (status, head) = get(&run.base, "/log/head").await;
+    assert_eq!(status, 200);
+    assert_eq!(head["entries"], 1);
+    assert_eq!(head["head"], body["receipt"]);
+
+    // The bundle verifies, and the same proof with another outcome does not.
+    let engine = run.service.engine();
+    let proof = engine.bundle_proof(&body["bundle"]).unwrap();
+    let (mut v, _w) = verifier(&run.bb);
+    v.verify(engine.verification_key(), &proof).unwrap();
+    let mut forged = body["bundle"].clone();
+    let band = forged["outcome"]["band"].as_u64().unwrap();
+    forged["outcome"]["band"] = json!(if band == 0 { 1 } else { band - 1 });
+    assert!(engine.bundle_proof(&forged).is_err());
+    let mut inputs = proof.public_inputs().to_vec();
+    inputs[10] = Field::from(if band == 0 { 1u64 } else { band - 1 });
+    assert!(v
+        .verify(engine.verification_key(), &proof.with_public_inputs(inputs))
+        .unwrap_err()
+        .is_rejection());
+
+    let entries = run.stop().await;
+    assert_eq!(entries.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_duplicate_and_refused_applications_get_clear_answers_and_are_not_logged() {
+    let Some(run) = start(one_worker()).await else {
+        return;
+    };
+    // Malformed: wrong feature count, bad id, not JSON, unknown field.
+    let mut short = application("loan-a", 2);
+    short["features"] = json!([1.0, 2.0]);
+    let (s, _, b) = post(&run.base, &short).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["error"]
+            .as_str()
+            .unwrap()
+            .contains("expected 24 features"),
+        "{b}"
+    );
+    let (s, _, b) = post(&run.base, &application("no spaces/allowed", 2)).await;
+    assert_eq!(s, 400, "{b}");
+    let mut extra = application("loan-b", 2);
+    extra["score"] = json!(1);
+    assert_eq!(post(&run.base, &extra).await.0, 400);
+    let (s, _, _) = post(&run.base, &json!("not an application")).await;
+    assert_eq!(s, 400);
+
+    // Refused by the policy: a feature outside its declared range.
+    let mut out_of_range = application("loan-c", 2);
+    out_of_range["features"][3] = json!(150.0);
+    let (s, _, b) = post(&run.base, &out_of_range).await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b["reasons"].to_string().contains("range"), "{b}");
+
+    // A decision id is decided once.
+    assert_eq!(post(&run.base, &application("loan-d", 3)).await.0, 201);
+    let (s, _, b) = post(&run.base, &application("loan-d", 4)).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(get(&run.base, "/decisions/loan-x").await.0, 404);
+
+    let entries = run.stop().await;
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|(e, _)| e.decision_id.as_str())
+        .collect();
+    assert_eq!(ids, ["loan-d"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_prover_queue_answers_429_with_retry_after() {
+    let Some(run) = start(one_worker()).await else {
+        return;
+    };
+    signal_bb(&run.service, "-STOP");
+    let base = run.base.clone();
+    let first = tokio::spawn(async move { post(&base, &application("loan-q1", 5)).await });
+    let service = Arc::clone(&run.service);
+    wait_until(|| service.pool().stats().in_flight == 1).await;
+    let (s, headers, b) = post(&run.base, &application("loan-q2", 6)).await;
+    assert_eq!(s, 429, "{b}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    signal_bb(&run.service, "-CONT");
+    assert_eq!(first.await.unwrap().0, 201);
+    // The refused id was not used up: it can be decided now.
+    assert_eq!(post(&run.base, &application("loan-q2", 6)).await.0, 201);
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_refuses_new_decisions_and_finishes_and_logs_accepted_ones() {
+    let Some(mut run) = start(one_worker().queue_capacity(1)).await else {
+        return;
+    };
+    signal_bb(&run.service, "-STOP");
+    let base = run.base.clone();
+    let accepted = tokio::spawn(async move { post(&base, &application("loan-s1", 7)).await });
+    let service = Arc::clone(&run.service);
+    wait_until(|| service.pool().stats().in_flight == 1).await;
+    // A signal arrives: new decisions are refused while the accepted one continues.
+    run.service.begin_shutdown();
+    let (s, _, b) = post(&run.base, &application("loan-s2", 8)).await;
+    assert_eq!(s, 503, "{b}");
+    let _ = run.stop.take().map(|tx| tx.send(()));
+    signal_bb(&run.service, "-CONT");
+    let (s, _, b) = accepted.await.unwrap();
+    assert_eq!(s, 201, "{b}");
+    let entries = run.stop().await;
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|(e, _)| e.decision_id.as_str())
+        .collect();
+    assert_eq!(ids, ["loan-s1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_service_keeps_its_log_and_still_refuses_decided_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let Some(run) = start_at(one_worker(), &log).await else {
+        return;
+    };
+    let (s, _, first) = post(&run.base, &application("loan-r1", 9)).await;
+    assert_eq!(s, 201);
+    assert_eq!(run.stop().await.len(), 1);
+
+    let run = start_at(one_worker(), &log).await.unwrap();
+    let (s, fetched) = get(&run.base, "/decisions/loan-r1").await;
+    assert_eq!(s, 200);
+    assert_eq!(fetched["bundle"], first["bundle"]);
+    assert_eq!(post(&run.base, &application("loan-r1", 10)).await.0, 409);
+    let (s, _, second) = post(&run.base, &application("loan-r2", 11)).await;
+    assert_eq!(s, 201);
+    assert_eq!(second["receipt"]["seq"], 1);
+    assert_eq!(run.stop().await.len(), 2);
+}
