@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::circuit::{quantize_feature, DecisionKind, Profile};
+use crate::circuits::fixed::quantize_feature;
+use crate::circuits::{DecisionKind, Profile};
+
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::encoding::encode;
 use super::model::{

@@ -19,10 +19,10 @@ use serde::Serialize;
 use crate::commit::{label, scope_id, ScopeLabels};
 use crate::field::Field;
 
-use super::circuit::{
+use super::model::{Decision, Parts, Policy, ScoreScale};
+use crate::circuits::{
     DecisionRule, FeatureRange, ModelRef, PolicyEncoding, PolicyError, PolicySpec,
 };
-use super::model::{Decision, Parts, Policy, ScoreScale};
 
 /// Domain separator of the document digest.
 pub const DOCUMENT_DOMAIN: &[u8] = b"govproof/policy-document/v1\0";

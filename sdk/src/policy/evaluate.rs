@@ -10,7 +10,8 @@
 
 use std::fmt;
 
-use super::circuit::quantize_feature;
+use crate::circuits::fixed::quantize_feature;
+
 use super::model::{Decision, Outcome, Policy};
 use super::time::Timestamp;
 

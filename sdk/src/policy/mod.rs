@@ -14,7 +14,6 @@
 
 pub mod cases;
 pub mod check;
-pub mod circuit;
 pub mod cli;
 pub mod diagnostic;
 pub mod encoding;
