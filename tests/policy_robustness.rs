@@ -30,7 +30,7 @@ fn fixture() -> Policy {
 fn exercise(text: &str, as_cases_for: &Policy) {
     let file = SourceFile::new("input.toml", text);
     let options = CheckOptions {
-        now: Some(Timestamp::from_unix(1_780_000_000)),
+        now: Some(Timestamp::from_unix(1_780_000_000).unwrap()),
         model: None,
     };
     let checked = check(&file, &options);

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let file = SourceFile::new("input.toml", text);
     let options = CheckOptions {
-        now: Some(Timestamp::from_unix(1_780_000_000)),
+        now: Timestamp::from_unix(1_780_000_000).ok(),
         model: None,
     };
     let checked = check(&file, &options);

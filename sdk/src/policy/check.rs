@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::str::FromStr;
 
 use crate::circuits::fixed::quantize_feature;
 use crate::circuits::{DecisionKind, Profile};
@@ -13,9 +14,9 @@ use super::model::{
     AllowedModel, Band, Decision, Feature, Outcome, Parts, Policy, Scope, ScoreScale,
 };
 use super::model_schema::ModelSchema;
-use super::names::{Name, Note};
+use super::names::{check_note, ModelId, ModelVersion, Name, NameError, Note, ScopePart};
 use super::read::{Reader, Spanned, Table};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// What checking a policy needs besides the file.
 #[derive(Debug, Clone, Default)]
@@ -97,15 +98,19 @@ pub(crate) fn fmt_num(v: f64) -> String {
     }
 }
 
-/// Reads a name, reporting an invalid one.
-pub(crate) fn name(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option<Spanned<Name>> {
-    match Name::new(&s.value) {
+/// Reads a name (a policy [`Name`] or one of the registry's name types), reporting an invalid one.
+pub(crate) fn name<T: FromStr<Err = NameError>>(
+    r: &mut Reader<'_>,
+    s: Spanned<String>,
+    what: &str,
+) -> Option<Spanned<T>> {
+    match s.value.parse::<T>() {
         Ok(n) => Some(Spanned::new(n, s.span)),
-        Err(why) => {
+        Err(e) => {
             r.report(Diagnostic::error(
                 Code::InvalidValue,
                 s.span,
-                format!("`{}` is not a valid {what}: {why}", s.value),
+                format!("`{}` is not a valid {what}: {}", s.value, e.problem),
             ));
             None
         }
@@ -113,7 +118,7 @@ pub(crate) fn name(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option
 }
 
 fn note(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option<Note> {
-    match Note::new(&s.value) {
+    match check_note(&s.value) {
         Ok(n) => Some(n),
         Err(why) => {
             r.report(Diagnostic::error(
@@ -154,12 +159,15 @@ fn unique<'a, T: std::hash::Hash + Eq + std::fmt::Display + 'a>(
 }
 
 /// A list of names, each checked, none repeated; an empty list is reported.
-fn name_list(
+fn name_list<T>(
     r: &mut Reader<'_>,
     t: &Table<'_>,
     key: &str,
     what: &str,
-) -> Option<Spanned<Vec<Spanned<Name>>>> {
+) -> Option<Spanned<Vec<Spanned<T>>>>
+where
+    T: FromStr<Err = NameError> + std::hash::Hash + Eq + std::fmt::Display,
+{
     let list = t.strings(r, key, true)?;
     if list.value.is_empty() {
         r.report(
@@ -173,7 +181,7 @@ fn name_list(
         return None;
     }
     let total = list.value.len();
-    let names: Vec<Spanned<Name>> = list
+    let names: Vec<Spanned<T>> = list
         .value
         .into_iter()
         .filter_map(|s| name(r, s, what))
@@ -338,9 +346,9 @@ fn read_scopes(
     let mut ok = true;
     for t in &tables.value {
         t.deny_unknown(r, SCOPE_KEYS);
-        let purposes = name_list(r, t, "purposes", "purpose");
-        let jurisdictions = name_list(r, t, "jurisdictions", "jurisdiction");
-        let products = name_list(r, t, "products", "product");
+        let purposes = name_list::<ScopePart>(r, t, "purposes", "purpose");
+        let jurisdictions = name_list::<ScopePart>(r, t, "jurisdictions", "jurisdiction");
+        let products = name_list::<ScopePart>(r, t, "products", "product");
         let (Some(p), Some(j), Some(x)) = (purposes, jurisdictions, products) else {
             ok = false;
             continue;
@@ -412,8 +420,10 @@ fn read_models(
     let mut ok = true;
     for t in &tables.value {
         t.deny_unknown(r, MODEL_KEYS);
-        let id = t.string(r, "id", true).and_then(|s| name(r, s, "model id"));
-        let versions = name_list(r, t, "versions", "model version");
+        let id = t
+            .string(r, "id", true)
+            .and_then(|s| name::<ModelId>(r, s, "model id"));
+        let versions = name_list::<ModelVersion>(r, t, "versions", "model version");
         let (Some(id), Some(versions)) = (id, versions) else {
             ok = false;
             continue;

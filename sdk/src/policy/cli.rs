@@ -21,7 +21,7 @@ use super::evaluate::Verdict;
 use super::explain::explain;
 use super::model::Policy;
 use super::model_schema::{ModelSchema, ModelSchemaError};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::commit::{label, scope_id, ScopeLabels};
+use crate::commit::label;
 use crate::field::Field;
 
 use super::model::{Decision, Parts, Policy, ScoreScale};
@@ -39,19 +39,12 @@ pub(crate) fn circuit_spec(policy: &Parts) -> PolicySpec {
         models: policy
             .models
             .iter()
-            .map(|m| ModelRef::new(m.id.as_str(), m.version.as_str()))
-            .collect(),
-        scopes: policy
-            .scopes
-            .iter()
-            .map(|s| {
-                scope_id(&ScopeLabels::new(
-                    s.purpose.as_str(),
-                    s.jurisdiction.as_str(),
-                    s.product.as_str(),
-                ))
+            .map(|m| ModelRef {
+                id: m.id.label(),
+                version: m.version.label(),
             })
             .collect(),
+        scopes: policy.scopes.iter().map(|s| s.id()).collect(),
         // Feature counts are bounded by the profile (at most 256), so indices fit in u32.
         protected: policy.protected.iter().map(|&i| i as u32).collect(),
         ranges: policy

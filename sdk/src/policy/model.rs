@@ -10,34 +10,18 @@ use crate::circuits::fixed::{
 };
 use crate::circuits::{PolicyEncoding, Profile};
 
-use super::names::{Name, Note};
-use super::time::Timestamp;
+use super::names::{ModelId, ModelVersion, Name, Note};
+use crate::registry::Timestamp;
 
-/// One decision scope: what the decision is for, where, and for which product.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Scope {
-    /// The purpose, e.g. `consumer-credit`.
-    pub purpose: Name,
-    /// The jurisdiction, e.g. `EU-DE`.
-    pub jurisdiction: Name,
-    /// The product, e.g. `personal-loan`.
-    pub product: Name,
-}
-
-impl fmt::Display for Scope {
-    /// `purpose/jurisdiction/product`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.purpose, self.jurisdiction, self.product)
-    }
-}
+pub use crate::registry::Scope;
 
 /// A model version the policy allows.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AllowedModel {
     /// Model id, as in the registry.
-    pub id: Name,
+    pub id: ModelId,
     /// Model version, as in the registry.
-    pub version: Name,
+    pub version: ModelVersion,
 }
 
 impl fmt::Display for AllowedModel {

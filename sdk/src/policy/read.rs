@@ -11,7 +11,7 @@ use std::ops::Range;
 use toml_edit::{Datetime, Item, TableLike, Value};
 
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// A value and the byte range of its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -569,9 +569,8 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
     })
     .ok_or_else(|| "it is not a valid date and time".to_string())?;
     let secs = naive.and_utc().timestamp() - minutes * 60;
-    u64::try_from(secs)
-        .map(Timestamp::from_unix)
-        .map_err(|_| "it is before 1970".to_string())
+    let secs = u64::try_from(secs).map_err(|_| "it is before 1970".to_string())?;
+    Timestamp::from_unix(secs).map_err(|_| "it is after the year 9999".to_string())
 }
 
 #[cfg(test)]
