@@ -174,10 +174,17 @@ fn hash_prints_the_circuit_hash_and_json_adds_the_encoding() {
     });
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(format!("{}\n", json["policy_hash"].as_str().unwrap()), text);
-    // 5 + 2*4 models + 16 scopes + 8 protected + ceil(48/7) packed ranges + 10 rule fields.
+    // 5 + 2*4 models + 16 scopes + 8 protected + ceil(48/7) packed ranges + 10 rule fields
+    // + meta, which is the document digest as a field element.
+    let encoding = json["encoding"].as_array().unwrap();
+    assert_eq!(encoding.len(), 5 + 8 + 16 + 8 + 7 + 10 + 1);
+    let digest: [u8; 32] = hex::decode(json["document_digest"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     assert_eq!(
-        json["encoding"].as_array().unwrap().len(),
-        5 + 8 + 16 + 8 + 7 + 10
+        encoding.last().unwrap().as_str().unwrap(),
+        govproof::commit::digest_to_field(&digest).to_hex()
     );
     assert_eq!(json["profile"], "mlp-24x16-d20-b8-s16-p8-m4");
 }

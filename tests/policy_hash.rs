@@ -657,12 +657,9 @@ proptest! {
                 base.document_digest(), other.document_digest(),
                 "{:?} left the document digest unchanged", m
             );
-            if circuit {
-                prop_assert_ne!(base.hash(), other.hash(), "{:?} left the policy hash unchanged", m);
-            } else {
-                // What the circuit never sees leaves its hash alone (see docs/policies.md).
-                prop_assert_eq!(base.hash(), other.hash(), "{:?} changed the policy hash", m);
-            }
+            // Even what the circuit does not check (names, outcomes, title, ...): through `meta`.
+            let _ = circuit;
+            prop_assert_ne!(base.hash(), other.hash(), "{:?} left the policy hash unchanged", m);
         }
     }
 }

@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::commit::label;
+use crate::commit::{digest_to_field, label};
 use crate::field::Field;
 use crate::registry::Timestamp;
 
@@ -60,6 +60,7 @@ pub(crate) fn circuit_spec(policy: &Parts) -> PolicySpec {
             },
             Decision::Gate { edge, .. } => DecisionRule::Gate { threshold: *edge },
         },
+        meta: digest_to_field(&document_digest_of(policy)),
     }
 }
 
@@ -261,6 +262,12 @@ impl Policy {
     /// The circuits' field encoding of the policy, in hashing order.
     pub fn encoding_fields(&self) -> Vec<Field> {
         self.encoding.to_fields()
+    }
+
+    /// The circuits' encoding of the policy: what a prover passes to the composite circuit as
+    /// its private `policy` input ([`crate::circuits::decision::policy_input`]).
+    pub fn encoding(&self) -> &PolicyEncoding {
+        &self.encoding
     }
 
     /// The blake3 digest of the canonical document (see the module documentation).
