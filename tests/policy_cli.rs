@@ -144,6 +144,42 @@ fn a_broken_policy_is_not_tested_hashed_or_explained() {
 }
 
 #[test]
+fn refusals_are_one_json_document_with_format_json() {
+    let broken = "tests/data/policies/broken/band-gap.toml";
+    for cmd in [
+        PolicyCommand::Hash {
+            file: broken.into(),
+            format: Format::Json,
+        },
+        test_cmd(
+            broken,
+            Some("tests/data/policies/valid/fixture.test.toml"),
+            Format::Json,
+        ),
+    ] {
+        let (exit, out, err) = cli(cmd);
+        assert_eq!(exit, Exit::Rejected);
+        assert_eq!(err, "");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["file"], broken);
+        assert_eq!(json["diagnostics"][0]["code"], "band-gap");
+    }
+    // A malformed test file is reported the same way, under its own name.
+    let cases = "tests/data/policies/cases/malformed.test.toml";
+    let (exit, out, err) = cli(test_cmd(
+        "tests/data/policies/valid/fixture.toml",
+        Some(cases),
+        Format::Json,
+    ));
+    assert_eq!(exit, Exit::Rejected);
+    assert_eq!(err, "");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["file"], cases);
+    assert!(json["errors"].as_u64().unwrap() > 1, "{out}");
+}
+
+#[test]
 fn prove_says_what_it_needs_instead_of_pretending() {
     let mut out = Vec::new();
     let mut err = Vec::new();

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use crate::circuits::fixed::quantize_feature;
-use crate::circuits::{DecisionKind, Profile};
+use crate::circuits::{DecisionKind, Profile, ProfileError};
 
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::encoding::encode;
@@ -216,23 +216,83 @@ fn read_header(
 
 fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
     let s = t.string(r, "profile", true)?;
-    match Profile::from_name(&s.value) {
-        Ok(p) => Some(Spanned::new(p, s.span)),
-        Err(_) => {
-            r.report(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    s.span,
-                    format!("`{}` is not a circuit profile name", s.value),
-                )
-                .with_help(
-                    "profiles are named like `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
-                     `linear-24-d20-s16-p8-m4-gate` (gate)",
+    let name = &s.value;
+    let d = match Profile::from_name(name) {
+        Ok(p) => return Some(Spanned::new(p, s.span)),
+        Err(ProfileError::Capacity {
+            what,
+            value,
+            min,
+            max,
+        }) => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                format!(
+                    "`{name}` is not a circuit profile: its {what} must be between {min} and \
+                     {max}, got {value}"
                 ),
             );
-            None
+            if what == "protected feature count" && value == 0 {
+                d.with_help(
+                    "a policy that protects no feature still uses a profile with at least one \
+                     protected slot (`-p1`): the slot stays empty",
+                )
+            } else {
+                d
+            }
+        }
+        Err(ProfileError::Name(_)) => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                format!("`{name}` is not a circuit profile name"),
+            );
+            match profile_repair(name) {
+                Some((fixed, why)) => d.with_help(format!("{why}: did you mean `{fixed}`?")),
+                None => d.with_help(
+                    "profile names read \
+                     `FAMILY-FEATURES[xHIDDEN]-dDEPTH[-bBANDS]-sSCOPES-pPROTECTED-mMODELS[-gate]`, \
+                     e.g. `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
+                     `linear-24-d20-s16-p8-m4-gate` (gate)",
+                ),
+            }
+        }
+    };
+    r.report(d);
+    None
+}
+
+/// A valid profile name close to `name` and what was wrong, for the common slips: a band count
+/// on a gate profile, a gate profile without `-gate`, capital letters.
+fn profile_repair(name: &str) -> Option<(String, &'static str)> {
+    let valid = |n: &str| Profile::from_name(n).is_ok();
+    let parts: Vec<&str> = name.split('-').collect();
+    let is_bands = |p: &&str| {
+        p.strip_prefix('b')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if parts.last() == Some(&"gate") && parts.iter().any(is_bands) {
+        let fixed: Vec<&str> = parts.iter().copied().filter(|p| !is_bands(p)).collect();
+        let fixed = fixed.join("-");
+        if valid(&fixed) {
+            return Some((fixed, "a gate profile has no band count"));
         }
     }
+    if parts.last() != Some(&"gate") && !parts.iter().any(is_bands) {
+        let fixed = format!("{name}-gate");
+        if valid(&fixed) {
+            return Some((
+                fixed,
+                "a profile without a band count (`-bN`) proves a gate, and ends in `-gate`",
+            ));
+        }
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower != name && valid(&lower) {
+        return Some((lower, "profile names are lowercase"));
+    }
+    None
 }
 
 fn read_header_fields(r: &mut Reader<'_>, t: &Table<'_>, options: &CheckOptions) -> Option<Header> {
@@ -1236,5 +1296,29 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
             r.report(Diagnostic::error(Code::Capacity, 0..0, e.to_string()));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_profile_slips_get_a_repair() {
+        let fix = |n: &str| profile_repair(n).map(|(f, _)| f);
+        assert_eq!(
+            fix("linear-24-d20-b8-s16-p8-m4-gate").as_deref(),
+            Some("linear-24-d20-s16-p8-m4-gate")
+        );
+        assert_eq!(
+            fix("mlp-24x16-d20-s16-p8-m4").as_deref(),
+            Some("mlp-24x16-d20-s16-p8-m4-gate")
+        );
+        assert_eq!(
+            fix("MLP-24x16-d20-b8-s16-p8-m4").as_deref(),
+            Some("mlp-24x16-d20-b8-s16-p8-m4")
+        );
+        assert_eq!(fix("linear-3-b4"), None);
+        assert_eq!(fix("rnn-24-d20-b8-s16-p8-m4"), None);
     }
 }

@@ -15,12 +15,12 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelSchemaError {
     /// The file cannot be read.
-    #[error("cannot read model description `{path}`: {source}")]
+    #[error("cannot read model description `{path}`: {reason}")]
     Io {
         /// The file.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not repeated as a source).
+        reason: std::io::Error,
     },
     /// Not JSON or TOML.
     #[error("model description `{path}` is not valid {format}: {reason}")]
@@ -59,9 +59,9 @@ impl ModelSchema {
     /// Reads a model description file.
     pub fn from_file(path: &Path) -> Result<Self, ModelSchemaError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelSchemaError::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| ModelSchemaError::Io {
             path: shown.clone(),
-            source,
+            reason,
         })?;
         Self::from_text(&shown, &text)
     }

@@ -197,7 +197,14 @@ impl<'a> Table<'a> {
                 span,
                 format!("unknown key `{key}` in {}", self.name),
             );
-            match near_miss(key, known) {
+            // A key the table still lacks is the likelier meaning (`valid_to` next to a present
+            // `valid_from` means `valid_until`).
+            let absent: Vec<&str> = known
+                .iter()
+                .copied()
+                .filter(|k| !self.inner.contains_key(k))
+                .collect();
+            match near_miss(key, &absent).or_else(|| near_miss(key, known)) {
                 Some(k) => d = d.with_help(format!("did you mean `{k}`?")),
                 None => {
                     d = d.with_help(format!(
@@ -602,6 +609,20 @@ mod tests {
             assert_eq!(x, Some(600.0), "{text}");
         }
         assert_eq!(read("x = -0.0").1.map(f64::to_bits), Some(0f64.to_bits()));
+    }
+
+    #[test]
+    fn a_near_miss_suggests_the_key_that_is_missing() {
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse("valid_from = 1\nvalid_to = 2\n").unwrap();
+        let root = Table::root(&doc);
+        root.deny_unknown(&mut r, &["valid_from", "valid_until"]);
+        let missing = root.get(&mut r, "valid_until", true);
+        assert!(missing.is_none());
+        let d: Vec<&Diagnostic> = ds.iter().collect();
+        assert_eq!(d.len(), 1, "reported once, as unknown: {d:?}");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `valid_until`?"));
     }
 
     #[test]
