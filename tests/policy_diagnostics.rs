@@ -196,6 +196,20 @@ fn a_matching_model_passes_and_mismatches_point_at_the_policy() {
     // Other profile, a version the policy does not allow, one feature too many.
     assert_eq!(checked.diagnostics.errors(), 3, "{text}");
     insta::assert_snapshot!("model_mismatch__other_profile", text);
+
+    // A registry entry whose importer certificate declares narrower input ranges than the
+    // policy allows: the policy would let inputs the model does not accept reach it.
+    let entry =
+        std::fs::read_to_string(data().join("models/scorer-1.0.0-entry-narrower-ranges.json"))
+            .unwrap();
+    let _: govproof::registry::Entry = serde_json::from_str(&entry).unwrap();
+    let (checked, text) = run(
+        "valid/fixture.toml",
+        Some(model("models/scorer-1.0.0-entry-narrower-ranges.json")),
+    );
+    assert!(checked.policy.is_none());
+    assert_eq!(checked.diagnostics.errors(), 2, "{text}");
+    insta::assert_snapshot!("model_mismatch__narrower_ranges", text);
 }
 
 fn cli(cmd: PolicyCommand) -> (Exit, String, String) {

@@ -1008,6 +1008,8 @@ fn read_decision(
 struct Features {
     features: Vec<Feature>,
     names: Vec<Range<usize>>,
+    /// Where each feature's `min` and `max` are written.
+    bounds: Vec<(Range<usize>, Range<usize>)>,
     schema_span: Range<usize>,
     protected: Vec<usize>,
 }
@@ -1024,6 +1026,7 @@ fn read_features(
     let tables = tables?;
     let mut features = Vec::new();
     let mut names: Vec<Spanned<Name>> = Vec::new();
+    let mut bounds = Vec::new();
     let mut ok = true;
     for f in &tables.value {
         f.deny_unknown(r, FEATURE_KEYS);
@@ -1076,6 +1079,7 @@ fn read_features(
             ok = false;
             continue;
         }
+        bounds.push((min.span.clone(), max.span.clone()));
         features.push(Feature {
             name: n.value,
             min: min.value,
@@ -1172,6 +1176,7 @@ fn read_features(
     Some(Features {
         features,
         names: names.into_iter().map(|n| n.span).collect(),
+        bounds,
         schema_span: t.key_span("schema").unwrap_or(tables.span),
         protected,
     })
@@ -1232,18 +1237,23 @@ fn check_model(
         );
     }
     for (i, (f, theirs)) in ours.iter().zip(&model.features).enumerate() {
-        if f.name.as_str() != theirs {
+        if f.name.as_str() != theirs.name {
             let mut d = Diagnostic::error(
                 Code::ModelMismatch,
                 features.names[i].clone(),
                 format!(
-                    "feature {} is `{}` in the policy but `{theirs}` in model {who}",
+                    "feature {} is `{}` in the policy but `{}` in model {who}",
                     i + 1,
-                    f.name
+                    f.name,
+                    theirs.name
                 ),
             )
-            .with_label(format!("model has `{theirs}` here"));
-            if let Some(j) = model.features.iter().position(|m| m == f.name.as_str()) {
+            .with_label(format!("model has `{}` here", theirs.name));
+            if let Some(j) = model
+                .features
+                .iter()
+                .position(|m| m.name == f.name.as_str())
+            {
                 d = d.with_help(format!(
                     "the model takes `{}` as feature {}: the order of the features differs",
                     f.name,
@@ -1251,6 +1261,41 @@ fn check_model(
                 ));
             }
             r.report(d);
+            continue;
+        }
+        // The policy must not let an input outside what the model accepts reach it.
+        let (min_span, max_span) = &features.bounds[i];
+        if let Some(m) = theirs.min.filter(|&m| f.min < m) {
+            r.report(
+                Diagnostic::error(
+                    Code::ModelMismatch,
+                    min_span.clone(),
+                    format!(
+                        "the policy lets `{}` go down to `{}`, below the minimum `{}` that model \
+                         {who} accepts",
+                        f.name,
+                        fmt_num(f.min),
+                        fmt_num(m)
+                    ),
+                )
+                .with_label(format!("the model's minimum is `{}`", fmt_num(m))),
+            );
+        }
+        if let Some(m) = theirs.max.filter(|&m| f.max > m) {
+            r.report(
+                Diagnostic::error(
+                    Code::ModelMismatch,
+                    max_span.clone(),
+                    format!(
+                        "the policy lets `{}` go up to `{}`, above the maximum `{}` that model \
+                         {who} accepts",
+                        f.name,
+                        fmt_num(f.max),
+                        fmt_num(m)
+                    ),
+                )
+                .with_label(format!("the model's maximum is `{}`", fmt_num(m))),
+            );
         }
     }
 }
