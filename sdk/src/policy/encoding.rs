@@ -1,13 +1,14 @@
 //! A policy's two fingerprints.
 //!
-//! - The **policy hash** is what the composite circuit commits to: Poseidon2 ([`Domain::Policy`])
-//!   over the circuits' fixed-capacity encoding ([`PolicyEncoding`]). [`circuit_spec`] is the one
-//!   function that maps a [`Policy`] to that encoding's fields; nothing else in the policy layer
-//!   knows the encoding.
 //! - The **document digest** covers everything the policy says, including what the circuit never
-//!   sees (title, owner, band names and outcomes, feature names, the score scale): blake3 of
-//!   `"govproof/policy-document/v2\0"` and the canonical JSON of [`canonical_json`], in the
-//!   registry's canonical form ([`crate::registry::canonical`]).
+//!   checks (title, owner, band names and outcomes, feature names, the score scale, the profile's
+//!   model family): blake3 of `"govproof/policy-document/v2\0"` and the canonical JSON of
+//!   [`canonical_json`], in the registry's canonical form ([`crate::registry::canonical`]).
+//! - The **policy hash** is what the composite circuit commits to: Poseidon2
+//!   ([`Domain::Policy`]) over the circuits' fixed-capacity encoding ([`PolicyEncoding`]), whose
+//!   last element `meta` is the document digest as a field element, so the hash changes with any
+//!   change in the policy's meaning. [`circuit_spec`] is the one function that maps a [`Policy`]
+//!   to that encoding's fields; nothing else in the policy layer knows the encoding.
 //!
 //! Both are computed from the validated policy, never from the text, so comments, whitespace, key
 //! order, the order of list entries that are sets (scopes, models, protected features, bands) and

@@ -148,12 +148,8 @@ impl ScoreScale {
         let edge = match self {
             ScoreScale::Points { offset, factor } => edge_from_points(value, *offset, *factor)?,
             ScoreScale::LogOdds => edge_from_logit(value)?,
-            ScoreScale::Probability => {
-                if !(0.0..=1.0).contains(&value) {
-                    return Err(ScaleError::Probability(value));
-                }
-                edge_from_probability(value)?
-            }
+            // The open ends 0 and 1 are handled above; anything else outside (0, 1) is refused.
+            ScoreScale::Probability => edge_from_probability(value)?,
         };
         Ok(edge)
     }
