@@ -301,6 +301,7 @@ impl Engine {
                 profile.features()
             ],
             rule: DecisionRule::ScoreBand { edges },
+            meta: label("demo-consumer-lending-2025-01-document"),
         };
         let policy =
             PolicyEncoding::new(&profile, spec).map_err(|e| internal("policy")(e.to_string()))?;
