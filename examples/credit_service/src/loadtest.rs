@@ -80,6 +80,9 @@ pub struct LoadReport {
     pub rate: f64,
     /// Capacity measured before the load (decisions per second), if measured.
     pub measured_capacity: Option<f64>,
+    /// Decisions completed while measuring capacity (counted in the totals, not in the
+    /// throughput).
+    pub calibration_completed: u64,
     /// Requests sent (first sends of an id; repeats counted apart).
     pub sent: u64,
     /// Planned requests not sent because `max_in_flight` were open.
@@ -187,10 +190,11 @@ impl LoadReport {
                 format!("{:.0} ms / {:.0} ms", self.latency_ms.0, self.latency_ms.1),
             ),
             (
-                "throughput (201 per second)",
+                "throughput under load (201 per second)",
                 format!(
                     "{:.2}",
-                    self.completed as f64 / self.duration_secs.max(1e-9)
+                    (self.completed - self.calibration_completed) as f64
+                        / self.duration_secs.max(1e-9)
                 ),
             ),
             ("log entries", self.logged.to_string()),
@@ -453,6 +457,11 @@ pub async fn run(
             ((capacity * 0.9).max(0.1), Some(capacity))
         }
     };
+    let calibration_completed = tally
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .report
+        .completed;
 
     // The load: a steady tick plus bursts, never more than `max_in_flight` open.
     progress(&format!(
@@ -565,6 +574,7 @@ pub async fn run(
     report.duration_secs = duration_secs;
     report.rate = rate;
     report.measured_capacity = measured;
+    report.calibration_completed = calibration_completed;
     tally.latencies.sort();
     report.latency_ms = (
         percentile_ms(&tally.latencies, 50.0),
