@@ -1,0 +1,250 @@
+//! Proving one policy test case end to end (for `govproof policy test --prove`).
+//!
+//! A test case gives a model name, a scope, a time, a score on the policy's scale and optionally
+//! the features. [`prove_case`] turns it into a real decision: a model that scores exactly the
+//! case's score (every weight zero except the final bias, so it also honours every protected
+//! feature), an in-memory registry signed by a throwaway key that approves that model for the
+//! case's scope around the case's time, and the features (the case's, or the reference
+//! applicant's). Then it proves with the prover API and verifies the bundle with the bundled
+//! verifier against the policy. A case the policy rejects is refused natively and then run
+//! through the circuit's witness solver, so the circuit's own refusal is reported too.
+//!
+//! The score is represented at the model's resolution (`2^-16` in log-odds): the model's score is
+//! the case score's circuit edge rounded up to that grid. When two band edges are closer than that
+//! to the case's score, the case cannot be proved faithfully and [`prove_case`] says so instead of
+//! proving another band.
+
+use std::path::PathBuf;
+
+use crate::bundle::{BundleVerifier, DecisionId, Report, VerifyOptions};
+use crate::circuits::{Constraint, QuantizedModel, Score};
+use crate::policy::evaluate::DecisionInput;
+use crate::policy::Policy;
+use crate::registry::entry::{Digest, EntryDraft};
+use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName, ScopePart};
+use crate::registry::{
+    Entry, EntrySet, Root, RootKey, Scope, SecretKey, Signed, Snapshot, Status, Timestamp,
+    TrustState, Version,
+};
+use crate::setup::{dangerous, Setup};
+
+use super::{
+    policy_encoding, quantize_features, reference, Application, DecideError, DecisionProver, Model,
+    Proved, Reason, TrustedRegistry,
+};
+
+/// What proving cases needs: a setup, bb, and folders for the key cache and the verifier.
+#[derive(Debug, Clone)]
+pub struct CaseKit {
+    /// The setup to prove with (the development setup for policy tests).
+    pub setup: Setup,
+    /// The bb binary (`None`: the installed toolchain's).
+    pub bb: Option<PathBuf>,
+    /// The verification-key cache.
+    pub cache_dir: PathBuf,
+    /// The verifier's work folder.
+    pub work_dir: PathBuf,
+}
+
+impl CaseKit {
+    /// The development setup and folders under the govproof home `home`.
+    pub fn development(home: &std::path::Path) -> Result<CaseKit, DecideError> {
+        Ok(CaseKit {
+            setup: dangerous::development_setup(&home.join("setups").join("development"))
+                .map_err(|e| DecideError::Prover(e.into()))?,
+            bb: None,
+            cache_dir: home.join("cache"),
+            work_dir: home.join("verifier"),
+        })
+    }
+}
+
+/// What happened to a case.
+#[derive(Debug)]
+pub enum CaseProof {
+    /// The decision was proved, and the bundled verifier judged the bundle (valid when the
+    /// circuit and the policy agree).
+    Proved {
+        /// The proved decision.
+        proved: Box<Proved>,
+        /// The verifier's report on its bundle.
+        report: Box<Report>,
+    },
+    /// The decision was refused: natively, and by the circuit's witness solver.
+    Refused {
+        /// The native reasons, in the circuit's order.
+        reasons: Vec<Reason>,
+        /// The constraint the circuit failed on, when the solver named one of govproof's.
+        circuit: Option<Constraint>,
+        /// The solver's message.
+        circuit_message: String,
+    },
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> DecideError {
+    DecideError::PolicyEncoding(format!("the case's {what} cannot be used: {e}"))
+}
+
+/// The model that scores exactly `score` (on the policy's scale) at the model's resolution, or
+/// an error when the policy's edges are too close to it to prove the case faithfully.
+fn constant_model(policy: &Policy, score: f64) -> Result<QuantizedModel, DecideError> {
+    let encoding = policy_encoding(policy)?;
+    let profile = encoding.profile();
+    let edge = policy.scale().edge(score).map_err(|e| bad("score", e))?;
+    // Ceiling division by 2^32: the model's bias is at scale 2^16 and enters the score times 2^32.
+    let unit = 1i128 << 32;
+    let bias = edge.div_euclid(unit) + i128::from(edge.rem_euclid(unit) != 0);
+    let bias = i64::try_from(bias).map_err(|e| bad("score", e))?;
+    let mut weights = vec![0i64; profile.weight_count()];
+    let last = weights.len() - 1;
+    weights[last] = bias;
+    let model = QuantizedModel::new(profile.features(), profile.hidden(), weights)
+        .map_err(|e| bad("score", e))?;
+    let rule = &encoding.spec().rule;
+    let at_edge = Score::new(edge).map(|s| rule.outcome(s));
+    let proved = Score::new(bias as i128 * unit).map(|s| rule.outcome(s));
+    if at_edge != proved {
+        return Err(bad(
+            "score",
+            format!(
+                "`{score}` lies within 2^-16 log-odds of a band edge, finer than the model \
+                 resolution"
+            ),
+        ));
+    }
+    Ok(model)
+}
+
+/// Proves one test case (see the module documentation).
+pub fn prove_case(
+    policy: &Policy,
+    case: &DecisionInput,
+    kit: &CaseKit,
+) -> Result<CaseProof, DecideError> {
+    let weights = constant_model(policy, case.score)?;
+    let model_id = ModelId::new(&case.model_id).map_err(|e| bad("model id", e))?;
+    let version = ModelVersion::new(&case.model_version).map_err(|e| bad("model version", e))?;
+    let part = |s: &str| ScopePart::new(s).map_err(|e| bad("scope", e));
+    let scope = Scope {
+        purpose: part(&case.purpose)?,
+        jurisdiction: part(&case.jurisdiction)?,
+        product: part(&case.product)?,
+    };
+    let time = Timestamp::from_unix(case.time.unix()).map_err(|e| bad("time", e))?;
+    let features = match &case.features {
+        Some(values) => values.clone(),
+        None => reference::reference_applicant(policy),
+    };
+    let features = quantize_features(&features)?;
+    let registry = throwaway_registry(policy, &model_id, &version, &weights, &scope, time)?;
+    let trust = TrustState::bootstrap(registry.0.clone())?;
+    let trusted = TrustedRegistry::from_parts(registry.1, registry.2, &trust, time)?;
+
+    let mut builder = DecisionProver::builder()
+        .registry(trusted)
+        .policy(policy.clone())
+        .model(Model::new(model_id, version, weights))
+        .setup(kit.setup.clone())
+        .cache_dir(&kit.cache_dir);
+    if let Some(bb) = &kit.bb {
+        builder = builder.bb(bb);
+    }
+    let mut prover = builder.build()?;
+    let application = Application {
+        decision_id: DecisionId::new("policy-test-case").map_err(|e| bad("decision id", e))?,
+        time,
+        scope,
+        features,
+    };
+    match prover.prove(&application) {
+        Ok(proved) => {
+            let mut verifier = BundleVerifier::new(VerifyOptions {
+                trust,
+                policy: Some(policy.clone()),
+                acceptance: match kit.setup.kind() {
+                    crate::setup::SetupKind::Ignition => {
+                        crate::setup::AcceptancePolicy::ignition_only()
+                    }
+                    crate::setup::SetupKind::Development => dangerous::accept_development_proofs(),
+                },
+                bb: kit.bb.clone(),
+                work_dir: kit.work_dir.clone(),
+                ignition_crs: None,
+            });
+            let report = verifier.verify(proved.bundle.to_json_pretty().as_bytes());
+            Ok(CaseProof::Proved {
+                proved: Box::new(proved),
+                report: Box::new(report),
+            })
+        }
+        Err(DecideError::Refused(refusal)) => {
+            let message = prover.circuit_refusal(&application)?;
+            Ok(CaseProof::Refused {
+                reasons: refusal.reasons,
+                circuit: Constraint::from_message(&message),
+                circuit_message: message,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A one-key registry approving `model_id@version` with `weights` for `scope` around `time`:
+/// the signed root, the signed snapshot and the entries.
+fn throwaway_registry(
+    policy: &Policy,
+    model_id: &ModelId,
+    version: &ModelVersion,
+    weights: &QuantizedModel,
+    scope: &Scope,
+    time: Timestamp,
+) -> Result<(Signed<Root>, Signed<Snapshot>, EntrySet), DecideError> {
+    let key = SecretKey::generate().map_err(|e| bad("registry key", e))?;
+    let at = |secs: i64| {
+        Timestamp::from_unix(time.unix().saturating_add_signed(secs)).map_err(|e| bad("time", e))
+    };
+    let day = 86_400;
+    let root = Root::new(
+        Version::FIRST,
+        vec![RootKey::new(key.public_key(), None)],
+        1,
+        at(-day)?,
+        at(day)?,
+    )
+    .map_err(|e| bad("registry root", e))?;
+    let mut signed_root = Signed::unsigned(root);
+    signed_root.sign_with(&key);
+    let profile = policy.profile().name();
+    let digest = blake3::hash(
+        &weights
+            .weights()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    let encoding = policy_encoding(policy)?;
+    let entry = Entry::new(EntryDraft {
+        model_id: model_id.clone(),
+        version: version.clone(),
+        weights_commitment: weights.commitment(),
+        model_digest: Digest::from_bytes(*digest.as_bytes()),
+        profile: ProfileName::new(&profile).map_err(|e| bad("profile", e))?,
+        scope_capacity: encoding.profile().scopes() as u32,
+        fixed_point_scale: 1 << 16,
+        scopes: vec![scope.clone()],
+        valid_from: at(-day)?,
+        valid_until: at(day)?,
+        status: Status::Approved,
+        approved_by: Note::new("govproof policy test --prove (throwaway registry)")
+            .map_err(|e| bad("note", e))?,
+        approved_at: at(-day)?,
+        quantization_certificate: None,
+    })
+    .map_err(|e| bad("registry entry", e))?;
+    let entries = EntrySet::new(vec![entry]).map_err(|e| bad("registry", e))?;
+    let snapshot = Snapshot::of(Version::FIRST, &entries, at(-3600)?, at(day)?)
+        .map_err(|e| bad("snapshot", e))?;
+    let mut signed_snapshot = Signed::unsigned(snapshot);
+    signed_snapshot.sign_with(&key);
+    Ok((signed_root, signed_snapshot, entries))
+}
