@@ -396,8 +396,8 @@ impl BundleVerifier {
             CheckName::Circuit,
             Status::Pass,
             format!(
-                "circuit `{}` ({} bytecode digest {}), {how} verification key {} for the {} \
-                 setup and target `{}`",
+                "circuit `{}` (proves {}; bytecode digest {}), {how} verification key {} for \
+                 the {} setup and target `{}`",
                 pin.id,
                 describe_kind(&profile),
                 pin.artifact_digest,

@@ -1,7 +1,9 @@
 //! The `govproof` command line, callable in-process: [`run`] takes parsed arguments and writers and
 //! returns a typed [`Exit`], so every command is testable without spawning a process.
 
+pub mod demo;
 pub mod example;
+pub mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,6 +66,11 @@ pub enum Command {
         #[arg(long, conflicts_with = "dev_setup")]
         offline: bool,
     },
+    /// The main job: keys, a signed registry, a policy and an application; prove the decision into
+    /// a bundle, verify it, and print the report (every file is written under one folder).
+    Demo(demo::DemoArgs),
+    /// Verify a proof bundle offline (exit 0 valid, 2 invalid, 1 could not check).
+    Verify(verify::VerifyArgs),
     /// Generate an ed25519 key pair for a registry key holder.
     Keygen(crate::registry::cli::KeygenArgs),
     /// Check, hash, test and explain decision policies (TOML).
@@ -131,6 +138,8 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             };
             example::run(choice, out, err)
         }
+        Command::Demo(args) => demo::run(args, out, err),
+        Command::Verify(args) => verify::run_verify(args, out, err),
         Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
