@@ -116,16 +116,25 @@ fn registry_scope(s: &crate::policy::Scope) -> anyhow::Result<Scope> {
     })
 }
 
+/// One model version a registry approves, for every scope of a policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Approval<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// blake3 of its model file.
+    pub model_digest: Digest,
+    /// The policy whose scopes and profile the entry gets.
+    pub policy: &'a Policy,
+}
+
 /// Creates a registry in `dir` whose root holds `keys` (the first `threshold` sign), publishes
-/// it, then publishes a snapshot approving `model` (digest `model_digest`) for every scope of
-/// `policy` from `now` for a year. Returns the registry and its signed root 1.
+/// it, then publishes a snapshot approving each of `approvals` for every scope of its policy from
+/// `now` for a year. Returns the registry and its signed root 1.
 pub fn publish_registry(
     dir: &Path,
     keys: &[SecretKey],
     threshold: u32,
-    model: &Model,
-    model_digest: Digest,
-    policy: &Policy,
+    approvals: &[Approval<'_>],
     now: Timestamp,
 ) -> anyhow::Result<(RegistryDir, Signed<Root>)> {
     let root_keys = keys
@@ -149,16 +158,30 @@ pub fn publish_registry(
     for k in keys.iter().take(threshold as usize) {
         registry.sign(k)?;
     }
-    let profile = crate::decide::policy_encoding(policy)?.profile().to_owned();
-    let entry = Entry::new(EntryDraft {
-        model_id: model.id().clone(),
-        version: model.version().clone(),
-        weights_commitment: model.weights().commitment(),
-        model_digest,
+    let entries = approvals
+        .iter()
+        .map(|a| entry(a, now))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    registry.add_many(entries, TimeSpan::days(30)?, now)?;
+    for k in keys.iter().take(threshold as usize) {
+        registry.sign(k)?;
+    }
+    let root = registry.read_root(Version::FIRST)?;
+    Ok((registry, root))
+}
+
+fn entry(a: &Approval<'_>, now: Timestamp) -> anyhow::Result<Entry> {
+    let profile = *crate::decide::policy_encoding(a.policy)?.profile();
+    Ok(Entry::new(EntryDraft {
+        model_id: a.model.id().clone(),
+        version: a.model.version().clone(),
+        weights_commitment: a.model.weights().commitment(),
+        model_digest: a.model_digest,
         profile: ProfileName::new(&profile.name())?,
         scope_capacity: u32::try_from(profile.scopes())?,
         fixed_point_scale: 1 << 16,
-        scopes: policy
+        scopes: a
+            .policy
             .scopes()
             .iter()
             .map(registry_scope)
@@ -169,13 +192,7 @@ pub fn publish_registry(
         approved_by: Note::new("Model Risk Committee (govproof demo)")?,
         approved_at: now,
         quantization_certificate: None,
-    })?;
-    registry.add(entry, TimeSpan::days(30)?, now)?;
-    for k in keys.iter().take(threshold as usize) {
-        registry.sign(k)?;
-    }
-    let root = registry.read_root(Version::FIRST)?;
-    Ok((registry, root))
+    })?)
 }
 
 /// The demo's application: the reference applicant, decided now in the policy's first scope.
@@ -333,9 +350,11 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         &dir.join("registry"),
         &keys,
         DEMO_THRESHOLD,
-        &model,
-        digest,
-        &policy,
+        &[Approval {
+            model: &model,
+            model_digest: digest,
+            policy: &policy,
+        }],
         now,
     )?;
     let mut root_text = serde_json::to_string_pretty(&root)?;
