@@ -551,9 +551,7 @@ fn fixtures_are_the_source_bundles_and_their_named_changes() {
     let regenerate = std::env::var("GOVPROOF_REGENERATE_FIXTURES").is_ok_and(|v| v == "1");
     if regenerate {
         let _ = std::fs::remove_dir_all(fixtures().join("rejected"));
-        for d in ["valid/band-with-policy-and-state"] {
-            let _ = std::fs::remove_dir_all(fixtures().join(d));
-        }
+        let _ = std::fs::remove_dir_all(fixtures().join("valid/band-with-policy-and-state"));
         prove_sources();
     }
     let files = derived();
