@@ -26,6 +26,8 @@ fn valid_bundles_round_trip_byte_for_byte() {
     }
 }
 
+type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
 fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Result<Bundle, BundleError> {
     let mut v: serde_json::Value = serde_json::from_str(&valid()).unwrap();
     edit(&mut v);
@@ -35,7 +37,7 @@ fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Result<Bundle, BundleErr
 #[test]
 fn every_strictness_rule_has_its_message() {
     use serde_json::json;
-    let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|v| v["extra"] = json!(1)), "unknown field `extra`"),
         (
             Box::new(|v| v["version"] = json!(2)),
