@@ -7,6 +7,7 @@
 
 mod bundle_support;
 
+use bundle_support::toolchain_support;
 use bundle_support::*;
 use govproof::cli::Exit;
 
@@ -160,5 +161,62 @@ fn reports_are_stable() {
         let (_, out, _) = govproof(&verify_args(&dir, scratch.path(), &bb, json));
         let kind = if json { "json" } else { "text" };
         insta::assert_snapshot!(format!("{}-{kind}", name.replace('/', "-")), redact(&out));
+    }
+}
+
+#[test]
+fn an_ignition_claim_is_never_valid_for_a_development_proof() {
+    use govproof::bundle::{BundleVerifier, CheckName, Status, Verdict, VerifyOptions};
+    use govproof::registry::{Signed, TrustState};
+    // The band bundle relabelled as an Ignition proof.
+    let text = std::fs::read_to_string(fixtures().join("valid/band/bundle.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["setup"] = serde_json::json!("ignition");
+    let relabelled = serde_json::to_vec(&v).unwrap();
+    let root: Signed<govproof::registry::Root> =
+        serde_json::from_slice(&std::fs::read(fixtures().join("trust/root.json")).unwrap())
+            .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let crs = toolchain_support::ignition_513().unwrap_or_else(|| work.path().join("no-crs"));
+    let mut verifier = BundleVerifier::new(VerifyOptions {
+        trust: TrustState::bootstrap(root).unwrap(),
+        policy: None,
+        acceptance: govproof::setup::AcceptancePolicy::ignition_only(),
+        bb: Some(bb()),
+        work_dir: work.path().to_path_buf(),
+        ignition_crs: Some(crs),
+    });
+    let report = verifier.verify(&relabelled);
+    let status = |name| report.checks().iter().find(|c| c.name == name).unwrap();
+    let pins = govproof::bundle::keys::pinned().unwrap();
+    let pinned = pins
+        .circuit("mlp-24x16-d20-b8-s16-p8-m4")
+        .unwrap()
+        .key(
+            govproof::setup::SetupId::Ignition,
+            govproof::prover::ProofTarget::NoirRecursive,
+        )
+        .is_some();
+    if pinned {
+        // The Ignition key is not the development key the bundle names.
+        assert_eq!(
+            report.verdict(),
+            Verdict::Invalid,
+            "{}",
+            report.render_text()
+        );
+    } else {
+        // Without the key, and without the 2^14 Ignition points to compute it, there is no
+        // verdict: exit 1, and the proof is not even looked at.
+        assert_eq!(
+            report.verdict(),
+            Verdict::CouldNotCheck,
+            "{}",
+            report.render_text()
+        );
+        let circuit = status(CheckName::Circuit);
+        assert_eq!(circuit.status, Status::Error);
+        assert!(circuit.detail.contains("not pinned"), "{}", circuit.detail);
+        assert_eq!(status(CheckName::Proof).status, Status::Skip);
     }
 }

@@ -20,18 +20,10 @@ use govproof::circuits::Profile;
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
 use govproof::setup::{dangerous, CrsDownloads, Setup, SetupId};
 
+mod toolchain_support;
+
 fn bb() -> PathBuf {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        return PathBuf::from(p);
-    }
-    let home = govproof::toolchain::home().unwrap();
-    govproof::toolchain::ensure(
-        &home,
-        govproof::toolchain::InstallPolicy::InstallIfMissing,
-        &mut |m| eprintln!("{m}"),
-    )
-    .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"))
-    .bb()
+    toolchain_support::bb().expect("GOVPROOF_BB names no file")
 }
 
 fn keys_for(setup: &Setup, circuit: &CircuitBytecode) -> Vec<PinnedKey> {

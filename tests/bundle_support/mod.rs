@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../toolchain_support/mod.rs"]
+pub mod toolchain_support;
+
 use clap::Parser;
 use govproof::cli::{run, Cli, Exit};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
@@ -19,19 +22,11 @@ pub const BAND_POLICY: &str = "eu-consumer-credit";
 /// The gate policy.
 pub const GATE_POLICY: &str = "card-fraud-gate";
 
-/// bb from `GOVPROOF_BB`, else from the pinned toolchain, installed on first use.
+/// bb, found the way every proving test finds it (`GOVPROOF_BB`, else the pinned toolchain,
+/// installed on first use). These tests cannot mean anything without bb, so a `GOVPROOF_BB` that
+/// names no file fails them.
 pub fn bb() -> PathBuf {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        return PathBuf::from(p);
-    }
-    let home = govproof::toolchain::home().unwrap();
-    govproof::toolchain::ensure(
-        &home,
-        govproof::toolchain::InstallPolicy::InstallIfMissing,
-        &mut |m| eprintln!("{m}"),
-    )
-    .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"))
-    .bb()
+    toolchain_support::bb().expect("GOVPROOF_BB names no file")
 }
 
 /// Runs `govproof ARGS` in-process: the exit code, stdout and stderr.
