@@ -163,6 +163,31 @@ fn a_proved_decision_verifies_and_its_bundle_holds_neither_features_nor_salt() {
 }
 
 #[test]
+fn an_evm_target_bundle_verifies_with_the_pinned_evm_key() {
+    let w = world();
+    let trusted = TrustedRegistry::open(&w.registry, &w.trust, time(DECISION_TIME)).unwrap();
+    let mut prover = DecisionProver::builder()
+        .setup(w.setup.clone())
+        .model(w.model.clone())
+        .registry(trusted)
+        .policy(w.policy.clone())
+        .target(govproof::prover::ProofTarget::Evm)
+        .bb(bb())
+        .cache_dir(dev_cache().join("vk"))
+        .build()
+        .unwrap();
+    let proved = prover.prove(&w.application("EVM-1", |_| {})).unwrap();
+    assert_eq!(
+        proved.bundle.circuit.proof_target,
+        govproof::prover::ProofTarget::Evm
+    );
+    let report = w
+        .verifier()
+        .verify(proved.bundle.to_json_pretty().as_bytes());
+    assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+}
+
+#[test]
 fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
     let w = world();
     let prover = w.prover(&w.model).unwrap();

@@ -4,6 +4,7 @@
 //! - [`document`]: the versioned format ([`Bundle`]), read strictly ([`Bundle::from_json`]);
 //! - [`keys`]: the verification keys pinned per circuit, setup and target (the verifier never
 //!   takes a key from the bundle);
+//! - [`solidity`]: the Solidity verifier contract of a pinned circuit, for `evm` proofs;
 //! - [`verify`]: every check, by name, with pass or fail and a reason ([`verify::Report`]), as
 //!   `govproof verify` prints it.
 //!
@@ -13,6 +14,7 @@
 
 pub mod document;
 pub mod keys;
+pub mod solidity;
 pub mod verify;
 
 pub use document::{
@@ -20,4 +22,6 @@ pub use document::{
     Digest32, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes,
     PublicInputs, PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
 };
-pub use verify::{BundleVerifier, Check, CheckName, Report, Status, Verdict, VerifyOptions};
+pub use verify::{
+    BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Verdict, VerifyOptions,
+};

@@ -20,7 +20,7 @@
 //! CRS folder given, and the check cannot be completed without them.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -371,7 +371,7 @@ impl BundleVerifier {
                 ),
             );
         }
-        let (vk, how) = match self.key_for(pin, b.setup, c.proof_target) {
+        let (vk, how) = match self.lookup().key(pin, b.setup, c.proof_target) {
             Ok(found) => found,
             Err((status, detail)) => {
                 r.put(CheckName::Circuit, status, detail);
@@ -409,88 +409,16 @@ impl BundleVerifier {
         Some((profile, vk))
     }
 
-    /// The key for `setup` and `target`: the pinned one, or for Ignition one computed from the
-    /// embedded circuit. The error carries the status to report.
-    fn key_for(
-        &self,
-        pin: &PinnedCircuit,
-        setup: SetupId,
-        target: ProofTarget,
-    ) -> Result<(VerificationKey, &'static str), (Status, String)> {
-        if let Some(k) = pin.key(setup, target) {
-            return k
-                .key()
-                .map(|vk| (vk, "pinned"))
-                .map_err(|e| (Status::Error, e.to_string()));
+    fn lookup(&self) -> KeyLookup<'_> {
+        KeyLookup {
+            bb: self.options.bb.as_deref(),
+            work_dir: &self.options.work_dir,
+            ignition_crs: self.options.ignition_crs.as_deref(),
         }
-        if setup != SetupId::Ignition {
-            return Err((
-                Status::Fail,
-                format!(
-                    "no verification key of `{}` for the {setup} setup: the only development \
-                     setup this build knows is its own",
-                    pin.id
-                ),
-            ));
-        }
-        self.compute_ignition_key(pin, target)
-            .map(|vk| (vk, "computed"))
-            .map_err(|e| {
-                (
-                    Status::Error,
-                    format!(
-                        "the Ignition key of `{}` for target `{target}` is not pinned in this \
-                         build, and it could not be computed: {e}; import Ignition points with \
-                         `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
-                         on a machine that has them)",
-                        pin.id
-                    ),
-                )
-            })
-    }
-
-    fn compute_ignition_key(
-        &self,
-        pin: &PinnedCircuit,
-        target: ProofTarget,
-    ) -> Result<VerificationKey, String> {
-        let dir = self
-            .options
-            .ignition_crs
-            .clone()
-            .ok_or_else(|| "no Ignition CRS folder is configured".to_string())?;
-        let json = crate::noir::embedded(&pin.id)
-            .ok_or_else(|| format!("circuit `{}` is not embedded in this build", pin.id))?;
-        let artifact =
-            crate::artifact::Artifact::from_json_bytes(&pin.id, json).map_err(|e| e.to_string())?;
-        if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
-            return Err(format!(
-                "the embedded circuit `{}` is not the pinned one",
-                pin.id
-            ));
-        }
-        let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())
-            .map_err(|e| e.to_string())?;
-        let setup = Setup::ignition(&dir, CrsDownloads::Forbidden).map_err(|e| e.to_string())?;
-        let bb = self.bb_path().map_err(|e| e.to_string())?;
-        let cache = self.options.work_dir.join("vk");
-        let mut prover = Prover::new(&bb, &setup, &cache).map_err(|e| e.to_string())?;
-        prover
-            .verification_key(&circuit, target)
-            .map_err(|e| e.to_string())
     }
 
     fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
-        if let Some(p) = &self.options.bb {
-            return Ok(p.clone());
-        }
-        let home = crate::toolchain::home()?;
-        Ok(crate::toolchain::ensure(
-            &home,
-            crate::toolchain::InstallPolicy::RequireInstalled,
-            &mut |_| {},
-        )?
-        .bb())
+        self.lookup().bb_path()
     }
 
     fn check_registry(
@@ -784,6 +712,104 @@ impl BundleVerifier {
                 format!("bb could not check the proof: {e}"),
             ),
         }
+    }
+}
+
+/// Where the verification key of a pinned circuit comes from: the pin, or (for an Ignition key
+/// not pinned yet) bb run on the embedded circuit with Ignition points. Never the bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyLookup<'a> {
+    /// The bb binary (`None`: the installed toolchain's).
+    pub bb: Option<&'a Path>,
+    /// A scratch folder for computed keys.
+    pub work_dir: &'a Path,
+    /// A folder of Ignition points, for Ignition keys that are not pinned.
+    pub ignition_crs: Option<&'a Path>,
+}
+
+impl KeyLookup<'_> {
+    /// The bb binary to run.
+    pub fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
+        if let Some(p) = self.bb {
+            return Ok(p.to_path_buf());
+        }
+        let home = crate::toolchain::home()?;
+        Ok(crate::toolchain::ensure(
+            &home,
+            crate::toolchain::InstallPolicy::RequireInstalled,
+            &mut |_| {},
+        )?
+        .bb())
+    }
+
+    /// The key of `pin` for `setup` and `target`, and whether it was `pinned` or `computed`.
+    /// The error carries the status a check reports: [`Status::Fail`] for a setup this build
+    /// has no key for, [`Status::Error`] when the key could not be obtained.
+    pub fn key(
+        &self,
+        pin: &PinnedCircuit,
+        setup: SetupId,
+        target: ProofTarget,
+    ) -> Result<(VerificationKey, &'static str), (Status, String)> {
+        if let Some(k) = pin.key(setup, target) {
+            return k
+                .key()
+                .map(|vk| (vk, "pinned"))
+                .map_err(|e| (Status::Error, e.to_string()));
+        }
+        if setup != SetupId::Ignition {
+            return Err((
+                Status::Fail,
+                format!(
+                    "no verification key of `{}` for the {setup} setup: the only development \
+                     setup this build knows is its own",
+                    pin.id
+                ),
+            ));
+        }
+        self.compute_ignition_key(pin, target)
+            .map(|vk| (vk, "computed"))
+            .map_err(|e| {
+                (
+                    Status::Error,
+                    format!(
+                        "the Ignition key of `{}` for target `{target}` is not pinned in this \
+                         build, and it could not be computed: {e}; import Ignition points with \
+                         `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
+                         on a machine that has them)",
+                        pin.id
+                    ),
+                )
+            })
+    }
+
+    fn compute_ignition_key(
+        &self,
+        pin: &PinnedCircuit,
+        target: ProofTarget,
+    ) -> Result<VerificationKey, String> {
+        let dir = self
+            .ignition_crs
+            .ok_or_else(|| "no Ignition CRS folder is configured".to_string())?;
+        let json = crate::noir::embedded(&pin.id)
+            .ok_or_else(|| format!("circuit `{}` is not embedded in this build", pin.id))?;
+        let artifact =
+            crate::artifact::Artifact::from_json_bytes(&pin.id, json).map_err(|e| e.to_string())?;
+        if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
+            return Err(format!(
+                "the embedded circuit `{}` is not the pinned one",
+                pin.id
+            ));
+        }
+        let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())
+            .map_err(|e| e.to_string())?;
+        let setup = Setup::ignition(dir, CrsDownloads::Forbidden).map_err(|e| e.to_string())?;
+        let bb = self.bb_path().map_err(|e| e.to_string())?;
+        let cache = self.work_dir.join("vk");
+        let mut prover = Prover::new(&bb, &setup, &cache).map_err(|e| e.to_string())?;
+        prover
+            .verification_key(&circuit, target)
+            .map_err(|e| e.to_string())
     }
 }
 

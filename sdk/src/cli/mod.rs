@@ -71,6 +71,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Verify a proof bundle offline (exit 0 valid, 2 invalid, 1 could not check).
     Verify(verify::VerifyArgs),
+    /// Write a verifier for on-chain verification of `evm`-target bundles.
+    ExportVerifier(verify::ExportArgs),
     /// Generate an ed25519 key pair for a registry key holder.
     Keygen(crate::registry::cli::KeygenArgs),
     /// Check, hash, test and explain decision policies (TOML).
@@ -140,6 +142,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         }
         Command::Demo(args) => demo::run(args, out, err),
         Command::Verify(args) => verify::run_verify(args, out, err),
+        Command::ExportVerifier(args) => verify::run_export(args, out),
         Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),

@@ -191,3 +191,62 @@ pub fn exit_of(verdict: Verdict) -> Exit {
         Verdict::CouldNotCheck => Exit::Error,
     }
 }
+
+/// Arguments of `govproof export-verifier`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Write the Solidity verifier contract (verifies `evm`-target proofs on chain).
+    #[arg(long, required = true)]
+    pub solidity: bool,
+    /// The circuit whose verifier to write.
+    #[arg(long, default_value = "mlp-24x16-d20-b8-s16-p8-m4")]
+    pub circuit: String,
+    /// Where to write the contract (refuses to replace an existing file).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// A contract for the development setup: it accepts forged proofs (local test chains only).
+    #[arg(long)]
+    pub dev_setup: bool,
+    /// The bb binary (default: the installed toolchain's).
+    #[arg(long, value_name = "PATH")]
+    pub bb: Option<PathBuf>,
+}
+
+/// Runs `govproof export-verifier`.
+pub fn run_export(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let home = crate::toolchain::home()?;
+    let (setup, g2) = if args.dev_setup {
+        let dev = dangerous::development_setup(&home.join("setups").join("development"))?;
+        (dev.id(), dev.g2_bytes())
+    } else {
+        (
+            crate::setup::SetupId::Ignition,
+            crate::setup::CANONICAL_IGNITION_G2,
+        )
+    };
+    let work = verifier_work_dir(&home);
+    let crs = super::example::ignition_dir(&home);
+    let lookup = crate::bundle::KeyLookup {
+        bb: args.bb.as_deref(),
+        work_dir: &work,
+        ignition_crs: Some(&crs),
+    };
+    let contract = crate::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
+    write_atomic(
+        &args.out,
+        "verifier",
+        contract.as_bytes(),
+        DOCUMENT_MODE,
+        Replace::Never,
+    )?;
+    writeln!(
+        out,
+        "wrote the Solidity verifier of `{}` for the {} setup to `{}` ({} bytes); it verifies \
+         bundles proved with target `evm`",
+        args.circuit,
+        setup.kind(),
+        args.out.display(),
+        contract.len()
+    )?;
+    Ok(Exit::Success)
+}
