@@ -23,6 +23,31 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A prover missing one of the four parts does not compile (there is no `build` to call), and
+//! neither does one given a part twice:
+//!
+//! ```compile_fail,E0599
+//! # fn demo(
+//! #     registry: govproof::decide::TrustedRegistry,
+//! #     policy: govproof::policy::Policy,
+//! #     model: govproof::decide::Model,
+//! # ) {
+//! let prover = govproof::decide::DecisionProver::builder()
+//!     .registry(registry)
+//!     .policy(policy)
+//!     .model(model)
+//!     .build(); // no setup
+//! # }
+//! ```
+//!
+//! ```compile_fail,E0599
+//! # fn demo(policy: govproof::policy::Policy, other: govproof::policy::Policy) {
+//! let builder = govproof::decide::DecisionProver::builder()
+//!     .policy(policy)
+//!     .policy(other); // a policy was already given
+//! # }
+//! ```
+//!
 //! [`DecisionProver::prove`] runs the model natively, checks every constraint of the circuit
 //! natively first (a decision the policy or the registry forbids is refused with its reasons, never
 //! proved: [`DecideError::Refused`]), solves the witness in-process, proves with a warm bb, and
