@@ -292,8 +292,9 @@ impl BundleVerifier {
             SetupId::Development(_) if self.options.acceptance.accepts(b.setup) => r.put(
                 CheckName::Setup,
                 Status::Pass,
-                "the DEVELOPMENT setup, accepted because of --allow-dev-setup: its secret is \
-                 public, so this proof demonstrates the pipeline and proves nothing",
+                "the DEVELOPMENT setup, accepted because development proofs were allowed \
+                 (--allow-dev-setup): its secret is public, so this proof demonstrates the \
+                 pipeline and proves nothing",
             ),
             SetupId::Development(_) => r.put(
                 CheckName::Setup,
