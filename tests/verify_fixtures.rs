@@ -220,3 +220,31 @@ fn an_ignition_claim_is_never_valid_for_a_development_proof() {
         assert_eq!(status(CheckName::Proof).status, Status::Skip);
     }
 }
+
+#[test]
+fn the_binary_exits_1_on_usage_errors_and_2_on_invalid_bundles() {
+    let bin = env!("CARGO_BIN_EXE_govproof");
+    let dir = fixtures().join("rejected/malformed-json");
+    let root = fixtures().join("trust/root.json");
+    // No --trust: a usage error is "could not check", never "invalid".
+    let status = std::process::Command::new(bin)
+        .args(["verify", &dir.join("bundle.json").display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(1), "{status:?}");
+    let status = std::process::Command::new(bin)
+        .args([
+            "verify",
+            &dir.join("bundle.json").display().to_string(),
+            "--trust",
+            &root.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(2), "{status:?}");
+    let help = std::process::Command::new(bin)
+        .args(["verify", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+}
