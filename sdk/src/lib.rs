@@ -17,6 +17,7 @@ pub mod commit;
 pub mod field;
 pub mod hash;
 pub mod merkle;
+pub mod model;
 pub mod noir;
 pub mod policy;
 pub mod prover;
