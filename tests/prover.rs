@@ -5,6 +5,9 @@
 //! `shared/crs/ignition-513` beside the repository. Each test prints why and returns when what it
 //! needs is missing.
 
+mod toolchain_support;
+use toolchain_support::{bb, ignition_513};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,46 +19,6 @@ use govproof::prover::{
     VerificationKey, Verifier, VerifyError, WitnessStack, EVM_VK_BYTES, NOIR_RECURSIVE_VK_BYTES,
 };
 use govproof::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupError, SetupKind};
-
-/// bb from `GOVPROOF_BB`, else from the pinned toolchain (installed on first use).
-fn bb() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        if Path::new(&p).is_file() {
-            return Some(PathBuf::from(p));
-        }
-        eprintln!(
-            "skipped: GOVPROOF_BB={} is not a file",
-            Path::new(&p).display()
-        );
-        return None;
-    }
-    // A fresh machine installs the pinned toolchain on first use, as the README promises; a
-    // failure to install is a test failure, not a skip.
-    let installed = govproof::toolchain::home()
-        .and_then(|home| {
-            govproof::toolchain::ensure(
-                &home,
-                govproof::toolchain::InstallPolicy::InstallIfMissing,
-                &mut |m| eprintln!("{m}"),
-            )
-        })
-        .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"));
-    Some(installed.bb())
-}
-
-/// `shared/crs/ignition-513` in the nearest folder above the repository that has one.
-fn ignition_513() -> Option<PathBuf> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = repo
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared").join("crs").join("ignition-513"))
-        .find(|p| p.join("bn254_g1.dat").is_file());
-    if found.is_none() {
-        eprintln!("skipped: ../shared/crs/ignition-513 (real Ignition points) is not present");
-    }
-    found
-}
 
 /// A cache shared by the tests of this file (the development CRS is generated once).
 fn shared_cache() -> PathBuf {

@@ -6,52 +6,16 @@
 //! `GOVPROOF_BB` or the installed toolchain. Each test prints why and returns when what it needs
 //! is missing.
 
+mod toolchain_support;
+use toolchain_support::{bb, ignition_513};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use govproof::setup::{
     dangerous, import_crs, CrsDownloads, PointProblem, Setup, SetupError, SetupKind,
     CANONICAL_IGNITION_G2, G1_FILE, G1_POINT_BYTES, G2_FILE,
 };
-
-fn ignition_513() -> Option<PathBuf> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = repo
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared").join("crs").join("ignition-513"))
-        .find(|p| p.join(G1_FILE).is_file());
-    if found.is_none() {
-        eprintln!("skipped: ../shared/crs/ignition-513 (real Ignition points) is not present");
-    }
-    found
-}
-
-/// bb from `GOVPROOF_BB`, else from the pinned toolchain (installed on first use).
-fn bb() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        if Path::new(&p).is_file() {
-            return Some(PathBuf::from(p));
-        }
-        eprintln!(
-            "skipped: GOVPROOF_BB={} is not a file",
-            Path::new(&p).display()
-        );
-        return None;
-    }
-    // A fresh machine installs the pinned toolchain on first use, as the README promises; a
-    // failure to install is a test failure, not a skip.
-    let installed = govproof::toolchain::home()
-        .and_then(|home| {
-            govproof::toolchain::ensure(
-                &home,
-                govproof::toolchain::InstallPolicy::InstallIfMissing,
-                &mut |m| eprintln!("{m}"),
-            )
-        })
-        .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"));
-    Some(installed.bb())
-}
 
 /// A copy of the Ignition folder with its G1 and G2 bytes passed through `edit`.
 fn tampered(src: &Path, edit: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>)) -> tempfile::TempDir {

@@ -5,6 +5,10 @@
 
 pub mod proving;
 
+#[path = "../toolchain_support/mod.rs"]
+mod toolchain_support;
+pub use toolchain_support::bb;
+
 use std::path::{Path, PathBuf};
 
 use govproof::circuits::fixed::{edge_from_logit, EDGE_MAX, EDGE_MIN};
@@ -19,31 +23,6 @@ use govproof::merkle::MerkleTree;
 /// The repository's `circuits/` folder.
 pub fn circuits_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits")
-}
-
-/// bb from `GOVPROOF_BB`, else from the pinned toolchain, installed on first use (a failure to
-/// install is a test failure, not a skip). `None` only when `GOVPROOF_BB` names no file.
-pub fn bb() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOVPROOF_BB") {
-        if Path::new(&p).is_file() {
-            return Some(PathBuf::from(p));
-        }
-        eprintln!(
-            "skipped: GOVPROOF_BB={} is not a file",
-            Path::new(&p).display()
-        );
-        return None;
-    }
-    let installed = govproof::toolchain::home()
-        .and_then(|home| {
-            govproof::toolchain::ensure(
-                &home,
-                govproof::toolchain::InstallPolicy::InstallIfMissing,
-                &mut |m| eprintln!("{m}"),
-            )
-        })
-        .unwrap_or_else(|e| panic!("cannot install the pinned toolchain: {e}"));
-    Some(installed.bb())
 }
 
 /// splitmix64: small, deterministic, good enough to spread test values.

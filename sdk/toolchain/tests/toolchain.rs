@@ -126,3 +126,24 @@ fn compile_errors_point_at_file_line_and_column() {
         d.message
     );
 }
+
+#[test]
+fn setup_without_node_or_npm_says_what_to_install_and_installs_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let empty_path = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_govproof-toolchain"))
+        .arg("setup")
+        .env("GOVPROOF_HOME", home.path())
+        .env("PATH", empty_path.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`node` was not found") && stderr.contains("install node 18+ and npm"),
+        "{stderr}"
+    );
+    assert!(govproof_toolchain::find_installed(home.path(), PINNED)
+        .unwrap()
+        .is_none());
+}
