@@ -70,7 +70,7 @@ pub enum SchemaError {
         /// The name.
         name: String,
         /// Why.
-        reason: &'static str,
+        reason: String,
     },
     /// The same name twice.
     #[error("feature `{0}` is listed twice")]
@@ -107,9 +107,9 @@ impl FeatureSchema {
         let lowest = FEATURE_MIN as f64 / scale;
         let highest = FEATURE_MAX as f64 / scale;
         for (i, f) in features.iter().enumerate() {
-            Name::new(&f.name).map_err(|reason| SchemaError::Name {
+            Name::new(&f.name).map_err(|e| SchemaError::Name {
                 name: f.name.clone(),
-                reason,
+                reason: e.to_string(),
             })?;
             if features[..i].iter().any(|g| g.name == f.name) {
                 return Err(SchemaError::Duplicate(f.name.clone()));
