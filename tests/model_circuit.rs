@@ -19,8 +19,10 @@ use std::path::{Path, PathBuf};
 
 use govproof::abi::{InputValue, Inputs};
 use govproof::artifact::Artifact;
+use govproof::circuits::fixed::{FEATURE_MAX, FEATURE_MIN, WEIGHT_MAX, WEIGHT_MIN};
 use govproof::circuits::generate::{compile_cached, LIBRARIES};
-use govproof::circuits::{Constraint, FeatureRange, Profile, QuantizedModel};
+use govproof::circuits::trees::TreeShape;
+use govproof::circuits::{Constraint, FeatureRange, Features, Profile, QuantizedModel};
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::quantize_row;
 use govproof::model::{import, FeatureSchema, ImportRequest, ModelFile};
@@ -163,6 +165,54 @@ fn circuit_scores_equal_the_rust_mirror_for_every_family() {
                 model.feature_weight_mass().as_slice(),
                 "{name}: mass"
             );
+        }
+    }
+}
+
+#[test]
+fn random_ensembles_at_the_bounds_score_alike_in_the_circuit() {
+    circuits_support::bb();
+    let (n, shape) = (5, TreeShape::new(4, 3).unwrap());
+    let nodes = shape.trees() * shape.internal();
+    let mut rng = circuits_support::Rng::new(77);
+    let mut pick = |choices: &[i64], lo: i64, hi: i64| {
+        if rng.chance(50) {
+            choices[rng.range(0, choices.len() as i64 - 1) as usize]
+        } else {
+            rng.range(lo, hi)
+        }
+    };
+    let mut artifact = None;
+    for _ in 0..6 {
+        let mut flat = Vec::with_capacity(shape.weight_count());
+        for _ in 0..nodes {
+            // Index n is the padding index that reads the constant 0.
+            flat.push(pick(&[0, n as i64], 0, n as i64));
+        }
+        for _ in 0..nodes {
+            flat.push(pick(
+                &[FEATURE_MIN, FEATURE_MAX, -1, 0],
+                -(1 << 20),
+                1 << 20,
+            ));
+        }
+        for _ in 0..shape.trees() * shape.leaves() + 1 {
+            flat.push(pick(&[WEIGHT_MIN, WEIGHT_MAX], WEIGHT_MIN, WEIGHT_MAX));
+        }
+        let model = QuantizedModel::trees(n, shape, flat).unwrap();
+        let artifact = artifact.get_or_insert_with(|| score_program(&model));
+        for _ in 0..4 {
+            let x: Vec<i64> = (0..n)
+                .map(|_| pick(&[FEATURE_MIN, FEATURE_MAX, 0, -1, 1], -(1 << 20), 1 << 20))
+                .collect();
+            let x = Features::new(x).unwrap();
+            let inputs = Inputs::new()
+                .with("weights", InputValue::array(model.weight_fields()))
+                .with("features", InputValue::array(x.to_fields()));
+            let out = execute(artifact, &inputs).unwrap().public_inputs().to_vec();
+            assert_eq!(out[0], model.commitment());
+            assert_eq!(out[1], model.score(&x).unwrap().to_field());
+            assert_eq!(&out[2..], model.feature_weight_mass().as_slice());
         }
     }
 }
