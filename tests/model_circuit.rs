@@ -184,7 +184,7 @@ fn random_ensembles_at_the_bounds_score_alike_in_the_circuit() {
     };
     let mut artifact = None;
     for _ in 0..6 {
-        let mut flat = Vec::with_capacity(shape.weight_count());
+        let mut flat = Vec::with_capacity(shape.weight_count(n));
         for _ in 0..nodes {
             // Index n is the padding index that reads the constant 0.
             flat.push(pick(&[0, n as i64], 0, n as i64));
@@ -199,6 +199,9 @@ fn random_ensembles_at_the_bounds_score_alike_in_the_circuit() {
         for _ in 0..shape.trees() * shape.leaves() + 1 {
             flat.push(pick(&[WEIGHT_MIN, WEIGHT_MAX], WEIGHT_MIN, WEIGHT_MAX));
         }
+        // Every split feature is flagged; an unused feature may be flagged too.
+        let flags = govproof::circuits::trees::flags_for(n, shape, &flat);
+        flat.extend(flags.iter().map(|&f| f.max(pick(&[0, 1], 0, 1))));
         let model = QuantizedModel::trees(n, shape, flat).unwrap();
         let artifact = artifact.get_or_insert_with(|| score_program(&model));
         for _ in 0..4 {

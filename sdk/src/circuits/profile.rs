@@ -255,7 +255,7 @@ impl Profile {
             ModelFamily::Linear => n + 1,
             ModelFamily::Mlp { hidden } => hidden * n + 2 * hidden + 1,
             ModelFamily::Trees { trees, depth } => {
-                2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1
+                2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1 + n
             }
         }
     }
@@ -438,7 +438,7 @@ mod tests {
             }
         );
         assert_eq!(p.features(), 20);
-        assert_eq!(p.weight_count(), 2 * 30 * 7 + 30 * 8 + 1);
+        assert_eq!(p.weight_count(), 2 * 30 * 7 + 30 * 8 + 1 + 20);
         let g = Profile::from_name("trees-5-1x1-d4-s2-p1-m1-gate").unwrap();
         assert_eq!(g.name(), "trees-5-1x1-d4-s2-p1-m1-gate");
         for bad in [

@@ -3,12 +3,14 @@
 //!
 //! An ensemble of `T` trees on `N` features, each tree complete of depth `D`: `I = 2^D - 1`
 //! internal nodes in breadth-first order (node `k` has children `2k + 1` and `2k + 2`) and
-//! `L = 2^D` leaves. The flat layout (`W = 2 T I + T L + 1` values):
+//! `L = 2^D` leaves. The flat layout (`W = 2 T I + T L + 1 + N` values):
 //! - feature indices of the internal nodes (`T * I`, tree after tree), each in `[0, N]`; index `N`
 //!   reads the constant 0 and pads shallower trees;
 //! - thresholds (`T * I`), at the feature scale `2^16`, within the feature bound;
 //! - leaf values (`T * L`), at the weight scale `2^16`, within the weight bound;
-//! - the base value, within the weight bound.
+//! - the base value, within the weight bound;
+//! - one flag per feature (0 or 1), set for every feature a node splits on: the ensemble's weight
+//!   mass, which the policy's protected-feature check reads.
 //!
 //! At node `k` the path goes to `2k + 1` when `x[index] <= threshold`, else to `2k + 2`. The score
 //! is `(base + sum of the reached leaves) * 2^32`, at the common score scale `2^48`.
@@ -62,6 +64,9 @@ pub enum TreeError {
         /// Values given.
         given: usize,
     },
+    /// A node splits on a feature whose flag is not set.
+    #[error("a node splits on feature {0}, which the ensemble does not flag")]
+    Unflagged(usize),
     /// A value outside its bound.
     #[error("{what} {index} is `{value}`, outside [{min}, {max}]")]
     Value {
@@ -105,9 +110,14 @@ impl TreeShape {
         1 << self.depth
     }
 
-    /// Length of the flat layout: `2 T I + T L + 1`.
-    pub fn weight_count(&self) -> usize {
-        2 * self.trees * self.internal() + self.trees * self.leaves() + 1
+    /// Length of the flat layout on `features` features: `2 T I + T L + 1 + N`.
+    pub fn weight_count(&self, features: usize) -> usize {
+        2 * self.trees * self.internal() + self.trees * self.leaves() + 1 + features
+    }
+
+    /// Where the base value sits in the flat layout; the flags follow it.
+    pub fn base_index(&self) -> usize {
+        2 * self.trees * self.internal() + self.trees * self.leaves()
     }
 }
 
@@ -120,22 +130,25 @@ pub fn check(features: usize, shape: TreeShape, flat: &[i64]) -> Result<(), Tree
             features,
         });
     }
-    if flat.len() != shape.weight_count() {
+    if flat.len() != shape.weight_count(features) {
         return Err(TreeError::Count {
             trees: shape.trees,
             depth: shape.depth,
-            expected: shape.weight_count(),
+            expected: shape.weight_count(features),
             given: flat.len(),
         });
     }
     let nodes = shape.trees * shape.internal();
+    let flags = shape.base_index() + 1;
     let bounds = |index: usize| -> (&'static str, i64, i64) {
         if index < nodes {
             ("feature index", 0, features as i64)
         } else if index < 2 * nodes {
             ("threshold", FEATURE_MIN, FEATURE_MAX)
-        } else {
+        } else if index < flags {
             ("leaf value", WEIGHT_MIN, WEIGHT_MAX)
+        } else {
+            ("feature flag", 0, 1)
         }
     };
     for (index, &value) in flat.iter().enumerate() {
@@ -150,16 +163,41 @@ pub fn check(features: usize, shape: TreeShape, flat: &[i64]) -> Result<(), Tree
             });
         }
     }
+    if let Some(&f) = flat[..nodes]
+        .iter()
+        .find(|&&f| (f as usize) < features && flat[flags + f as usize] != 1)
+    {
+        return Err(TreeError::Unflagged(f as usize));
+    }
     Ok(())
 }
 
+/// The flags of the features the nodes split on (what import writes), from the layout above up to
+/// the base value.
+pub fn flags_for(features: usize, shape: TreeShape, nodes_and_values: &[i64]) -> Vec<i64> {
+    let mut flags = vec![0; features];
+    for &f in &nodes_and_values[..shape.trees * shape.internal()] {
+        if (f as usize) < features {
+            flags[f as usize] = 1;
+        }
+    }
+    flags
+}
+
 /// The ensemble's commitment (twin of `tree_ensemble::commitment`): Poseidon2 ([`Domain::Weights`])
-/// over the feature indices packed 28 to an element (9 bits each), the thresholds packed 7 to an
-/// element (as `t + 2^31` in 32 bits) and the leaf values and base packed 10 to an element (as
-/// `v + 2^24` in 25 bits). The caller has checked the values ([`check`]).
+/// over the feature indices and then the flags packed 28 to an element (9 bits each), the
+/// thresholds packed 7 to an element (as `t + 2^31` in 32 bits) and the leaf values and base
+/// packed 10 to an element (as `v + 2^24` in 25 bits). The caller has checked the values
+/// ([`check`]).
 pub fn commitment(shape: TreeShape, flat: &[i64]) -> Field {
     let nodes = shape.trees * shape.internal();
-    let mut fields: Vec<Field> = flat[..nodes]
+    let base = shape.base_index();
+    let small: Vec<i64> = flat[..nodes]
+        .iter()
+        .chain(&flat[base + 1..])
+        .copied()
+        .collect();
+    let mut fields: Vec<Field> = small
         .chunks(INDICES_PER_FIELD)
         .map(|chunk| {
             chunk.iter().rev().fold(Field::zero(), |acc, &f| {
@@ -173,7 +211,7 @@ pub fn commitment(shape: TreeShape, flat: &[i64]) -> Field {
         FEATURES_PER_FIELD,
     ));
     fields.extend(pack_signed(
-        &flat[2 * nodes..],
+        &flat[2 * nodes..=base],
         WEIGHT_BITS,
         WEIGHTS_PER_FIELD,
     ));
@@ -204,7 +242,7 @@ pub fn leaf_indices(features: usize, shape: TreeShape, flat: &[i64], x: &[i64]) 
 pub fn score(features: usize, shape: TreeShape, flat: &[i64], x: &[i64]) -> Score {
     let nodes = shape.trees * shape.internal();
     let leaves = &flat[2 * nodes..];
-    let mut acc = i128::from(flat[flat.len() - 1]);
+    let mut acc = i128::from(flat[shape.base_index()]);
     for (t, leaf) in leaf_indices(features, shape, flat, x)
         .into_iter()
         .enumerate()
@@ -215,15 +253,16 @@ pub fn score(features: usize, shape: TreeShape, flat: &[i64], x: &[i64]) -> Scor
     Score::new(acc << 32).unwrap_or_else(|| unreachable!("tree scores stay below 2^65"))
 }
 
-/// Per feature, the number of internal nodes that split on it (zero exactly when the ensemble
-/// ignores it), then a final zero (twin of `tree_ensemble::feature_weight_mass`).
+/// Per feature, its flag (zero only when no node splits on it), then a final zero (twin of
+/// `tree_ensemble::feature_weight_mass`).
 pub fn feature_weight_mass(features: usize, shape: TreeShape, flat: &[i64]) -> Vec<Field> {
-    let mut mass = vec![0u64; features + 1];
-    for &f in &flat[..shape.trees * shape.internal()] {
-        mass[f as usize] += 1;
-    }
-    mass[features] = 0;
-    mass.into_iter().map(Field::from).collect()
+    let flags = shape.base_index() + 1;
+    let mut mass: Vec<Field> = flat[flags..flags + features]
+        .iter()
+        .map(|&f| Field::from(f as u64))
+        .collect();
+    mass.push(Field::zero());
+    mass
 }
 
 /// The extra `global`s a trees composite declares, and the calls it makes (used by
@@ -254,7 +293,7 @@ mod tests {
         // One tree of depth 1 on 2 features: x1 <= 0.5 ? -1 : 2; base 0.25.
         let shape = TreeShape::new(1, 1).unwrap();
         let one = 1 << 16;
-        (shape, vec![1, one / 2, -one, 2 * one, one / 4])
+        (shape, vec![1, one / 2, -one, 2 * one, one / 4, 0, 1])
     }
 
     #[test]
@@ -276,7 +315,7 @@ mod tests {
     fn padding_index_reads_zero() {
         let shape = TreeShape::new(1, 1).unwrap();
         // Index 2 = no feature: 0 <= -1 is false, so the path goes right.
-        let flat = vec![2, -1, 10, 20, 0];
+        let flat = vec![2, -1, 10, 20, 0, 0, 0];
         check(2, shape, &flat).unwrap();
         assert_eq!(score(2, shape, &flat, &[0, 0]).units(), 20 << 32);
         assert_eq!(feature_weight_mass(2, shape, &flat), vec![Field::zero(); 3]);
@@ -296,12 +335,18 @@ mod tests {
         let (shape, mut flat) = stump();
         flat[2] = WEIGHT_MAX + 1;
         assert!(check(2, shape, &flat).is_err());
-        assert!(check(2, shape, &flat[..4]).is_err());
+        assert!(check(2, shape, &flat[..6]).is_err());
+        let (shape, mut flat) = stump();
+        flat[6] = 0;
+        assert_eq!(check(2, shape, &flat), Err(TreeError::Unflagged(1)));
+        flat[6] = 2;
+        assert!(check(2, shape, &flat).is_err());
+        assert_eq!(flags_for(2, shape, &flat), vec![0, 1]);
         assert!(TreeShape::new(0, 1).is_none());
         assert!(TreeShape::new(1, 9).is_none());
         assert_eq!(
-            TreeShape::new(30, 3).unwrap().weight_count(),
-            2 * 30 * 7 + 30 * 8 + 1
+            TreeShape::new(30, 3).unwrap().weight_count(20),
+            2 * 30 * 7 + 30 * 8 + 1 + 20
         );
     }
 }

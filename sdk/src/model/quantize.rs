@@ -399,6 +399,8 @@ fn quantize_trees(
     flat.extend(thresholds);
     flat.extend(leaves);
     flat.push(base);
+    let flags = crate::circuits::trees::flags_for(features, shape, &flat);
+    flat.extend(flags);
     let fractional: Vec<String> = schema
         .features()
         .iter()
