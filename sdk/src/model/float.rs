@@ -155,15 +155,22 @@ impl Tree {
         }
     }
 
-    /// The number of branch levels on the longest root-to-leaf path.
+    /// The number of branch levels on the longest root-to-leaf path (iterative: a degenerate tree
+    /// of a million nodes must not exhaust the stack).
     pub fn depth(&self) -> usize {
-        fn walk(t: &Tree, k: usize) -> usize {
-            match &t.nodes[k] {
-                Node::Leaf { .. } => 0,
-                Node::Branch { yes, no, .. } => 1 + walk(t, *yes).max(walk(t, *no)),
+        let mut deepest = 0;
+        let mut stack = vec![(0usize, 0usize)];
+        // Import checked that no node is reached twice, so this visits each node once.
+        while let Some((k, d)) = stack.pop() {
+            match &self.nodes[k] {
+                Node::Leaf { .. } => deepest = deepest.max(d),
+                Node::Branch { yes, no, .. } => {
+                    stack.push((*yes, d + 1));
+                    stack.push((*no, d + 1));
+                }
             }
         }
-        walk(self, 0)
+        deepest
     }
 }
 
@@ -285,6 +292,25 @@ mod tests {
         // h = relu([(3-1)*2, -1]) = [4, 0]; score = 4.5
         assert_eq!(m.score(&[3.0, 1.0]), 4.5);
         assert!(m.probability(&[3.0, 1.0]).unwrap() > 0.98);
+    }
+
+    #[test]
+    fn a_degenerate_deep_tree_does_not_exhaust_the_stack() {
+        let n = 200_000;
+        let mut nodes: Vec<Node> = (0..n)
+            .map(|k| Node::Branch {
+                feature: 0,
+                threshold: 0.0,
+                rule: Rule::Leq,
+                yes: k + 1,
+                no: n + 1,
+            })
+            .collect();
+        nodes.push(Node::Leaf { value: 1.0 });
+        nodes.push(Node::Leaf { value: 2.0 });
+        let t = Tree { nodes };
+        assert_eq!(t.depth(), n);
+        assert_eq!(t.eval(&[0.0]), 1.0);
     }
 
     #[test]

@@ -20,6 +20,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::circuits::fixed::MAX_WIDTH;
+
 use super::float::{
     Architecture, Dense, Ensemble, FloatModel, Node, Rule, Scaler, ScoreKind, Tree,
 };
@@ -346,7 +348,11 @@ fn input_width(input: &onnx::ValueInfoProto) -> Result<usize, GraphError> {
         }
     };
     match width {
-        Some(n) if n > 0 => Ok(n as usize),
+        Some(n) if n > 0 && n as usize <= MAX_WIDTH => Ok(n as usize),
+        Some(n) if n > 0 => Err(GraphError::Input {
+            name: input.name.clone(),
+            reason: format!("has {n} features; the circuits take at most {MAX_WIDTH}"),
+        }),
         _ => Err(fail("has no fixed feature dimension")),
     }
 }
