@@ -1,25 +1,50 @@
-//! The German Credit example's models (`examples/german_credit/`): each imports, its float
-//! reference reproduces onnxruntime on all 1,000 applicants, its quantized scores stay within the
-//! certificate's bound, and every certificate number (errors, paths, band agreement) is recomputed
-//! here; the policies protect `personal_status_sex` and `foreign_worker`, which only the
-//! unrestricted scorecard uses; `policy check --model` accepts a model file as it is written.
+//! The German Credit example's models (`examples/german_credit/`): each imports under its policy,
+//! its float reference reproduces onnxruntime on all 1,000 applicants, its quantized scores stay
+//! within the certificate's bound, and every certificate number (errors, paths, band agreement) is
+//! recomputed here; the policies protect `personal_status_sex` and `foreign_worker`, which only
+//! the unrestricted scorecard uses; real applicants' decisions prove and verify in the generated
+//! composites, and the unrestricted scorecard's cannot be made; `policy check --model` accepts a
+//! model file as it is written.
 
 #![allow(clippy::unwrap_used)]
+
+mod circuits_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
+use govproof::artifact::Artifact;
 use govproof::circuits::fixed::SCORE_SCALE_BITS;
+use govproof::circuits::generate::compile_cached;
+use govproof::circuits::{Constraint, Decision, DecisionWitness, PublicStatement};
 use govproof::cli::{run, Cli, Exit};
+use govproof::commit::{label, ScopeLabels};
+use govproof::field::Field;
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::{float_outcome, quantize_row};
 use govproof::model::file::Family;
 use govproof::model::{import, FeatureSchema, ImportPolicy, ImportRequest, ModelFile};
+use govproof::policy::{check, Policy, SourceFile};
+use govproof::registry::entry::{Digest, QuantizationCertificate};
+use govproof::registry::names::{ModelId, ModelVersion, Note, ProfileName, ScopePart};
+use govproof::registry::{Entry, EntryDraft, EntrySet, Scope, Status, Timestamp};
+use govproof::toolchain::InstallPolicy;
+use govproof::witness::{execute, WitnessError};
 
 fn here() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/german_credit")
+}
+
+/// The example policy that governs a model.
+fn policy_path(model: &str) -> PathBuf {
+    let policy = match model {
+        "mlp" => "german-credit-mlp",
+        "gbt" => "german-credit-gbt",
+        _ => "german-credit-scorecard",
+    };
+    here().join("policies").join(format!("{policy}.toml"))
 }
 
 struct Example {
@@ -86,12 +111,7 @@ fn example_models_import_within_their_bounds_and_their_certificates_recompute() 
         ("scorecard_unrestricted", "linear-20-d20-b8-s16-p8-m4"),
     ];
     for (name, profile) in expected {
-        // The example's policies share one band table; measure every model against it, with the
-        // model's own profile.
-        let policy = ImportPolicy {
-            profile: profile.to_string(),
-            ..ex.bands.clone()
-        };
+        let policy = ImportPolicy::read(&policy_path(name)).unwrap();
         let (file, float) = import_model(&ex, name, &policy);
         assert_eq!(file.profile.name(), profile, "{name}");
         let column = ex.ort_columns.iter().position(|c| c == name).unwrap();
@@ -155,15 +175,7 @@ fn only_the_unrestricted_scorecard_uses_the_protected_features() {
         .map(|n| ex.schema.names().iter().position(|s| s == n).unwrap())
         .collect();
     for name in ["scorecard", "mlp", "gbt", "scorecard_unrestricted"] {
-        let profile = match name {
-            "mlp" => "mlp-20x16-d20-b8-s16-p8-m4",
-            "gbt" => "trees-20-30x3-d20-b8-s16-p8-m4",
-            _ => "linear-20-d20-b8-s16-p8-m4",
-        };
-        let policy = ImportPolicy {
-            profile: profile.to_string(),
-            ..ex.bands.clone()
-        };
+        let policy = ImportPolicy::read(&policy_path(name)).unwrap();
         let (file, _) = import_model(&ex, name, &policy);
         let uses: Vec<bool> = protected
             .iter()
@@ -205,14 +217,144 @@ fn policy_check_reads_a_model_file() {
     let (mlp, _) = import_model(
         &ex,
         "mlp",
-        &ImportPolicy {
-            profile: "mlp-20x16-d20-b8-s16-p8-m4".into(),
-            ..ex.bands.clone()
-        },
+        &ImportPolicy::read(&policy_path("mlp")).unwrap(),
     );
     let path = dir.path().join("mlp.govproof");
     mlp.write(&path).unwrap();
     let (exit, text) = check(&path);
     assert_ne!(exit, Exit::Success, "{text}");
     assert!(text.contains("mlp-20x16-d20-b8-s16-p8-m4"), "{text}");
+}
+
+/// Registry entries for the example's model files, approved for the example's scope.
+fn registry(files: &[&ModelFile]) -> EntrySet {
+    let t = |s: &str| Timestamp::parse(s).unwrap();
+    let entries = files
+        .iter()
+        .map(|f| {
+            Entry::new(EntryDraft {
+                model_id: f.model_id.clone(),
+                version: f.version.clone(),
+                weights_commitment: f.weights_commitment(),
+                model_digest: Digest::from_bytes(*blake3::hash(&f.to_bytes()).as_bytes()),
+                profile: ProfileName::new(&f.profile.name()).unwrap(),
+                scope_capacity: f.profile.scopes() as u32,
+                fixed_point_scale: 1 << 16,
+                scopes: vec![Scope {
+                    purpose: ScopePart::new("consumer-credit").unwrap(),
+                    jurisdiction: ScopePart::new("EU-DE").unwrap(),
+                    product: ScopePart::new("instalment-loan").unwrap(),
+                }],
+                valid_from: t("2026-01-01T00:00:00Z"),
+                valid_until: t("2029-01-01T00:00:00Z"),
+                status: Status::Approved,
+                approved_by: Note::new("Credit Risk Committee (example)").unwrap(),
+                approved_at: t("2025-12-15T10:00:00Z"),
+                quantization_certificate: Some(QuantizationCertificate(
+                    f.certificate.to_json_object(),
+                )),
+            })
+            .unwrap()
+        })
+        .collect();
+    EntrySet::new(entries).unwrap()
+}
+
+/// Applicant `row`'s decision with `file` under `policy`, as the example makes it.
+fn decision(
+    file: &ModelFile,
+    policy: &Policy,
+    set: &EntrySet,
+    ex: &Example,
+    row: usize,
+) -> Decision {
+    let slot = set.position(&file.model_id, &file.version).unwrap();
+    let entry = &set.entries()[slot];
+    let tree = set.tree();
+    let features = quantize_row(&ex.data.rows()[row]).unwrap();
+    let salt = Field::from(row as u64 + 1000);
+    let encoding = policy.encoding().clone();
+    let outcome = encoding
+        .spec()
+        .rule
+        .outcome(file.model.score(&features).unwrap())
+        .unwrap();
+    let statement = PublicStatement {
+        registry_root: tree.root(),
+        policy_hash: policy.hash(),
+        model_id: file.model_id.label(),
+        model_version: file.version.label(),
+        scope: ScopeLabels::new("consumer-credit", "EU-DE", "instalment-loan"),
+        decision_time: 1_780_304_400,
+        input_commitment: features.commitment(salt),
+        decision_id: label(&format!("german-credit-{row}")),
+        outcome,
+    };
+    let witness = DecisionWitness {
+        model: file.model.clone(),
+        features,
+        salt,
+        entry: entry.leaf(),
+        entry_path: tree.path(slot as u64).unwrap(),
+        entry_scopes: entry.fields().scopes.iter().map(Scope::id).collect(),
+        policy: encoding,
+    };
+    Decision::new(file.profile, statement, witness).unwrap()
+}
+
+fn read_policy(path: &Path) -> Policy {
+    let file = SourceFile::new(
+        path.display().to_string(),
+        fs::read_to_string(path).unwrap(),
+    );
+    check(&file, &Default::default()).policy.unwrap()
+}
+
+#[test]
+fn applicants_prove_under_the_policies_and_the_unrestricted_scorecard_cannot() {
+    circuits_support::bb();
+    let ex = example();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-model-tests");
+    let imported: Vec<(ModelFile, Policy)> = ["scorecard", "gbt", "scorecard_unrestricted"]
+        .iter()
+        .map(|name| {
+            let mut file =
+                import_model(&ex, name, &ImportPolicy::read(&policy_path(name)).unwrap()).0;
+            if *name == "scorecard_unrestricted" {
+                file.model_id = ModelId::new("german-credit-scorecard").unwrap();
+                file.version = ModelVersion::new("2.0.0").unwrap();
+            } else {
+                file.model_id = ModelId::new(&format!("german-credit-{name}")).unwrap();
+                file.version = ModelVersion::new("1.0.0").unwrap();
+            }
+            (file, read_policy(&policy_path(name)))
+        })
+        .collect();
+    let set = registry(&imported.iter().map(|(f, _)| f).collect::<Vec<_>>());
+    for (k, (file, policy)) in imported.iter().enumerate() {
+        let json = compile_cached(
+            &file.profile,
+            &cache,
+            InstallPolicy::InstallIfMissing,
+            &mut |m| eprintln!("{m}"),
+        )
+        .unwrap();
+        let artifact = Artifact::from_json_bytes(&file.profile.name(), &json).unwrap();
+        let d = decision(file, policy, &set, &ex, k);
+        if k < 2 {
+            assert_eq!(d.first_violation(), None, "{}", file.model_id);
+            let solved = execute(&artifact, &d.inputs()).unwrap();
+            assert_eq!(solved.public_inputs(), d.statement().to_fields().as_slice());
+            circuits_support::proving::prove_and_verify(&artifact, &solved, Some(1));
+        } else {
+            // The policy allows version 2.0.0, but it weights protected features.
+            assert_eq!(d.first_violation(), Some(Constraint::ProtectedFeature));
+            match execute(&artifact, &d.inputs()) {
+                Err(WitnessError::AssertionFailed { message, .. }) => {
+                    assert_eq!(message, Constraint::ProtectedFeature.message())
+                }
+                other => panic!("expected the protected feature to be refused, got {other:?}"),
+            }
+        }
+    }
 }

@@ -19,11 +19,9 @@ use anyhow::{bail, Context};
 
 use govproof::artifact::Artifact;
 use govproof::circuits::generate::profile_artifact;
-use govproof::circuits::policy::{
-    DecisionRule, FeatureRange, ModelRef, PolicyEncoding, PolicySpec,
-};
+use govproof::circuits::policy::PolicyEncoding;
 use govproof::circuits::{Decision, DecisionWitness, Features, Outcome, Profile, PublicStatement};
-use govproof::commit::{label, scope_id, ScopeLabels};
+use govproof::commit::{label, ScopeLabels};
 use govproof::field::Field;
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::quantize_row;
@@ -104,53 +102,18 @@ fn read_policy(name: &str) -> anyhow::Result<govproof::policy::Policy> {
     }
 }
 
-/// The circuits' encoding of a checked policy, rebuilt from its public fields; its hash must be
-/// the policy's own.
+/// The circuits' encoding of a checked policy, for the model's profile.
 fn encoding(
     policy: &govproof::policy::Policy,
     profile: &Profile,
 ) -> anyhow::Result<PolicyEncoding> {
-    let spec = PolicySpec {
-        id: label(policy.id().as_str()),
-        version: label(policy.version().as_str()),
-        valid_from: policy.valid_from().unix(),
-        valid_until: policy.valid_until().unix(),
-        models: policy
-            .models()
-            .iter()
-            .map(|m| ModelRef::new(m.id.as_str(), m.version.as_str()))
-            .collect(),
-        scopes: policy
-            .scopes()
-            .iter()
-            .map(|s| {
-                scope_id(&ScopeLabels::new(
-                    s.purpose.as_str(),
-                    s.jurisdiction.as_str(),
-                    s.product.as_str(),
-                ))
-            })
-            .collect(),
-        protected: policy.protected().iter().map(|&i| i as u32).collect(),
-        ranges: policy
-            .features()
-            .iter()
-            .map(|f| FeatureRange { lo: f.lo, hi: f.hi })
-            .collect(),
-        rule: match policy.decision() {
-            govproof::policy::Decision::ScoreBand { edges, .. } => DecisionRule::ScoreBand {
-                edges: edges.clone(),
-            },
-            govproof::policy::Decision::Gate { edge, .. } => {
-                DecisionRule::Gate { threshold: *edge }
-            }
-        },
-    };
-    let enc = PolicyEncoding::new(profile, spec)?;
-    if enc.hash() != policy.hash() {
+    let enc = policy.encoding().clone();
+    if enc.profile() != profile {
         bail!(
-            "the circuits' encoding of `{}` does not hash to the policy hash",
-            policy.id()
+            "policy `{}` is for profile `{}`, the model for `{}`",
+            policy.id(),
+            enc.profile().name(),
+            profile.name()
         );
     }
     Ok(enc)
