@@ -122,3 +122,32 @@ fn inspect_refuses_a_tampered_model_file() {
     let (_, _, stderr) = govproof(&["model".into(), "inspect".into(), out.into()]);
     assert!(stderr.contains("unknown field `surprise`"), "{stderr}");
 }
+
+#[test]
+fn a_profile_other_than_the_policys_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/german_credit");
+    let out = tmp.path().join("gbt.govproof");
+    let (exit, _, stderr) = govproof(&[
+        "model".into(),
+        "import".into(),
+        example.join("models/gbt.onnx").into(),
+        "--features".into(),
+        example.join("features.toml").into(),
+        "--calibration".into(),
+        example.join("data/german_credit.csv").into(),
+        "--policy".into(),
+        example.join("policies/german-credit-gbt.toml").into(),
+        "--profile".into(),
+        "trees-20-30x3-d20-b4-s4-p2-m2".into(),
+        "--out".into(),
+        out.clone().into(),
+        "--no-compile".into(),
+    ]);
+    assert_eq!(exit, Exit::Error, "{stderr}");
+    assert!(
+        stderr.contains("is for profile `trees-20-30x3-d20-b8-s16-p8-m4`"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -252,6 +252,16 @@ pub fn import(req: &ImportRequest<'_>) -> Result<(ModelFile, Recognised), Import
         }
     }
     let profile = match (req.profile, req.policy) {
+        (Some(name), Some(p)) if name != p.profile => {
+            return Err(ImportError::ProfileFit {
+                profile: name.to_string(),
+                model: family.describe(quantized.model.features()),
+                reason: format!(
+                    "policy `{}` is for profile `{}`, and only a model proved with that profile can be authorised by it",
+                    p.rule.id, p.profile
+                ),
+            })
+        }
         (Some(name), _) => Profile::from_name(name)?,
         (None, Some(p)) => Profile::from_name(&p.profile)?,
         (None, None) => default_profile(family, quantized.model.features())?,
