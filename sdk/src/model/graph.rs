@@ -106,6 +106,22 @@ pub enum GraphError {
         /// What is wrong.
         reason: String,
     },
+    /// A tensor inside the model feeds several nodes.
+    #[error("tensor `{tensor}` feeds several nodes ({nodes}); govproof proves one chain from the input to the score")]
+    Branches {
+        /// The tensor.
+        tensor: String,
+        /// The nodes reading it.
+        nodes: String,
+    },
+    /// The chain ends without a single score.
+    #[error("the model ends at `{tensor}` with {reason}; a score is the single output of the last dense layer")]
+    End {
+        /// The last tensor.
+        tensor: String,
+        /// What it holds.
+        reason: String,
+    },
     /// The graph computes no score.
     #[error("the graph computes no score from its input `{0}`")]
     NoScore(String),
@@ -223,14 +239,9 @@ pub fn recognise(model: &ModelProto) -> Result<Recognised, GraphError> {
                     .iter()
                     .map(|&k| format!("`{}`", graph.node[k].label()))
                     .collect();
-                return Err(GraphError::Node {
-                    op: "tensor".into(),
-                    node: cur.clone(),
-                    reason: format!(
-                        "feeds {} nodes ({}); govproof proves one chain from the input to the score",
-                        many.len(),
-                        names.join(", ")
-                    ),
+                return Err(GraphError::Branches {
+                    tensor: cur.clone(),
+                    nodes: names.join(", "),
                 });
             }
         };
@@ -624,11 +635,10 @@ impl Chain {
             return Err(GraphError::NoScore(input.to_string()));
         }
         if self.activated || self.width != 1 {
-            return Err(GraphError::Node {
-                op: "graph".into(),
-                node: end.to_string(),
+            return Err(GraphError::End {
+                tensor: end.to_string(),
                 reason: format!(
-                    "the model ends with {} outputs{}; a score is the single output of the last dense layer",
+                    "{} outputs{}",
                     self.width,
                     if self.activated { " after a Relu" } else { "" }
                 ),
@@ -1062,4 +1072,112 @@ fn reroot(nodes: Vec<Node>, root: usize) -> Option<Tree> {
         })
         .collect();
     Some(Tree { nodes: out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::onnx::{
+        Dimension, TensorShapeProto, TensorTypeProto, TypeProto, ValueInfoProto,
+    };
+
+    fn input(n: i64) -> ValueInfoProto {
+        ValueInfoProto {
+            name: "x".into(),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TensorTypeProto {
+                    elem_type: data_type::FLOAT,
+                    shape: Some(TensorShapeProto {
+                        dim: vec![
+                            Dimension {
+                                dim_value: None,
+                                dim_param: Some("batch".into()),
+                            },
+                            Dimension {
+                                dim_value: Some(n),
+                                dim_param: None,
+                            },
+                        ],
+                    }),
+                }),
+            }),
+        }
+    }
+
+    fn matrix(name: &str, rows: usize, cols: usize) -> TensorProto {
+        TensorProto {
+            dims: vec![rows as i64, cols as i64],
+            data_type: data_type::FLOAT,
+            float_data: (0..rows * cols).map(|k| k as f32 / 10.0).collect(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: format!("{op}_{output}"),
+            op_type: op.into(),
+            ..Default::default()
+        }
+    }
+
+    fn model(nodes: Vec<NodeProto>, initializer: Vec<TensorProto>) -> ModelProto {
+        ModelProto {
+            graph: Some(GraphProto {
+                node: nodes,
+                initializer,
+                input: vec![input(3)],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_matmul_add_chain_is_a_linear_model() {
+        let m = model(
+            vec![
+                node("MatMul", &["x", "W"], "h"),
+                node("Add", &["h", "b"], "y"),
+            ],
+            vec![matrix("W", 3, 1), matrix("b", 1, 1)],
+        );
+        let r = recognise(&m).unwrap();
+        assert_eq!(r.model.score_kind, ScoreKind::Raw);
+        // The float32 constants 0.1 and 0.2, summed exactly.
+        let want = f64::from(0.1f32) + f64::from(0.2f32);
+        assert_eq!(r.model.score(&[1.0, 1.0, 1.0]), want);
+    }
+
+    #[test]
+    fn branches_and_wide_ends_are_refused() {
+        let m = model(
+            vec![node("MatMul", &["x", "W"], "h"), node("Relu", &["x"], "r")],
+            vec![matrix("W", 3, 1)],
+        );
+        assert!(matches!(recognise(&m), Err(GraphError::Branches { .. })));
+        let m = model(
+            vec![node("MatMul", &["x", "W"], "h")],
+            vec![matrix("W", 3, 2)],
+        );
+        let e = recognise(&m).unwrap_err();
+        assert!(matches!(e, GraphError::End { .. }), "{e}");
+        let m = model(
+            vec![
+                node("MatMul", &["x", "W"], "h"),
+                node("Softmax", &["h"], "p"),
+            ],
+            vec![matrix("W", 3, 2)],
+        );
+        assert!(matches!(
+            recognise(&m),
+            Err(GraphError::Unsupported { op, .. }) if op == "Softmax"
+        ));
+        // Weights computed in the graph are not constants.
+        let m = model(vec![node("MatMul", &["x", "x"], "h")], vec![]);
+        assert!(matches!(recognise(&m), Err(GraphError::Node { .. })));
+    }
 }

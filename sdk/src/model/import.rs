@@ -92,14 +92,12 @@ pub enum ImportError {
         diagnostics: String,
     },
     /// The policy's features are not the schema's.
-    #[error("policy `{path}` declares features {policy:?}, the feature schema {schema:?}")]
+    #[error("policy `{policy}` and the feature schema disagree: {difference}")]
     PolicyFeatures {
-        /// The file.
-        path: String,
-        /// The policy's feature names.
-        policy: Vec<String>,
-        /// The schema's.
-        schema: Vec<String>,
+        /// The policy's id.
+        policy: String,
+        /// The first difference, in words.
+        difference: String,
     },
     /// A suggested id or version breaks the naming rules.
     #[error(transparent)]
@@ -244,10 +242,20 @@ pub fn import(req: &ImportRequest<'_>) -> Result<(ModelFile, Recognised), Import
     if let Some(p) = req.policy {
         let schema: Vec<String> = req.schema.names().iter().map(|s| s.to_string()).collect();
         if p.features != schema {
+            let difference = match p.features.iter().zip(&schema).position(|(a, b)| a != b) {
+                Some(i) => format!(
+                    "feature {i} is `{}` in the policy and `{}` in the schema",
+                    p.features[i], schema[i]
+                ),
+                None => format!(
+                    "the policy declares {} features, the schema {}",
+                    p.features.len(),
+                    schema.len()
+                ),
+            };
             return Err(ImportError::PolicyFeatures {
-                path: p.rule.id.clone(),
-                policy: p.features.clone(),
-                schema,
+                policy: p.rule.id.clone(),
+                difference,
             });
         }
     }
