@@ -182,6 +182,7 @@ cases! {
     fails_witness / input_commitment_wrong_salt,
     fails_witness / input_commitment_wrong_features,
     fails_witness / policy_not_matching_hash,
+    fails_witness / policy_document_not_matching_hash,
     fails_witness / entry_for_other_profile,
     fails_verification / tampered_decision_id,
     fails_verification / tampered_band_index,

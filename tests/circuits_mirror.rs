@@ -125,6 +125,7 @@ fn random_policy(profile: &Profile, rng: &mut Rng) -> PolicyEncoding {
         protected,
         ranges,
         rule,
+        meta: rng.field(),
     };
     PolicyEncoding::new(profile, spec).unwrap()
 }

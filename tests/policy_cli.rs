@@ -144,6 +144,42 @@ fn a_broken_policy_is_not_tested_hashed_or_explained() {
 }
 
 #[test]
+fn refusals_are_one_json_document_with_format_json() {
+    let broken = "tests/data/policies/broken/band-gap.toml";
+    for cmd in [
+        PolicyCommand::Hash {
+            file: broken.into(),
+            format: Format::Json,
+        },
+        test_cmd(
+            broken,
+            Some("tests/data/policies/valid/fixture.test.toml"),
+            Format::Json,
+        ),
+    ] {
+        let (exit, out, err) = cli(cmd);
+        assert_eq!(exit, Exit::Rejected);
+        assert_eq!(err, "");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["file"], broken);
+        assert_eq!(json["diagnostics"][0]["code"], "band-gap");
+    }
+    // A malformed test file is reported the same way, under its own name.
+    let cases = "tests/data/policies/cases/malformed.test.toml";
+    let (exit, out, err) = cli(test_cmd(
+        "tests/data/policies/valid/fixture.toml",
+        Some(cases),
+        Format::Json,
+    ));
+    assert_eq!(exit, Exit::Rejected);
+    assert_eq!(err, "");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["file"], cases);
+    assert!(json["errors"].as_u64().unwrap() > 1, "{out}");
+}
+
+#[test]
 fn prove_says_what_it_needs_instead_of_pretending() {
     let mut out = Vec::new();
     let mut err = Vec::new();
@@ -174,10 +210,17 @@ fn hash_prints_the_circuit_hash_and_json_adds_the_encoding() {
     });
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(format!("{}\n", json["policy_hash"].as_str().unwrap()), text);
-    // 5 + 2*4 models + 16 scopes + 8 protected + ceil(48/7) packed ranges + 10 rule fields.
+    // 5 + 2*4 models + 16 scopes + 8 protected + ceil(48/7) packed ranges + 10 rule fields
+    // + meta, which is the document digest as a field element.
+    let encoding = json["encoding"].as_array().unwrap();
+    assert_eq!(encoding.len(), 5 + 8 + 16 + 8 + 7 + 10 + 1);
+    let digest: [u8; 32] = hex::decode(json["document_digest"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     assert_eq!(
-        json["encoding"].as_array().unwrap().len(),
-        5 + 8 + 16 + 8 + 7 + 10
+        encoding.last().unwrap().as_str().unwrap(),
+        govproof::commit::digest_to_field(&digest).to_hex()
     );
     assert_eq!(json["profile"], "mlp-24x16-d20-b8-s16-p8-m4");
 }

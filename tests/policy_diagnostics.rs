@@ -196,6 +196,20 @@ fn a_matching_model_passes_and_mismatches_point_at_the_policy() {
     // Other profile, a version the policy does not allow, one feature too many.
     assert_eq!(checked.diagnostics.errors(), 3, "{text}");
     insta::assert_snapshot!("model_mismatch__other_profile", text);
+
+    // A registry entry whose importer certificate declares narrower input ranges than the
+    // policy allows: the policy would let inputs the model does not accept reach it.
+    let entry =
+        std::fs::read_to_string(data().join("models/scorer-1.0.0-entry-narrower-ranges.json"))
+            .unwrap();
+    let _: govproof::registry::Entry = serde_json::from_str(&entry).unwrap();
+    let (checked, text) = run(
+        "valid/fixture.toml",
+        Some(model("models/scorer-1.0.0-entry-narrower-ranges.json")),
+    );
+    assert!(checked.policy.is_none());
+    assert_eq!(checked.diagnostics.errors(), 2, "{text}");
+    insta::assert_snapshot!("model_mismatch__narrower_ranges", text);
 }
 
 fn cli(cmd: PolicyCommand) -> (Exit, String, String) {
@@ -276,12 +290,18 @@ fn check_uses_the_clock_unless_told_the_time() {
 
 #[test]
 fn unreadable_inputs_are_errors_not_verdicts() {
+    // An unreadable file among others: the others are still checked, and the run is an error
+    // (exit 1), not a verdict on the policies.
+    let files = vec![
+        PathBuf::from("tests/data/policies/no-such-policy.toml"),
+        PathBuf::from("tests/data/policies/broken/band-gap.toml"),
+        PathBuf::from("tests/data/policies/valid/fixture.toml"),
+    ];
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let missing = data().join("no-such-policy.toml");
-    let e = run_policy(
+    let exit = run_policy(
         PolicyCommand::Check {
-            files: vec![missing],
+            files: files.clone(),
             model: None,
             now: Some(now()),
             format: Format::Text,
@@ -289,8 +309,46 @@ fn unreadable_inputs_are_errors_not_verdicts() {
         &mut out,
         &mut err,
     )
-    .unwrap_err();
-    assert!(e.to_string().starts_with("cannot read `"), "{e}");
+    .unwrap();
+    assert_eq!(exit, Exit::Error);
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
+    assert!(
+        err.starts_with("error: cannot read `tests/data/policies/no-such-policy.toml`: "),
+        "{err}"
+    );
+    assert!(err.contains("error[band-gap]"), "{err}");
+    assert!(out.contains("band-gap.toml: refused"), "{out}");
+    assert!(out.contains("fixture.toml: ok"), "{out}");
+
+    let mut out = Vec::new();
+    let exit = run_policy(
+        PolicyCommand::Check {
+            files,
+            model: None,
+            now: Some(now()),
+            format: Format::Json,
+        },
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(exit, Exit::Error);
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["ok"], false);
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    assert!(files[0]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot read"));
+    assert_eq!(files[1]["ok"], false);
+    assert_eq!(files[2]["ok"], true);
+
+    let mut out = Vec::new();
+    let mut err = Vec::new();
     let e = run_policy(
         PolicyCommand::Check {
             files: vec![data().join("valid/fixture.toml")],

@@ -1,6 +1,7 @@
-//! The policy and test-file readers never panic, whatever the bytes: random input, and valid
-//! files mutated at random (bytes deleted, inserted, lines duplicated or swapped), go through
-//! checking, diagnostic rendering (text and JSON), hashing, explaining and test evaluation.
+//! The policy, test-file and model-description readers never panic, whatever the bytes: random
+//! input, and valid files mutated at random (bytes deleted, inserted, lines duplicated or
+//! swapped), go through checking, diagnostic rendering (text and JSON), hashing, explaining, test
+//! evaluation and the `--model` comparison.
 //! This runs on stable in CI; `fuzz/` holds the coverage-guided `cargo fuzz` target
 //! (`policy_parse`) over the same entry points.
 
@@ -8,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use govproof::policy::cases::{read_cases, run_cases};
+use govproof::policy::model_schema::ModelSchema;
 use govproof::policy::{check, explain, CheckOptions, Policy, SourceFile, Timestamp};
 use proptest::prelude::*;
 
@@ -15,6 +17,10 @@ const POLICIES: [&str; 3] = [
     include_str!("../policies/eu-consumer-credit.toml"),
     include_str!("../policies/card-fraud-gate.toml"),
     include_str!("data/policies/valid/fixture.toml"),
+];
+const MODELS: [&str; 2] = [
+    include_str!("data/policies/models/scorer-2.0.0-other-profile.json"),
+    include_str!("data/policies/models/scorer-1.0.0-entry-narrower-ranges.json"),
 ];
 const CASES: [&str; 2] = [
     include_str!("../policies/eu-consumer-credit.test.toml"),
@@ -30,7 +36,7 @@ fn fixture() -> Policy {
 fn exercise(text: &str, as_cases_for: &Policy) {
     let file = SourceFile::new("input.toml", text);
     let options = CheckOptions {
-        now: Some(Timestamp::from_unix(1_780_000_000)),
+        now: Some(Timestamp::from_unix(1_780_000_000).unwrap()),
         model: None,
     };
     let checked = check(&file, &options);
@@ -59,6 +65,20 @@ fn exercise(text: &str, as_cases_for: &Policy) {
     let _ = diags.render(&file);
     if let Some(cases) = cases {
         let _ = run_cases(as_cases_for, cases);
+    }
+    // The same text as a model description (`policy check --model`), compared with the fixture.
+    for name in ["input.json", "input.toml"] {
+        if let Ok(model) = ModelSchema::from_text(name, text) {
+            let fixture = SourceFile::new("fixture.toml", POLICIES[2]);
+            let checked = check(
+                &fixture,
+                &CheckOptions {
+                    now: None,
+                    model: Some(model),
+                },
+            );
+            let _ = checked.diagnostics.render(&fixture);
+        }
     }
 }
 
@@ -145,6 +165,18 @@ proptest! {
         edits in proptest::collection::vec(edit(), 1..6),
     ) {
         let mut text = POLICIES[which].to_string();
+        for e in &edits {
+            text = apply(&text, e);
+        }
+        exercise(&text, &fixture());
+    }
+
+    #[test]
+    fn mutated_model_descriptions_never_panic(
+        which in 0usize..MODELS.len(),
+        edits in proptest::collection::vec(edit(), 1..6),
+    ) {
+        let mut text = MODELS[which].to_string();
         for e in &edits {
             text = apply(&text, e);
         }

@@ -1,13 +1,14 @@
-//! Fuzzes everything a policy file or a policy test file can reach: strict parsing, validation,
-//! diagnostic rendering (text and JSON), hashing, the reviewer's summary, and test-case reading
-//! and evaluation against a fixed valid policy. Any panic is a bug: bad input must only ever
-//! produce diagnostics.
+//! Fuzzes everything a policy file, a policy test file or a model description can reach: strict
+//! parsing, validation, diagnostic rendering (text and JSON), hashing, the reviewer's summary,
+//! test-case reading and evaluation against a fixed valid policy, and the `--model` comparison
+//! with it. Any panic is a bug: bad input must only ever produce diagnostics.
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use govproof::policy::cases::{read_cases, run_cases};
+use govproof::policy::model_schema::ModelSchema;
 use govproof::policy::{check, explain, CheckOptions, Policy, SourceFile, Timestamp};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let file = SourceFile::new("input.toml", text);
     let options = CheckOptions {
-        now: Some(Timestamp::from_unix(1_780_000_000)),
+        now: Timestamp::from_unix(1_780_000_000).ok(),
         model: None,
     };
     let checked = check(&file, &options);
@@ -40,11 +41,25 @@ fuzz_target!(|data: &[u8]| {
     if let Some(policy) = &checked.policy {
         let _ = policy.hash();
         let _ = policy.document_digest();
+        let _ = policy.canonical_json();
         let _ = explain(policy);
     }
     let (cases, diags) = read_cases(&file, fixture());
     let _ = diags.render(&file);
     if let Some(cases) = cases {
         let _ = run_cases(fixture(), cases);
+    }
+    for name in ["input.json", "input.toml"] {
+        if let Ok(model) = ModelSchema::from_text(name, text) {
+            let fixture = SourceFile::new("fixture.toml", FIXTURE);
+            let checked = check(
+                &fixture,
+                &CheckOptions {
+                    now: None,
+                    model: Some(model),
+                },
+            );
+            let _ = checked.diagnostics.render(&fixture);
+        }
     }
 });

@@ -21,6 +21,7 @@ pub mod decide;
 pub mod field;
 pub mod hash;
 pub mod merkle;
+pub mod model;
 pub mod noir;
 pub mod policy;
 pub mod prover;

@@ -161,6 +161,7 @@ impl Scenario {
             protected,
             ranges,
             rule,
+            meta: label("lending-policy document"),
         };
         let other_leaves = (0..5).map(|_| rng.field()).collect();
         Scenario {
@@ -336,6 +337,12 @@ fn post_build(d: Decision, mutation: &str) -> Decision {
         "tamper_policy" => rebuild(&d, |_, w| {
             let mut spec = w.policy.spec().clone();
             spec.valid_until += 1;
+            w.policy = PolicyEncoding::new(w.policy.profile(), spec).unwrap();
+        }),
+        "tamper_policy_meta" => rebuild(&d, |_, w| {
+            // Another document (a renamed band, another outcome, ...) with the same checks.
+            let mut spec = w.policy.spec().clone();
+            spec.meta = spec.meta + Field::one();
             w.policy = PolicyEncoding::new(w.policy.profile(), spec).unwrap();
         }),
         "wrong_band" | "wrong_decision_bit" => {

@@ -521,5 +521,6 @@ pub fn policy_input(policy: &PolicyEncoding) -> InputValue {
             })),
         ),
         ("rule", fields(&policy.rule_fields())),
+        ("meta", InputValue::Field(spec.meta)),
     ])
 }

@@ -9,6 +9,8 @@
 //!   commitments, inference;
 //! - [`policy`]: a policy's field encoding and hash, decision rules and outcomes;
 //! - [`profile`]: circuit profiles and their stable names;
+//! - [`trees`]: quantized tree ensembles (scores, commitments), bit-exact with
+//!   `circuits/lib/tree_ensemble`;
 //! - [`decision`]: one decision's public statement and witness, a native check of every
 //!   constraint, and the composite's inputs;
 //! - [`generate`]: the composite package for a profile, from the embedded libraries;
@@ -21,6 +23,7 @@ pub mod info;
 pub mod model;
 pub mod policy;
 pub mod profile;
+pub mod trees;
 
 pub use decision::{Constraint, Decision, DecisionError, DecisionWitness, PublicStatement};
 pub use fixed::{FixedError, Score};
@@ -36,6 +39,7 @@ mod tests {
     //! Frozen vectors: the commitment and policy-hash formats are contracts with the registry, the
     //! policies and every proof already made. If one of these changes, every circuit and every
     //! stored commitment changes with it; update them only together with a format version bump.
+    //! The policy hash is of format 2 (`policy::POLICY_FORMAT`: the encoding ends with `meta`).
 
     use super::*;
     use crate::commit::{label, scope_id, ScopeLabels};
@@ -55,6 +59,7 @@ mod tests {
             rule: DecisionRule::ScoreBand {
                 edges: vec![fixed::EDGE_MIN, 0, fixed::EDGE_MAX],
             },
+            meta: label("document"),
         };
         PolicyEncoding::new(&profile, spec).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -73,7 +78,7 @@ mod tests {
         let expected = [
             "0x2243e0a2954bdd9cd917812c2dad1a14512007df890964f111fde91c53a4b39f",
             "0x0a8114e2b52880d2bc48f6edd80399da602966f82f31f4d352d0c793e6f372b0",
-            "0x0f726d1ab4e04139b0093121ef08a05943e09fd622106804010e91996fcc01a8",
+            "0x199f53ff6db8daec73b9adcb50221a3d1241a86fb3b010d0500ae7e3234b14fa",
         ];
         for ((what, value), want) in vectors.iter().zip(expected) {
             assert_eq!(value.to_hex(), want, "{what} changed");

@@ -3,10 +3,11 @@
 //!
 //! The encoding, in hashing order ([`Domain::Policy`]):
 //!
-//! 1. `shape = N + 2^16 M + 2^32 S + 2^48 P + 2^64 K + 2^80 kind`, where `N` is the profile's
-//!    feature count, `M`, `S`, `P` its model, scope and protected-feature capacities, `K` the rule
-//!    length and `kind` 1 (score band) or 2 (gate), so policies for different circuits never share
-//!    a preimage layout;
+//! 1. `shape = N + 2^16 M + 2^32 S + 2^48 P + 2^64 K + 2^80 kind + 2^96 format`, where `N` is the
+//!    profile's feature count, `M`, `S`, `P` its model, scope and protected-feature capacities, `K`
+//!    the rule length, `kind` 1 (score band) or 2 (gate) and `format` the encoding's version
+//!    ([`POLICY_FORMAT`]), so policies for different circuits or formats never share a preimage
+//!    layout;
 //! 2. `label(policy id)`, `label(policy version)`, `valid_from`, `valid_until` (Unix seconds,
 //!    `[from, until)`);
 //! 3. `M` pairs `(label(model id), label(model version))`, zero-padded;
@@ -15,7 +16,11 @@
 //! 6. the `2N` feature bounds `lo_0, hi_0, lo_1, hi_1, ...` (scale `2^16`, inclusive), as 32-bit
 //!    signed values packed seven to a field element (each as `v + 2^31`);
 //! 7. the rule: for score bands `[count, e_0, ..., e_B]` (unused edges zero), for a gate
-//!    `[threshold]`, in score units (logit `* 2^48`, see [`super::fixed::edge_from_logit`]).
+//!    `[threshold]`, in score units (logit `* 2^48`, see [`super::fixed::edge_from_logit`]);
+//! 8. `meta`: [`crate::commit::digest_to_field`] of the digest of the whole policy document, which
+//!    covers what the elements above do not hold (band names and outcomes, feature names, title,
+//!    owner, score scale, the profile's model family), so the hash changes with any change in the
+//!    policy's meaning.
 
 use crate::field::Field;
 use crate::hash::{hash, Domain};
@@ -26,6 +31,10 @@ use super::fixed::{
 };
 use super::model::{Features, QuantizedModel};
 use super::profile::{DecisionKind, Profile};
+
+/// Version of the policy encoding, in the shape word (`POLICY_FORMAT` in `policy_scope`). 2: the
+/// encoding ends with `meta`; 1 was the encoding without it, which carried no version.
+pub const POLICY_FORMAT: u64 = 2;
 
 /// A model a policy allows: both parts are labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +136,9 @@ pub struct PolicySpec {
     pub ranges: Vec<FeatureRange>,
     /// The decision rule.
     pub rule: DecisionRule,
+    /// [`crate::commit::digest_to_field`] of the policy document's digest: binds the parts of the
+    /// policy the circuit does not check (band names, outcomes, titles, ...) to the hash.
+    pub meta: Field,
 }
 
 /// Why a policy cannot be encoded for a profile.
@@ -341,7 +353,7 @@ impl PolicyEncoding {
     /// The shape word (first element of the encoding).
     pub fn shape(&self) -> Field {
         let p = &self.profile;
-        let mut word: u128 = p.kind().code().into();
+        let mut word: u128 = (u128::from(POLICY_FORMAT) << 16) | u128::from(p.kind().code());
         for part in [
             p.rule_len(),
             p.protected(),
@@ -418,6 +430,7 @@ impl PolicyEncoding {
         let bounds: Vec<i64> = s.ranges.iter().flat_map(|r| [r.lo, r.hi]).collect();
         out.extend(pack_signed(&bounds, FEATURE_BITS, FEATURES_PER_FIELD));
         out.extend(self.rule_fields());
+        out.push(s.meta);
         out
     }
 
@@ -490,6 +503,7 @@ mod tests {
             protected: vec![3, 7],
             ranges: vec![FeatureRange::unbounded(); profile.features()],
             rule,
+            meta: label("policy document"),
         }
     }
 
@@ -497,16 +511,29 @@ mod tests {
     fn encodes_to_the_documented_length() {
         let p = Profile::reference_mlp_band();
         let e = PolicyEncoding::new(&p, spec(&p)).unwrap();
-        // 5 + 2*4 + 16 + 8 + ceil(48/7) + 10
-        assert_eq!(e.to_fields().len(), 5 + 8 + 16 + 8 + 7 + 10);
+        // 5 + 2*4 + 16 + 8 + ceil(48/7) + 10 + 1
+        assert_eq!(e.to_fields().len(), 5 + 8 + 16 + 8 + 7 + 10 + 1);
+        assert_eq!(e.to_fields().last(), Some(&label("policy document")));
         assert_eq!(e.padded_protected(), vec![3, 7, 24, 24, 24, 24, 24, 24]);
         let g = Profile::reference_mlp_gate();
         let eg = PolicyEncoding::new(&g, spec(&g)).unwrap();
         assert_ne!(e.hash(), eg.hash());
         assert_eq!(
             e.shape(),
-            Field::from_u128(24 + (4 << 16) + (16 << 32) + (8 << 48) + (10 << 64) + (1 << 80))
+            Field::from_u128(
+                24 + (4 << 16) + (16 << 32) + (8 << 48) + (10 << 64) + (1 << 80) + (2 << 96)
+            )
         );
+    }
+
+    #[test]
+    fn meta_is_part_of_the_hash() {
+        let p = Profile::reference_mlp_band();
+        let a = PolicyEncoding::new(&p, spec(&p)).unwrap();
+        let mut other = spec(&p);
+        other.meta = label("another policy document");
+        let b = PolicyEncoding::new(&p, other).unwrap();
+        assert_ne!(a.hash(), b.hash());
     }
 
     #[test]

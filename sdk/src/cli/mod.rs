@@ -87,6 +87,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::registry::cli::RegistryCommand,
     },
+    /// Import ONNX models, inspect model files and their quantization certificates.
+    Model {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::model::cli::ModelCommand,
+    },
     /// Work with the project's own circuits.
     Circuits {
         /// What to do with them.
@@ -146,6 +152,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
+        Command::Model { command } => crate::model::cli::run_model(command, out, err),
         Command::Doctor { json } => doctor(json, out),
         Command::Compile { project, out: dest } => {
             let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {

@@ -8,9 +8,10 @@ use std::ops::Range;
 use super::check::{fmt_num, name};
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::evaluate::{evaluate, DecisionInput, EvaluateError, Evaluation, Rejection, Verdict};
-use super::model::{Decision, Outcome, Policy};
+use super::model::{Decision, Outcome, Policy, Scope};
+use super::names::{ModelId, ModelVersion, ScopePart};
 use super::read::{read_number, Reader, Spanned, Table};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// What a case expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +93,8 @@ const EXPECT_KEYS: &[&str] = &["band", "outcome", "decision", "rejected"];
 /// absent from the values, and makes `ok` false.
 #[derive(Clone)]
 struct Common {
-    model: Option<(String, String)>,
-    scope: Option<(String, String, String)>,
+    model: Option<(ModelId, ModelVersion)>,
+    scope: Option<Scope>,
     time: Option<Timestamp>,
     features: BTreeMap<String, (f64, Range<usize>)>,
     given: Vec<&'static str>,
@@ -113,7 +114,7 @@ impl Default for Common {
     }
 }
 
-fn read_model(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String)> {
+fn read_model(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(ModelId, ModelVersion)> {
     let Some((id, version)) = s.value.split_once('@') else {
         r.report(
             Diagnostic::error(
@@ -131,10 +132,10 @@ fn read_model(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String)
         Spanned::new(version.to_string(), s.span),
         "model version",
     );
-    Some((id?.value.to_string(), version?.value.to_string()))
+    Some((id?.value, version?.value))
 }
 
-fn read_scope(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String, String)> {
+fn read_scope(r: &mut Reader<'_>, s: Spanned<String>) -> Option<Scope> {
     let parts: Vec<&str> = s.value.split('/').collect();
     let [p, j, x] = parts.as_slice() else {
         r.report(
@@ -147,17 +148,18 @@ fn read_scope(r: &mut Reader<'_>, s: Spanned<String>) -> Option<(String, String,
         );
         return None;
     };
-    let mut part = |t: &str, what| name(r, Spanned::new(t.to_string(), s.span.clone()), what);
+    let mut part =
+        |t: &str, what| name::<ScopePart>(r, Spanned::new(t.to_string(), s.span.clone()), what);
     let (p, j, x) = (
         part(p, "purpose"),
         part(j, "jurisdiction"),
         part(x, "product"),
     );
-    Some((
-        p?.value.to_string(),
-        j?.value.to_string(),
-        x?.value.to_string(),
-    ))
+    Some(Scope {
+        purpose: p?.value,
+        jurisdiction: j?.value,
+        product: x?.value,
+    })
 }
 
 fn read_common(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Common {
@@ -441,17 +443,14 @@ fn read_case(
                 .collect(),
         )
     };
-    let ((model_id, model_version), (purpose, jurisdiction, product), time) =
-        (model?, scope?, time?);
+    let ((model_id, model_version), scope, time) = (model?, scope?, time?);
     Some(TestCase {
         name: case_name.value,
         span: t.span(),
         input: DecisionInput {
             model_id,
             model_version,
-            purpose,
-            jurisdiction,
-            product,
+            scope,
             time,
             score: score.value,
             features,

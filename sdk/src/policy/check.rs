@@ -3,17 +3,20 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::str::FromStr;
 
-use super::circuit::{quantize_feature, DecisionKind, Profile};
+use crate::circuits::fixed::quantize_feature;
+use crate::circuits::{DecisionKind, Profile, ProfileError};
+
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::encoding::encode;
 use super::model::{
     AllowedModel, Band, Decision, Feature, Outcome, Parts, Policy, Scope, ScoreScale,
 };
 use super::model_schema::ModelSchema;
-use super::names::{Name, Note};
+use super::names::{check_note, ModelId, ModelVersion, Name, NameError, Note, ScopePart};
 use super::read::{Reader, Spanned, Table};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// What checking a policy needs besides the file.
 #[derive(Debug, Clone, Default)]
@@ -95,15 +98,19 @@ pub(crate) fn fmt_num(v: f64) -> String {
     }
 }
 
-/// Reads a name, reporting an invalid one.
-pub(crate) fn name(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option<Spanned<Name>> {
-    match Name::new(&s.value) {
+/// Reads a name (a policy [`Name`] or one of the registry's name types), reporting an invalid one.
+pub(crate) fn name<T: FromStr<Err = NameError>>(
+    r: &mut Reader<'_>,
+    s: Spanned<String>,
+    what: &str,
+) -> Option<Spanned<T>> {
+    match s.value.parse::<T>() {
         Ok(n) => Some(Spanned::new(n, s.span)),
-        Err(why) => {
+        Err(e) => {
             r.report(Diagnostic::error(
                 Code::InvalidValue,
                 s.span,
-                format!("`{}` is not a valid {what}: {why}", s.value),
+                format!("`{}` is not a valid {what}: {}", s.value, e.problem),
             ));
             None
         }
@@ -111,7 +118,7 @@ pub(crate) fn name(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option
 }
 
 fn note(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option<Note> {
-    match Note::new(&s.value) {
+    match check_note(&s.value) {
         Ok(n) => Some(n),
         Err(why) => {
             r.report(Diagnostic::error(
@@ -152,12 +159,15 @@ fn unique<'a, T: std::hash::Hash + Eq + std::fmt::Display + 'a>(
 }
 
 /// A list of names, each checked, none repeated; an empty list is reported.
-fn name_list(
+fn name_list<T>(
     r: &mut Reader<'_>,
     t: &Table<'_>,
     key: &str,
     what: &str,
-) -> Option<Spanned<Vec<Spanned<Name>>>> {
+) -> Option<Spanned<Vec<Spanned<T>>>>
+where
+    T: FromStr<Err = NameError> + std::hash::Hash + Eq + std::fmt::Display,
+{
     let list = t.strings(r, key, true)?;
     if list.value.is_empty() {
         r.report(
@@ -171,7 +181,7 @@ fn name_list(
         return None;
     }
     let total = list.value.len();
-    let names: Vec<Spanned<Name>> = list
+    let names: Vec<Spanned<T>> = list
         .value
         .into_iter()
         .filter_map(|s| name(r, s, what))
@@ -206,23 +216,83 @@ fn read_header(
 
 fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
     let s = t.string(r, "profile", true)?;
-    match Profile::from_name(&s.value) {
-        Ok(p) => Some(Spanned::new(p, s.span)),
-        Err(_) => {
-            r.report(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    s.span,
-                    format!("`{}` is not a circuit profile name", s.value),
-                )
-                .with_help(
-                    "profiles are named like `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
-                     `linear-24-d20-s16-p8-m4-gate` (gate)",
+    let name = &s.value;
+    let d = match Profile::from_name(name) {
+        Ok(p) => return Some(Spanned::new(p, s.span)),
+        Err(ProfileError::Capacity {
+            what,
+            value,
+            min,
+            max,
+        }) => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                format!(
+                    "`{name}` is not a circuit profile: its {what} must be between {min} and \
+                     {max}, got {value}"
                 ),
             );
-            None
+            if what == "protected feature count" && value == 0 {
+                d.with_help(
+                    "a policy that protects no feature still uses a profile with at least one \
+                     protected slot (`-p1`): the slot stays empty",
+                )
+            } else {
+                d
+            }
+        }
+        Err(ProfileError::Name(_)) => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                format!("`{name}` is not a circuit profile name"),
+            );
+            match profile_repair(name) {
+                Some((fixed, why)) => d.with_help(format!("{why}: did you mean `{fixed}`?")),
+                None => d.with_help(
+                    "profile names read \
+                     `FAMILY-FEATURES[xHIDDEN]-dDEPTH[-bBANDS]-sSCOPES-pPROTECTED-mMODELS[-gate]`, \
+                     e.g. `mlp-24x16-d20-b8-s16-p8-m4` (score bands) or \
+                     `linear-24-d20-s16-p8-m4-gate` (gate)",
+                ),
+            }
+        }
+    };
+    r.report(d);
+    None
+}
+
+/// A valid profile name close to `name` and what was wrong, for the common slips: a band count
+/// on a gate profile, a gate profile without `-gate`, capital letters.
+fn profile_repair(name: &str) -> Option<(String, &'static str)> {
+    let valid = |n: &str| Profile::from_name(n).is_ok();
+    let parts: Vec<&str> = name.split('-').collect();
+    let is_bands = |p: &&str| {
+        p.strip_prefix('b')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if parts.last() == Some(&"gate") && parts.iter().any(is_bands) {
+        let fixed: Vec<&str> = parts.iter().copied().filter(|p| !is_bands(p)).collect();
+        let fixed = fixed.join("-");
+        if valid(&fixed) {
+            return Some((fixed, "a gate profile has no band count"));
         }
     }
+    if parts.last() != Some(&"gate") && !parts.iter().any(is_bands) {
+        let fixed = format!("{name}-gate");
+        if valid(&fixed) {
+            return Some((
+                fixed,
+                "a profile without a band count (`-bN`) proves a gate, and ends in `-gate`",
+            ));
+        }
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower != name && valid(&lower) {
+        return Some((lower, "profile names are lowercase"));
+    }
+    None
 }
 
 fn read_header_fields(r: &mut Reader<'_>, t: &Table<'_>, options: &CheckOptions) -> Option<Header> {
@@ -336,9 +406,9 @@ fn read_scopes(
     let mut ok = true;
     for t in &tables.value {
         t.deny_unknown(r, SCOPE_KEYS);
-        let purposes = name_list(r, t, "purposes", "purpose");
-        let jurisdictions = name_list(r, t, "jurisdictions", "jurisdiction");
-        let products = name_list(r, t, "products", "product");
+        let purposes = name_list::<ScopePart>(r, t, "purposes", "purpose");
+        let jurisdictions = name_list::<ScopePart>(r, t, "jurisdictions", "jurisdiction");
+        let products = name_list::<ScopePart>(r, t, "products", "product");
         let (Some(p), Some(j), Some(x)) = (purposes, jurisdictions, products) else {
             ok = false;
             continue;
@@ -410,8 +480,10 @@ fn read_models(
     let mut ok = true;
     for t in &tables.value {
         t.deny_unknown(r, MODEL_KEYS);
-        let id = t.string(r, "id", true).and_then(|s| name(r, s, "model id"));
-        let versions = name_list(r, t, "versions", "model version");
+        let id = t
+            .string(r, "id", true)
+            .and_then(|s| name::<ModelId>(r, s, "model id"));
+        let versions = name_list::<ModelVersion>(r, t, "versions", "model version");
         let (Some(id), Some(versions)) = (id, versions) else {
             ok = false;
             continue;
@@ -936,6 +1008,8 @@ fn read_decision(
 struct Features {
     features: Vec<Feature>,
     names: Vec<Range<usize>>,
+    /// Where each feature's `min` and `max` are written.
+    bounds: Vec<(Range<usize>, Range<usize>)>,
     schema_span: Range<usize>,
     protected: Vec<usize>,
 }
@@ -952,6 +1026,7 @@ fn read_features(
     let tables = tables?;
     let mut features = Vec::new();
     let mut names: Vec<Spanned<Name>> = Vec::new();
+    let mut bounds = Vec::new();
     let mut ok = true;
     for f in &tables.value {
         f.deny_unknown(r, FEATURE_KEYS);
@@ -1004,6 +1079,7 @@ fn read_features(
             ok = false;
             continue;
         }
+        bounds.push((min.span.clone(), max.span.clone()));
         features.push(Feature {
             name: n.value,
             min: min.value,
@@ -1100,6 +1176,7 @@ fn read_features(
     Some(Features {
         features,
         names: names.into_iter().map(|n| n.span).collect(),
+        bounds,
         schema_span: t.key_span("schema").unwrap_or(tables.span),
         protected,
     })
@@ -1160,18 +1237,23 @@ fn check_model(
         );
     }
     for (i, (f, theirs)) in ours.iter().zip(&model.features).enumerate() {
-        if f.name.as_str() != theirs {
+        if f.name.as_str() != theirs.name {
             let mut d = Diagnostic::error(
                 Code::ModelMismatch,
                 features.names[i].clone(),
                 format!(
-                    "feature {} is `{}` in the policy but `{theirs}` in model {who}",
+                    "feature {} is `{}` in the policy but `{}` in model {who}",
                     i + 1,
-                    f.name
+                    f.name,
+                    theirs.name
                 ),
             )
-            .with_label(format!("model has `{theirs}` here"));
-            if let Some(j) = model.features.iter().position(|m| m == f.name.as_str()) {
+            .with_label(format!("model has `{}` here", theirs.name));
+            if let Some(j) = model
+                .features
+                .iter()
+                .position(|m| m.name == f.name.as_str())
+            {
                 d = d.with_help(format!(
                     "the model takes `{}` as feature {}: the order of the features differs",
                     f.name,
@@ -1179,6 +1261,41 @@ fn check_model(
                 ));
             }
             r.report(d);
+            continue;
+        }
+        // The policy must not let an input outside what the model accepts reach it.
+        let (min_span, max_span) = &features.bounds[i];
+        if let Some(m) = theirs.min.filter(|&m| f.min < m) {
+            r.report(
+                Diagnostic::error(
+                    Code::ModelMismatch,
+                    min_span.clone(),
+                    format!(
+                        "the policy lets `{}` go down to `{}`, below the minimum `{}` that model \
+                         {who} accepts",
+                        f.name,
+                        fmt_num(f.min),
+                        fmt_num(m)
+                    ),
+                )
+                .with_label(format!("the model's minimum is `{}`", fmt_num(m))),
+            );
+        }
+        if let Some(m) = theirs.max.filter(|&m| f.max > m) {
+            r.report(
+                Diagnostic::error(
+                    Code::ModelMismatch,
+                    max_span.clone(),
+                    format!(
+                        "the policy lets `{}` go up to `{}`, above the maximum `{}` that model \
+                         {who} accepts",
+                        f.name,
+                        fmt_num(f.max),
+                        fmt_num(m)
+                    ),
+                )
+                .with_label(format!("the model's maximum is `{}`", fmt_num(m))),
+            );
         }
     }
 }
@@ -1224,5 +1341,29 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
             r.report(Diagnostic::error(Code::Capacity, 0..0, e.to_string()));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_profile_slips_get_a_repair() {
+        let fix = |n: &str| profile_repair(n).map(|(f, _)| f);
+        assert_eq!(
+            fix("linear-24-d20-b8-s16-p8-m4-gate").as_deref(),
+            Some("linear-24-d20-s16-p8-m4-gate")
+        );
+        assert_eq!(
+            fix("mlp-24x16-d20-s16-p8-m4").as_deref(),
+            Some("mlp-24x16-d20-s16-p8-m4-gate")
+        );
+        assert_eq!(
+            fix("MLP-24x16-d20-b8-s16-p8-m4").as_deref(),
+            Some("mlp-24x16-d20-b8-s16-p8-m4")
+        );
+        assert_eq!(fix("linear-3-b4"), None);
+        assert_eq!(fix("rnn-24-d20-b8-s16-p8-m4"), None);
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! Exit codes follow [`Exit`]: 0 when the policy is valid (and every test passes), 2 when it is
 //! refused (diagnostics with errors, a failing test), 1 when the command could not run (a file
-//! that cannot be read, a model description that cannot be parsed).
+//! that cannot be read, a model description that cannot be parsed). `check` keeps checking the
+//! other files after one it cannot read.
 //!
 //! Text diagnostics go to the error stream, results to the output stream; with `--format json`
-//! everything a tool needs is one JSON document on the output stream.
+//! everything a tool needs is one JSON document on the output stream, refusals included.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,12 +17,12 @@ use crate::cli::Exit;
 
 use super::cases::{read_cases, run_cases, CaseResult};
 use super::check::{check, CheckOptions, Checked};
-use super::diagnostic::SourceFile;
+use super::diagnostic::{Diagnostics, SourceFile};
 use super::evaluate::Verdict;
 use super::explain::explain;
 use super::model::Policy;
 use super::model_schema::{ModelSchema, ModelSchemaError};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -86,29 +87,36 @@ pub enum PolicyCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyCliError {
     /// A file cannot be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`: {reason}")]
     Read {
         /// The file.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not repeated as a source).
+        reason: std::io::Error,
     },
     /// The model description cannot be used.
     #[error(transparent)]
     Model(#[from] ModelSchemaError),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
-    Write(#[from] std::io::Error),
+    Write(std::io::Error),
     /// `--prove` needs parts govproof does not have yet.
     #[error("`--prove` needs the composite decision circuit and its prover, which this build does not include yet; run without `--prove` for the native evaluation")]
     ProveUnavailable,
 }
 
+impl From<std::io::Error> for PolicyCliError {
+    /// Output streams are the only I/O that `?` converts: reading files names the file.
+    fn from(e: std::io::Error) -> Self {
+        PolicyCliError::Write(e)
+    }
+}
+
 fn read_source(path: &Path) -> Result<SourceFile, PolicyCliError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PolicyCliError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| PolicyCliError::Read {
         path: shown.clone(),
-        source,
+        reason,
     })?;
     Ok(SourceFile::new(shown, text))
 }
@@ -135,7 +143,7 @@ pub fn run_policy(
         }
         PolicyCommand::Hash { file, format } => {
             let source = read_source(&file)?;
-            let Some(policy) = load(&source, err)? else {
+            let Some(policy) = load(&source, format, out, err)? else {
                 return Ok(Exit::Rejected);
             };
             match format {
@@ -143,6 +151,7 @@ pub fn run_policy(
                 Format::Json => {
                     let doc = json!({
                         "file": source.name(),
+                        "ok": true,
                         "policy_hash": policy.hash().to_hex(),
                         "document_digest": hex::encode(policy.document_digest()),
                         "profile": policy.profile().name(),
@@ -163,19 +172,19 @@ pub fn run_policy(
                 return Err(PolicyCliError::ProveUnavailable);
             }
             let source = read_source(&file)?;
-            let Some(policy) = load(&source, err)? else {
+            let Some(policy) = load(&source, format, out, err)? else {
                 return Ok(Exit::Rejected);
             };
             let cases_path = cases.unwrap_or_else(|| default_cases_path(&file));
             let cases_source = read_source(&cases_path)?;
             let (cases, diags) = read_cases(&cases_source, &policy);
-            if !diags.is_empty() {
-                err.write_all(diags.render(&cases_source).as_bytes())?;
-            }
             let Some(cases) = cases else {
-                writeln!(err, "{}: {}", cases_source.name(), diags.summary())?;
+                refused(&cases_source, &diags, format, out, err)?;
                 return Ok(Exit::Rejected);
             };
+            if format == Format::Text && !diags.is_empty() {
+                err.write_all(diags.render(&cases_source).as_bytes())?;
+            }
             let results = run_cases(&policy, cases);
             report_tests(&cases_source, &results, format, out)?;
             Ok(if results.iter().all(CaseResult::passed) {
@@ -186,7 +195,7 @@ pub fn run_policy(
         }
         PolicyCommand::Explain { file } => {
             let source = read_source(&file)?;
-            let Some(policy) = load(&source, err)? else {
+            let Some(policy) = load(&source, Format::Text, out, err)? else {
                 return Ok(Exit::Rejected);
             };
             out.write_all(explain(&policy).as_bytes())?;
@@ -205,19 +214,54 @@ pub fn default_cases_path(policy: &Path) -> PathBuf {
     policy.with_file_name(format!("{stem}.test.toml"))
 }
 
-/// Checks without a clock or a model (for hash, test and explain); prints diagnostics if any.
-fn load(source: &SourceFile, err: &mut dyn Write) -> Result<Option<Policy>, PolicyCliError> {
+/// Checks without a clock or a model (for hash, test and explain). A refused file is reported
+/// (see [`refused`]); with text output, the warnings of an accepted one go to `err`.
+fn load(
+    source: &SourceFile,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Option<Policy>, PolicyCliError> {
     let Checked {
         policy,
         diagnostics,
     } = check(source, &CheckOptions::default());
-    if !diagnostics.is_empty() {
-        err.write_all(diagnostics.render(source).as_bytes())?;
-    }
-    if policy.is_none() {
-        writeln!(err, "{}: {}", source.name(), diagnostics.summary())?;
+    match &policy {
+        None => refused(source, &diagnostics, format, out, err)?,
+        Some(_) if format == Format::Text && !diagnostics.is_empty() => {
+            err.write_all(diagnostics.render(source).as_bytes())?
+        }
+        Some(_) => {}
     }
     Ok(policy)
+}
+
+/// Reports a refused file: rendered diagnostics and a summary line on `err`, or with
+/// `--format json` one document `{file, ok: false, errors, warnings, diagnostics}` on `out`.
+fn refused(
+    source: &SourceFile,
+    diagnostics: &Diagnostics,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), PolicyCliError> {
+    match format {
+        Format::Text => {
+            err.write_all(diagnostics.render(source).as_bytes())?;
+            writeln!(err, "{}: {}", source.name(), diagnostics.summary())?;
+        }
+        Format::Json => {
+            let doc = json!({
+                "file": source.name(),
+                "ok": false,
+                "errors": diagnostics.errors(),
+                "warnings": diagnostics.warnings(),
+                "diagnostics": diagnostics.to_json(source),
+            });
+            writeln!(out, "{doc:#}")?;
+        }
+    }
+    Ok(())
 }
 
 fn run_check(
@@ -228,6 +272,7 @@ fn run_check(
     err: &mut dyn Write,
 ) -> Result<Exit, PolicyCliError> {
     let mut all_ok = true;
+    let mut unreadable = false;
     let mut reports = Vec::new();
     for path in files {
         // So that `policy check policies/*.toml` works: test files are checked by `policy test`.
@@ -245,7 +290,23 @@ fn run_check(
             }
             continue;
         }
-        let source = read_source(path)?;
+        // A file that cannot be read does not stop the others from being checked.
+        let source = match read_source(path) {
+            Ok(source) => source,
+            Err(e) => {
+                unreadable = true;
+                all_ok = false;
+                match format {
+                    Format::Text => writeln!(err, "error: {e}")?,
+                    Format::Json => reports.push(json!({
+                        "file": path.display().to_string(),
+                        "ok": false,
+                        "error": e.to_string(),
+                    })),
+                }
+                continue;
+            }
+        };
         let checked = check(&source, options);
         let ok = checked.policy.is_some();
         all_ok &= ok;
@@ -273,7 +334,9 @@ fn run_check(
     if format == Format::Json {
         writeln!(out, "{:#}", json!({ "ok": all_ok, "files": reports }))?;
     }
-    Ok(if all_ok {
+    Ok(if unreadable {
+        Exit::Error
+    } else if all_ok {
         Exit::Success
     } else {
         Exit::Rejected

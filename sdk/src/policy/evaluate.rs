@@ -10,9 +10,11 @@
 
 use std::fmt;
 
-use super::circuit::quantize_feature;
-use super::model::{Decision, Outcome, Policy};
-use super::time::Timestamp;
+use crate::circuits::fixed::quantize_feature;
+
+use super::model::{Decision, Outcome, Policy, Scope};
+use super::names::{ModelId, ModelVersion};
+use crate::registry::Timestamp;
 
 /// Why the circuit would refuse a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,15 +69,11 @@ impl fmt::Display for Rejection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionInput {
     /// Model id.
-    pub model_id: String,
+    pub model_id: ModelId,
     /// Model version.
-    pub model_version: String,
-    /// Scope purpose.
-    pub purpose: String,
-    /// Scope jurisdiction.
-    pub jurisdiction: String,
-    /// Scope product.
-    pub product: String,
+    pub model_version: ModelVersion,
+    /// The decision's scope.
+    pub scope: Scope,
     /// When the decision is made.
     pub time: Timestamp,
     /// The score on the policy's scale.
@@ -202,7 +200,7 @@ pub fn evaluate(policy: &Policy, input: &DecisionInput) -> Result<Evaluation, Ev
     let model_ok = policy
         .models()
         .iter()
-        .any(|m| m.id.as_str() == input.model_id && m.version.as_str() == input.model_version);
+        .any(|m| m.id == input.model_id && m.version == input.model_version);
     if !step(
         &mut log,
         "model allowed",
@@ -211,19 +209,12 @@ pub fn evaluate(policy: &Policy, input: &DecisionInput) -> Result<Evaluation, Ev
     ) {
         return reject(Rejection::ModelNotAllowed, log);
     }
-    let scope_ok = policy.scopes().iter().any(|s| {
-        s.purpose.as_str() == input.purpose
-            && s.jurisdiction.as_str() == input.jurisdiction
-            && s.product.as_str() == input.product
-    });
+    let scope_ok = policy.scopes().contains(&input.scope);
     if !step(
         &mut log,
         "scope allowed",
         scope_ok,
-        format!(
-            "`{}/{}/{}`",
-            input.purpose, input.jurisdiction, input.product
-        ),
+        format!("`{}`", input.scope),
     ) {
         return reject(Rejection::ScopeNotAllowed, log);
     }

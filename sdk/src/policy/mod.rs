@@ -14,7 +14,6 @@
 
 pub mod cases;
 pub mod check;
-pub mod circuit;
 pub mod cli;
 pub mod diagnostic;
 pub mod encoding;
@@ -24,10 +23,9 @@ pub mod model;
 pub mod model_schema;
 pub mod names;
 mod read;
-pub mod time;
 
+pub use crate::registry::Timestamp;
 pub use check::{check, CheckOptions, Checked};
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity, SourceFile};
 pub use explain::explain;
 pub use model::{AllowedModel, Band, Decision, Feature, Outcome, Policy, Scope, ScoreScale};
-pub use time::Timestamp;

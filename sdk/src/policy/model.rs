@@ -5,35 +5,23 @@
 
 use std::fmt;
 
-use super::circuit::{edge_from_logit, FixedError, PolicyEncoding, Profile, EDGE_MAX, EDGE_MIN};
-use super::names::{Name, Note};
-use super::time::Timestamp;
+use crate::circuits::fixed::{
+    edge_from_logit, edge_from_points, edge_from_probability, FixedError, EDGE_MAX, EDGE_MIN,
+};
+use crate::circuits::{PolicyEncoding, Profile};
 
-/// One decision scope: what the decision is for, where, and for which product.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Scope {
-    /// The purpose, e.g. `consumer-credit`.
-    pub purpose: Name,
-    /// The jurisdiction, e.g. `EU-DE`.
-    pub jurisdiction: Name,
-    /// The product, e.g. `personal-loan`.
-    pub product: Name,
-}
+use super::names::{ModelId, ModelVersion, Name, Note};
+use crate::registry::Timestamp;
 
-impl fmt::Display for Scope {
-    /// `purpose/jurisdiction/product`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.purpose, self.jurisdiction, self.product)
-    }
-}
+pub use crate::registry::Scope;
 
 /// A model version the policy allows.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AllowedModel {
     /// Model id, as in the registry.
-    pub id: Name,
+    pub id: ModelId,
     /// Model version, as in the registry.
-    pub version: Name,
+    pub version: ModelVersion,
 }
 
 impl fmt::Display for AllowedModel {
@@ -113,6 +101,9 @@ pub enum ScaleError {
     /// The value's log-odds are beyond what the circuit compares.
     #[error("its log-odds on this scale are beyond the circuit's range of ±2^52")]
     OutOfRange,
+    /// A points scale whose factor is not positive.
+    #[error("the scale's factor is not a positive number")]
+    Factor,
 }
 
 impl From<FixedError> for ScaleError {
@@ -120,29 +111,13 @@ impl From<FixedError> for ScaleError {
         match e {
             FixedError::NotFinite(_) => ScaleError::NotFinite,
             FixedError::OutOfRange { .. } => ScaleError::OutOfRange,
+            FixedError::Probability(p) => ScaleError::Probability(p),
+            FixedError::Factor(_) => ScaleError::Factor,
         }
     }
 }
 
 impl ScoreScale {
-    /// The log-odds of a value on this scale; `None` for an open end (`-inf`/`inf` on points and
-    /// log-odds, `0`/`1` on probabilities), with the sign of the end in `Err`-free form: use
-    /// [`ScoreScale::is_open_low`] to tell which.
-    fn log_odds(&self, value: f64) -> Result<Option<f64>, ScaleError> {
-        match self {
-            ScoreScale::Points { offset, factor } => {
-                Ok(value.is_finite().then(|| (value - offset) / factor))
-            }
-            ScoreScale::LogOdds => Ok(value.is_finite().then_some(value)),
-            ScoreScale::Probability => {
-                if !(0.0..=1.0).contains(&value) {
-                    return Err(ScaleError::Probability(value));
-                }
-                Ok((value > 0.0 && value < 1.0).then(|| (value / (1.0 - value)).ln()))
-            }
-        }
-    }
-
     /// Whether `value` is this scale's open lower end.
     pub fn is_open_low(&self, value: f64) -> bool {
         match self {
@@ -160,13 +135,23 @@ impl ScoreScale {
     }
 
     /// The circuit edge for a value on this scale: `ceil(log_odds * 2^48)` (so a score exactly on
-    /// the value compares as at-or-above it), or the circuits' open ends `∓2^100`.
+    /// the value compares as at-or-above it), or the circuits' open ends `∓2^100`. The conversion
+    /// is the circuits' own ([`edge_from_points`], [`edge_from_logit`],
+    /// [`edge_from_probability`]).
     pub fn edge(&self, value: f64) -> Result<i128, ScaleError> {
-        match self.log_odds(value)? {
-            Some(l) => Ok(edge_from_logit(l)?),
-            None if self.is_open_low(value) => Ok(EDGE_MIN),
-            None => Ok(EDGE_MAX),
+        if self.is_open_low(value) {
+            return Ok(EDGE_MIN);
         }
+        if self.is_open_high(value) {
+            return Ok(EDGE_MAX);
+        }
+        let edge = match self {
+            ScoreScale::Points { offset, factor } => edge_from_points(value, *offset, *factor)?,
+            ScoreScale::LogOdds => edge_from_logit(value)?,
+            // The open ends 0 and 1 are handled above; anything else outside (0, 1) is refused.
+            ScoreScale::Probability => edge_from_probability(value)?,
+        };
+        Ok(edge)
     }
 
     /// Names the scale's unit, for messages and summaries.

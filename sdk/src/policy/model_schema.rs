@@ -4,8 +4,11 @@
 //!
 //! The description is a JSON or TOML document (JSON when the file name ends in `.json` or the text
 //! starts with `{`). govproof reads, at the top level or inside a registry envelope's `signed`
-//! object: `features` (an array of names, or of tables with a `name`), `model_id` (or `id`),
-//! `version` and `profile`. Other keys belong to the document's own schema and are ignored here.
+//! object: `model_id` (or `id`), `version`, `profile`, and `features`, an array of names or of
+//! tables with a `name` and optionally the `min` and `max` the model accepts. A registry entry
+//! keeps the importer's feature list in its `quantization_certificate`, which is read when there
+//! is no `features` list outside it. Other keys belong to the document's own schema and are
+//! ignored here.
 
 use std::path::Path;
 
@@ -15,12 +18,12 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelSchemaError {
     /// The file cannot be read.
-    #[error("cannot read model description `{path}`: {source}")]
+    #[error("cannot read model description `{path}`: {reason}")]
     Io {
         /// The file.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not repeated as a source).
+        reason: std::io::Error,
     },
     /// Not JSON or TOML.
     #[error("model description `{path}` is not valid {format}: {reason}")]
@@ -33,15 +36,27 @@ pub enum ModelSchemaError {
         reason: String,
     },
     /// No usable feature list.
-    #[error("model description `{path}` has no `features` list of names")]
+    #[error("model description `{path}` has no `features` list of names (at the top level, in `signed`, or in its `quantization_certificate`)")]
     NoFeatures {
         /// The file.
         path: String,
     },
 }
 
+/// One input of the model: its name and, when the description declares it, the range of values
+/// the model accepts (in the model's input units).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFeature {
+    /// The feature's name.
+    pub name: String,
+    /// The smallest value the model accepts, if declared.
+    pub min: Option<f64>,
+    /// The largest value the model accepts, if declared.
+    pub max: Option<f64>,
+}
+
 /// A model's feature schema and identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelSchema {
     /// Where it came from (for messages).
     pub source: String,
@@ -51,17 +66,38 @@ pub struct ModelSchema {
     pub version: Option<String>,
     /// The circuit profile, when the description names it.
     pub profile: Option<String>,
-    /// Feature names in input order.
-    pub features: Vec<String>,
+    /// The features in input order.
+    pub features: Vec<ModelFeature>,
+}
+
+/// Reads a `features` array: names, or tables with a `name` and optional numeric `min`/`max`.
+fn read_features(value: &Value) -> Option<Vec<ModelFeature>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|f| match f {
+            Value::String(s) => Some(ModelFeature {
+                name: s.clone(),
+                min: None,
+                max: None,
+            }),
+            Value::Object(o) => Some(ModelFeature {
+                name: o.get("name")?.as_str()?.to_string(),
+                min: o.get("min").and_then(Value::as_f64),
+                max: o.get("max").and_then(Value::as_f64),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl ModelSchema {
     /// Reads a model description file.
     pub fn from_file(path: &Path) -> Result<Self, ModelSchemaError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelSchemaError::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| ModelSchemaError::Io {
             path: shown.clone(),
-            source,
+            reason,
         })?;
         Self::from_text(&shown, &text)
     }
@@ -96,21 +132,11 @@ impl ModelSchema {
                 .find_map(|k| body.get(*k).and_then(Value::as_str))
                 .map(str::to_string)
         };
+        let certificate = body.get("quantization_certificate");
         let features = body
             .get("features")
-            .and_then(Value::as_array)
-            .and_then(|items| {
-                items
-                    .iter()
-                    .map(|f| match f {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Object(o) => {
-                            o.get("name").and_then(Value::as_str).map(str::to_string)
-                        }
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<String>>>()
-            })
+            .or_else(|| certificate.and_then(|c| c.get("features")))
+            .and_then(read_features)
             .ok_or_else(|| ModelSchemaError::NoFeatures {
                 path: source.to_string(),
             })?;
@@ -141,13 +167,25 @@ mod tests {
         let j = r#"{"signatures": [], "signed": {"model_id": "m", "version": "1",
                     "features": [{"name": "a"}, {"name": "b"}]}}"#;
         let m = ModelSchema::from_text("entry.json", j).unwrap();
-        assert_eq!(m.features, ["a", "b"]);
+        let names: Vec<&str> = m.features.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
         assert_eq!(m.describe(), "`m@1`");
         let t = "id = \"m\"\nfeatures = [\"x\"]\nprofile = \"p\"\n";
         let m = ModelSchema::from_text("model.toml", t).unwrap();
-        assert_eq!(m.features, ["x"]);
+        assert_eq!(m.features[0].name, "x");
         assert_eq!(m.profile.as_deref(), Some("p"));
         assert!(ModelSchema::from_text("m.json", "{}").is_err());
+        let e = r#"{"model_id": "m", "version": "1", "quantization_certificate":
+                    {"features": [{"name": "a", "min": 0, "max": 2.5}]}}"#;
+        let m = ModelSchema::from_text("entry.json", e).unwrap();
+        assert_eq!(
+            m.features,
+            [ModelFeature {
+                name: "a".into(),
+                min: Some(0.0),
+                max: Some(2.5)
+            }]
+        );
         assert!(ModelSchema::from_text("m.json", "{").is_err());
     }
 }

@@ -1,19 +1,21 @@
 //! Names and short texts in policies, checked once at construction.
 //!
-//! The rules are the registry's, so that a model id or scope part written in a policy is byte for
-//! byte the one written in a registry entry (both become [`crate::commit::label`]s):
-//! - a **name** (policy id and version, model ids and versions, purposes, jurisdictions, products,
-//!   feature and band names) is 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `+`, starting
-//!   with a letter or digit;
-//! - a **note** (title, owner) is one line of 1 to 200 characters, without control characters or
-//!   surrounding spaces.
+//! The rules and, where the thing named is the same, the types are the registry's
+//! ([`crate::registry::names`]), so that a model id, version or scope written in a policy is byte
+//! for byte the one in a registry entry (both become [`crate::commit::label`]s):
+//! - model ids, model versions and scope parts are the registry's [`ModelId`], [`ModelVersion`]
+//!   and [`ScopePart`] (a scope is the registry's [`crate::registry::Scope`]);
+//! - the policy's own names (policy id and version, feature and band names) are [`Name`]s,
+//!   checked by the same rule: 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `+`, starting with
+//!   a letter or digit;
+//! - the title and the owner are the registry's [`Note`] (one line of 1 to 200 characters, no
+//!   control characters, no surrounding spaces); a policy also refuses invisible and
+//!   text-direction characters in them ([`check_note`]), since a reviewer reads them.
 
 use std::fmt;
+use std::str::FromStr;
 
-/// Longest name, in bytes.
-pub const MAX_NAME_LEN: usize = 64;
-/// Longest note, in characters.
-pub const MAX_NOTE_LEN: usize = 200;
+pub use crate::registry::names::{ModelId, ModelVersion, NameError, Note, ScopePart};
 
 /// Whether `c` is a character that changes how text around it displays without being visible
 /// itself: control characters, zero-width characters, the byte-order mark, and the bidirectional
@@ -30,30 +32,16 @@ pub fn is_invisible(c: char) -> bool {
         )
 }
 
-/// A checked name.
+/// A checked name of the policy's own (policy id and version, feature and band names).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(String);
 
-/// A checked note.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Note(String);
-
 impl Name {
-    /// Checks `text` against the naming rules; the error says what is wrong (lowercase).
-    pub fn new(text: &str) -> Result<Self, &'static str> {
-        let first = text.bytes().next().ok_or("it is empty")?;
-        if text.len() > MAX_NAME_LEN {
-            return Err("it is longer than 64 bytes");
-        }
-        if !first.is_ascii_alphanumeric() {
-            return Err("it must start with a letter or digit");
-        }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+'))
-        {
-            return Err("only ASCII letters, digits, `-`, `_`, `.` and `+` are allowed");
-        }
+    /// Checks `text` against the registry's naming rule.
+    pub fn new(text: &str) -> Result<Self, NameError> {
+        // Every registry name type applies the one rule of `registry::names`; going through one
+        // of them keeps that rule in one place. The error names what the text was meant to be.
+        ScopePart::new(text).map_err(|e| NameError { what: "name", ..e })?;
         Ok(Name(text.to_string()))
     }
 
@@ -63,30 +51,10 @@ impl Name {
     }
 }
 
-impl Note {
-    /// Checks `text` against the note rules; the error says what is wrong (lowercase).
-    pub fn new(text: &str) -> Result<Self, &'static str> {
-        if text.is_empty() {
-            return Err("it is empty");
-        }
-        if text.chars().count() > MAX_NOTE_LEN {
-            return Err("it is longer than 200 characters");
-        }
-        if text.chars().any(char::is_control) {
-            return Err("it must be one line without control characters");
-        }
-        if text.chars().any(is_invisible) {
-            return Err("it must not contain invisible or text-direction characters");
-        }
-        if text.trim() != text {
-            return Err("it must not start or end with spaces");
-        }
-        Ok(Note(text.to_string()))
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl FromStr for Name {
+    type Err = NameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
     }
 }
 
@@ -96,10 +64,14 @@ impl fmt::Display for Name {
     }
 }
 
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Checks a title or owner: the registry's note rules, and no invisible or text-direction
+/// characters. The error says what is wrong (lowercase).
+pub fn check_note(text: &str) -> Result<Note, &'static str> {
+    let note = Note::new(text).map_err(|e| e.problem)?;
+    if text.chars().any(is_invisible) {
+        return Err("it must not contain invisible or text-direction characters");
     }
+    Ok(note)
 }
 
 #[cfg(test)]
@@ -110,14 +82,21 @@ mod tests {
     fn names_follow_the_registry_rules() {
         for ok in ["a", "EU-DE", "3.2.0+build.7", "debt_to_income"] {
             assert!(Name::new(ok).is_ok(), "{ok}");
+            assert!(ScopePart::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", "-x", "a b", "é", &"x".repeat(65)] {
             assert!(Name::new(bad).is_err(), "{bad}");
+            assert!(ModelId::new(bad).is_err(), "{bad}");
         }
-        assert!(Note::new("Credit Risk Committee").is_ok());
-        assert!(Note::new(" x").is_err());
-        assert!(Note::new("a\nb").is_err());
-        assert!(Note::new("Risk \u{202e}eettimmoC").is_err());
-        assert!(Note::new("Comité des risques").is_ok());
+        assert_eq!(
+            Name::new("a b").unwrap_err().to_string(),
+            "`a b` is not a valid name: only ASCII letters, digits, `-`, `_`, `.` and `+` are allowed"
+        );
+        assert!(check_note("Credit Risk Committee").is_ok());
+        assert!(check_note(" x").is_err());
+        assert!(check_note("a\nb").is_err());
+        assert!(check_note("Risk \u{202e}eettimmoC").is_err());
+        assert!(check_note("Risk\u{200b}Committee").is_err());
+        assert!(check_note("Comité des risques").is_ok());
     }
 }

@@ -11,7 +11,7 @@ use std::ops::Range;
 use toml_edit::{Datetime, Item, TableLike, Value};
 
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics};
-use super::time::Timestamp;
+use crate::registry::Timestamp;
 
 /// A value and the byte range of its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,7 +197,14 @@ impl<'a> Table<'a> {
                 span,
                 format!("unknown key `{key}` in {}", self.name),
             );
-            match near_miss(key, known) {
+            // A key the table still lacks is the likelier meaning (`valid_to` next to a present
+            // `valid_from` means `valid_until`).
+            let absent: Vec<&str> = known
+                .iter()
+                .copied()
+                .filter(|k| !self.inner.contains_key(k))
+                .collect();
+            match near_miss(key, &absent).or_else(|| near_miss(key, known)) {
                 Some(k) => d = d.with_help(format!("did you mean `{k}`?")),
                 None => {
                     d = d.with_help(format!(
@@ -569,9 +576,8 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
     })
     .ok_or_else(|| "it is not a valid date and time".to_string())?;
     let secs = naive.and_utc().timestamp() - minutes * 60;
-    u64::try_from(secs)
-        .map(Timestamp::from_unix)
-        .map_err(|_| "it is before 1970".to_string())
+    let secs = u64::try_from(secs).map_err(|_| "it is before 1970".to_string())?;
+    Timestamp::from_unix(secs).map_err(|_| "it is after the year 9999".to_string())
 }
 
 #[cfg(test)]
@@ -603,6 +609,20 @@ mod tests {
             assert_eq!(x, Some(600.0), "{text}");
         }
         assert_eq!(read("x = -0.0").1.map(f64::to_bits), Some(0f64.to_bits()));
+    }
+
+    #[test]
+    fn a_near_miss_suggests_the_key_that_is_missing() {
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse("valid_from = 1\nvalid_to = 2\n").unwrap();
+        let root = Table::root(&doc);
+        root.deny_unknown(&mut r, &["valid_from", "valid_until"]);
+        let missing = root.get(&mut r, "valid_until", true);
+        assert!(missing.is_none());
+        let d: Vec<&Diagnostic> = ds.iter().collect();
+        assert_eq!(d.len(), 1, "reported once, as unknown: {d:?}");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `valid_until`?"));
     }
 
     #[test]
