@@ -302,11 +302,9 @@ fn case(score: f64, age: f64, model_version: &str) -> DecisionInput {
     let mut features = reference::reference_applicant(&policy);
     features[policy.feature_index("age").unwrap()] = age;
     DecisionInput {
-        model_id: "acme-credit-mlp".into(),
-        model_version: model_version.into(),
-        purpose: "consumer-credit".into(),
-        jurisdiction: "EU-FR".into(),
-        product: "credit-card".into(),
+        model_id: "acme-credit-mlp".parse().unwrap(),
+        model_version: model_version.parse().unwrap(),
+        scope: "consumer-credit/EU-FR/credit-card".parse().unwrap(),
         time: "2026-06-01T09:30:00Z".parse().unwrap(),
         score,
         features: Some(features),

@@ -16,7 +16,7 @@ use crate::policy::{check, CheckOptions, Policy, SourceFile};
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE, SECRET_MODE};
 use crate::registry::entry::{Digest, EntryDraft};
 use crate::registry::keys::{keygen, PublicKeyFile};
-use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName, ScopePart};
+use crate::registry::names::{Note, ProfileName};
 use crate::registry::{
     Entry, RegistryDir, Root, RootKey, Scope, SecretKey, Signed, Status, TimeSpan, Timestamp,
     TrustState, Version,
@@ -57,7 +57,7 @@ pub fn demo_policy(now: Timestamp) -> anyhow::Result<Policy> {
     let checked = check(
         &source,
         &CheckOptions {
-            now: Some(crate::policy::Timestamp::from_unix(now.unix())),
+            now: Some(now),
             model: None,
         },
     );
@@ -83,8 +83,8 @@ pub fn demo_model(policy: &Policy) -> anyhow::Result<Model> {
         .unwrap_or(first);
     let weights = reference::reference_weights(policy, reference::REFERENCE_SEED)?;
     Ok(Model::new(
-        ModelId::new(allowed.id.as_str())?,
-        ModelVersion::new(allowed.version.as_str())?,
+        allowed.id.clone(),
+        allowed.version.clone(),
         weights,
     ))
 }
@@ -108,12 +108,8 @@ pub fn model_file(policy: &Policy, model: &Model) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn registry_scope(s: &crate::policy::Scope) -> anyhow::Result<Scope> {
-    Ok(Scope {
-        purpose: ScopePart::new(s.purpose.as_str())?,
-        jurisdiction: ScopePart::new(s.jurisdiction.as_str())?,
-        product: ScopePart::new(s.product.as_str())?,
-    })
+fn registry_scope(s: &Scope) -> anyhow::Result<Scope> {
+    Ok(s.clone())
 }
 
 /// One model version a registry approves, for every scope of a policy.

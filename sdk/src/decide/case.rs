@@ -21,7 +21,7 @@ use crate::circuits::{Constraint, QuantizedModel, Score};
 use crate::policy::evaluate::DecisionInput;
 use crate::policy::Policy;
 use crate::registry::entry::{Digest, EntryDraft};
-use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName, ScopePart};
+use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName};
 use crate::registry::{
     Entry, EntrySet, Root, RootKey, Scope, SecretKey, Signed, Snapshot, Status, Timestamp,
     TrustState, Version,
@@ -122,15 +122,10 @@ pub fn prove_case(
     kit: &CaseKit,
 ) -> Result<CaseProof, DecideError> {
     let weights = constant_model(policy, case.score)?;
-    let model_id = ModelId::new(&case.model_id).map_err(|e| bad("model id", e))?;
-    let version = ModelVersion::new(&case.model_version).map_err(|e| bad("model version", e))?;
-    let part = |s: &str| ScopePart::new(s).map_err(|e| bad("scope", e));
-    let scope = Scope {
-        purpose: part(&case.purpose)?,
-        jurisdiction: part(&case.jurisdiction)?,
-        product: part(&case.product)?,
-    };
-    let time = Timestamp::from_unix(case.time.unix()).map_err(|e| bad("time", e))?;
+    let model_id = case.model_id.clone();
+    let version = case.model_version.clone();
+    let scope = case.scope.clone();
+    let time = case.time;
     let features = match &case.features {
         Some(values) => values.clone(),
         None => reference::reference_applicant(policy),

@@ -73,11 +73,9 @@ use crate::bundle::{
     PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
 };
 use crate::circuits::{
-    fixed, Constraint, Decision, DecisionError, DecisionRule, DecisionWitness, FeatureRange,
-    Features, ModelError, ModelRef, Outcome, PolicyEncoding, PolicyError, PolicySpec, Profile,
-    PublicStatement, QuantizedModel, Score,
+    fixed, Constraint, Decision, DecisionError, DecisionWitness, Features, ModelError, Outcome,
+    PolicyEncoding, Profile, PublicStatement, QuantizedModel, Score,
 };
-use crate::commit::{label, scope_id, ScopeLabels};
 use crate::field::Field;
 use crate::policy::{Decision as PolicyDecision, Policy};
 use crate::prover::{
@@ -474,51 +472,15 @@ impl From<crate::registry::document::DocumentError> for DecideError {
     }
 }
 
-/// The circuits' encoding of `policy` for its profile, checked to hash to [`Policy::hash`] (so
-/// the prover and the policy layer can never disagree about what the proof commits to).
+/// The circuits' encoding of `policy` for its profile (the policy layer's, the one place that
+/// builds it), checked to be for a profile the circuits know and to hash to [`Policy::hash`].
 pub fn policy_encoding(policy: &Policy) -> Result<PolicyEncoding, DecideError> {
+    let encoding = policy.encoding().clone();
     let name = policy.profile().name();
-    let profile = Profile::from_name(&name).map_err(|e| DecideError::Profile {
+    Profile::from_name(&name).map_err(|e| DecideError::Profile {
         profile: name.clone(),
         reason: e.to_string(),
     })?;
-    let spec = PolicySpec {
-        id: label(policy.id().as_str()),
-        version: label(policy.version().as_str()),
-        valid_from: policy.valid_from().unix(),
-        valid_until: policy.valid_until().unix(),
-        models: policy
-            .models()
-            .iter()
-            .map(|m| ModelRef::new(m.id.as_str(), m.version.as_str()))
-            .collect(),
-        scopes: policy
-            .scopes()
-            .iter()
-            .map(|s| {
-                scope_id(&ScopeLabels::new(
-                    s.purpose.as_str(),
-                    s.jurisdiction.as_str(),
-                    s.product.as_str(),
-                ))
-            })
-            .collect(),
-        // Feature counts are at most 256 (the profile's bound), so indices fit.
-        protected: policy.protected().iter().map(|&i| i as u32).collect(),
-        ranges: policy
-            .features()
-            .iter()
-            .map(|f| FeatureRange { lo: f.lo, hi: f.hi })
-            .collect(),
-        rule: match policy.decision() {
-            PolicyDecision::ScoreBand { edges, .. } => DecisionRule::ScoreBand {
-                edges: edges.clone(),
-            },
-            PolicyDecision::Gate { edge, .. } => DecisionRule::Gate { threshold: *edge },
-        },
-    };
-    let encoding = PolicyEncoding::new(&profile, spec)
-        .map_err(|e: PolicyError| DecideError::PolicyEncoding(e.to_string()))?;
     if encoding.hash() != policy.hash() {
         return Err(DecideError::PolicyEncoding(format!(
             "the circuit encoding hashes to {} but the policy hash is {}",
