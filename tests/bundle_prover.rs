@@ -323,8 +323,13 @@ fn policy_test_cases_prove_and_the_circuit_refuses_the_rejected_ones() {
     };
     // A score exactly on the prime band's lower bound proves as prime.
     match prove_case(&policy, &case(700.0, 41.0, "3.2.0"), &kit).unwrap() {
-        CaseProof::Proved { proved, report } => {
-            assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+        CaseProof::Proved {
+            proved,
+            verified,
+            detail,
+        } => {
+            assert!(verified, "{detail}");
+            assert!(detail.contains("the bundled verifier: valid"), "{detail}");
             assert!(proved
                 .bundle
                 .decision

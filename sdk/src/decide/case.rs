@@ -16,9 +16,12 @@
 
 use std::path::PathBuf;
 
-use crate::bundle::{BundleVerifier, DecisionId, Report, VerifyOptions};
-use crate::circuits::{Constraint, QuantizedModel, Score};
-use crate::policy::evaluate::DecisionInput;
+use crate::bundle::OutcomeClaim;
+use crate::bundle::{BundleVerifier, DecisionId, VerifyOptions};
+use crate::circuits::trees::TreeShape;
+use crate::circuits::{Constraint, ModelFamily, QuantizedModel, Score};
+use crate::policy::cases::CaseResult;
+use crate::policy::evaluate::{DecisionInput, Rejection, Verdict};
 use crate::policy::Policy;
 use crate::registry::entry::{Digest, EntryDraft};
 use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName};
@@ -62,13 +65,15 @@ impl CaseKit {
 /// What happened to a case.
 #[derive(Debug)]
 pub enum CaseProof {
-    /// The decision was proved, and the bundled verifier judged the bundle (valid when the
-    /// circuit and the policy agree).
+    /// The decision was proved and its proof checked: by the bundled verifier against the policy
+    /// when the circuit is pinned, otherwise by bb with the prover's own key.
     Proved {
         /// The proved decision.
         proved: Box<Proved>,
-        /// The verifier's report on its bundle.
-        report: Box<Report>,
+        /// Whether the proof was accepted.
+        verified: bool,
+        /// By whom, and what failed if it was not.
+        detail: String,
     },
     /// The decision was refused: natively, and by the circuit's witness solver.
     Refused {
@@ -85,21 +90,37 @@ fn bad(what: &str, e: impl std::fmt::Display) -> DecideError {
     DecideError::PolicyEncoding(format!("the case's {what} cannot be used: {e}"))
 }
 
-/// The model that scores exactly `score` (on the policy's scale) at the model's resolution, or
-/// an error when the policy's edges are too close to it to prove the case faithfully.
+/// The model that scores exactly `score` (on the policy's scale) at the model's resolution: every
+/// weight zero (a tree ensemble's nodes all read the padding feature) but the final bias, which
+/// enters the score times `2^32` in every family. An error when the policy's edges are too close
+/// to the score to prove the case faithfully.
 fn constant_model(policy: &Policy, score: f64) -> Result<QuantizedModel, DecideError> {
     let encoding = policy_encoding(policy)?;
     let profile = encoding.profile();
     let edge = policy.scale().edge(score).map_err(|e| bad("score", e))?;
-    // Ceiling division by 2^32: the model's bias is at scale 2^16 and enters the score times 2^32.
+    // Ceiling division by 2^32: the bias is at scale 2^16 and enters the score times 2^32.
     let unit = 1i128 << 32;
     let bias = edge.div_euclid(unit) + i128::from(edge.rem_euclid(unit) != 0);
     let bias = i64::try_from(bias).map_err(|e| bad("score", e))?;
-    let mut weights = vec![0i64; profile.weight_count()];
-    let last = weights.len() - 1;
-    weights[last] = bias;
-    let model = QuantizedModel::new(profile.features(), profile.hidden(), weights)
-        .map_err(|e| bad("score", e))?;
+    let n = profile.features();
+    let model = match profile.family() {
+        ModelFamily::Trees { trees, depth } => {
+            let shape = TreeShape::new(trees, depth)
+                .ok_or_else(|| bad("profile", "its tree shape is out of bounds"))?;
+            let mut flat = vec![0i64; shape.weight_count(n)];
+            let nodes = shape.trees() * shape.internal();
+            flat[..nodes].fill(n as i64);
+            flat[shape.base_index()] = bias;
+            QuantizedModel::trees(n, shape, flat)
+        }
+        _ => {
+            let mut weights = vec![0i64; profile.weight_count()];
+            let last = weights.len() - 1;
+            weights[last] = bias;
+            QuantizedModel::new(n, profile.hidden(), weights)
+        }
+    }
+    .map_err(|e| bad("score", e))?;
     let rule = &encoding.spec().rule;
     let at_edge = Score::new(edge).map(|s| rule.outcome(s));
     let proved = Score::new(bias as i128 * unit).map(|s| rule.outcome(s));
@@ -140,7 +161,8 @@ pub fn prove_case(
         .policy(policy.clone())
         .model(Model::new(model_id, version, weights))
         .setup(kit.setup.clone())
-        .cache_dir(&kit.cache_dir);
+        .cache_dir(&kit.cache_dir)
+        .allow_unpinned_circuit();
     if let Some(bb) = &kit.bb {
         builder = builder.bb(bb);
     }
@@ -153,23 +175,47 @@ pub fn prove_case(
     };
     match prover.prove(&application) {
         Ok(proved) => {
-            let mut verifier = BundleVerifier::new(VerifyOptions {
-                trust,
-                policy: Some(policy.clone()),
-                acceptance: match kit.setup.kind() {
-                    crate::setup::SetupKind::Ignition => {
-                        crate::setup::AcceptancePolicy::ignition_only()
-                    }
-                    crate::setup::SetupKind::Development => dangerous::accept_development_proofs(),
-                },
-                bb: kit.bb.clone(),
-                work_dir: kit.work_dir.clone(),
-                ignition_crs: None,
-            });
-            let report = verifier.verify(proved.bundle.to_json_pretty().as_bytes());
+            let acceptance = match kit.setup.kind() {
+                crate::setup::SetupKind::Ignition => {
+                    crate::setup::AcceptancePolicy::ignition_only()
+                }
+                crate::setup::SetupKind::Development => dangerous::accept_development_proofs(),
+            };
+            let (verified, detail) = if prover.key_is_pinned() {
+                let mut verifier = BundleVerifier::new(VerifyOptions {
+                    trust,
+                    policy: Some(policy.clone()),
+                    acceptance,
+                    bb: kit.bb.clone(),
+                    work_dir: kit.work_dir.clone(),
+                    ignition_crs: None,
+                });
+                let report = verifier.verify(proved.bundle.to_json_pretty().as_bytes());
+                let failed: Vec<&str> = report.failed().iter().map(|c| c.as_str()).collect();
+                (
+                    report.verdict() == crate::bundle::Verdict::Valid,
+                    if failed.is_empty() {
+                        format!("the bundled verifier: {}", report.verdict().as_str())
+                    } else {
+                        format!("the bundled verifier: failed {}", failed.join(", "))
+                    },
+                )
+            } else {
+                let outcome = verify_with_key(&proved, prover.verification_key(), kit, acceptance);
+                (
+                    outcome.is_ok(),
+                    match outcome {
+                        Ok(()) => {
+                            "bb with the prover's key (the circuit is not pinned)".to_string()
+                        }
+                        Err(e) => format!("bb with the prover's key: {e}"),
+                    },
+                )
+            };
             Ok(CaseProof::Proved {
                 proved: Box::new(proved),
-                report: Box::new(report),
+                verified,
+                detail,
             })
         }
         Err(DecideError::Refused(refusal)) => {
@@ -182,6 +228,37 @@ pub fn prove_case(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Verifies a proved bundle's proof with bb and `key` (for circuits the bundled verifier does not
+/// know).
+fn verify_with_key(
+    proved: &Proved,
+    key: &crate::prover::VerificationKey,
+    kit: &CaseKit,
+    acceptance: crate::setup::AcceptancePolicy,
+) -> Result<(), String> {
+    let b = &proved.bundle;
+    let proof = crate::prover::Proof::from_bytes(
+        b.proof.as_bytes(),
+        b.public_inputs.to_fields(),
+        b.setup,
+        b.circuit.proof_target,
+    )
+    .map_err(|e| e.to_string())?;
+    let bb = match &kit.bb {
+        Some(p) => p.clone(),
+        None => crate::bundle::KeyLookup {
+            bb: None,
+            work_dir: &kit.work_dir,
+            ignition_crs: None,
+        }
+        .bb_path()
+        .map_err(|e| e.to_string())?,
+    };
+    let mut verifier =
+        crate::prover::Verifier::new(&bb, &kit.work_dir, acceptance).map_err(|e| e.to_string())?;
+    verifier.verify(key, &proof).map_err(|e| e.to_string())
 }
 
 /// A one-key registry approving `model_id@version` with `weights` for `scope` around `time`:
@@ -242,4 +319,104 @@ fn throwaway_registry(
     let mut signed_snapshot = Signed::unsigned(snapshot);
     signed_snapshot.sign_with(&key);
     Ok((signed_root, signed_snapshot, entries))
+}
+
+/// How one test case went through the circuit, compared with its native verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCheck {
+    /// The case's name.
+    pub name: String,
+    /// Whether the circuit agrees with the native evaluation (and the bundle verifies).
+    pub agrees: bool,
+    /// What happened, in one line.
+    pub detail: String,
+}
+
+/// The native rejection a circuit constraint stands for in policy tests.
+fn rejection_of(c: Constraint) -> Option<Rejection> {
+    match c {
+        Constraint::ModelNotAllowed => Some(Rejection::ModelNotAllowed),
+        Constraint::ScopeNotAllowed => Some(Rejection::ScopeNotAllowed),
+        Constraint::PolicyWindow => Some(Rejection::OutsideValidityWindow),
+        Constraint::FeatureRange | Constraint::FeatureBound => Some(Rejection::FeatureOutOfRange),
+        Constraint::WrongBand | Constraint::BandIndex => Some(Rejection::ScoreOutsideBands),
+        _ => None,
+    }
+}
+
+/// Proves every case whose native evaluation ran (see [`prove_case`]) and checks that the circuit
+/// agrees with it: the same band or decision, proved into a bundle the bundled verifier accepts,
+/// or the same rejection from the circuit's witness solver.
+pub fn check_cases(policy: &Policy, results: &[CaseResult], kit: &CaseKit) -> Vec<CaseCheck> {
+    results
+        .iter()
+        .map(|r| {
+            let name = r.case.name.clone();
+            let check = |agrees: bool, detail: String| CaseCheck {
+                name: name.clone(),
+                agrees,
+                detail,
+            };
+            let Ok(evaluation) = &r.evaluation else {
+                return check(
+                    false,
+                    "not proved: the case cannot be evaluated".to_string(),
+                );
+            };
+            match (prove_case(policy, &r.case.input, kit), &evaluation.verdict) {
+                (Err(e), _) => check(false, format!("not proved: {e}")),
+                (
+                    Ok(CaseProof::Proved {
+                        proved,
+                        verified,
+                        detail,
+                    }),
+                    verdict,
+                ) => {
+                    let claim = &proved.bundle.decision.outcome;
+                    let same = match (claim, verdict) {
+                        (
+                            OutcomeClaim::ScoreBand { band_index, .. },
+                            Verdict::Band { index, .. },
+                        ) => *band_index as usize == *index,
+                        (
+                            OutcomeClaim::Gate { decision, .. },
+                            Verdict::Gate { decision: d, .. },
+                        ) => decision == d,
+                        _ => false,
+                    };
+                    check(
+                        same && verified,
+                        format!(
+                            "proved {claim} in {} ms, checked by {detail} (native: {verdict})",
+                            proved.timings.proof.as_millis(),
+                        ),
+                    )
+                }
+                (
+                    Ok(CaseProof::Refused {
+                        reasons,
+                        circuit,
+                        circuit_message,
+                    }),
+                    verdict,
+                ) => {
+                    let circuit_rejection =
+                        if reasons.iter().any(|r| matches!(r, Reason::NoBand { .. })) {
+                            circuit
+                                .and_then(rejection_of)
+                                .filter(|r| *r == Rejection::ScoreOutsideBands)
+                        } else {
+                            circuit.and_then(rejection_of)
+                        };
+                    let same =
+                        matches!(verdict, Verdict::Rejected(r) if Some(*r) == circuit_rejection);
+                    check(
+                        same,
+                        format!("the circuit refuses it: `{circuit_message}` (native: {verdict})"),
+                    )
+                }
+            }
+        })
+        .collect()
 }

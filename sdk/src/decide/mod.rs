@@ -390,6 +390,9 @@ pub enum DecideError {
         /// What differs.
         what: String,
     },
+    /// The profile's circuit could not be generated or compiled.
+    #[error("cannot make the circuit: {0}")]
+    Circuit(String),
     /// The pin file is unusable.
     #[error(transparent)]
     Pins(#[from] PinError),
@@ -530,9 +533,20 @@ pub struct Builder<R, P, M, S> {
     target: ProofTarget,
     bb: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    unpinned: bool,
 }
 
 impl<R, P, M, S> Builder<R, P, M, S> {
+    /// Also accept a profile whose circuit is not pinned (not one of the reference profiles): its
+    /// composite is generated and compiled with the pinned toolchain (node and the Noir compiler,
+    /// once, then cached), and its bundles name a circuit that `govproof verify` does not know, so
+    /// only a verifier given this prover's key can check them. For testing policies
+    /// ([`case::prove_case`]), not for decisions anyone relies on.
+    pub fn allow_unpinned_circuit(mut self) -> Self {
+        self.unpinned = true;
+        self
+    }
+
     /// The proof target (default `noir-recursive`; `evm` for the Solidity verifier).
     pub fn target(mut self, target: ProofTarget) -> Self {
         self.target = target;
@@ -563,6 +577,7 @@ impl<P, M, S> Builder<Missing, P, M, S> {
             target: self.target,
             bb: self.bb,
             cache_dir: self.cache_dir,
+            unpinned: self.unpinned,
         }
     }
 }
@@ -578,6 +593,7 @@ impl<R, M, S> Builder<R, Missing, M, S> {
             target: self.target,
             bb: self.bb,
             cache_dir: self.cache_dir,
+            unpinned: self.unpinned,
         }
     }
 }
@@ -593,6 +609,7 @@ impl<R, P, S> Builder<R, P, Missing, S> {
             target: self.target,
             bb: self.bb,
             cache_dir: self.cache_dir,
+            unpinned: self.unpinned,
         }
     }
 }
@@ -608,6 +625,7 @@ impl<R, P, M> Builder<R, P, M, Missing> {
             target: self.target,
             bb: self.bb,
             cache_dir: self.cache_dir,
+            unpinned: self.unpinned,
         }
     }
 }
@@ -622,29 +640,48 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
         self.model.weights.check_profile(&profile)?;
 
         let pins = pinned()?;
-        let pin = pins
-            .circuit(&profile.name())
-            .ok_or_else(|| DecideError::UnpinnedCircuit {
-                profile: profile.name(),
-                known: pins.ids().join(", "),
-            })?;
-        let json = crate::noir::embedded(&pin.id).ok_or_else(|| DecideError::PinsStale {
-            what: format!(
-                "circuit `{}` is pinned but not embedded in this build",
-                pin.id
-            ),
-        })?;
-        let artifact = Artifact::from_json_bytes(&pin.id, json)?;
-        if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
-            return Err(DecideError::PinsStale {
-                what: format!(
-                    "the embedded circuit `{}` has digest {}, the pin says {}",
-                    pin.id,
-                    artifact.digest(),
-                    pin.artifact_digest
-                ),
-            });
-        }
+        let pin = pins.circuit(&profile.name());
+        let (circuit_id, artifact) = match pin {
+            Some(pin) => {
+                let json =
+                    crate::noir::embedded(&pin.id).ok_or_else(|| DecideError::PinsStale {
+                        what: format!(
+                            "circuit `{}` is pinned but not embedded in this build",
+                            pin.id
+                        ),
+                    })?;
+                let artifact = Artifact::from_json_bytes(&pin.id, json)?;
+                if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
+                    return Err(DecideError::PinsStale {
+                        what: format!(
+                            "the embedded circuit `{}` has digest {}, the pin says {}",
+                            pin.id,
+                            artifact.digest(),
+                            pin.artifact_digest
+                        ),
+                    });
+                }
+                (pin.id.clone(), artifact)
+            }
+            None if self.unpinned => {
+                let json = crate::circuits::generate::profile_artifact(
+                    &profile,
+                    InstallPolicy::InstallIfMissing,
+                    &mut |_| {},
+                )
+                .map_err(|e| DecideError::Circuit(e.to_string()))?;
+                (
+                    profile.name(),
+                    Artifact::from_json_bytes(&profile.name(), &json)?,
+                )
+            }
+            None => {
+                return Err(DecideError::UnpinnedCircuit {
+                    profile: profile.name(),
+                    known: pins.ids().join(", "),
+                })
+            }
+        };
 
         let membership = self
             .registry
@@ -684,14 +721,13 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
         let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())?;
         let mut prover = Prover::new(&bb, &self.setup, &cache)?;
         let vk = prover.verification_key(&circuit, self.target)?;
-        let pinned_key = pin.key(self.setup.id(), self.target);
+        let pinned_key = pin.and_then(|p| p.key(self.setup.id(), self.target));
         if let Some(k) = pinned_key {
             if k.vk_hash.0 != vk.hash() {
                 return Err(DecideError::PinsStale {
                     what: format!(
-                        "bb computes verification key {} for `{}`, the pin says {}",
+                        "bb computes verification key {} for `{circuit_id}`, the pin says {}",
                         hex::encode(vk.hash()),
-                        pin.id,
                         k.vk_hash
                     ),
                 });
@@ -703,7 +739,7 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
                 detail: e,
             }))
         })?;
-        let circuit_id = ProfileName::new(&pin.id).map_err(|e| DecideError::PinsStale {
+        let circuit_id = ProfileName::new(&circuit_id).map_err(|e| DecideError::PinsStale {
             what: e.to_string(),
         })?;
         let profile_name = ProfileName::new(&profile.name()).map_err(|e| DecideError::Profile {
@@ -784,6 +820,7 @@ impl DecisionProver {
             target: ProofTarget::default(),
             bb: None,
             cache_dir: None,
+            unpinned: false,
         }
     }
 

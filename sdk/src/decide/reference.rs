@@ -128,6 +128,13 @@ fn target_logit(policy: &Policy) -> f64 {
 pub fn reference_weights(policy: &Policy, seed: u64) -> Result<QuantizedModel, DecideError> {
     let encoding = super::policy_encoding(policy)?;
     let profile = encoding.profile();
+    if let crate::circuits::ModelFamily::Trees { .. } = profile.family() {
+        return Err(DecideError::Profile {
+            profile: profile.name(),
+            reason: "the reference model is a linear model or a perceptron, not a tree ensemble"
+                .to_string(),
+        });
+    }
     let n = profile.features();
     let h = profile.hidden();
     let mut rng = Rng(seed);
