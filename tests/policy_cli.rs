@@ -180,10 +180,10 @@ fn refusals_are_one_json_document_with_format_json() {
 }
 
 #[test]
-fn prove_says_what_it_needs_instead_of_pretending() {
+fn prove_proves_each_case_and_the_circuit_agrees_with_the_native_verdicts() {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let e = run_policy(
+    let exit = run_policy(
         PolicyCommand::Test {
             file: EXAMPLES[0].into(),
             cases: None,
@@ -193,8 +193,16 @@ fn prove_says_what_it_needs_instead_of_pretending() {
         &mut out,
         &mut err,
     )
-    .unwrap_err();
-    assert!(e.to_string().contains("`--prove` needs"), "{e}");
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(exit, Exit::Success, "{out}");
+    assert!(out.contains("proved with the development setup"), "{out}");
+    assert!(out.contains(" 0 disagree"), "{out}");
+    assert!(out.contains("the circuit refuses it"), "{out}");
+    assert!(
+        out.contains("checked by the bundled verifier: valid"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -7,16 +7,21 @@
 //! - [`noir`]: compiling Noir projects to artifacts;
 //! - [`artifact`], [`abi`], [`witness`]: reading artifacts, encoding inputs, solving witnesses with acvm;
 //! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover;
-//! - [`policy`]: policies as TOML, checked, hashed, tested and explained.
+//! - [`policy`]: policies as TOML, checked, hashed, tested and explained;
+//! - [`decide`]: the prover API (one call proves one decision into a bundle);
+//! - [`bundle`]: proof bundles and the bundled verifier.
 
 pub mod abi;
 pub mod artifact;
+pub mod bundle;
 pub mod circuits;
 pub mod cli;
 pub mod commit;
+pub mod decide;
 pub mod field;
 pub mod hash;
 pub mod merkle;
+pub mod model;
 pub mod noir;
 pub mod policy;
 pub mod prover;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::toolchain::sources::{self, SourcesError};
 use crate::toolchain::InstallPolicy;
 
-use super::profile::{DecisionKind, Profile};
+use super::profile::{DecisionKind, ModelFamily, Profile};
 
 /// One embedded Noir library: its package name, `Nargo.toml` and `src/lib.nr`.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,7 @@ macro_rules! library {
 }
 
 /// The circuit libraries, dependencies before dependents.
-pub const LIBRARIES: [Library; 7] = [
+pub const LIBRARIES: [Library; 8] = [
     library!("poseidon2_sponge"),
     library!("fixed_point"),
     library!("inference"),
@@ -46,7 +46,13 @@ pub const LIBRARIES: [Library; 7] = [
     library!("score_infer"),
     library!("registry_membership"),
     library!("policy_scope"),
+    library!("tree_ensemble"),
 ];
+
+/// Whether a profile's composite depends on `library` (only tree profiles use `tree_ensemble`).
+fn uses_library(profile: &Profile, library: &str) -> bool {
+    library != "tree_ensemble" || matches!(profile.family(), ModelFamily::Trees { .. })
+}
 
 /// Why a profile's package or circuit could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +92,7 @@ pub fn composite_manifest(profile: &Profile) -> String {
         "[package]\nname = \"{}\"\ntype = \"bin\"\nauthors = [\"govproof\"]\n\n[dependencies]\n",
         package_name(profile)
     );
-    for lib in LIBRARIES {
+    for lib in LIBRARIES.iter().filter(|l| uses_library(profile, l.name)) {
         s.push_str(&format!(
             "{} = {{ path = \"../../lib/{}\" }}\n",
             lib.name, lib.name
@@ -109,13 +115,40 @@ pub fn composite_main(profile: &Profile) -> String {
             "    inference_gate::assert_gate(score, policy.rule[0], decision);\n",
         ),
     };
-    let family = match profile.hidden() {
-        0 => format!("a linear model on {} features", profile.features()),
-        h => format!(
-            "a {} x {} perceptron with one hidden ReLU layer",
-            profile.features(),
-            h
+    let neural = [
+        "inference::weights_commitment(weights)",
+        "inference::feature_weight_mass::<N, H, W>(weights)",
+        "inference::score::<N, H, W>(weights, features)",
+    ];
+    let (family, shape_globals, [commit_call, mass_call, score_call]) = match profile.family() {
+        ModelFamily::Linear => (
+            format!("a linear model on {} features", profile.features()),
+            String::new(),
+            neural,
         ),
+        ModelFamily::Mlp { hidden } => (
+            format!(
+                "a {} x {} perceptron with one hidden ReLU layer",
+                profile.features(),
+                hidden
+            ),
+            String::new(),
+            neural,
+        ),
+        ModelFamily::Trees { trees, depth } => {
+            let shape = profile
+                .tree_shape()
+                .unwrap_or_else(|| unreachable!("Profile::new checked the tree shape"));
+            let (globals, calls) = super::trees::composite_parts(shape);
+            (
+                format!(
+                    "an ensemble of {trees} trees of depth {depth} on {} features",
+                    profile.features()
+                ),
+                globals,
+                calls,
+            )
+        }
     };
     let outcome = match profile.kind() {
         DecisionKind::ScoreBand { bands } => {
@@ -136,7 +169,7 @@ use registry_membership::RegistryEntry;
 
 global N: u32 = {n};
 global H: u32 = {h};
-global W: u32 = {w};
+{shape_globals}global W: u32 = {w};
 global D: u32 = {d};
 global S: u32 = {s};
 global P: u32 = {p};
@@ -167,7 +200,7 @@ fn main(
 ) {{
     // The decision id is bound to the proof as a public input; nothing else constrains it.
     let _ = decision_id;
-    let weights_commitment = inference::weights_commitment(weights);
+    let weights_commitment = {commit_call};
     assert(
         inference::input_commitment(features, salt) == input_commitment,
         "input commitment does not match the features and salt",
@@ -194,10 +227,10 @@ fn main(
         model_version,
         scope,
         decision_time,
-        inference::feature_weight_mass::<N, H, W>(weights),
+        {mass_call},
         features,
     );
-    let score = inference::score::<N, H, W>(weights, features);
+    let score = {score_call};
 {outcome_check}}}
 "#,
         name = profile.name(),

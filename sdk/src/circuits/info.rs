@@ -128,6 +128,10 @@ pub fn describe_profile(p: &Profile) -> String {
             "perceptron {} x {hidden} (one hidden ReLU layer)",
             p.features()
         ),
+        ModelFamily::Trees { trees, depth } => format!(
+            "tree ensemble, {} features, {trees} trees x depth {depth}",
+            p.features()
+        ),
     };
     let kind = match p.kind() {
         DecisionKind::ScoreBand { bands } => format!("score band (up to {bands} bands)"),

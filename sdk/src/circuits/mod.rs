@@ -9,6 +9,8 @@
 //!   commitments, inference;
 //! - [`policy`]: a policy's field encoding and hash, decision rules and outcomes;
 //! - [`profile`]: circuit profiles and their stable names;
+//! - [`trees`]: quantized tree ensembles (scores, commitments), bit-exact with
+//!   `circuits/lib/tree_ensemble`;
 //! - [`decision`]: one decision's public statement and witness, a native check of every
 //!   constraint, and the composite's inputs;
 //! - [`generate`]: the composite package for a profile, from the embedded libraries;
@@ -21,6 +23,7 @@ pub mod info;
 pub mod model;
 pub mod policy;
 pub mod profile;
+pub mod trees;
 
 pub use decision::{Constraint, Decision, DecisionError, DecisionWitness, PublicStatement};
 pub use fixed::{FixedError, Score};

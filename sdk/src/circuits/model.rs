@@ -8,6 +8,7 @@ use super::fixed::{
     WEIGHTS_PER_FIELD, WEIGHT_BITS, WEIGHT_MAX, WEIGHT_MIN,
 };
 use super::profile::{ModelFamily, Profile};
+use super::trees::{self, TreeError, TreeShape};
 
 /// Why a model or an input is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +69,9 @@ pub enum ModelError {
         /// Columns expected.
         cols: usize,
     },
+    /// A tree ensemble that breaks a bound or its shape.
+    #[error(transparent)]
+    Trees(#[from] TreeError),
     /// The model does not fit the circuit profile.
     #[error("the model has {features} features and {hidden} hidden units; profile `{profile}` needs {profile_features} and {profile_hidden}")]
     Profile {
@@ -89,12 +93,14 @@ pub enum ModelError {
 ///
 /// Layout (`N` features, `H` hidden units; `H = 0` is the linear family):
 /// - linear: `[w_0, ..., w_{N-1}, b]`;
-/// - perceptron: `W1` row-major (`W1[j][i]` at `j * N + i`), `b1` (`H`), `W2` (`H`), `b2`.
+/// - perceptron: `W1` row-major (`W1[j][i]` at `j * N + i`), `b1` (`H`), `W2` (`H`), `b2`;
+/// - tree ensemble: feature indices, thresholds, leaf values, base (see [`super::trees`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuantizedModel {
     features: usize,
     hidden: usize,
     weights: Vec<i64>,
+    trees: Option<TreeShape>,
 }
 
 fn weight_count(features: usize, hidden: usize) -> usize {
@@ -131,7 +137,24 @@ impl QuantizedModel {
             features,
             hidden,
             weights,
+            trees: None,
         })
+    }
+
+    /// A tree ensemble in the flat layout of [`super::trees`], checked against every bound.
+    pub fn trees(features: usize, shape: TreeShape, flat: Vec<i64>) -> Result<Self, ModelError> {
+        trees::check(features, shape, &flat)?;
+        Ok(QuantizedModel {
+            features,
+            hidden: 0,
+            weights: flat,
+            trees: Some(shape),
+        })
+    }
+
+    /// The ensemble's shape, for a tree ensemble.
+    pub fn tree_shape(&self) -> Option<TreeShape> {
+        self.trees
     }
 
     /// A linear (or logistic) scoring model: `score = bias + sum_i weights[i] * x_i`.
@@ -173,7 +196,7 @@ impl QuantizedModel {
         self.features
     }
 
-    /// Hidden units (0 for a linear model).
+    /// Hidden units (0 for a linear model and a tree ensemble).
     pub fn hidden(&self) -> usize {
         self.hidden
     }
@@ -193,10 +216,14 @@ impl QuantizedModel {
 
     /// Checks that this model is the shape `profile` proves.
     pub fn check_profile(&self, profile: &Profile) -> Result<(), ModelError> {
-        let family_ok = matches!(
-            (profile.family(), self.hidden),
-            (ModelFamily::Linear, 0) | (ModelFamily::Mlp { .. }, 1..)
-        );
+        let family_ok = match (profile.family(), self.trees) {
+            (ModelFamily::Trees { .. }, shape) => shape.is_some() && shape == profile.tree_shape(),
+            (_, Some(_)) => false,
+            (family, None) => matches!(
+                (family, self.hidden),
+                (ModelFamily::Linear, 0) | (ModelFamily::Mlp { .. }, 1..)
+            ),
+        };
         if !family_ok || profile.features() != self.features || profile.hidden() != self.hidden {
             return Err(ModelError::Profile {
                 profile: profile.name(),
@@ -212,6 +239,9 @@ impl QuantizedModel {
     /// The weights commitment a registry entry records: Poseidon2 ([`Domain::Weights`]) over the
     /// weights packed ten to a field element (each as `w + 2^24` in 25 bits).
     pub fn commitment(&self) -> Field {
+        if let Some(shape) = self.trees {
+            return trees::commitment(shape, &self.weights);
+        }
         hash(
             Domain::Weights,
             &pack_signed(&self.weights, WEIGHT_BITS, WEIGHTS_PER_FIELD),
@@ -225,6 +255,14 @@ impl QuantizedModel {
                 expected: self.features,
                 given: features.len(),
             });
+        }
+        if let Some(shape) = self.trees {
+            return Ok(trees::score(
+                self.features,
+                shape,
+                &self.weights,
+                features.values(),
+            ));
         }
         let x: Vec<i128> = features.values().iter().map(|&v| v.into()).collect();
         let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
@@ -247,8 +285,12 @@ impl QuantizedModel {
     }
 
     /// Per feature, zero exactly when the model gives that feature no weight at all (linear: the
-    /// weight; perceptron: the sum of squares of its `W1` column), then a final zero.
+    /// weight; perceptron: the sum of squares of its `W1` column; trees: the number of nodes that
+    /// split on it), then a final zero.
     pub fn feature_weight_mass(&self) -> Vec<Field> {
+        if let Some(shape) = self.trees {
+            return trees::feature_weight_mass(self.features, shape, &self.weights);
+        }
         let n = self.features;
         let mut mass: Vec<Field> = (0..n)
             .map(|i| {

@@ -13,6 +13,7 @@ use crate::commit::label;
 use crate::field::Field;
 
 use super::fixed::MAX_WIDTH;
+use super::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
 
 /// The most bands a band table may hold.
 pub const MAX_BANDS: usize = 64;
@@ -32,6 +33,14 @@ pub enum ModelFamily {
     Mlp {
         /// Hidden units.
         hidden: usize,
+    },
+    /// A tree ensemble of `trees` trees, each padded to depth `depth` (see
+    /// [`super::trees`]).
+    Trees {
+        /// Number of trees.
+        trees: usize,
+        /// Depth of every tree.
+        depth: usize,
     },
 }
 
@@ -73,7 +82,7 @@ pub enum ProfileError {
         max: usize,
     },
     /// A profile name that does not parse.
-    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4` or `linear-24-d20-s16-p8-m4-gate`)")]
+    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-30x3-d20-b8-s16-p8-m4`)")]
     Name(String),
 }
 
@@ -118,6 +127,10 @@ impl Profile {
         check("feature count", features, 1, MAX_WIDTH)?;
         if let ModelFamily::Mlp { hidden } = family {
             check("hidden size", hidden, 1, MAX_WIDTH)?;
+        }
+        if let ModelFamily::Trees { trees, depth } = family {
+            check("tree count", trees, 1, MAX_TREES)?;
+            check("tree depth", depth, 1, MAX_TREE_DEPTH)?;
         }
         check("tree depth", depth, 1, MAX_DEPTH)?;
         if let DecisionKind::ScoreBand { bands } = kind {
@@ -194,11 +207,19 @@ impl Profile {
         self.features
     }
 
-    /// Hidden units (0 for a linear model).
+    /// Hidden units (0 for a linear model and a tree ensemble).
     pub fn hidden(&self) -> usize {
         match self.family {
-            ModelFamily::Linear => 0,
+            ModelFamily::Linear | ModelFamily::Trees { .. } => 0,
             ModelFamily::Mlp { hidden } => hidden,
+        }
+    }
+
+    /// The ensemble's shape, for a tree profile.
+    pub fn tree_shape(&self) -> Option<TreeShape> {
+        match self.family {
+            ModelFamily::Trees { trees, depth } => TreeShape::new(trees, depth),
+            _ => None,
         }
     }
 
@@ -233,6 +254,9 @@ impl Profile {
         match self.family {
             ModelFamily::Linear => n + 1,
             ModelFamily::Mlp { hidden } => hidden * n + 2 * hidden + 1,
+            ModelFamily::Trees { trees, depth } => {
+                2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1 + n
+            }
         }
     }
 
@@ -262,6 +286,12 @@ impl Profile {
         if gate {
             parts.pop();
         }
+        // A tree profile names its ensemble (`TREESxDEPTH`) after the feature count.
+        let ensemble = if parts.first() == Some(&"trees") && parts.len() > 2 {
+            Some(parts.remove(2))
+        } else {
+            None
+        };
         let number = |s: &str, prefix: &str| -> Result<usize, ProfileError> {
             let digits = s.strip_prefix(prefix).ok_or_else(bad)?;
             if digits.is_empty()
@@ -285,6 +315,16 @@ impl Profile {
                         hidden: number(h, "")?,
                     },
                     number(n, "")?,
+                )
+            }
+            "trees" => {
+                let (t, d) = ensemble.ok_or_else(bad)?.split_once('x').ok_or_else(bad)?;
+                (
+                    ModelFamily::Trees {
+                        trees: number(t, "")?,
+                        depth: number(d, "")?,
+                    },
+                    number(parts[1], "")?,
                 )
             }
             _ => return Err(bad()),
@@ -314,6 +354,9 @@ impl fmt::Display for Profile {
         match self.family {
             ModelFamily::Linear => write!(f, "linear-{}", self.features)?,
             ModelFamily::Mlp { hidden } => write!(f, "mlp-{}x{}", self.features, hidden)?,
+            ModelFamily::Trees { trees, depth } => {
+                write!(f, "trees-{}-{trees}x{depth}", self.features)?
+            }
         }
         write!(f, "-d{}", self.depth)?;
         if let DecisionKind::ScoreBand { bands } = self.kind {
@@ -382,6 +425,31 @@ mod tests {
             1
         )
         .is_err());
+    }
+
+    #[test]
+    fn tree_profiles_name_trees_by_depth() {
+        let p = Profile::from_name("trees-20-30x3-d20-b8-s16-p8-m4").unwrap();
+        assert_eq!(
+            p.family(),
+            ModelFamily::Trees {
+                trees: 30,
+                depth: 3
+            }
+        );
+        assert_eq!(p.features(), 20);
+        assert_eq!(p.weight_count(), 2 * 30 * 7 + 30 * 8 + 1 + 20);
+        let g = Profile::from_name("trees-5-1x1-d4-s2-p1-m1-gate").unwrap();
+        assert_eq!(g.name(), "trees-5-1x1-d4-s2-p1-m1-gate");
+        for bad in [
+            "trees-20-d20-b8-s16-p8-m4",
+            "trees-20-30-d20-b8-s16-p8-m4",
+            "trees-20-30x9-d20-b8-s16-p8-m4",
+            "trees-20-0x3-d20-b8-s16-p8-m4",
+            "trees-20x3-d20-b8-s16-p8-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {

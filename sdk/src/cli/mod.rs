@@ -1,7 +1,9 @@
 //! The `govproof` command line, callable in-process: [`run`] takes parsed arguments and writers and
 //! returns a typed [`Exit`], so every command is testable without spawning a process.
 
+pub mod demo;
 pub mod example;
+pub mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,6 +66,13 @@ pub enum Command {
         #[arg(long, conflicts_with = "dev_setup")]
         offline: bool,
     },
+    /// The main job: keys, a signed registry, a policy and an application; prove the decision into
+    /// a bundle, verify it, and print the report (every file is written under one folder).
+    Demo(demo::DemoArgs),
+    /// Verify a proof bundle offline (exit 0 valid, 2 invalid, 1 could not check).
+    Verify(verify::VerifyArgs),
+    /// Write a verifier for on-chain verification of `evm`-target bundles.
+    ExportVerifier(verify::ExportArgs),
     /// Generate an ed25519 key pair for a registry key holder.
     Keygen(crate::registry::cli::KeygenArgs),
     /// Check, hash, test and explain decision policies (TOML).
@@ -77,6 +86,12 @@ pub enum Command {
         /// What to do with it.
         #[command(subcommand)]
         command: crate::registry::cli::RegistryCommand,
+    },
+    /// Import ONNX models, inspect model files and their quantization certificates.
+    Model {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::model::cli::ModelCommand,
     },
     /// Work with the project's own circuits.
     Circuits {
@@ -131,9 +146,13 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             };
             example::run(choice, out, err)
         }
+        Command::Demo(args) => demo::run(args, out, err),
+        Command::Verify(args) => verify::run_verify(args, out, err),
+        Command::ExportVerifier(args) => verify::run_export(args, out),
         Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
+        Command::Model { command } => crate::model::cli::run_model(command, out, err),
         Command::Doctor { json } => doctor(json, out),
         Command::Compile { project, out: dest } => {
             let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {

@@ -100,9 +100,9 @@ pub enum PolicyCliError {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Write(std::io::Error),
-    /// `--prove` needs parts govproof does not have yet.
-    #[error("`--prove` needs the composite decision circuit and its prover, which this build does not include yet; run without `--prove` for the native evaluation")]
-    ProveUnavailable,
+    /// `--prove` could not set up proving (the toolchain, the development setup).
+    #[error("`--prove` cannot prove: {0}")]
+    Prove(String),
 }
 
 impl From<std::io::Error> for PolicyCliError {
@@ -168,9 +168,6 @@ pub fn run_policy(
             prove,
             format,
         } => {
-            if prove {
-                return Err(PolicyCliError::ProveUnavailable);
-            }
             let source = read_source(&file)?;
             let Some(policy) = load(&source, format, out, err)? else {
                 return Ok(Exit::Rejected);
@@ -186,12 +183,23 @@ pub fn run_policy(
                 err.write_all(diags.render(&cases_source).as_bytes())?;
             }
             let results = run_cases(&policy, cases);
-            report_tests(&cases_source, &results, format, out)?;
-            Ok(if results.iter().all(CaseResult::passed) {
-                Exit::Success
+            let proofs = if prove {
+                let home =
+                    crate::toolchain::home().map_err(|e| PolicyCliError::Prove(e.to_string()))?;
+                let kit = crate::decide::case::CaseKit::development(&home)
+                    .map_err(|e| PolicyCliError::Prove(e.to_string()))?;
+                crate::decide::case::check_cases(&policy, &results, &kit)
             } else {
-                Exit::Rejected
-            })
+                Vec::new()
+            };
+            report_tests(&cases_source, &results, &proofs, format, out)?;
+            Ok(
+                if results.iter().all(CaseResult::passed) && proofs.iter().all(|p| p.agrees) {
+                    Exit::Success
+                } else {
+                    Exit::Rejected
+                },
+            )
         }
         PolicyCommand::Explain { file } => {
             let source = read_source(&file)?;
@@ -346,6 +354,7 @@ fn run_check(
 fn report_tests(
     source: &SourceFile,
     results: &[CaseResult],
+    proofs: &[crate::decide::case::CaseCheck],
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), PolicyCliError> {
@@ -377,6 +386,15 @@ fn report_tests(
                 }
             }
             writeln!(out, "{passed} passed, {failed} failed")?;
+            if !proofs.is_empty() {
+                writeln!(out, "proved with the development setup (proves nothing; checks the circuit agrees):")?;
+                for p in proofs {
+                    let mark = if p.agrees { "ok   " } else { "FAIL " };
+                    writeln!(out, "{mark} {}: {}", p.name, p.detail)?;
+                }
+                let agree = proofs.iter().filter(|p| p.agrees).count();
+                writeln!(out, "{agree} agree, {} disagree", proofs.len() - agree)?;
+            }
         }
         Format::Json => {
             let cases: Vec<_> = results
@@ -403,11 +421,15 @@ fn report_tests(
                     })
                 })
                 .collect();
-            writeln!(
-                out,
-                "{:#}",
-                json!({"file": source.name(), "passed": passed, "failed": failed, "cases": cases})
-            )?;
+            let mut doc =
+                json!({"file": source.name(), "passed": passed, "failed": failed, "cases": cases});
+            if !proofs.is_empty() {
+                doc["proofs"] = proofs
+                    .iter()
+                    .map(|p| json!({"name": p.name, "agrees": p.agrees, "detail": p.detail}))
+                    .collect();
+            }
+            writeln!(out, "{doc:#}")?;
         }
     }
     Ok(())

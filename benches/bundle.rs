@@ -1,0 +1,95 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark setup may fail loudly
+//! Bundle costs with the development setup, on the reference score-band circuit
+//! (`mlp-24x16-d20-b8-s16-p8-m4`): reading a bundle, verifying it with a warm verifier (all
+//! checks, bb included), and proving a decision with a warm prover (native checks, witness, proof).
+//!
+//! Needs bb: `GOVPROOF_BB`, else the installed toolchain; prints why and measures nothing
+//! without it. Run: `cargo bench --bench bundle`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use govproof::bundle::{Bundle, BundleVerifier, DecisionId, Verdict, VerifyOptions};
+use govproof::cli::demo::{demo_application, demo_model, demo_policy, publish_registry, Approval};
+use govproof::decide::{DecisionProver, TrustedRegistry};
+use govproof::registry::entry::Digest;
+use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};
+use govproof::setup::dangerous;
+
+fn bench(c: &mut Criterion) {
+    let installed = || {
+        let home = govproof::toolchain::home().ok()?;
+        let found = govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED);
+        found.ok().flatten().map(|t| t.bb())
+    };
+    let Some(bb) = std::env::var_os("GOVPROOF_BB")
+        .map(PathBuf::from)
+        .or_else(installed)
+    else {
+        eprintln!("no bb (set GOVPROOF_BB or run `govproof setup`): nothing measured");
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bundles");
+    let bytes = std::fs::read(fixtures.join("valid/band/bundle.json")).unwrap();
+    let root: Signed<Root> =
+        serde_json::from_slice(&std::fs::read(fixtures.join("trust/root.json")).unwrap()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+
+    let mut group = c.benchmark_group("bundle");
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("read", |b| b.iter(|| Bundle::from_json(&bytes).unwrap()));
+
+    let mut verifier = BundleVerifier::new(VerifyOptions {
+        trust: TrustState::bootstrap(root).unwrap(),
+        policy: None,
+        acceptance: dangerous::accept_development_proofs(),
+        bb: Some(bb.clone()),
+        work_dir: work.path().join("verifier"),
+        ignition_crs: None,
+    });
+    assert_eq!(verifier.verify(&bytes).verdict(), Verdict::Valid);
+    group.bench_function("verify (warm, every check)", |b| {
+        b.iter(|| assert_eq!(verifier.verify(&bytes).verdict(), Verdict::Valid))
+    });
+
+    let now = Timestamp::now();
+    let policy = demo_policy(now).unwrap();
+    let model = demo_model(&policy).unwrap();
+    let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+    let (registry, root) = publish_registry(
+        &work.path().join("registry"),
+        &keys,
+        2,
+        &[Approval {
+            model: &model,
+            model_digest: Digest::from_bytes([0; 32]),
+            policy: &policy,
+        }],
+        now,
+    )
+    .unwrap();
+    let trusted =
+        TrustedRegistry::open(&registry, &TrustState::bootstrap(root).unwrap(), now).unwrap();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-bench-bundle");
+    let mut prover = DecisionProver::builder()
+        .registry(trusted)
+        .policy(policy.clone())
+        .model(model)
+        .setup(dangerous::development_setup(&cache).unwrap())
+        .bb(bb)
+        .cache_dir(cache.join("vk"))
+        .build()
+        .unwrap();
+    let mut application = demo_application(&policy, now).unwrap();
+    application.decision_id = DecisionId::new("bench").unwrap();
+    prover.prove(&application).unwrap();
+    group.sample_size(20);
+    group.bench_function("prove (warm prover)", |b| {
+        b.iter(|| prover.prove(&application).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,852 @@
+//! The bundle document: its types, its strict reader and its writer.
+//!
+//! Reading is strict by construction: every object refuses unknown fields, every value has one
+//! type and one spelling (field elements only as `0x` + 64 lowercase hex digits below the modulus,
+//! times only as `YYYY-MM-DDTHH:MM:SSZ`, digests and the proof only as lowercase hex), every text
+//! has a length limit, and the whole document has a size limit checked before parsing. The schema
+//! is documented in `docs/bundle.md`.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::commit::label;
+use crate::field::Field;
+use crate::prover::{ProofTarget, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS};
+use crate::registry::names::{ModelId, ModelVersion, ProfileName};
+use crate::registry::{Scope, Signed, Snapshot, Timestamp};
+use crate::setup::SetupId;
+
+/// The value of the `format` field.
+pub const FORMAT: &str = "govproof-bundle";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The largest bundle read, in bytes (a valid one is about 32 KB; the limit is checked before
+/// anything is parsed).
+pub const MAX_BUNDLE_BYTES: usize = 64 * 1024;
+/// The longest decision id, in characters.
+pub const MAX_DECISION_ID_LEN: usize = 128;
+/// The longest bb version string.
+pub const MAX_BB_VERSION_LEN: usize = 64;
+/// The most signatures a bundle's registry snapshot may carry (a root holds at most 64 keys).
+pub const MAX_SNAPSHOT_SIGNATURES: usize = crate::registry::root::MAX_KEYS;
+/// The most bytes a proof may have: the largest proof bb 5.0.0 makes for any target (the
+/// `noir-recursive` proof, 458 fields).
+pub const MAX_PROOF_BYTES: usize = NOIR_RECURSIVE_PROOF_FIELDS * FIELD_BYTES;
+
+/// Why a bundle could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BundleError {
+    /// The document is larger than [`MAX_BUNDLE_BYTES`].
+    #[error("the bundle is {0} bytes, more than the {MAX_BUNDLE_BYTES} a bundle may have")]
+    TooLarge(usize),
+    /// Not JSON, or not a govproof bundle at all.
+    #[error("not a govproof bundle: {0}")]
+    NotABundle(String),
+    /// A bundle of a format version this build does not read.
+    #[error("bundle format version {found} is not supported: this verifier reads version {FORMAT_VERSION}")]
+    Version {
+        /// The version the document declares.
+        found: u64,
+    },
+    /// The document breaks the schema (unknown field, wrong type, oversized or non-canonical
+    /// value); the message carries the line and column.
+    #[error("the bundle does not follow the format: {0}")]
+    Schema(String),
+}
+
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head}... ({} characters)", text.chars().count())
+    }
+}
+
+/// A lender's identifier for one decision: 1 to 128 printable ASCII characters (no spaces).
+/// The circuit binds the proof to `label(id)`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DecisionId(String);
+
+/// Why a text is not a decision id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a decision id: {problem}")]
+pub struct DecisionIdError {
+    /// The text given (shortened when long).
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl DecisionId {
+    /// Checks the text: 1 to [`MAX_DECISION_ID_LEN`] characters, each printable ASCII other than
+    /// space.
+    pub fn new(text: &str) -> Result<Self, DecisionIdError> {
+        let err = |problem| DecisionIdError {
+            value: shorten(text),
+            problem,
+        };
+        if text.is_empty() {
+            return Err(err("it is empty"));
+        }
+        if text.len() > MAX_DECISION_ID_LEN {
+            return Err(err("it is longer than 128 characters"));
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(err(
+                "only printable ASCII characters other than space are allowed",
+            ));
+        }
+        Ok(DecisionId(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The public input the circuit binds: [`label`] of the text.
+    pub fn label(&self) -> Field {
+        label(&self.0)
+    }
+}
+
+impl fmt::Display for DecisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for DecisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DecisionId({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DecisionId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DecisionId::new(&s).map_err(de::Error::custom)
+    }
+}
+
+/// A policy's id, version, or a band's name: the policy layer's name rules (1 to 64 ASCII
+/// letters, digits, `-`, `_`, `.` or `+`, starting with a letter or digit).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct PolicyName(String);
+
+impl PolicyName {
+    /// Checks the text with the policy layer's rules.
+    pub fn new(text: &str) -> Result<Self, String> {
+        crate::policy::names::Name::new(text)
+            .map(|n| PolicyName(n.as_str().to_string()))
+            .map_err(|problem| format!("`{}` is not a valid name: {problem}", shorten(text)))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PolicyName({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        PolicyName::new(&s).map_err(de::Error::custom)
+    }
+}
+
+/// 32 bytes written as 64 lowercase hex digits: an artifact digest or a verification-key hash.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Digest32(pub [u8; 32]);
+
+impl Digest32 {
+    /// 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Reads exactly 64 lowercase hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, String> {
+        let lower = text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let mut out = [0u8; 32];
+        if text.len() != 64 || !lower || hex::decode_to_slice(text, &mut out).is_err() {
+            return Err(format!(
+                "`{}` is not a digest: expected 64 lowercase hex digits",
+                shorten(text)
+            ));
+        }
+        Ok(Digest32(out))
+    }
+}
+
+impl fmt::Display for Digest32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Digest32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest32({})", self.to_hex())
+    }
+}
+
+impl Serialize for Digest32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest32::from_hex(&s).map_err(de::Error::custom)
+    }
+}
+
+/// What `bb --version` printed for the bb that made the proof: 1 to 64 printable ASCII characters.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct BbVersion(String);
+
+impl BbVersion {
+    /// Checks the text.
+    pub fn new(text: &str) -> Result<Self, String> {
+        if text.is_empty()
+            || text.len() > MAX_BB_VERSION_LEN
+            || !text.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(format!(
+                "`{}` is not a bb version: expected 1 to {MAX_BB_VERSION_LEN} printable characters",
+                shorten(text)
+            ));
+        }
+        Ok(BbVersion(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BbVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for BbVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BbVersion({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BbVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        BbVersion::new(&s).map_err(de::Error::custom)
+    }
+}
+
+/// Which circuit made the proof, and with what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a circuit object")]
+pub struct CircuitClaim {
+    /// The circuit's name among govproof's circuits (for the reference composites, the profile
+    /// name).
+    pub id: ProfileName,
+    /// The circuit profile.
+    pub profile: ProfileName,
+    /// blake3 of the circuit's un-gzipped ACIR bytecode.
+    pub artifact_digest: Digest32,
+    /// blake3 of the verification key the proof verifies under (informational: the verifier uses
+    /// its own pinned key and only compares).
+    pub vk_hash: Digest32,
+    /// The bb that proved.
+    pub bb_version: BbVersion,
+    /// The proof target (transcript hash).
+    pub proof_target: ProofTarget,
+}
+
+/// The signed registry snapshot the decision was proved against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a registry object with `snapshot`")]
+pub struct RegistryClaim {
+    /// The snapshot with its signatures, exactly as the registry published it.
+    pub snapshot: Signed<Snapshot>,
+}
+
+/// The policy the decision was made under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a policy object with `id`, `version` and `hash`"
+)]
+pub struct PolicyClaim {
+    /// The policy's id.
+    pub id: PolicyName,
+    /// Its version.
+    pub version: PolicyName,
+    /// The policy hash the proof commits to.
+    pub hash: Field,
+}
+
+/// The model that decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a model object with `id` and `version`"
+)]
+pub struct ModelClaim {
+    /// The model id, as in the registry.
+    pub id: ModelId,
+    /// The model version, as in the registry.
+    pub version: ModelVersion,
+}
+
+/// What a policy says a decision is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyOutcome {
+    /// Approve the application.
+    Approve,
+    /// Refer it to a person.
+    Refer,
+    /// Decline it.
+    Decline,
+}
+
+impl PolicyOutcome {
+    /// The name as policies write it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicyOutcome::Approve => "approve",
+            PolicyOutcome::Refer => "refer",
+            PolicyOutcome::Decline => "decline",
+        }
+    }
+}
+
+impl From<crate::policy::Outcome> for PolicyOutcome {
+    fn from(o: crate::policy::Outcome) -> Self {
+        match o {
+            crate::policy::Outcome::Approve => PolicyOutcome::Approve,
+            crate::policy::Outcome::Refer => PolicyOutcome::Refer,
+            crate::policy::Outcome::Decline => PolicyOutcome::Decline,
+        }
+    }
+}
+
+impl fmt::Display for PolicyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The decision's outcome in words: the proved part (band index or decision bit) and the
+/// policy's names for it (which the verifier compares with a policy file when given one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    expecting = "an outcome object with `kind` `score_band` or `gate`"
+)]
+pub enum OutcomeClaim {
+    /// A band of a score-band policy.
+    ScoreBand {
+        /// The band's index, from 0 for the lowest scores: the public input.
+        band_index: u32,
+        /// The band's name in the policy.
+        band: PolicyName,
+        /// The band's outcome in the policy.
+        outcome: PolicyOutcome,
+    },
+    /// A gate policy's yes/no decision.
+    Gate {
+        /// Whether the score reached the threshold: the public input.
+        decision: bool,
+        /// The outcome the policy gives that side of the threshold.
+        outcome: PolicyOutcome,
+    },
+}
+
+impl OutcomeClaim {
+    /// The policy's outcome (approve, refer, decline).
+    pub fn outcome(&self) -> PolicyOutcome {
+        match self {
+            OutcomeClaim::ScoreBand { outcome, .. } | OutcomeClaim::Gate { outcome, .. } => {
+                *outcome
+            }
+        }
+    }
+
+    /// The public input this outcome stands for.
+    pub fn public_input(&self) -> PublicOutcome {
+        match self {
+            OutcomeClaim::ScoreBand { band_index, .. } => {
+                PublicOutcome::BandIndex(Field::from(u64::from(*band_index)))
+            }
+            OutcomeClaim::Gate { decision, .. } => PublicOutcome::Decision(Field::from(*decision)),
+        }
+    }
+}
+
+impl fmt::Display for OutcomeClaim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutcomeClaim::ScoreBand {
+                band_index,
+                band,
+                outcome,
+            } => write!(f, "band {band_index} `{band}` ({outcome})"),
+            OutcomeClaim::Gate { decision, outcome } => {
+                let side = if *decision {
+                    "at or above the threshold"
+                } else {
+                    "below the threshold"
+                };
+                write!(f, "{side} ({outcome})")
+            }
+        }
+    }
+}
+
+/// The decision, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a decision object")]
+pub struct DecisionClaim {
+    /// The lender's identifier for the decision.
+    pub id: DecisionId,
+    /// When it was made.
+    pub time: Timestamp,
+    /// Its scope.
+    pub scope: Scope,
+    /// Its outcome.
+    pub outcome: OutcomeClaim,
+}
+
+/// The public input that carries the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicOutcome {
+    /// `band_index` (score-band circuits).
+    BandIndex(Field),
+    /// `decision` (gate circuits).
+    Decision(Field),
+}
+
+impl PublicOutcome {
+    /// The input's name in the circuit.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PublicOutcome::BandIndex(_) => "band_index",
+            PublicOutcome::Decision(_) => "decision",
+        }
+    }
+
+    /// Its value.
+    pub fn value(&self) -> Field {
+        match self {
+            PublicOutcome::BandIndex(v) | PublicOutcome::Decision(v) => *v,
+        }
+    }
+}
+
+/// The proof's public inputs by name, in the circuit's order (see `docs/circuits.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicInputs {
+    /// `registry_root`.
+    pub registry_root: Field,
+    /// `policy_hash`.
+    pub policy_hash: Field,
+    /// `model_id`.
+    pub model_id: Field,
+    /// `model_version`.
+    pub model_version: Field,
+    /// `purpose`.
+    pub purpose: Field,
+    /// `jurisdiction`.
+    pub jurisdiction: Field,
+    /// `product`.
+    pub product: Field,
+    /// `decision_time`.
+    pub decision_time: Field,
+    /// `input_commitment`.
+    pub input_commitment: Field,
+    /// `decision_id`.
+    pub decision_id: Field,
+    /// `band_index` or `decision`.
+    pub outcome: PublicOutcome,
+}
+
+/// The names of the public inputs every composite has, in order, before the outcome.
+pub const COMMON_INPUT_NAMES: [&str; 10] = [
+    "registry_root",
+    "policy_hash",
+    "model_id",
+    "model_version",
+    "purpose",
+    "jurisdiction",
+    "product",
+    "decision_time",
+    "input_commitment",
+    "decision_id",
+];
+
+impl PublicInputs {
+    /// The inputs from their values in the circuit's order; `outcome_is_band` names the last one.
+    /// `None` unless there are exactly eleven values.
+    pub fn from_fields(values: &[Field], outcome_is_band: bool) -> Option<Self> {
+        let [registry_root, policy_hash, model_id, model_version, purpose, jurisdiction, product, decision_time, input_commitment, decision_id, outcome] =
+            *values
+        else {
+            return None;
+        };
+        Some(PublicInputs {
+            registry_root,
+            policy_hash,
+            model_id,
+            model_version,
+            purpose,
+            jurisdiction,
+            product,
+            decision_time,
+            input_commitment,
+            decision_id,
+            outcome: if outcome_is_band {
+                PublicOutcome::BandIndex(outcome)
+            } else {
+                PublicOutcome::Decision(outcome)
+            },
+        })
+    }
+
+    /// `(name, value)` in the circuit's order.
+    pub fn named(&self) -> Vec<(&'static str, Field)> {
+        let common = [
+            self.registry_root,
+            self.policy_hash,
+            self.model_id,
+            self.model_version,
+            self.purpose,
+            self.jurisdiction,
+            self.product,
+            self.decision_time,
+            self.input_commitment,
+            self.decision_id,
+        ];
+        let mut out: Vec<(&'static str, Field)> =
+            COMMON_INPUT_NAMES.iter().copied().zip(common).collect();
+        out.push((self.outcome.name(), self.outcome.value()));
+        out
+    }
+
+    /// The values in the circuit's order (what bb verifies against).
+    pub fn to_fields(&self) -> Vec<Field> {
+        self.named().into_iter().map(|(_, v)| v).collect()
+    }
+}
+
+impl Serialize for PublicInputs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let named = self.named();
+        let mut map = s.serialize_map(Some(named.len()))?;
+        for (name, value) in named {
+            map.serialize_entry(name, &value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicInputs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PublicInputs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a public inputs object with the circuit's eleven inputs by name")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PublicInputs, A::Error> {
+                let mut common: [Option<Field>; 10] = [None; 10];
+                let mut outcome: Option<PublicOutcome> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if let Some(i) = COMMON_INPUT_NAMES.iter().position(|n| *n == key) {
+                        if common[i].is_some() {
+                            return Err(de::Error::duplicate_field(COMMON_INPUT_NAMES[i]));
+                        }
+                        common[i] = Some(map.next_value()?);
+                        continue;
+                    }
+                    let make: fn(Field) -> PublicOutcome = match key.as_str() {
+                        "band_index" => PublicOutcome::BandIndex,
+                        "decision" => PublicOutcome::Decision,
+                        _ => {
+                            return Err(de::Error::custom(format!(
+                                "unknown public input `{}`, expected one of {}, and \
+                                 `band_index` or `decision`",
+                                shorten(&key),
+                                COMMON_INPUT_NAMES
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )))
+                        }
+                    };
+                    if outcome.is_some() {
+                        return Err(de::Error::custom(
+                            "the outcome appears twice: give exactly one of `band_index` and `decision`",
+                        ));
+                    }
+                    outcome = Some(make(map.next_value()?));
+                }
+                let mut values = [Field::zero(); 10];
+                for (i, slot) in common.iter().enumerate() {
+                    values[i] =
+                        slot.ok_or_else(|| de::Error::missing_field(COMMON_INPUT_NAMES[i]))?;
+                }
+                let outcome = outcome.ok_or_else(|| {
+                    de::Error::custom("missing the outcome: `band_index` or `decision`")
+                })?;
+                let [registry_root, policy_hash, model_id, model_version, purpose, jurisdiction, product, decision_time, input_commitment, decision_id] =
+                    values;
+                Ok(PublicInputs {
+                    registry_root,
+                    policy_hash,
+                    model_id,
+                    model_version,
+                    purpose,
+                    jurisdiction,
+                    product,
+                    decision_time,
+                    input_commitment,
+                    decision_id,
+                    outcome,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A proof as bb writes it: 32-byte fields, written as one lowercase hex string. Reading checks
+/// only the encoding and the size limit; whether the length suits the target is the proof check's
+/// business.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProofBytes(Vec<u8>);
+
+impl ProofBytes {
+    /// Wraps bb's proof bytes; refuses a length that is not whole fields or exceeds
+    /// [`MAX_PROOF_BYTES`].
+    pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(FIELD_BYTES) {
+            return Err(format!(
+                "a proof is a non-empty sequence of {FIELD_BYTES}-byte fields, got {} bytes",
+                bytes.len()
+            ));
+        }
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(format!(
+                "the proof is {} bytes, more than the {MAX_PROOF_BYTES} of the largest proof bb makes",
+                bytes.len()
+            ));
+        }
+        Ok(ProofBytes(bytes))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ProofBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProofBytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for ProofBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ProofBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() > 2 * MAX_PROOF_BYTES {
+            return Err(de::Error::custom(format!(
+                "the proof is {} hex digits, more than the {} of the largest proof bb makes",
+                s.len(),
+                2 * MAX_PROOF_BYTES
+            )));
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || s.len() % 2 != 0
+        {
+            return Err(de::Error::custom(
+                "the proof must be an even number of lowercase hex digits",
+            ));
+        }
+        let bytes = hex::decode(&s).map_err(de::Error::custom)?;
+        ProofBytes::new(bytes).map_err(de::Error::custom)
+    }
+}
+
+/// A proof bundle: one proved credit decision, self-describing (see `docs/bundle.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a govproof bundle object")]
+pub struct Bundle {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`].
+    pub version: u32,
+    /// The circuit that made the proof.
+    pub circuit: CircuitClaim,
+    /// The trusted setup the proof was made with.
+    pub setup: SetupId,
+    /// The signed registry snapshot it was proved against.
+    pub registry: RegistryClaim,
+    /// The policy.
+    pub policy: PolicyClaim,
+    /// The model.
+    pub model: ModelClaim,
+    /// The decision, in words.
+    pub decision: DecisionClaim,
+    /// The commitment to the applicant's features and a salt (neither is in the bundle).
+    pub input_commitment: Field,
+    /// The public inputs by name.
+    pub public_inputs: PublicInputs,
+    /// The proof.
+    pub proof: ProofBytes,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+impl Bundle {
+    /// Reads a bundle strictly: size limit first, then the format and version, then the whole
+    /// document (unknown fields, wrong types, oversized and non-canonical values are errors).
+    pub fn from_json(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        if bytes.len() > MAX_BUNDLE_BYTES {
+            return Err(BundleError::TooLarge(bytes.len()));
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| BundleError::NotABundle(e.to_string()))?;
+        match header.format {
+            Some(serde_json::Value::String(f)) if f == FORMAT => {}
+            Some(other) => {
+                return Err(BundleError::NotABundle(format!(
+                    "`format` is {}, not \"{FORMAT}\"",
+                    shorten(&other.to_string())
+                )))
+            }
+            None => {
+                return Err(BundleError::NotABundle(format!(
+                    "there is no `format` field (a bundle starts with \"format\": \"{FORMAT}\")"
+                )))
+            }
+        }
+        match header.version.as_ref().and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(found) => return Err(BundleError::Version { found }),
+            None => {
+                return Err(BundleError::Schema(
+                    "`version` must be a whole number".to_string(),
+                ))
+            }
+        }
+        let bundle: Bundle =
+            serde_json::from_slice(bytes).map_err(|e| BundleError::Schema(e.to_string()))?;
+        if bundle.registry.snapshot.signatures.len() > MAX_SNAPSHOT_SIGNATURES {
+            return Err(BundleError::Schema(format!(
+                "the registry snapshot carries {} signatures, more than the {MAX_SNAPSHOT_SIGNATURES} keys a root can have",
+                bundle.registry.snapshot.signatures.len()
+            )));
+        }
+        Ok(bundle)
+    }
+
+    /// The bundle as pretty-printed JSON, ending in a newline (the form written to disk).
+    pub fn to_json_pretty(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| unreachable!("a bundle always serializes: {e}"));
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_ids_are_checked() {
+        assert!(DecisionId::new("APP-2026-000042").is_ok());
+        assert!(DecisionId::new("").is_err());
+        assert!(DecisionId::new("has space").is_err());
+        assert!(DecisionId::new("é").is_err());
+        let long = "x".repeat(MAX_DECISION_ID_LEN + 1);
+        let e = DecisionId::new(&long).unwrap_err();
+        assert!(e.to_string().len() < 200, "{e}");
+        assert!(DecisionId::new(&long[1..]).is_ok());
+    }
+
+    #[test]
+    fn digests_and_proofs_have_one_spelling() {
+        let d = Digest32([0xab; 32]);
+        assert_eq!(Digest32::from_hex(&d.to_hex()).unwrap(), d);
+        assert!(Digest32::from_hex(&d.to_hex().to_uppercase()).is_err());
+        assert!(Digest32::from_hex(&d.to_hex()[2..]).is_err());
+        assert!(ProofBytes::new(vec![0; 31]).is_err());
+        assert!(ProofBytes::new(vec![0; MAX_PROOF_BYTES + 32]).is_err());
+        assert!(serde_json::from_str::<ProofBytes>("\"0A\"").is_err());
+    }
+
+    #[test]
+    fn public_inputs_refuse_duplicates_unknown_and_missing_names() {
+        let values: Vec<Field> = (0..11u64).map(Field::from).collect();
+        let inputs = PublicInputs::from_fields(&values, true).unwrap();
+        let json = serde_json::to_string(&inputs).unwrap();
+        let back: PublicInputs = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, inputs);
+        assert_eq!(back.to_fields(), values);
+        let dup = json.replacen("\"policy_hash\"", "\"registry_root\"", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&dup).is_err());
+        let unknown = json.replacen("\"policy_hash\"", "\"policy_hsah\"", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown public input `policy_hsah`"));
+        let both = json.replacen('}', &format!(",\"decision\":\"{}\"}}", Field::one()), 1);
+        assert!(serde_json::from_str::<PublicInputs>(&both).is_err());
+    }
+}

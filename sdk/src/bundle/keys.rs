@@ -1,0 +1,163 @@
+//! Pinned verification keys: the keys the bundled verifier uses, never the bundle's word.
+//!
+//! `verification_keys.json` (next to this file, embedded at build time) lists, for each circuit a
+//! bundle may name, the blake3 digest of its bytecode and its verification keys per (setup,
+//! target), as bb computed them from the embedded artifact. The verifier looks a bundle's circuit
+//! up here; a circuit that is not listed is unknown, and a bundle whose `vk_hash` differs from the
+//! pinned key's hash is refused.
+//!
+//! The file is generated, never edited: `GOVPROOF_REGENERATE=1 cargo test --test verify_keys`
+//! recomputes every key it can (development keys always; Ignition keys when
+//! `GOVPROOF_IGNITION_CRS` names a folder with enough Ignition points) and rewrites it, and the
+//! same test without the variable fails when any pinned key differs from a fresh computation or
+//! any artifact digest from the embedded circuit's.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::document::Digest32;
+use crate::circuits::Profile;
+use crate::prover::{ProofTarget, VerificationKey};
+use crate::setup::SetupId;
+
+/// The checked-in pin file.
+pub const PINNED_KEYS_JSON: &str = include_str!("verification_keys.json");
+
+/// One pinned key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedKey {
+    /// The setup whose points the key commits with.
+    pub setup: SetupId,
+    /// The target it verifies.
+    pub target: ProofTarget,
+    /// blake3 of the key.
+    pub vk_hash: Digest32,
+    /// The key as bb writes it, hex.
+    pub vk: String,
+}
+
+impl PinnedKey {
+    /// A pin for `vk`.
+    pub fn of(vk: &VerificationKey) -> PinnedKey {
+        PinnedKey {
+            setup: vk.setup(),
+            target: vk.target(),
+            vk_hash: Digest32(vk.hash()),
+            vk: hex::encode(vk.as_bytes()),
+        }
+    }
+
+    /// The key, checked against its recorded hash and size.
+    pub fn key(&self) -> Result<VerificationKey, PinError> {
+        let bytes =
+            hex::decode(&self.vk).map_err(|_| PinError::Corrupt("key is not hex".into()))?;
+        if blake3::hash(&bytes).as_bytes() != &self.vk_hash.0 {
+            return Err(PinError::Corrupt(format!(
+                "the pinned key {} does not hash to its recorded hash",
+                self.vk_hash
+            )));
+        }
+        VerificationKey::from_parts(bytes, self.setup, self.target)
+            .map_err(|e| PinError::Corrupt(e.to_string()))
+    }
+}
+
+/// One circuit's pins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedCircuit {
+    /// The circuit's name (for the reference composites, the profile name).
+    pub id: String,
+    /// Its profile.
+    pub profile: String,
+    /// blake3 of its un-gzipped bytecode.
+    pub artifact_digest: Digest32,
+    /// Its keys.
+    pub keys: Vec<PinnedKey>,
+}
+
+impl PinnedCircuit {
+    /// The pinned key for `setup` and `target`, if any.
+    pub fn key(&self, setup: SetupId, target: ProofTarget) -> Option<&PinnedKey> {
+        self.keys
+            .iter()
+            .find(|k| k.setup == setup && k.target == target)
+    }
+
+    /// The profile, parsed.
+    pub fn parsed_profile(&self) -> Result<Profile, PinError> {
+        Profile::from_name(&self.profile).map_err(|e| PinError::Corrupt(e.to_string()))
+    }
+}
+
+/// The pin file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinFile {
+    /// How to regenerate it.
+    pub generated_by: String,
+    /// The bb version that computed the keys.
+    pub bb_version: String,
+    /// The circuits.
+    pub circuits: Vec<PinnedCircuit>,
+}
+
+/// The command that regenerates the pin file.
+pub const REGENERATE: &str = "GOVPROOF_REGENERATE=1 cargo test --test verify_keys";
+
+impl PinFile {
+    /// The circuit called `id`.
+    pub fn circuit(&self, id: &str) -> Option<&PinnedCircuit> {
+        self.circuits.iter().find(|c| c.id == id)
+    }
+
+    /// The ids of the pinned circuits.
+    pub fn ids(&self) -> Vec<&str> {
+        self.circuits.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    /// The file's text (pretty JSON, newline-terminated).
+    pub fn to_json_pretty(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| unreachable!("a pin file always serializes: {e}"));
+        text.push('\n');
+        text
+    }
+}
+
+/// A pin file that cannot be used (a build problem, not a bundle problem).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// The embedded pin file is damaged.
+    #[error("the pinned verification keys are damaged ({0}); regenerate them with `{REGENERATE}`")]
+    Corrupt(String),
+}
+
+/// The pins embedded in this build.
+pub fn pinned() -> Result<&'static PinFile, PinError> {
+    static PINS: OnceLock<Result<PinFile, PinError>> = OnceLock::new();
+    PINS.get_or_init(|| {
+        serde_json::from_str(PINNED_KEYS_JSON).map_err(|e| PinError::Corrupt(e.to_string()))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_pins_parse_and_every_key_matches_its_hash() {
+        let pins = pinned().unwrap();
+        assert!(!pins.circuits.is_empty());
+        for c in &pins.circuits {
+            c.parsed_profile().unwrap();
+            for k in &c.keys {
+                k.key().unwrap();
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Proof bundles: one proved credit decision as a self-describing JSON document, and the bundled
+//! verifier that regulators run on it.
+//!
+//! - [`document`]: the versioned format ([`Bundle`]), read strictly ([`Bundle::from_json`]);
+//! - [`keys`]: the verification keys pinned per circuit, setup and target (the verifier never
+//!   takes a key from the bundle);
+//! - [`solidity`]: the Solidity verifier contract of a pinned circuit, for `evm` proofs;
+//! - [`verify`]: every check, by name, with pass or fail and a reason ([`verify::Report`]), as
+//!   `govproof verify` prints it.
+//!
+//! Bundles are made by [`crate::decide::DecisionProver`]. The verification path needs bb and
+//! nothing else: no Noir compiler, no node, no witness solving, no network. The schema and the
+//! checks are documented in `docs/bundle.md`.
+
+pub mod document;
+pub mod keys;
+pub mod solidity;
+pub mod verify;
+
+pub use document::{
+    BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
+    Digest32, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes,
+    PublicInputs, PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
+};
+pub use verify::{
+    BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Verdict, VerifyOptions,
+};

@@ -1,0 +1,1035 @@
+//! The bundled verifier: every check a regulator's `govproof verify` runs on a bundle, each
+//! reported by name with pass, fail, skip or error and a reason.
+//!
+//! The checks, in report order:
+//!
+//! | check | passes when |
+//! | --- | --- |
+//! | `format` | the document reads strictly as a bundle of this format version |
+//! | `setup` | the proof was made with Ignition, or with the development setup and the verifier was told to accept it |
+//! | `circuit` | the circuit is one this build pins, its artifact digest and bb version are the pinned ones, and the bundle's verification-key hash is the pinned key's |
+//! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, and it is not older than a snapshot the trust state already accepted |
+//! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
+//! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
+//! | `proof` | bb verifies the proof against the pinned key and the public inputs |
+//!
+//! A bundle is valid when no check fails and none could not be run ([`Verdict`]). The verifier
+//! needs bb only: no compiler, no node, no witness solving, no network. The verification key
+//! comes from the pins ([`super::keys`]); for an Ignition proof of a circuit whose Ignition key is
+//! not pinned yet, it is computed with bb from the embedded circuit and the Ignition points in the
+//! CRS folder given, and the check cannot be completed without them.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::document::{Bundle, OutcomeClaim, PolicyOutcome, PublicOutcome};
+use super::keys::{pinned, PinnedCircuit, REGENERATE};
+use crate::circuits::{DecisionKind, Profile};
+use crate::field::Field;
+use crate::policy::{Decision as PolicyDecision, Policy};
+use crate::prover::{
+    CircuitBytecode, Proof, ProofTarget, Prover, VerificationKey, Verifier, SUPPORTED_BB_VERSION,
+};
+use crate::registry::{TrustState, VerifiedSnapshot};
+use crate::setup::{AcceptancePolicy, CrsDownloads, Setup, SetupId};
+
+/// The checks, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckName {
+    /// The document reads as a bundle.
+    Format,
+    /// The setup is accepted.
+    Setup,
+    /// The circuit and its verification key are pinned.
+    Circuit,
+    /// The registry snapshot is signed, fresh at the decision time, and not rolled back.
+    Registry,
+    /// The policy file (when given) is the committed policy.
+    Policy,
+    /// The public inputs equal the bundle's claims.
+    PublicInputs,
+    /// The proof verifies.
+    Proof,
+}
+
+impl CheckName {
+    /// Every check, in report order.
+    pub const ALL: [CheckName; 7] = [
+        CheckName::Format,
+        CheckName::Setup,
+        CheckName::Circuit,
+        CheckName::Registry,
+        CheckName::Policy,
+        CheckName::PublicInputs,
+        CheckName::Proof,
+    ];
+
+    /// The stable name used in reports and fixtures.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CheckName::Format => "format",
+            CheckName::Setup => "setup",
+            CheckName::Circuit => "circuit",
+            CheckName::Registry => "registry",
+            CheckName::Policy => "policy",
+            CheckName::PublicInputs => "public-inputs",
+            CheckName::Proof => "proof",
+        }
+    }
+
+    /// Reads a name produced by [`CheckName::as_str`].
+    pub fn parse(text: &str) -> Option<CheckName> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// How one check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// It held.
+    Pass,
+    /// It failed: the bundle is invalid.
+    Fail,
+    /// It was not run (not applicable, or an earlier failure made it moot).
+    Skip,
+    /// It could not be run (a missing tool or input): no verdict.
+    Error,
+}
+
+impl Status {
+    /// `pass`, `fail`, `skip` or `error`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Which check.
+    pub name: CheckName,
+    /// How it went.
+    pub status: Status,
+    /// Why, in one line.
+    pub detail: String,
+}
+
+/// The verdict on a bundle; the process exit code is the discriminant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check that ran passed, and none could not be run.
+    Valid = 0,
+    /// Some check could not be run, and none failed.
+    CouldNotCheck = 1,
+    /// Some check failed.
+    Invalid = 2,
+}
+
+impl Verdict {
+    /// `valid`, `could-not-check` or `invalid`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::CouldNotCheck => "could-not-check",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+/// The verifier's report on one bundle.
+#[derive(Debug, Clone)]
+pub struct Report {
+    bundle: Option<Bundle>,
+    size: usize,
+    checks: Vec<Check>,
+    signed_by: Option<(usize, u32, u64)>,
+    next_trust: Option<TrustState>,
+}
+
+/// What the verifier trusts and accepts.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The trust root, and the newest snapshot already accepted (for the rollback check).
+    pub trust: TrustState,
+    /// The policy file to compare with the bundle's policy hash, if any.
+    pub policy: Option<Policy>,
+    /// Which setups' proofs are accepted.
+    pub acceptance: AcceptancePolicy,
+    /// The bb binary (`None`: the installed pinned toolchain's, looked up only when needed).
+    pub bb: Option<PathBuf>,
+    /// Where the verifier keeps its one-point CRS folders (and the development verifier's bb).
+    pub work_dir: PathBuf,
+    /// A folder of Ignition points, used only to compute an Ignition key that is not pinned.
+    pub ignition_crs: Option<PathBuf>,
+}
+
+/// Verifies bundles; keeps one warm bb verifier across bundles.
+pub struct BundleVerifier {
+    options: VerifyOptions,
+    verifier: Option<Verifier>,
+}
+
+impl std::fmt::Debug for BundleVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BundleVerifier({:?})", self.options)
+    }
+}
+
+struct Recorder {
+    checks: Vec<Check>,
+}
+
+impl Recorder {
+    fn put(&mut self, name: CheckName, status: Status, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name,
+            status,
+            detail: one_line(&detail.into()),
+        });
+    }
+
+    fn status(&self, name: CheckName) -> Option<Status> {
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.status)
+    }
+}
+
+/// Keeps a detail on one line and bounded, whatever a bundle put in it.
+fn one_line(text: &str) -> String {
+    const MAX: usize = 600;
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > MAX {
+        let head: String = flat.chars().take(MAX).collect();
+        format!("{head}...")
+    } else {
+        flat
+    }
+}
+
+impl BundleVerifier {
+    /// A verifier with these options; bb is started on the first proof check.
+    pub fn new(options: VerifyOptions) -> BundleVerifier {
+        BundleVerifier {
+            options,
+            verifier: None,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &VerifyOptions {
+        &self.options
+    }
+
+    /// Runs every check on the bundle `bytes` (never fails: problems are checks that fail or
+    /// could not be run).
+    pub fn verify(&mut self, bytes: &[u8]) -> Report {
+        let mut r = Recorder { checks: Vec::new() };
+        let bundle = match Bundle::from_json(bytes) {
+            Ok(b) => {
+                r.put(
+                    CheckName::Format,
+                    Status::Pass,
+                    format!(
+                        "a govproof bundle, format version {}, {} bytes",
+                        b.version,
+                        bytes.len()
+                    ),
+                );
+                b
+            }
+            Err(e) => {
+                r.put(CheckName::Format, Status::Fail, e.to_string());
+                for name in &CheckName::ALL[1..] {
+                    r.put(*name, Status::Skip, "not run: the bundle cannot be read");
+                }
+                return Report {
+                    bundle: None,
+                    size: bytes.len(),
+                    checks: r.checks,
+                    signed_by: None,
+                    next_trust: None,
+                };
+            }
+        };
+
+        self.check_setup(&bundle, &mut r);
+        let known = self.check_circuit(&bundle, &mut r);
+        let (verified, signed_by) = self.check_registry(&bundle, &mut r);
+        self.check_policy(&bundle, &mut r);
+        let profile = known.as_ref().map(|(p, _)| *p);
+        self.check_public_inputs(&bundle, profile, &mut r);
+        self.check_proof(&bundle, known.map(|(_, vk)| vk), &mut r);
+
+        let next_trust = verified.map(|v| self.options.trust.after(&v));
+        Report {
+            bundle: Some(bundle),
+            size: bytes.len(),
+            checks: r.checks,
+            signed_by,
+            next_trust,
+        }
+    }
+
+    fn check_setup(&self, b: &Bundle, r: &mut Recorder) {
+        match b.setup {
+            SetupId::Ignition => r.put(
+                CheckName::Setup,
+                Status::Pass,
+                "the Ignition setup (Aztec's ceremony)",
+            ),
+            SetupId::Development(_) if self.options.acceptance.accepts(b.setup) => r.put(
+                CheckName::Setup,
+                Status::Pass,
+                "the DEVELOPMENT setup, accepted because development proofs were allowed \
+                 (--allow-dev-setup): its secret is public, so this proof demonstrates the \
+                 pipeline and proves nothing",
+            ),
+            SetupId::Development(_) => r.put(
+                CheckName::Setup,
+                Status::Fail,
+                format!(
+                    "made with the {} setup, whose secret is public: anyone can forge such a \
+                     proof (pass --allow-dev-setup to check it anyway)",
+                    b.setup
+                ),
+            ),
+        }
+    }
+
+    /// The circuit check; on success, the circuit's profile and the key to verify with.
+    fn check_circuit(&self, b: &Bundle, r: &mut Recorder) -> Option<(Profile, VerificationKey)> {
+        let c = &b.circuit;
+        let pins = match pinned() {
+            Ok(p) => p,
+            Err(e) => {
+                r.put(CheckName::Circuit, Status::Error, e.to_string());
+                return None;
+            }
+        };
+        let Some(pin) = pins.circuit(c.id.as_str()) else {
+            r.put(
+                CheckName::Circuit,
+                Status::Fail,
+                format!(
+                    "unknown circuit `{}`: this verifier knows {}",
+                    c.id,
+                    pins.ids()
+                        .iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return None;
+        };
+        let fail = |r: &mut Recorder, detail: String| {
+            r.put(CheckName::Circuit, Status::Fail, detail);
+            None
+        };
+        let profile = match pin.parsed_profile() {
+            Ok(p) => p,
+            Err(e) => {
+                r.put(CheckName::Circuit, Status::Error, e.to_string());
+                return None;
+            }
+        };
+        if c.profile.as_str() != pin.profile {
+            return fail(
+                r,
+                format!(
+                    "circuit `{}` proves profile `{}`, the bundle says `{}`",
+                    pin.id, pin.profile, c.profile
+                ),
+            );
+        }
+        if c.artifact_digest != pin.artifact_digest {
+            return fail(
+                r,
+                format!(
+                    "the bundle's circuit has digest {}, but circuit `{}` is {}",
+                    c.artifact_digest, pin.id, pin.artifact_digest
+                ),
+            );
+        }
+        if !c.bb_version.as_str().starts_with(SUPPORTED_BB_VERSION) {
+            return fail(
+                r,
+                format!(
+                    "proved with bb `{}`, but this verifier checks bb {SUPPORTED_BB_VERSION} proofs",
+                    c.bb_version
+                ),
+            );
+        }
+        let (vk, how) = match self.lookup().key(pin, b.setup, c.proof_target) {
+            Ok(found) => found,
+            Err((status, detail)) => {
+                r.put(CheckName::Circuit, status, detail);
+                return None;
+            }
+        };
+        if vk.hash() != c.vk_hash.0 {
+            return fail(
+                r,
+                format!(
+                    "the bundle names verification key {}, but the {how} key of `{}` for the {} \
+                     setup and target `{}` is {}",
+                    c.vk_hash,
+                    pin.id,
+                    b.setup.kind(),
+                    c.proof_target,
+                    hex::encode(vk.hash())
+                ),
+            );
+        }
+        r.put(
+            CheckName::Circuit,
+            Status::Pass,
+            format!(
+                "circuit `{}` (proves {}; bytecode digest {}), {how} verification key {} for \
+                 the {} setup and target `{}`",
+                pin.id,
+                describe_kind(&profile),
+                pin.artifact_digest,
+                hex::encode(vk.hash()),
+                b.setup.kind(),
+                c.proof_target
+            ),
+        );
+        Some((profile, vk))
+    }
+
+    fn lookup(&self) -> KeyLookup<'_> {
+        KeyLookup {
+            bb: self.options.bb.as_deref(),
+            work_dir: &self.options.work_dir,
+            ignition_crs: self.options.ignition_crs.as_deref(),
+        }
+    }
+
+    fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
+        self.lookup().bb_path()
+    }
+
+    fn check_registry(
+        &self,
+        b: &Bundle,
+        r: &mut Recorder,
+    ) -> (Option<VerifiedSnapshot>, Option<(usize, u32, u64)>) {
+        let trust = &self.options.trust;
+        let snapshot = &b.registry.snapshot;
+        let time = b.decision.time;
+        let verified = match trust.check_snapshot(snapshot, time) {
+            Ok(v) => v,
+            Err(e) => {
+                r.put(
+                    CheckName::Registry,
+                    Status::Fail,
+                    format!("{} (judged at the decision time {time})", e),
+                );
+                return (None, None);
+            }
+        };
+        let s = &snapshot.signed;
+        if s.created() > time {
+            r.put(
+                CheckName::Registry,
+                Status::Fail,
+                format!(
+                    "snapshot {} was created at {}, after the decision time {time}: the decision \
+                     cannot have been made against it",
+                    s.version(),
+                    s.created()
+                ),
+            );
+            return (None, None);
+        }
+        let root = trust.root();
+        let tally = root.authority().tally(
+            &crate::registry::document::SignedContent::signing_bytes(s),
+            &snapshot.signatures,
+        );
+        let rollback = match trust.last_snapshot() {
+            Some(seen) => format!("not older than snapshot {} already accepted", seen.version),
+            None => "rollback not checked (no trust state with an accepted snapshot)".to_string(),
+        };
+        r.put(
+            CheckName::Registry,
+            Status::Pass,
+            format!(
+                "snapshot {} is signed by {} of the {} keys of trusted root {} (threshold {}), \
+                 was valid at the decision time {time} (expires {}), {rollback}",
+                s.version(),
+                tally.counted.len(),
+                root.keys().len(),
+                root.version(),
+                root.threshold(),
+                s.expires()
+            ),
+        );
+        let signed_by = (
+            tally.counted.len(),
+            root.threshold().get(),
+            root.version().get(),
+        );
+        (Some(verified), Some(signed_by))
+    }
+
+    fn check_policy(&self, b: &Bundle, r: &mut Recorder) {
+        let Some(policy) = &self.options.policy else {
+            r.put(
+                CheckName::Policy,
+                Status::Skip,
+                "no policy file given (--policy): the proof binds the policy hash, but the \
+                 policy's text and its band names were not compared",
+            );
+            return;
+        };
+        let mut problems = Vec::new();
+        let claim = &b.policy;
+        if policy.id().as_str() != claim.id.as_str()
+            || policy.version().as_str() != claim.version.as_str()
+        {
+            problems.push(format!(
+                "the file is policy `{}` version `{}`, the bundle names `{}` version `{}`",
+                policy.id().as_str(),
+                policy.version().as_str(),
+                claim.id,
+                claim.version
+            ));
+        }
+        if policy.hash() != claim.hash {
+            problems.push(format!(
+                "the file hashes to {}, the bundle's policy hash is {}",
+                policy.hash(),
+                claim.hash
+            ));
+        }
+        if policy.profile().name() != b.circuit.profile.as_str() {
+            problems.push(format!(
+                "the policy is proved with profile `{}`, the bundle's circuit is `{}`",
+                policy.profile().name(),
+                b.circuit.profile
+            ));
+        }
+        if let Some(p) = outcome_problem(policy, &b.decision.outcome) {
+            problems.push(p);
+        }
+        if problems.is_empty() {
+            r.put(
+                CheckName::Policy,
+                Status::Pass,
+                format!(
+                    "the policy file is `{}` version `{}` with hash {}, and names the outcome as \
+                     the bundle does",
+                    claim.id, claim.version, claim.hash
+                ),
+            );
+        } else {
+            r.put(CheckName::Policy, Status::Fail, problems.join("; "));
+        }
+    }
+
+    fn check_public_inputs(&self, b: &Bundle, profile: Option<Profile>, r: &mut Recorder) {
+        let d = &b.decision;
+        let expected = [
+            (
+                "registry_root",
+                b.registry.snapshot.signed.merkle_root(),
+                "the snapshot's merkle root".to_string(),
+            ),
+            ("policy_hash", b.policy.hash, "the policy hash".to_string()),
+            (
+                "model_id",
+                b.model.id.label(),
+                format!("label(`{}`)", b.model.id),
+            ),
+            (
+                "model_version",
+                b.model.version.label(),
+                format!("label(`{}`)", b.model.version),
+            ),
+            (
+                "purpose",
+                d.scope.purpose.label(),
+                format!("label(`{}`)", d.scope.purpose),
+            ),
+            (
+                "jurisdiction",
+                d.scope.jurisdiction.label(),
+                format!("label(`{}`)", d.scope.jurisdiction),
+            ),
+            (
+                "product",
+                d.scope.product.label(),
+                format!("label(`{}`)", d.scope.product),
+            ),
+            (
+                "decision_time",
+                Field::from(d.time.unix()),
+                format!("{} as Unix seconds", d.time),
+            ),
+            (
+                "input_commitment",
+                b.input_commitment,
+                "the input commitment".to_string(),
+            ),
+            ("decision_id", d.id.label(), format!("label(`{}`)", d.id)),
+        ];
+        let mut problems = Vec::new();
+        let actual = b.public_inputs.named();
+        for ((name, want, what), (_, got)) in expected.iter().zip(actual.iter()) {
+            if want != got {
+                problems.push(format!("`{name}` is {got}, but {what} is {want}"));
+            }
+        }
+        let claimed = d.outcome.public_input();
+        match (b.public_inputs.outcome, claimed) {
+            (PublicOutcome::BandIndex(got), PublicOutcome::BandIndex(want))
+            | (PublicOutcome::Decision(got), PublicOutcome::Decision(want)) => {
+                if got != want {
+                    problems.push(format!(
+                        "`{}` is {got}, but the claimed outcome ({}) is {want}",
+                        claimed.name(),
+                        d.outcome
+                    ));
+                }
+            }
+            (got, _) => problems.push(format!(
+                "the public inputs carry `{}`, but the claimed outcome is a {}",
+                got.name(),
+                match d.outcome {
+                    OutcomeClaim::ScoreBand { .. } => "band",
+                    OutcomeClaim::Gate { .. } => "gate decision",
+                }
+            )),
+        }
+        if let Some(p) = profile {
+            let band_circuit = matches!(p.kind(), DecisionKind::ScoreBand { .. });
+            let band_inputs = matches!(b.public_inputs.outcome, PublicOutcome::BandIndex(_));
+            if band_circuit != band_inputs {
+                problems.push(format!(
+                    "circuit `{}` proves {}, but the public inputs carry `{}`",
+                    b.circuit.id,
+                    describe_kind(&p),
+                    b.public_inputs.outcome.name()
+                ));
+            }
+        }
+        if problems.is_empty() {
+            r.put(
+                CheckName::PublicInputs,
+                Status::Pass,
+                format!(
+                    "all {} public inputs equal the bundle's claims",
+                    actual.len()
+                ),
+            );
+        } else {
+            r.put(CheckName::PublicInputs, Status::Fail, problems.join("; "));
+        }
+    }
+
+    fn check_proof(&mut self, b: &Bundle, vk: Option<VerificationKey>, r: &mut Recorder) {
+        if r.status(CheckName::Setup) != Some(Status::Pass) {
+            r.put(
+                CheckName::Proof,
+                Status::Skip,
+                "not run: proofs from this setup are not accepted",
+            );
+            return;
+        }
+        let Some(vk) = vk else {
+            r.put(
+                CheckName::Proof,
+                Status::Skip,
+                "not run: there is no trusted verification key for this circuit",
+            );
+            return;
+        };
+        let proof = match Proof::from_bytes(
+            b.proof.as_bytes(),
+            b.public_inputs.to_fields(),
+            b.setup,
+            b.circuit.proof_target,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                r.put(
+                    CheckName::Proof,
+                    Status::Fail,
+                    format!("{e} ({} bytes given)", b.proof.as_bytes().len()),
+                );
+                return;
+            }
+        };
+        if self.verifier.is_none() {
+            let made = self.bb_path().map_err(|e| e.to_string()).and_then(|bb| {
+                Verifier::new(&bb, &self.options.work_dir, self.options.acceptance.clone())
+                    .map_err(|e| e.to_string())
+            });
+            match made {
+                Ok(v) => self.verifier = Some(v),
+                Err(e) => {
+                    r.put(
+                        CheckName::Proof,
+                        Status::Error,
+                        format!("cannot start the verifier: {e}"),
+                    );
+                    return;
+                }
+            }
+        }
+        let Some(verifier) = self.verifier.as_mut() else {
+            return;
+        };
+        match verifier.verify(&vk, &proof) {
+            Ok(()) => r.put(
+                CheckName::Proof,
+                Status::Pass,
+                format!(
+                    "bb verified the {}-byte UltraHonk proof (zero-knowledge, target `{}`) \
+                     against the {} public inputs",
+                    b.proof.as_bytes().len(),
+                    b.circuit.proof_target,
+                    b.public_inputs.to_fields().len()
+                ),
+            ),
+            Err(e) if e.is_rejection() => r.put(CheckName::Proof, Status::Fail, e.to_string()),
+            Err(e) => r.put(
+                CheckName::Proof,
+                Status::Error,
+                format!("bb could not check the proof: {e}"),
+            ),
+        }
+    }
+}
+
+/// Where the verification key of a pinned circuit comes from: the pin, or (for an Ignition key
+/// not pinned yet) bb run on the embedded circuit with Ignition points. Never the bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyLookup<'a> {
+    /// The bb binary (`None`: the installed toolchain's).
+    pub bb: Option<&'a Path>,
+    /// A scratch folder for computed keys.
+    pub work_dir: &'a Path,
+    /// A folder of Ignition points, for Ignition keys that are not pinned.
+    pub ignition_crs: Option<&'a Path>,
+}
+
+impl KeyLookup<'_> {
+    /// The bb binary to run.
+    pub fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
+        if let Some(p) = self.bb {
+            return Ok(p.to_path_buf());
+        }
+        let home = crate::toolchain::home()?;
+        Ok(crate::toolchain::ensure(
+            &home,
+            crate::toolchain::InstallPolicy::RequireInstalled,
+            &mut |_| {},
+        )?
+        .bb())
+    }
+
+    /// The key of `pin` for `setup` and `target`, and whether it was `pinned` or `computed`.
+    /// The error carries the status a check reports: [`Status::Fail`] for a setup this build
+    /// has no key for, [`Status::Error`] when the key could not be obtained.
+    pub fn key(
+        &self,
+        pin: &PinnedCircuit,
+        setup: SetupId,
+        target: ProofTarget,
+    ) -> Result<(VerificationKey, &'static str), (Status, String)> {
+        if let Some(k) = pin.key(setup, target) {
+            return k
+                .key()
+                .map(|vk| (vk, "pinned"))
+                .map_err(|e| (Status::Error, e.to_string()));
+        }
+        if setup != SetupId::Ignition {
+            return Err((
+                Status::Fail,
+                format!(
+                    "no verification key of `{}` for the {setup} setup: the only development \
+                     setup this build knows is its own",
+                    pin.id
+                ),
+            ));
+        }
+        self.compute_ignition_key(pin, target)
+            .map(|vk| (vk, "computed"))
+            .map_err(|e| {
+                (
+                    Status::Error,
+                    format!(
+                        "the Ignition key of `{}` for target `{target}` is not pinned in this \
+                         build, and it could not be computed: {e}; import Ignition points with \
+                         `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
+                         on a machine that has them)",
+                        pin.id
+                    ),
+                )
+            })
+    }
+
+    fn compute_ignition_key(
+        &self,
+        pin: &PinnedCircuit,
+        target: ProofTarget,
+    ) -> Result<VerificationKey, String> {
+        let dir = self
+            .ignition_crs
+            .ok_or_else(|| "no Ignition CRS folder is configured".to_string())?;
+        let json = crate::noir::embedded(&pin.id)
+            .ok_or_else(|| format!("circuit `{}` is not embedded in this build", pin.id))?;
+        let artifact =
+            crate::artifact::Artifact::from_json_bytes(&pin.id, json).map_err(|e| e.to_string())?;
+        if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
+            return Err(format!(
+                "the embedded circuit `{}` is not the pinned one",
+                pin.id
+            ));
+        }
+        let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())
+            .map_err(|e| e.to_string())?;
+        let setup = Setup::ignition(dir, CrsDownloads::Forbidden).map_err(|e| e.to_string())?;
+        let bb = self.bb_path().map_err(|e| e.to_string())?;
+        let cache = self.work_dir.join("vk");
+        let mut prover = Prover::new(&bb, &setup, &cache).map_err(|e| e.to_string())?;
+        prover
+            .verification_key(&circuit, target)
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn describe_kind(p: &Profile) -> String {
+    match p.kind() {
+        DecisionKind::ScoreBand { bands } => format!("score bands (up to {bands})"),
+        DecisionKind::Gate => "a yes/no gate".to_string(),
+    }
+}
+
+/// Whether the bundle names its outcome as the policy does.
+fn outcome_problem(policy: &Policy, claim: &OutcomeClaim) -> Option<String> {
+    match (policy.decision(), claim) {
+        (
+            PolicyDecision::ScoreBand { bands, .. },
+            OutcomeClaim::ScoreBand {
+                band_index,
+                band,
+                outcome,
+            },
+        ) => match bands.get(*band_index as usize) {
+            None => Some(format!(
+                "the policy has {} bands, the bundle claims band {band_index}",
+                bands.len()
+            )),
+            Some(p) if p.name.as_str() != band.as_str() || PolicyOutcome::from(p.outcome) != *outcome => {
+                Some(format!(
+                    "the policy calls band {band_index} `{}` ({}), the bundle calls it `{band}` ({outcome})",
+                    p.name.as_str(),
+                    p.outcome
+                ))
+            }
+            Some(_) => None,
+        },
+        (
+            PolicyDecision::Gate {
+                at_or_above, below, ..
+            },
+            OutcomeClaim::Gate { decision, outcome },
+        ) => {
+            let want: PolicyOutcome = if *decision { *at_or_above } else { *below }.into();
+            (want != *outcome).then(|| {
+                format!(
+                    "the policy's outcome for this side of the threshold is {want}, the bundle says {outcome}"
+                )
+            })
+        }
+        _ => Some("the policy's decision kind is not the bundle's outcome kind".to_string()),
+    }
+}
+
+impl Report {
+    /// The bundle, when it could be read.
+    pub fn bundle(&self) -> Option<&Bundle> {
+        self.bundle.as_ref()
+    }
+
+    /// Every check, in report order.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    /// The names of the checks that failed.
+    pub fn failed(&self) -> Vec<CheckName> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// The verdict.
+    pub fn verdict(&self) -> Verdict {
+        if self.checks.iter().any(|c| c.status == Status::Fail) {
+            Verdict::Invalid
+        } else if self.checks.iter().any(|c| c.status == Status::Error) {
+            Verdict::CouldNotCheck
+        } else {
+            Verdict::Valid
+        }
+    }
+
+    /// The trust state to keep after a valid bundle (its snapshot becomes the newest accepted);
+    /// `None` unless the verdict is valid.
+    pub fn next_trust(&self) -> Option<&TrustState> {
+        if self.verdict() == Verdict::Valid {
+            self.next_trust.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The human report: what was decided (model, registry version, policy, band), then each
+    /// check, then the verdict.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        if let Some(b) = &self.bundle {
+            let d = &b.decision;
+            let snap = &b.registry.snapshot.signed;
+            let line = |s: &mut String, k: &str, v: String| {
+                let _ = writeln!(s, "{k:<10} {v}");
+            };
+            line(&mut s, "decision", format!("`{}` at {}", d.id, d.time));
+            line(&mut s, "scope", d.scope.to_string());
+            line(&mut s, "outcome", d.outcome.to_string());
+            line(
+                &mut s,
+                "model",
+                format!("`{}` version `{}`", b.model.id, b.model.version),
+            );
+            let signed = match self.signed_by {
+                Some((n, k, root)) => {
+                    format!(", signed by {n} keys of root {root} (threshold {k})")
+                }
+                None => String::new(),
+            };
+            line(
+                &mut s,
+                "registry",
+                format!(
+                    "snapshot {}{signed}, merkle root {}",
+                    snap.version(),
+                    snap.merkle_root()
+                ),
+            );
+            line(
+                &mut s,
+                "policy",
+                format!(
+                    "`{}` version `{}`, hash {}",
+                    b.policy.id, b.policy.version, b.policy.hash
+                ),
+            );
+            line(
+                &mut s,
+                "circuit",
+                format!(
+                    "`{}`, target `{}`, bb {}",
+                    b.circuit.id, b.circuit.proof_target, b.circuit.bb_version
+                ),
+            );
+            line(
+                &mut s,
+                "setup",
+                match b.setup {
+                    SetupId::Ignition => "Ignition".to_string(),
+                    SetupId::Development(_) => {
+                        "DEVELOPMENT (publicly known secret: this proof proves nothing)".to_string()
+                    }
+                },
+            );
+            line(&mut s, "commitment", b.input_commitment.to_string());
+            s.push('\n');
+        }
+        s.push_str("checks\n");
+        for c in &self.checks {
+            let _ = writeln!(
+                s,
+                "  {:<5} {:<14} {}",
+                c.status.as_str().to_uppercase(),
+                c.name.as_str(),
+                c.detail
+            );
+        }
+        s.push('\n');
+        let failed: Vec<&str> = self.failed().iter().map(CheckName::as_str).collect();
+        let _ = match self.verdict() {
+            Verdict::Valid => writeln!(s, "VALID: every check passed"),
+            Verdict::Invalid => writeln!(s, "INVALID: failed {}", failed.join(", ")),
+            Verdict::CouldNotCheck => writeln!(
+                s,
+                "COULD NOT CHECK: {}",
+                self.checks
+                    .iter()
+                    .filter(|c| c.status == Status::Error)
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        s
+    }
+
+    /// The report as JSON (the same content as [`Report::render_text`]).
+    pub fn to_json(&self) -> Value {
+        let checks: Vec<Value> = self
+            .checks
+            .iter()
+            .map(|c| json!({"name": c.name.as_str(), "status": c.status.as_str(), "detail": c.detail}))
+            .collect();
+        let mut doc = json!({
+            "result": self.verdict().as_str(),
+            "exit_code": self.verdict() as u8,
+            "bundle_bytes": self.size,
+            "failed": self.failed().iter().map(CheckName::as_str).collect::<Vec<_>>(),
+            "checks": checks,
+        });
+        if let Some(b) = &self.bundle {
+            let snap = &b.registry.snapshot.signed;
+            doc["decision"] = json!({
+                "id": b.decision.id,
+                "time": b.decision.time,
+                "scope": b.decision.scope,
+                "outcome": b.decision.outcome,
+            });
+            doc["model"] = json!(b.model);
+            doc["registry"] = json!({
+                "snapshot_version": snap.version(),
+                "merkle_root": snap.merkle_root(),
+                "expires": snap.expires(),
+                "signed_by": self.signed_by.map(|(n, _, _)| n),
+                "threshold": self.signed_by.map(|(_, k, _)| k),
+                "root_version": self.signed_by.map(|(_, _, v)| v),
+            });
+            doc["policy"] = json!(b.policy);
+            doc["circuit"] = json!(b.circuit);
+            doc["setup"] = json!(b.setup);
+            doc["input_commitment"] = json!(b.input_commitment);
+        }
+        doc
+    }
+}

@@ -1,0 +1,252 @@
+//! `govproof verify` (the bundled verifier regulators run) and `govproof export-verifier`.
+//!
+//! `verify` reads a bundle, the registry's trusted root document, optionally a trust state file
+//! (rollback protection) and a policy file, runs every check of [`crate::bundle::verify`], and
+//! prints the report (text, or JSON with `--json`). Exit codes: 0 valid, 2 invalid, 1 could not
+//! check (usage, unreadable inputs, a missing bb). It needs bb and nothing else.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
+use crate::policy::{check, CheckOptions, Policy, SourceFile};
+use crate::registry::document::Signed;
+use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
+use crate::registry::{Root, TrustState};
+use crate::setup::{dangerous, AcceptancePolicy};
+
+use super::Exit;
+
+/// Arguments of `govproof verify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle file (JSON).
+    pub bundle: PathBuf,
+    /// The registry's root document (`root/<v>.json`), obtained out of band: the keys whose
+    /// threshold must have signed the bundle's registry snapshot.
+    #[arg(long, value_name = "ROOT")]
+    pub trust: PathBuf,
+    /// A trust state file (as `govproof registry verify` keeps): a bundle whose snapshot is older
+    /// than the newest one it records is a rollback. Replaced atomically after a valid bundle;
+    /// created if absent.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The policy file (TOML) to compare with the policy the proof commits to.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Accept proofs made with the development setup (its secret is public: they prove nothing).
+    #[arg(long)]
+    pub allow_dev_setup: bool,
+    /// The bb binary (default: the installed toolchain's; nothing is installed or downloaded).
+    #[arg(long, value_name = "PATH")]
+    pub bb: Option<PathBuf>,
+}
+
+fn read_limited(path: &Path, limit: usize, what: &str) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the {what} `{}`", path.display()))?;
+    if meta.len() > limit as u64 {
+        // Read a little more than the limit so the format check reports the real problem.
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot read the {what} `{}`", path.display()))?,
+                limit as u64 + 1,
+            ),
+            &mut bytes,
+        )?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
+}
+
+/// Reads and bootstraps the trust root, and merges the trust state file when there is one.
+fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
+    let bytes = read_limited(&args.trust, 1 << 20, "trust root")?;
+    let root: Signed<Root> = serde_json::from_slice(&bytes)
+        .with_context(|| format!("`{}` is not a registry root document", args.trust.display()))?;
+    let anchored = TrustState::bootstrap(root.clone()).with_context(|| {
+        format!(
+            "`{}` is not signed by its own threshold",
+            args.trust.display()
+        )
+    })?;
+    let Some(path) = &args.state else {
+        return Ok(anchored);
+    };
+    if !path.exists() {
+        return Ok(anchored);
+    }
+    let state = TrustState::read(path)?;
+    let (have, given) = (state.root().version(), root.signed.version());
+    if state.signed_root() == &root || have > given {
+        Ok(state)
+    } else {
+        anyhow::bail!(
+            "the trust state `{}` trusts root {have}, which is not the root `{}` (version {given}); \
+             advance it with `govproof registry verify` or start a new state file",
+            path.display(),
+            args.trust.display()
+        )
+    }
+}
+
+fn policy(path: &Path, err: &mut dyn Write) -> anyhow::Result<Policy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy `{}`", path.display()))?;
+    let source = SourceFile::new(path.display().to_string(), text);
+    let checked = check(&source, &CheckOptions::default());
+    match checked.policy {
+        Some(p) => Ok(p),
+        None => {
+            err.write_all(checked.diagnostics.render(&source).as_bytes())?;
+            anyhow::bail!(
+                "the policy `{}` has errors: {}",
+                path.display(),
+                checked.diagnostics.summary()
+            )
+        }
+    }
+}
+
+/// Where the verifier keeps its one-point CRS folders and its development bb.
+pub fn verifier_work_dir(home: &Path) -> PathBuf {
+    home.join("verifier")
+}
+
+/// Runs `govproof verify`.
+pub fn run_verify(
+    args: VerifyArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let bytes = read_limited(&args.bundle, MAX_BUNDLE_BYTES, "bundle")?;
+    let trust = trust(&args)?;
+    let policy = args.policy.as_deref().map(|p| policy(p, err)).transpose()?;
+    let home = crate::toolchain::home()?;
+    let acceptance = if args.allow_dev_setup {
+        dangerous::accept_development_proofs()
+    } else {
+        AcceptancePolicy::ignition_only()
+    };
+    let mut verifier = BundleVerifier::new(VerifyOptions {
+        trust,
+        policy,
+        acceptance,
+        bb: args.bb.clone(),
+        work_dir: verifier_work_dir(&home),
+        ignition_crs: Some(super::example::ignition_dir(&home)),
+    });
+    let report = verifier.verify(&bytes);
+    print_report(&report, &args.bundle, args.json, out)?;
+    if let (Some(path), Some(next)) = (&args.state, report.next_trust()) {
+        let mut text = serde_json::to_string_pretty(next)?;
+        text.push('\n');
+        write_atomic(
+            path,
+            "trust",
+            text.as_bytes(),
+            DOCUMENT_MODE,
+            Replace::Allow,
+        )?;
+        writeln!(
+            err,
+            "trust state `{}` updated: newest accepted snapshot {}",
+            path.display(),
+            next.last_snapshot().map_or(0, |s| s.version.get())
+        )?;
+    }
+    Ok(exit_of(report.verdict()))
+}
+
+/// Prints a report as `govproof verify` does.
+pub fn print_report(
+    report: &Report,
+    bundle: &Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if json {
+        let mut doc = report.to_json();
+        doc["bundle"] = serde_json::json!(bundle.display().to_string());
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        writeln!(out, "bundle     {}", bundle.display())?;
+        out.write_all(report.render_text().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The exit code of a verdict.
+pub fn exit_of(verdict: Verdict) -> Exit {
+    match verdict {
+        Verdict::Valid => Exit::Success,
+        Verdict::Invalid => Exit::Rejected,
+        Verdict::CouldNotCheck => Exit::Error,
+    }
+}
+
+/// Arguments of `govproof export-verifier`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Write the Solidity verifier contract (verifies `evm`-target proofs on chain).
+    #[arg(long, required = true)]
+    pub solidity: bool,
+    /// The circuit whose verifier to write.
+    #[arg(long, default_value = "mlp-24x16-d20-b8-s16-p8-m4")]
+    pub circuit: String,
+    /// Where to write the contract (refuses to replace an existing file).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// A contract for the development setup: it accepts forged proofs (local test chains only).
+    #[arg(long)]
+    pub dev_setup: bool,
+    /// The bb binary (default: the installed toolchain's).
+    #[arg(long, value_name = "PATH")]
+    pub bb: Option<PathBuf>,
+}
+
+/// Runs `govproof export-verifier`.
+pub fn run_export(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let home = crate::toolchain::home()?;
+    let (setup, g2) = if args.dev_setup {
+        let dev = dangerous::development_setup(&home.join("setups").join("development"))?;
+        (dev.id(), dev.g2_bytes())
+    } else {
+        (
+            crate::setup::SetupId::Ignition,
+            crate::setup::CANONICAL_IGNITION_G2,
+        )
+    };
+    let work = verifier_work_dir(&home);
+    let crs = super::example::ignition_dir(&home);
+    let lookup = crate::bundle::KeyLookup {
+        bb: args.bb.as_deref(),
+        work_dir: &work,
+        ignition_crs: Some(&crs),
+    };
+    let contract = crate::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
+    write_atomic(
+        &args.out,
+        "verifier",
+        contract.as_bytes(),
+        DOCUMENT_MODE,
+        Replace::Never,
+    )?;
+    writeln!(
+        out,
+        "wrote the Solidity verifier of `{}` for the {} setup to `{}` ({} bytes); it verifies \
+         bundles proved with target `evm`",
+        args.circuit,
+        setup.kind(),
+        args.out.display(),
+        contract.len()
+    )?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,460 @@
+//! Quantizing a float model for the circuits, and the error bound that provably holds.
+//!
+//! The circuits fix the scale: weights, biases, leaf values, features and thresholds are integers
+//! at `2^16` ([`crate::circuits::fixed`]), and the circuit's arithmetic on them is exact (no
+//! rounding after the inputs). Quantization rounds every constant to the nearest multiple of
+//! `2^-16`, refusing values outside the circuits' bounds (weights in `[-256, 256)`) rather than
+//! clipping them.
+//!
+//! The bound compares the quantized model on the quantized input with the float model on the
+//! float input, for every input in the schema's declared ranges:
+//!
+//! - **linear**: `|q - f| <= |db| + sum_i (|w^_i| e_i + |dw_i| M_i)`, where `dw` is each weight's
+//!   rounding, `e_i` the input rounding of feature `i` (half a quantum plus `float32` rounding; 0
+//!   for integer features) and `M_i` its largest magnitude in range;
+//! - **perceptron**: each hidden pre-activation is off by at most
+//!   `E_j = |db1_j| + sum_i (|W^1_ji| e_i + |dW1_ji| M_i)`; ReLU is 1-Lipschitz, so each hidden
+//!   output is off by at most `E_j`; with `H_j` the largest hidden output in range (interval
+//!   arithmetic), `|q - f| <= |db2| + sum_j (|W^2_j| E_j + |dW2_j| H_j)`;
+//! - **trees**: when every split compares the same way on both sides, the error is the leaf and
+//!   base rounding, at most `|dbase| + sum_t max_leaf |dleaf|`. A split compares the same way for
+//!   any input on the `2^-16` grid that `float32` holds exactly (every whole number): then
+//!   `x <= t` exactly when `x 2^16 <= floor(t 2^16)`. A non-integer feature within its input
+//!   rounding of a threshold can take the other branch; the bound then does not hold, and says so.
+//!
+//! A scaler in the graph is folded into the first layer in `f64`. Every bound is inflated by a
+//! relative `1e-9` (plus `1e-12`) to cover floating-point rounding in the folding and in the
+//! bound's own arithmetic.
+
+use crate::circuits::fixed::{quantize_weight, FixedError, FEATURE_MAX, FEATURE_MIN, SCALE_BITS};
+use crate::circuits::model::{ModelError, QuantizedModel};
+use crate::circuits::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
+
+use super::float::{Architecture, Dense, Ensemble, FloatModel, Node, Rule, Tree};
+use super::schema::FeatureSchema;
+
+const SCALE: f64 = (1u64 << SCALE_BITS) as f64;
+
+/// Why a model cannot be quantized for the circuits.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QuantizeError {
+    /// A constant outside the circuits' bound.
+    #[error("{what} is {value}, outside the circuits' weight range [-256, 256): rescale the model's inputs or outputs")]
+    Weight {
+        /// Which constant.
+        what: String,
+        /// Its value.
+        value: f64,
+    },
+    /// A constant that is not a finite number.
+    #[error("{0} is not a finite number")]
+    NotFinite(String),
+    /// More hidden layers than the circuits prove.
+    #[error("the model has {0} hidden layers; the circuits prove linear models and perceptrons with one hidden ReLU layer")]
+    Depth(usize),
+    /// More hidden units than the circuits prove.
+    #[error("the model has {0} hidden units; the circuits prove at most 256")]
+    Hidden(usize),
+    /// A tree ensemble too large for the circuits.
+    #[error("the ensemble has {trees} trees of depth up to {depth}; the circuits prove at most {MAX_TREES} trees of depth at most {MAX_TREE_DEPTH}")]
+    Ensemble {
+        /// Trees.
+        trees: usize,
+        /// Deepest tree.
+        depth: usize,
+    },
+    /// The model's feature count differs from the schema's.
+    #[error("the model takes {model} features, the feature schema lists {schema}")]
+    Features {
+        /// The model's.
+        model: usize,
+        /// The schema's.
+        schema: usize,
+    },
+    /// The quantized model breaks a circuit bound (not expected after the checks above).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// The bound on `|quantized score - float score|`, in score units (log-odds or raw).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    /// The largest possible error.
+    pub max_abs: f64,
+    /// For which inputs it holds.
+    pub holds_for: String,
+    /// Whether it holds for every input in the declared ranges (otherwise `holds_for` states the
+    /// condition).
+    pub all_inputs: bool,
+}
+
+/// How the weights fared in rounding.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundingStats {
+    /// Constants quantized (weights and biases, or leaf values and the base).
+    pub count: usize,
+    /// Non-zero constants that became zero.
+    pub rounded_to_zero: usize,
+    /// The largest rounding of one constant.
+    pub max_rounding: f64,
+}
+
+/// A quantized model with its bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantized {
+    /// The circuit model.
+    pub model: QuantizedModel,
+    /// The provable error bound.
+    pub bound: Bound,
+    /// Rounding statistics.
+    pub rounding: RoundingStats,
+    /// For tree ensembles: per tree, for each leaf slot of the padded tree, the index of the
+    /// float tree's node it stands for (to compare paths on calibration rows).
+    pub leaf_origins: Vec<Vec<usize>>,
+}
+
+struct Rounder {
+    stats: RoundingStats,
+}
+
+impl Rounder {
+    fn new() -> Self {
+        Rounder {
+            stats: RoundingStats {
+                count: 0,
+                rounded_to_zero: 0,
+                max_rounding: 0.0,
+            },
+        }
+    }
+
+    /// Quantizes one constant; returns the integer and the rounding `q / 2^16 - v`.
+    fn round(
+        &mut self,
+        value: f64,
+        what: impl Fn() -> String,
+    ) -> Result<(i64, f64), QuantizeError> {
+        let q = quantize_weight(value).map_err(|e| match e {
+            FixedError::NotFinite(_) => QuantizeError::NotFinite(what()),
+            _ => QuantizeError::Weight {
+                what: what(),
+                value,
+            },
+        })?;
+        let delta = q as f64 / SCALE - value;
+        self.stats.count += 1;
+        if q == 0 && value != 0.0 {
+            self.stats.rounded_to_zero += 1;
+        }
+        self.stats.max_rounding = self.stats.max_rounding.max(delta.abs());
+        Ok((q, delta))
+    }
+}
+
+fn inflate(bound: f64) -> f64 {
+    bound * (1.0 + 1e-9) + 1e-12
+}
+
+/// Quantizes `model` for the circuits and bounds its error over `schema`'s ranges.
+pub fn quantize(model: &FloatModel, schema: &FeatureSchema) -> Result<Quantized, QuantizeError> {
+    if model.features != schema.len() {
+        return Err(QuantizeError::Features {
+            model: model.features,
+            schema: schema.len(),
+        });
+    }
+    match &model.architecture {
+        Architecture::Layers(layers) => quantize_layers(model, layers, schema),
+        Architecture::Trees(ensemble) => quantize_trees(model.features, ensemble, schema),
+    }
+}
+
+/// The layers with the scaler folded into the first: `W (diag(s) (x - o)) + b`
+/// `= (W diag(s)) x + (b - W diag(s) o)`.
+fn folded(model: &FloatModel, layers: &[Dense]) -> Vec<Dense> {
+    let mut out = layers.to_vec();
+    if let (Some(s), Some(first)) = (&model.scaler, out.first_mut()) {
+        for j in 0..first.outputs {
+            let mut shift = 0.0;
+            for i in 0..first.inputs {
+                let w = first.weights[j * first.inputs + i] * s.scale[i];
+                first.weights[j * first.inputs + i] = w;
+                shift += w * s.offset[i];
+            }
+            first.bias[j] -= shift;
+        }
+    }
+    out
+}
+
+fn quantize_layers(
+    model: &FloatModel,
+    layers: &[Dense],
+    schema: &FeatureSchema,
+) -> Result<Quantized, QuantizeError> {
+    let layers = folded(model, layers);
+    let n = model.features;
+    let magnitude: Vec<f64> = (0..n)
+        .map(|i| schema.magnitude(i) * (1.0 + f64::from(f32::EPSILON)))
+        .collect();
+    let rounding: Vec<f64> = (0..n).map(|i| schema.input_rounding(i)).collect();
+    let mut r = Rounder::new();
+    match layers.as_slice() {
+        [only] => {
+            let mut w = Vec::with_capacity(n);
+            let mut bound = 0.0;
+            for i in 0..n {
+                let (q, d) = r.round(only.w(0, i), || format!("weight {i}"))?;
+                bound += (q as f64 / SCALE).abs() * rounding[i] + d.abs() * magnitude[i];
+                w.push(q);
+            }
+            let (b, db) = r.round(only.bias[0], || "the bias".to_string())?;
+            bound += db.abs();
+            Ok(Quantized {
+                model: QuantizedModel::linear(&w, b)?,
+                bound: Bound {
+                    max_abs: inflate(bound),
+                    holds_for: "every input in the declared feature ranges".into(),
+                    all_inputs: true,
+                },
+                rounding: r.stats,
+                leaf_origins: Vec::new(),
+            })
+        }
+        [hidden, out] => {
+            let h = hidden.outputs;
+            if h > crate::circuits::fixed::MAX_WIDTH {
+                return Err(QuantizeError::Hidden(h));
+            }
+            let mut w1 = vec![vec![0i64; n]; h];
+            let mut b1 = vec![0i64; h];
+            let mut err = vec![0.0; h];
+            let mut high = vec![0.0; h];
+            for j in 0..h {
+                let mut upper = hidden.bias[j];
+                for i in 0..n {
+                    let v = hidden.w(j, i);
+                    let (q, d) = r.round(v, || format!("hidden layer weight [{j}][{i}]"))?;
+                    w1[j][i] = q;
+                    err[j] += (q as f64 / SCALE).abs() * rounding[i] + d.abs() * magnitude[i];
+                    // The float model reads float32(x), which may sit a float32 rounding
+                    // outside the declared range.
+                    let f = &schema.features()[i];
+                    upper += (v * f.min).max(v * f.max)
+                        + v.abs() * schema.magnitude(i) * f64::from(f32::EPSILON);
+                }
+                let (q, d) = r.round(hidden.bias[j], || format!("hidden layer bias [{j}]"))?;
+                b1[j] = q;
+                err[j] += d.abs();
+                high[j] = upper.max(0.0);
+            }
+            let mut w2 = vec![0i64; h];
+            let mut bound = 0.0;
+            for j in 0..h {
+                let (q, d) = r.round(out.w(0, j), || format!("output layer weight [{j}]"))?;
+                w2[j] = q;
+                bound += (q as f64 / SCALE).abs() * err[j] + d.abs() * high[j];
+            }
+            let (b2, db2) = r.round(out.bias[0], || "the output bias".to_string())?;
+            bound += db2.abs();
+            Ok(Quantized {
+                model: QuantizedModel::mlp(&w1, &b1, &w2, b2)?,
+                bound: Bound {
+                    max_abs: inflate(bound),
+                    holds_for: "every input in the declared feature ranges".into(),
+                    all_inputs: true,
+                },
+                rounding: r.stats,
+                leaf_origins: Vec::new(),
+            })
+        }
+        more => Err(QuantizeError::Depth(more.len().saturating_sub(1))),
+    }
+}
+
+/// A padded tree's arrays, in the circuits' breadth-first layout.
+struct Padded {
+    indices: Vec<i64>,
+    thresholds: Vec<i64>,
+    leaves: Vec<f64>,
+    origins: Vec<usize>,
+}
+
+/// The circuit threshold and the (left, right) children of a branch: the path goes left when
+/// `x^ <= threshold`. `None` as the threshold when no representable feature goes left.
+fn split(threshold: f32, rule: Rule, yes: usize, no: usize) -> (Option<i64>, usize, usize) {
+    let t = f64::from(threshold) * SCALE;
+    // x <= t  <=>  x^ <= floor(t);  x < t  <=>  x^ <= ceil(t) - 1, for x^ = x 2^16 an integer.
+    let (limit, left, right) = match rule {
+        Rule::Leq => (t.floor(), yes, no),
+        Rule::Lt => (t.ceil() - 1.0, yes, no),
+        Rule::Gte => (t.ceil() - 1.0, no, yes),
+        Rule::Gt => (t.floor(), no, yes),
+    };
+    if limit < FEATURE_MIN as f64 {
+        (None, left, right)
+    } else {
+        // Every representable feature is at most FEATURE_MAX, so clamping keeps the comparison.
+        (Some(limit.min(FEATURE_MAX as f64) as i64), left, right)
+    }
+}
+
+fn pad(tree: &Tree, depth: usize, features: usize) -> Padded {
+    let internal = (1usize << depth) - 1;
+    let mut slots = vec![0usize; 2 * internal + 1];
+    let mut out = Padded {
+        indices: Vec::with_capacity(internal),
+        thresholds: Vec::with_capacity(internal),
+        leaves: Vec::with_capacity(internal + 1),
+        origins: Vec::with_capacity(internal + 1),
+    };
+    let none = features as i64;
+    for p in 0..internal {
+        let k = slots[p];
+        let (index, threshold, left, right) = match &tree.nodes[k] {
+            Node::Branch {
+                feature,
+                threshold,
+                rule,
+                yes,
+                no,
+            } => match split(*threshold, *rule, *yes, *no) {
+                (Some(t), left, right) => (*feature as i64, t, left, right),
+                // No representable input goes left: read the constant 0 against -1.
+                (None, _, right) => (none, -1, right, right),
+            },
+            // A leaf above the last level: read the constant 0 against 0 (left), and repeat the
+            // leaf on both sides.
+            Node::Leaf { .. } => (none, 0, k, k),
+        };
+        out.indices.push(index);
+        out.thresholds.push(threshold);
+        slots[2 * p + 1] = left;
+        slots[2 * p + 2] = right;
+    }
+    for &k in &slots[internal..] {
+        // The padded depth is the deepest tree's, so the last level holds leaves only.
+        let value = match &tree.nodes[k] {
+            Node::Leaf { value } => *value,
+            Node::Branch { .. } => 0.0,
+        };
+        out.leaves.push(value);
+        out.origins.push(k);
+    }
+    out
+}
+
+fn quantize_trees(
+    features: usize,
+    ensemble: &Ensemble,
+    schema: &FeatureSchema,
+) -> Result<Quantized, QuantizeError> {
+    let depth = ensemble
+        .trees
+        .iter()
+        .map(Tree::depth)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let shape = TreeShape::new(ensemble.trees.len(), depth).ok_or(QuantizeError::Ensemble {
+        trees: ensemble.trees.len(),
+        depth,
+    })?;
+    let mut indices = Vec::new();
+    let mut thresholds = Vec::new();
+    let mut leaves = Vec::new();
+    let mut origins = Vec::new();
+    let mut r = Rounder::new();
+    let mut bound = 0.0;
+    let mut split_features = vec![false; features];
+    for (t, tree) in ensemble.trees.iter().enumerate() {
+        for node in &tree.nodes {
+            if let Node::Branch {
+                feature, threshold, ..
+            } = node
+            {
+                if threshold.is_nan() {
+                    return Err(QuantizeError::NotFinite(format!("a threshold of tree {t}")));
+                }
+                split_features[*feature] = true;
+            }
+        }
+        let padded = pad(tree, depth, features);
+        let mut worst: f64 = 0.0;
+        for (slot, &v) in padded.leaves.iter().enumerate() {
+            let (q, d) = r.round(v, || format!("leaf value {slot} of tree {t}"))?;
+            leaves.push(q);
+            worst = worst.max(d.abs());
+        }
+        bound += worst;
+        indices.extend(padded.indices);
+        thresholds.extend(padded.thresholds);
+        origins.push(padded.origins);
+    }
+    let (base, db) = r.round(ensemble.base, || "the base value".to_string())?;
+    bound += db.abs();
+    let mut flat = indices;
+    flat.extend(thresholds);
+    flat.extend(leaves);
+    flat.push(base);
+    let flags = crate::circuits::trees::flags_for(features, shape, &flat);
+    flat.extend(flags);
+    let fractional: Vec<String> = schema
+        .features()
+        .iter()
+        .zip(&split_features)
+        .filter(|(f, &split)| split && !f.integer)
+        .map(|(f, _)| format!("`{}`", f.name))
+        .collect();
+    let (holds_for, all_inputs) = if fractional.is_empty() {
+        (
+            "every input in the declared feature ranges (every feature a split reads is a whole number, which the fixed point and float32 hold exactly)".to_string(),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "inputs whose non-integer split features ({}) each lie on the 2^-16 grid in float32, or farther than their input rounding (2^-17 plus float32 rounding) from every threshold on them; closer inputs can take the other branch, which this bound does not cover",
+                fractional.join(", ")
+            ),
+            false,
+        )
+    };
+    Ok(Quantized {
+        model: QuantizedModel::trees(features, shape, flat)?,
+        bound: Bound {
+            max_abs: inflate(bound),
+            holds_for,
+            all_inputs,
+        },
+        rounding: r.stats,
+        leaf_origins: origins,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_are_exact_on_the_grid() {
+        // x <= 0.3 with x on the grid: the integer threshold is floor(0.3 * 2^16).
+        let t = 0.3f32;
+        let (limit, l, r) = split(t, Rule::Leq, 1, 2);
+        let limit = limit.unwrap();
+        assert_eq!((l, r), (1, 2));
+        for q in limit - 3..limit + 3 {
+            let x = q as f64 / SCALE;
+            assert_eq!((x as f32) <= t, q <= limit, "x = {x}");
+        }
+        // x > 0.3 goes to `yes`, which is now the right child.
+        let (g, l, r) = split(t, Rule::Gt, 1, 2);
+        assert_eq!((g, l, r), (Some(limit), 2, 1));
+        let (lt, _, _) = split(1.0, Rule::Lt, 1, 2);
+        assert_eq!(lt, Some(65535));
+        assert_eq!(split(f32::INFINITY, Rule::Leq, 1, 2).0, Some(FEATURE_MAX));
+        assert_eq!(split(f32::NEG_INFINITY, Rule::Leq, 1, 2).0, None);
+    }
+}

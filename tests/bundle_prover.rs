@@ -1,0 +1,365 @@
+//! The prover API: proved decisions become bundles that verify and hold neither the features nor
+//! the salt; decisions the policy or the registry forbid are refused with their reasons before
+//! anything is proved; batches; the builder's checks; policy test cases proved end to end.
+
+#![allow(clippy::unwrap_used)]
+
+mod bundle_support;
+
+use std::path::Path;
+
+use bundle_support::*;
+use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
+use govproof::circuits::{Constraint, QuantizedModel};
+use govproof::cli::demo::{demo_model, publish_registry, Approval};
+use govproof::decide::case::{prove_case, CaseKit, CaseProof};
+use govproof::decide::{
+    quantize_features, reference, Application, DecideError, DecisionProver, Model, Reason,
+    TrustedRegistry,
+};
+use govproof::policy::evaluate::DecisionInput;
+use govproof::policy::Policy;
+use govproof::registry::entry::Digest;
+use govproof::registry::names::ModelVersion;
+use govproof::registry::{RegistryDir, Scope, TrustState};
+use govproof::setup::{dangerous, Setup};
+
+struct World {
+    _dir: tempfile::TempDir,
+    registry: RegistryDir,
+    trust: TrustState,
+    policy: Policy,
+    model: Model,
+    /// Approved in the registry too, but it weights the protected feature `age`.
+    weighting_age: Model,
+    setup: Setup,
+}
+
+fn dev_cache() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests")
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_from("band", &fixture_policy_text(BAND_POLICY));
+    let model = demo_model(&policy).unwrap();
+    let age = policy.feature_index("age").unwrap();
+    let mut weights = model.weights().weights().to_vec();
+    weights[age] = 1 << 10; // W1[0][age]
+    let weighting_age = Model::new(
+        model.id().clone(),
+        ModelVersion::new("3.1.0").unwrap(),
+        QuantizedModel::new(24, 16, weights).unwrap(),
+    );
+    let (registry, root) = publish_registry(
+        &dir.path().join("registry"),
+        &keys(),
+        2,
+        &[
+            Approval {
+                model: &model,
+                model_digest: Digest::from_bytes([1; 32]),
+                policy: &policy,
+            },
+            Approval {
+                model: &weighting_age,
+                model_digest: Digest::from_bytes([2; 32]),
+                policy: &policy,
+            },
+        ],
+        time(REGISTRY_NOW),
+    )
+    .unwrap();
+    World {
+        _dir: dir,
+        registry,
+        trust: TrustState::bootstrap(root).unwrap(),
+        policy,
+        model,
+        weighting_age,
+        setup: dangerous::development_setup(&dev_cache()).unwrap(),
+    }
+}
+
+impl World {
+    fn prover(&self, model: &Model) -> Result<DecisionProver, DecideError> {
+        let trusted =
+            TrustedRegistry::open(&self.registry, &self.trust, time(DECISION_TIME)).unwrap();
+        DecisionProver::builder()
+            .registry(trusted)
+            .policy(self.policy.clone())
+            .model(model.clone())
+            .setup(self.setup.clone())
+            .bb(bb())
+            .cache_dir(dev_cache().join("vk"))
+            .build()
+    }
+
+    fn application(&self, id: &str, change: impl FnOnce(&mut Vec<f64>)) -> Application {
+        let mut values = reference::reference_applicant(&self.policy);
+        change(&mut values);
+        Application {
+            decision_id: DecisionId::new(id).unwrap(),
+            time: time(DECISION_TIME),
+            scope: "consumer-credit/EU-NL/personal-loan".parse().unwrap(),
+            features: quantize_features(&values).unwrap(),
+        }
+    }
+
+    fn verifier(&self) -> BundleVerifier {
+        BundleVerifier::new(VerifyOptions {
+            trust: self.trust.clone(),
+            policy: Some(self.policy.clone()),
+            acceptance: dangerous::accept_development_proofs(),
+            bb: Some(bb()),
+            work_dir: self._dir.path().join("verifier"),
+            ignition_crs: None,
+        })
+    }
+}
+
+fn collect_keys(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                collect_keys(v, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_keys(v, out)),
+        _ => {}
+    }
+}
+
+fn refusal(result: Result<impl std::fmt::Debug, DecideError>) -> Vec<Reason> {
+    match result {
+        Err(DecideError::Refused(r)) => r.reasons,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_proved_decision_verifies_and_its_bundle_holds_neither_features_nor_salt() {
+    let w = world();
+    let mut prover = w.prover(&w.model).unwrap();
+    let app = w.application("APP-1", |_| {});
+    let proved = prover.prove(&app).unwrap();
+    assert_eq!(proved.opening.commitment(), proved.bundle.input_commitment);
+    let text = proved.bundle.to_json_pretty();
+    // The salt (a random field element) appears nowhere; no object in the bundle has a key for
+    // features or salt (the type has no such field).
+    assert!(!text.contains(&proved.opening.salt().to_hex()[2..]));
+    let mut keys = Vec::new();
+    collect_keys(&serde_json::from_str(&text).unwrap(), &mut keys);
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("feature") && !k.contains("salt")),
+        "{keys:?}"
+    );
+    let report = w.verifier().verify(text.as_bytes());
+    assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+    // The opening commits exactly to the features given, salt kept apart.
+    assert_eq!(proved.opening.features(), &app.features);
+}
+
+#[test]
+fn an_evm_target_bundle_verifies_with_the_pinned_evm_key() {
+    let w = world();
+    let trusted = TrustedRegistry::open(&w.registry, &w.trust, time(DECISION_TIME)).unwrap();
+    let mut prover = DecisionProver::builder()
+        .setup(w.setup.clone())
+        .model(w.model.clone())
+        .registry(trusted)
+        .policy(w.policy.clone())
+        .target(govproof::prover::ProofTarget::Evm)
+        .bb(bb())
+        .cache_dir(dev_cache().join("vk"))
+        .build()
+        .unwrap();
+    let proved = prover.prove(&w.application("EVM-1", |_| {})).unwrap();
+    assert_eq!(
+        proved.bundle.circuit.proof_target,
+        govproof::prover::ProofTarget::Evm
+    );
+    let report = w
+        .verifier()
+        .verify(proved.bundle.to_json_pretty().as_bytes());
+    assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+}
+
+#[test]
+fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
+    let w = world();
+    let prover = w.prover(&w.model).unwrap();
+    let age = w.policy.feature_index("age").unwrap();
+    let salt = govproof::field::Field::from(5u64);
+
+    let under_age = w.application("APP-2", |v| v[age] = 17.0);
+    let reasons = refusal(prover.check(&under_age, salt));
+    assert!(
+        matches!(
+            &reasons[..],
+            [Reason::Constraint { constraint: Constraint::FeatureRange, detail }] if detail.contains("`age`")
+        ),
+        "{reasons:?}"
+    );
+
+    let mut spain = w.application("APP-3", |_| {});
+    spain.scope = "consumer-credit/EU-ES/personal-loan"
+        .parse::<Scope>()
+        .unwrap();
+    let reasons = refusal(prover.check(&spain, salt));
+    let constraints: Vec<Constraint> = reasons
+        .iter()
+        .filter_map(|r| match r {
+            Reason::Constraint { constraint, .. } => Some(*constraint),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        constraints,
+        [Constraint::ScopeNotApproved, Constraint::ScopeNotAllowed]
+    );
+
+    let mut late = w.application("APP-4", |_| {});
+    late.time = time("2026-06-01T00:00:00Z");
+    let reasons = refusal(prover.check(&late, salt));
+    assert!(
+        matches!(&reasons[0], Reason::Registry(e) if e.kind() == "expired"),
+        "{reasons:?}"
+    );
+
+    let mut early = w.application("APP-5", |_| {});
+    early.time = time("2026-04-01T00:00:00Z");
+    let reasons = refusal(prover.check(&early, salt));
+    assert!(
+        matches!(&reasons[0], Reason::SnapshotAfterDecision { .. }),
+        "{reasons:?}"
+    );
+
+    let weighted = w.prover(&w.weighting_age).unwrap();
+    let reasons = refusal(weighted.check(&w.application("APP-6", |_| {}), salt));
+    assert!(
+        matches!(
+            &reasons[..],
+            [Reason::Constraint { constraint: Constraint::ProtectedFeature, detail }] if detail.contains("`age`")
+        ),
+        "{reasons:?}"
+    );
+    let message = reasons[0].to_string();
+    assert_eq!(
+        message,
+        "protected feature has non-zero weight (the model weights `age`)"
+    );
+}
+
+#[test]
+fn a_batch_proves_what_it_can_and_refuses_the_rest() {
+    let w = world();
+    let mut prover = w.prover(&w.model).unwrap();
+    let age = w.policy.feature_index("age").unwrap();
+    let results = prover.prove_batch(&[
+        w.application("B-1", |_| {}),
+        w.application("B-2", |v| v[age] = 101.0),
+        w.application("B-3", |v| v[age] = 64.0),
+    ]);
+    assert_eq!(results.len(), 3);
+    assert!(results[0].is_ok());
+    assert!(matches!(&results[1], Err(DecideError::Refused(r)) if r.decision_id.as_str() == "B-2"));
+    let third = results[2].as_ref().unwrap();
+    assert_eq!(third.bundle.decision.id.as_str(), "B-3");
+    let mut verifier = w.verifier();
+    for proved in [&results[0], &results[2]] {
+        let text = proved.as_ref().unwrap().bundle.to_json_pretty();
+        assert_eq!(verifier.verify(text.as_bytes()).verdict(), Verdict::Valid);
+    }
+}
+
+#[test]
+fn the_builder_refuses_a_model_the_registry_does_not_approve() {
+    let w = world();
+    let unknown = Model::new(
+        w.model.id().clone(),
+        ModelVersion::new("9.9.9").unwrap(),
+        w.model.weights().clone(),
+    );
+    assert!(matches!(
+        w.prover(&unknown),
+        Err(DecideError::NotInRegistry { .. })
+    ));
+    let other_weights = Model::new(
+        w.model.id().clone(),
+        w.model.version().clone(),
+        w.weighting_age.weights().clone(),
+    );
+    let e = w.prover(&other_weights).unwrap_err();
+    assert!(matches!(e, DecideError::EntryMismatch { .. }), "{e}");
+    assert!(e.to_string().contains("commits to weights"), "{e}");
+}
+
+fn case(score: f64, age: f64, model_version: &str) -> DecisionInput {
+    let policy = policy_from("band", &fixture_policy_text(BAND_POLICY));
+    let mut features = reference::reference_applicant(&policy);
+    features[policy.feature_index("age").unwrap()] = age;
+    DecisionInput {
+        model_id: "acme-credit-mlp".parse().unwrap(),
+        model_version: model_version.parse().unwrap(),
+        scope: "consumer-credit/EU-FR/credit-card".parse().unwrap(),
+        time: "2026-06-01T09:30:00Z".parse().unwrap(),
+        score,
+        features: Some(features),
+    }
+}
+
+#[test]
+fn policy_test_cases_prove_and_the_circuit_refuses_the_rejected_ones() {
+    let policy = policy_from("band", &fixture_policy_text(BAND_POLICY));
+    let work = tempfile::tempdir().unwrap();
+    let kit = CaseKit {
+        setup: dangerous::development_setup(&dev_cache()).unwrap(),
+        bb: Some(bb()),
+        cache_dir: dev_cache().join("vk"),
+        work_dir: work.path().to_path_buf(),
+    };
+    // A score exactly on the prime band's lower bound proves as prime.
+    match prove_case(&policy, &case(700.0, 41.0, "3.2.0"), &kit).unwrap() {
+        CaseProof::Proved {
+            proved,
+            verified,
+            detail,
+        } => {
+            assert!(verified, "{detail}");
+            assert!(detail.contains("the bundled verifier: valid"), "{detail}");
+            assert!(proved
+                .bundle
+                .decision
+                .outcome
+                .to_string()
+                .contains("`prime`"));
+        }
+        other => panic!("expected a proof, got {other:?}"),
+    }
+    // An applicant under 18: refused natively, and by the circuit with the same constraint.
+    match prove_case(&policy, &case(731.0, 17.0, "3.2.0"), &kit).unwrap() {
+        CaseProof::Refused {
+            reasons, circuit, ..
+        } => {
+            assert!(matches!(
+                &reasons[..],
+                [Reason::Constraint {
+                    constraint: Constraint::FeatureRange,
+                    ..
+                }]
+            ));
+            assert_eq!(circuit, Some(Constraint::FeatureRange));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A model the policy does not allow.
+    match prove_case(&policy, &case(731.0, 41.0, "2.0.0"), &kit).unwrap() {
+        CaseProof::Refused { circuit, .. } => {
+            assert_eq!(circuit, Some(Constraint::ModelNotAllowed));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
