@@ -1,106 +1,69 @@
 //! The seam between the HTTP service and govproof: an application becomes a prepared decision
-//! (native inference, checks and witness), the pool proves it, and the proof becomes a bundle.
+//! (registry, model, policy and every circuit constraint checked natively by the SDK's
+//! [`DecisionProver`], then the witness solved), the prover pool proves it, and the proof is sealed
+//! into the SDK's bundle format, which `govproof verify` checks.
 //!
-//! The lender here is a built-in demonstration deployment: one perceptron on the reference
-//! profile, a registry holding its approved entry, and a five-band policy. It is assembled from
-//! the SDK's circuit types directly. When the SDK's decision prover (registry, policy and model
-//! files in, versioned bundle out) is available, it replaces [`Engine::demo`], [`Engine::prepare`]
-//! and [`Engine::seal`]; nothing else in the service depends on how a decision is built.
+//! [`DecisionProver::prove`] does all of this with one bb process; a service proving many
+//! decisions at once needs the proving step to go through the pool instead. So this engine uses
+//! the decision prover for everything but proving ([`DecisionProver::check`]), proves through the
+//! pool, and assembles the bundle from the SDK's public bundle types exactly as
+//! `DecisionProver::prove` does (see [`Engine::seal`]; the service's tests verify every bundle
+//! with the SDK's bundle verifier, so the two cannot drift apart unnoticed). The decision
+//! prover's own bb process stays idle.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use govproof::artifact::Artifact;
-use govproof::circuits::fixed::{
-    edge_from_probability, quantize_feature, quantize_weight, EDGE_MAX, EDGE_MIN,
+use govproof::bundle::{
+    BbVersion, Bundle, BundleVerifier, CircuitClaim, DecisionClaim, DecisionId, Digest32,
+    ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim,
+    VerifyOptions, FORMAT, FORMAT_VERSION,
 };
-use govproof::circuits::{
-    Decision, DecisionRule, DecisionWitness, FeatureRange, Features, ModelRef, Outcome,
-    PolicyEncoding, PolicySpec, Profile, PublicStatement, QuantizedModel,
+use govproof::circuits::{Decision, Outcome};
+use govproof::decide::{
+    outcome_claim, quantize_features, reference, Application, DecideError, DecisionProver,
 };
-use govproof::commit::{label, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels};
 use govproof::field::Field;
-use govproof::merkle::{MerklePath, MerkleTree};
+use govproof::policy::Policy;
 use govproof::prover::pool::ProofRequest;
-use govproof::prover::{CircuitBytecode, Proof, ProofTarget, Prover, VerificationKey};
-use govproof::setup::Setup;
+use govproof::prover::{CircuitBytecode, Proof, ProofTarget, WitnessStack};
+use govproof::registry::names::ProfileName;
+use govproof::registry::{Root, Scope, Signed, Timestamp, TrustState};
+use govproof::setup::{dangerous, AcceptancePolicy, Setup, SetupKind};
 use serde::{Deserialize, Serialize};
 
-/// The bundle format this service writes (until the SDK's bundle format replaces it).
-pub const BUNDLE_FORMAT: &str = "credit-service-demo-bundle/1";
-/// Longest decision id accepted.
-pub const MAX_DECISION_ID: usize = 64;
+use crate::deployment::Deployment;
 
-const MODEL_ID: &str = "demo-scorer";
-const MODEL_VERSION: &str = "1.0.0";
-const POLICY_ID: &str = "demo-consumer-lending";
-const POLICY_VERSION: &str = "2025-01";
-const SCOPE: (&str, &str, &str) = ("consumer-credit", "EU-DE", "personal-loan");
-/// The demonstration registry entry and policy are valid from 2023-11-14 to 2096-10-02.
-const VALID_FROM: u64 = 1_700_000_000;
-const VALID_UNTIL: u64 = 4_000_000_000;
-/// Features the policy protects (the model gives them zero weight).
-const PROTECTED: [u32; 2] = [1, 6];
-/// Every feature must lie in `[-FEATURE_BOUND, FEATURE_BOUND]` (real units).
-const FEATURE_BOUND: f64 = 100.0;
-/// Band edges as default probabilities, and the bands' names.
-const BAND_EDGES: [f64; 4] = [0.2, 0.4, 0.6, 0.8];
-const BAND_NAMES: [&str; 5] = [
-    "decline",
-    "refer-high-risk",
-    "refer",
-    "approve",
-    "approve-prime",
-];
+/// Longest decision id the service accepts (the bundle format allows 128).
+pub const MAX_DECISION_ID: usize = 128;
 
-/// A lender's identifier for one decision: 1 to [`MAX_DECISION_ID`] characters from
-/// `A-Z a-z 0-9 . _ -`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DecisionId(String);
-
-impl DecisionId {
-    /// Checks `text`.
-    pub fn new(text: &str) -> Result<DecisionId, EngineError> {
-        let ok = !text.is_empty()
-            && text.len() <= MAX_DECISION_ID
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if ok {
-            Ok(DecisionId(text.to_string()))
-        } else {
-            Err(EngineError::BadInput(format!(
-                "decision id `{}` must be 1 to {MAX_DECISION_ID} characters of A-Z a-z 0-9 . _ -",
-                text.chars().take(80).collect::<String>()
-            )))
-        }
+/// Checks that `text` is a decision id the service accepts: the bundle format's rules, further
+/// limited to `A-Z a-z 0-9 . _ -` so that every id is a plain URL path segment.
+pub fn decision_id(text: &str) -> Result<DecisionId, EngineError> {
+    let url_safe = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !url_safe || text.is_empty() || text.len() > MAX_DECISION_ID {
+        return Err(EngineError::BadInput(format!(
+            "decision id `{}` must be 1 to {MAX_DECISION_ID} characters of A-Z a-z 0-9 . _ -",
+            text.chars().take(80).collect::<String>()
+        )));
     }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    DecisionId::new(text).map_err(|e| EngineError::BadInput(e.to_string()))
 }
 
-impl TryFrom<String> for DecisionId {
-    type Error = EngineError;
-    fn try_from(s: String) -> Result<DecisionId, EngineError> {
-        DecisionId::new(&s)
-    }
-}
-
-impl From<DecisionId> for String {
-    fn from(id: DecisionId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for DecisionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// The applicant's features: by name (`{"age": 35, ...}`, every policy feature exactly once) or
+/// in the policy's input order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FeaturesInput {
+    /// By name.
+    Named(BTreeMap<String, f64>),
+    /// In the policy's order.
+    Ordered(Vec<f64>),
 }
 
 /// What `POST /decisions` takes.
@@ -109,8 +72,11 @@ impl fmt::Display for DecisionId {
 pub struct ApplicationInput {
     /// The lender's id for this decision (unique in the decision log).
     pub decision_id: String,
-    /// The applicant's features, in the policy's order and units.
-    pub features: Vec<f64>,
+    /// `purpose/jurisdiction/product`, one of the policy's scopes (default: its first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The applicant's features, in the policy's units.
+    pub features: FeaturesInput,
 }
 
 /// Why a decision was not made.
@@ -120,7 +86,7 @@ pub enum EngineError {
     #[error("{0}")]
     BadInput(String),
     /// The policy or the registry forbid this decision (HTTP 422); each reason names the broken
-    /// constraint.
+    /// constraint in the policy's words.
     #[error("the decision is refused: {}", reasons.join("; "))]
     Refused {
         /// Why, in the circuit's order.
@@ -131,19 +97,38 @@ pub enum EngineError {
     Internal(String),
 }
 
+impl From<DecideError> for EngineError {
+    fn from(e: DecideError) -> EngineError {
+        match e {
+            DecideError::Refused(refusal) => EngineError::Refused {
+                reasons: refusal.reasons.iter().map(ToString::to_string).collect(),
+            },
+            e @ (DecideError::FeatureValue { .. } | DecideError::Model(_)) => {
+                EngineError::BadInput(e.to_string())
+            }
+            e => EngineError::Internal(e.to_string()),
+        }
+    }
+}
+
 /// A decision ready to prove.
-#[derive(Debug)]
 pub struct Prepared {
-    id: DecisionId,
-    time: u64,
+    application: Application,
+    salt: Field,
     decision: Decision,
     request: ProofRequest,
+}
+
+impl fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Prepared({})", self.application.decision_id)
+    }
 }
 
 impl Prepared {
     /// The decision's id.
     pub fn id(&self) -> &DecisionId {
-        &self.id
+        &self.application.decision_id
     }
 
     /// What to hand the prover pool.
@@ -152,16 +137,8 @@ impl Prepared {
     }
 }
 
-/// The outcome as the service reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutcomeView {
-    /// The band's index in the policy's table.
-    pub band: u32,
-    /// Its name.
-    pub name: String,
-}
-
-/// What the applicant needs to check that the bundle's input commitment is their application.
+/// What the applicant needs to open the bundle's input commitment (the same fields as the SDK's
+/// `InputOpening`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Opening {
     /// The features as committed (fixed point, scale 2^16).
@@ -175,369 +152,270 @@ pub struct Opening {
 /// A proved decision.
 #[derive(Debug, Clone)]
 pub struct Sealed {
-    /// Its id.
-    pub id: DecisionId,
-    /// When it was made (Unix seconds).
-    pub time: u64,
-    /// Its outcome.
-    pub outcome: OutcomeView,
-    /// The bundle: the public statement and the proof, for anyone to verify.
-    pub bundle: serde_json::Value,
+    /// The bundle, for anyone to verify (`govproof verify`).
+    pub bundle: Bundle,
     /// The input commitment's opening, for the applicant only (never logged).
     pub opening: Opening,
 }
 
-/// The demonstration lender: model, registry entry and path, policy, and the circuit.
+/// The lender's decision pipeline for one deployment.
 pub struct Engine {
-    profile: Profile,
+    decider: DecisionProver,
+    root: Signed<Root>,
     artifact: Artifact,
     circuit: Arc<CircuitBytecode>,
-    vk: VerificationKey,
-    model: QuantizedModel,
-    model_ref: ModelRef,
-    scope: ScopeLabels,
-    entry: RegistryLeaf,
-    path: MerklePath,
-    entry_scopes: Vec<Field>,
-    registry_root: Field,
-    policy: PolicyEncoding,
+    setup: Setup,
 }
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Engine({MODEL_ID} {MODEL_VERSION}, {})",
-            self.profile.name()
-        )
+        write!(f, "Engine({:?})", self.decider)
     }
 }
 
-fn internal(what: &str) -> impl Fn(String) -> EngineError + '_ {
-    move |e| EngineError::Internal(format!("{what}: {e}"))
-}
-
-/// Deterministic demonstration weights (splitmix64), about +-0.25 in real terms, zero on the
-/// protected features.
-fn demo_weights(profile: &Profile) -> Result<QuantizedModel, EngineError> {
-    let (n, h) = (profile.features(), profile.hidden());
-    let mut state = 0x5eed_u64;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % 10_001) as f64 / 20_000.0 - 0.25
-    };
-    let mut weights = Vec::with_capacity(profile.weight_count());
-    for _ in 0..profile.weight_count() {
-        weights.push(quantize_weight(next()).map_err(|e| internal("weights")(e.to_string()))?);
-    }
-    for j in 0..h {
-        for &i in &PROTECTED {
-            weights[j * n + i as usize] = 0;
-        }
-    }
-    QuantizedModel::new(n, h, weights).map_err(|e| internal("weights")(e.to_string()))
+fn internal(e: impl ToString) -> EngineError {
+    EngineError::Internal(e.to_string())
 }
 
 impl Engine {
-    /// The demonstration lender on the reference profile, with the circuit's verification key
-    /// under `setup` (read from the cache in `keys_dir` or computed by `bb`; its hash goes into
-    /// every bundle).
-    pub fn demo(bb: &Path, setup: &Setup, keys_dir: &Path) -> Result<Engine, EngineError> {
-        let profile = Profile::reference_mlp_band();
-        let name = profile.name();
+    /// Builds the decision prover for `deployment` (which checks that policy, model, registry
+    /// entry, circuit and its pinned verification key all fit) with `bb`, `setup` and keys cached
+    /// in `keys_dir`.
+    pub fn new(
+        deployment: Deployment,
+        bb: &Path,
+        setup: &Setup,
+        keys_dir: &Path,
+    ) -> Result<Engine, EngineError> {
+        let decider = DecisionProver::builder()
+            .registry(deployment.registry)
+            .policy(deployment.policy)
+            .model(deployment.model)
+            .setup(setup.clone())
+            .bb(bb)
+            .cache_dir(keys_dir)
+            .build()?;
+        let name = decider.profile().name();
         let json = govproof::noir::embedded(&name)
-            .ok_or_else(|| EngineError::Internal(format!("circuit `{name}` is not embedded")))?;
-        let artifact = Artifact::from_json_bytes(&name, json)
-            .map_err(|e| internal("artifact")(e.to_string()))?;
+            .ok_or_else(|| internal(format!("circuit `{name}` is not embedded in this build")))?;
+        let artifact = Artifact::from_json_bytes(&name, json).map_err(internal)?;
         let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())
-            .map_err(|e| internal("circuit")(e.to_string()))?;
-        let vk = Prover::new(bb, setup, keys_dir)
-            .and_then(|mut p| p.verification_key(&circuit, ProofTarget::NoirRecursive))
-            .map_err(|e| internal("verification key")(e.to_string()))?;
-        let model = demo_weights(&profile)?;
-        let model_ref = ModelRef::new(MODEL_ID, MODEL_VERSION);
-        let scope = ScopeLabels::new(SCOPE.0, SCOPE.1, SCOPE.2);
-        let entry_scopes = vec![scope_id(&scope)];
-        let entry = RegistryLeaf {
-            model_id: model_ref.id,
-            model_version: model_ref.version,
-            weights_commitment: model.commitment(),
-            profile_id: profile.id(),
-            scopes_hash: scope_set_hash(&entry_scopes, profile.scopes())
-                .map_err(|e| internal("scopes")(e.to_string()))?,
-            valid_from: VALID_FROM,
-            valid_until: VALID_UNTIL,
-            status: EntryStatus::Approved,
-            meta_digest: label("demo-scorer-1.0.0-entry"),
-        };
-        let tree = MerkleTree::new(profile.depth(), vec![entry.hash()])
-            .map_err(|e| internal("registry")(e.to_string()))?;
-        let path = tree
-            .path(0)
-            .map_err(|e| internal("registry")(e.to_string()))?;
-        let bound =
-            quantize_feature(FEATURE_BOUND).map_err(|e| internal("policy")(e.to_string()))?;
-        let mut edges = vec![EDGE_MIN];
-        for p in BAND_EDGES {
-            edges.push(edge_from_probability(p).map_err(|e| internal("policy")(e.to_string()))?);
-        }
-        edges.push(EDGE_MAX);
-        let spec = PolicySpec {
-            id: label(POLICY_ID),
-            version: label(POLICY_VERSION),
-            valid_from: VALID_FROM,
-            valid_until: VALID_UNTIL,
-            models: vec![model_ref],
-            scopes: vec![scope_id(&scope)],
-            protected: PROTECTED.to_vec(),
-            ranges: vec![
-                FeatureRange {
-                    lo: -bound,
-                    hi: bound
-                };
-                profile.features()
-            ],
-            rule: DecisionRule::ScoreBand { edges },
-            meta: label("demo-consumer-lending-2025-01-document"),
-        };
-        let policy =
-            PolicyEncoding::new(&profile, spec).map_err(|e| internal("policy")(e.to_string()))?;
+            .map_err(internal)?;
         Ok(Engine {
-            profile,
+            decider,
+            root: deployment.root,
             artifact,
             circuit: Arc::new(circuit),
-            vk,
-            model,
-            model_ref,
-            scope,
-            entry,
-            path,
-            entry_scopes,
-            registry_root: tree.root(),
-            policy,
+            setup: setup.clone(),
         })
     }
 
-    /// The circuit every decision is proved with.
-    pub fn circuit(&self) -> &CircuitBytecode {
-        &self.circuit
+    /// The policy decisions are made under.
+    pub fn policy(&self) -> &Policy {
+        self.decider.policy()
     }
 
-    /// The circuit's verification key under the service's setup.
-    pub fn verification_key(&self) -> &VerificationKey {
-        &self.vk
+    /// What a client needs to build applications: the policy's identity, its features with
+    /// their ranges, and its scopes.
+    pub fn schema(&self) -> serde_json::Value {
+        let p = self.policy();
+        let features: Vec<serde_json::Value> = p
+            .features()
+            .iter()
+            .map(|f| serde_json::json!({ "name": f.name.as_str(), "min": f.min, "max": f.max }))
+            .collect();
+        serde_json::json!({
+            "policy": { "id": p.id().as_str(), "version": p.version().as_str(), "hash": p.hash() },
+            "model": { "id": self.decider.model().id(), "version": self.decider.model().version() },
+            "profile": p.profile().name(),
+            "scopes": p.scopes().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "features": features,
+        })
     }
 
-    /// How many features an application has.
-    pub fn feature_count(&self) -> usize {
-        self.profile.features()
-    }
-
-    /// Turns `input` into a decision at `time` with commitment salt `salt`: checks the input,
-    /// runs the model, applies the policy, checks every constraint natively, and solves the
-    /// circuit's witness. Nothing is proved yet.
-    pub fn prepare(
+    /// The application for `input`, decided at `time`.
+    pub fn application(
         &self,
         input: &ApplicationInput,
-        time: u64,
-        salt: Field,
-    ) -> Result<Prepared, EngineError> {
-        let id = DecisionId::new(&input.decision_id)?;
-        if input.features.len() != self.profile.features() {
-            return Err(EngineError::BadInput(format!(
-                "expected {} features, got {}",
-                self.profile.features(),
-                input.features.len()
-            )));
-        }
-        let values = input
-            .features
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                quantize_feature(x)
-                    .map_err(|e| EngineError::BadInput(format!("feature {i} (`{x}`): {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let features = Features::new(values).map_err(|e| EngineError::BadInput(e.to_string()))?;
-        let score = self
-            .model
-            .score(&features)
-            .map_err(|e| EngineError::BadInput(e.to_string()))?;
-        let outcome =
-            self.policy
-                .spec()
-                .rule
-                .outcome(score)
-                .ok_or_else(|| EngineError::Refused {
-                    reasons: vec!["no band of the policy holds the score".to_string()],
-                })?;
-        let statement = PublicStatement {
-            registry_root: self.registry_root,
-            policy_hash: self.policy.hash(),
-            model_id: self.model_ref.id,
-            model_version: self.model_ref.version,
-            scope: self.scope,
-            decision_time: time,
-            input_commitment: features.commitment(salt),
-            decision_id: label(id.as_str()),
-            outcome,
+        time: Timestamp,
+    ) -> Result<Application, EngineError> {
+        let policy = self.policy();
+        let values = match &input.features {
+            FeaturesInput::Ordered(v) => {
+                if v.len() != policy.features().len() {
+                    return Err(EngineError::BadInput(format!(
+                        "expected {} features, got {}",
+                        policy.features().len(),
+                        v.len()
+                    )));
+                }
+                v.clone()
+            }
+            FeaturesInput::Named(named) => {
+                if let Some(unknown) = named.keys().find(|k| policy.feature_index(k).is_none()) {
+                    return Err(EngineError::BadInput(format!(
+                        "the policy has no feature `{unknown}`"
+                    )));
+                }
+                policy
+                    .features()
+                    .iter()
+                    .map(|f| {
+                        named.get(f.name.as_str()).copied().ok_or_else(|| {
+                            EngineError::BadInput(format!("feature `{}` is missing", f.name))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
         };
-        let witness = DecisionWitness {
-            model: self.model.clone(),
-            features,
-            salt,
-            entry: self.entry.clone(),
-            entry_path: self.path.clone(),
-            entry_scopes: self.entry_scopes.clone(),
-            policy: self.policy.clone(),
+        let scope = match &input.scope {
+            Some(text) => text
+                .parse::<Scope>()
+                .map_err(|e| EngineError::BadInput(format!("scope `{text}`: {e}")))?,
+            None => policy
+                .scopes()
+                .first()
+                .cloned()
+                .ok_or_else(|| internal("the policy allows no scope"))?,
         };
-        let decision = Decision::new(self.profile, statement, witness)
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let violations = decision.violations();
-        if !violations.is_empty() {
-            return Err(EngineError::Refused {
-                reasons: violations.iter().map(ToString::to_string).collect(),
-            });
-        }
+        Ok(Application {
+            decision_id: decision_id(&input.decision_id)?,
+            time,
+            scope,
+            features: quantize_features(&values)?,
+        })
+    }
+
+    /// Checks `application` natively (registry snapshot at the decision time, model, policy rule,
+    /// every circuit constraint: a refusal lists every reason) and solves the witness with salt
+    /// `salt`. Nothing is proved yet.
+    pub fn prepare(&self, application: Application, salt: Field) -> Result<Prepared, EngineError> {
+        let decision = self.decider.check(&application, salt)?;
         let solved =
             govproof::witness::execute(&self.artifact, &decision.inputs()).map_err(|e| {
-                internal("the circuit refused a decision every native check accepted")(
-                    e.to_string(),
-                )
+                internal(format!(
+                    "the circuit refused decision `{}`, which every native check accepted: {e}",
+                    application.decision_id
+                ))
             })?;
-        let witness = govproof::prover::WitnessStack::from_msgpack(solved.msgpack().to_vec())
-            .map_err(|e| internal("witness")(e.to_string()))?;
+        let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec()).map_err(internal)?;
         Ok(Prepared {
-            id,
-            time,
             request: ProofRequest::new(
                 Arc::clone(&self.circuit),
                 witness,
                 ProofTarget::NoirRecursive,
             ),
+            application,
+            salt,
             decision,
         })
     }
 
-    /// Binds `proof` to the prepared decision: checks that it proves exactly the decision's
-    /// statement and assembles the bundle and the applicant's opening.
-    pub fn seal(&self, prepared: Prepared, proof: Proof) -> Result<Sealed, EngineError> {
+    /// Checks that `proof` proves exactly the prepared decision's statement and seals it into a
+    /// bundle (the document `DecisionProver::prove` makes), with the applicant's opening.
+    /// `bb_version` is what the proving bb printed.
+    pub fn seal(
+        &self,
+        prepared: Prepared,
+        proof: &Proof,
+        bb_version: &str,
+    ) -> Result<Sealed, EngineError> {
         let statement = prepared.decision.statement();
         if proof.public_inputs() != statement.to_fields().as_slice() {
-            return Err(EngineError::Internal(
-                "the proof's public inputs differ from the decision's statement".to_string(),
+            return Err(internal(
+                "the proof's public inputs differ from the decision's statement",
             ));
         }
-        let band = match statement.outcome {
-            Outcome::Band(k) => k,
-            Outcome::Decision(_) => {
-                return Err(EngineError::Internal(
-                    "a band profile proved a yes/no outcome".into(),
-                ))
-            }
+        let is_band = matches!(statement.outcome, Outcome::Band(_));
+        let public_inputs = PublicInputs::from_fields(proof.public_inputs(), is_band)
+            .ok_or_else(|| internal("the proof's public inputs are not a decision's"))?;
+        let policy = self.policy();
+        let outcome: OutcomeClaim = outcome_claim(policy, statement.outcome)
+            .ok_or_else(|| internal("the policy has no name for the proved outcome"))?;
+        let name = |n: &str| PolicyName::new(n).map_err(internal);
+        let profile = ProfileName::new(&self.decider.profile().name()).map_err(internal)?;
+        let bundle = Bundle {
+            format: FORMAT.to_string(),
+            version: FORMAT_VERSION,
+            circuit: CircuitClaim {
+                // The reference composites are named after their profile.
+                id: profile.clone(),
+                profile,
+                artifact_digest: Digest32(*self.artifact.digest().as_bytes()),
+                vk_hash: Digest32(self.decider.verification_key().hash()),
+                bb_version: BbVersion::new(bb_version).map_err(internal)?,
+                proof_target: ProofTarget::NoirRecursive,
+            },
+            setup: proof.setup(),
+            registry: RegistryClaim {
+                snapshot: self.decider.registry().snapshot().clone(),
+            },
+            policy: PolicyClaim {
+                id: name(policy.id().as_str())?,
+                version: name(policy.version().as_str())?,
+                hash: policy.hash(),
+            },
+            model: ModelClaim {
+                id: self.decider.model().id().clone(),
+                version: self.decider.model().version().clone(),
+            },
+            decision: DecisionClaim {
+                id: prepared.application.decision_id.clone(),
+                time: prepared.application.time,
+                scope: prepared.application.scope.clone(),
+                outcome,
+            },
+            input_commitment: statement.input_commitment,
+            public_inputs,
+            proof: ProofBytes::new(proof.to_bytes()).map_err(internal)?,
         };
-        let outcome = OutcomeView {
-            band,
-            name: BAND_NAMES
-                .get(band as usize)
-                .unwrap_or(&"unnamed")
-                .to_string(),
-        };
-        let bundle = serde_json::json!({
-            "format": BUNDLE_FORMAT,
-            "decision_id": prepared.id,
-            "decision_time": prepared.time,
-            "circuit": self.profile.name(),
-            "vk_hash": hex::encode(self.vk.hash()),
-            "model": { "id": MODEL_ID, "version": MODEL_VERSION },
-            "policy": { "id": POLICY_ID, "version": POLICY_VERSION, "hash": statement.policy_hash },
-            "scope": { "purpose": SCOPE.0, "jurisdiction": SCOPE.1, "product": SCOPE.2 },
-            "registry_root": statement.registry_root,
-            "input_commitment": statement.input_commitment,
-            "outcome": outcome,
-            "proof": proof,
-        });
-        let witness = prepared.decision.witness();
         Ok(Sealed {
-            id: prepared.id.clone(),
-            time: prepared.time,
-            outcome,
             bundle,
             opening: Opening {
-                features_fixed_point: witness.features.values().to_vec(),
-                salt: witness.salt,
+                features_fixed_point: prepared.application.features.values().to_vec(),
+                salt: prepared.salt,
                 commitment: statement.input_commitment,
             },
         })
     }
 
-    /// The public statement a bundle claims, recomputed from its readable fields, and its proof;
-    /// for checking a bundle with a verifier. Refuses a bundle whose proof claims other public
-    /// inputs than its fields say.
-    pub fn bundle_proof(&self, bundle: &serde_json::Value) -> Result<Proof, String> {
-        if bundle["format"] != BUNDLE_FORMAT {
-            return Err(format!("not a `{BUNDLE_FORMAT}` bundle"));
-        }
-        if bundle["vk_hash"] != hex::encode(self.vk.hash()) {
-            return Err("the bundle names another verification key".to_string());
-        }
-        let proof: Proof = serde_json::from_value(bundle["proof"].clone())
-            .map_err(|e| format!("unreadable proof: {e}"))?;
-        let field = |key: &str| -> Result<Field, String> {
-            serde_json::from_value(bundle[key].clone()).map_err(|e| format!("`{key}`: {e}"))
-        };
-        let id = bundle["decision_id"].as_str().ok_or("no decision id")?;
-        let time = bundle["decision_time"].as_u64().ok_or("no decision time")?;
-        let band = bundle["outcome"]["band"]
-            .as_u64()
-            .ok_or("no outcome band")?;
-        let band = u32::try_from(band).map_err(|_| "band out of range".to_string())?;
-        let claimed = PublicStatement {
-            registry_root: field("registry_root")?,
-            policy_hash: serde_json::from_value(bundle["policy"]["hash"].clone())
-                .map_err(|e| format!("`policy.hash`: {e}"))?,
-            model_id: label(bundle["model"]["id"].as_str().ok_or("no model id")?),
-            model_version: label(
-                bundle["model"]["version"]
-                    .as_str()
-                    .ok_or("no model version")?,
-            ),
-            scope: ScopeLabels::new(
-                bundle["scope"]["purpose"].as_str().ok_or("no purpose")?,
-                bundle["scope"]["jurisdiction"]
-                    .as_str()
-                    .ok_or("no jurisdiction")?,
-                bundle["scope"]["product"].as_str().ok_or("no product")?,
-            ),
-            decision_time: time,
-            input_commitment: field("input_commitment")?,
-            decision_id: label(id),
-            outcome: Outcome::Band(band),
-        };
-        if proof.public_inputs() != claimed.to_fields().as_slice() {
-            return Err("the proof's public inputs differ from the bundle's statement".to_string());
-        }
-        Ok(proof)
-    }
-
-    /// A valid application (all features zero), for warming the pool up.
+    /// A typical applicant under the policy (the SDK's reference applicant), for warming up.
     pub fn sample_application(&self, decision_id: &str) -> ApplicationInput {
         ApplicationInput {
             decision_id: decision_id.to_string(),
-            features: vec![0.0; self.profile.features()],
+            scope: None,
+            features: FeaturesInput::Ordered(reference::reference_applicant(self.policy())),
         }
+    }
+
+    /// The verifier a regulator would run on this lender's bundles: the registry root, the
+    /// policy file, and the setup's proofs accepted (development proofs only for a development
+    /// deployment).
+    pub fn bundle_verifier(
+        &self,
+        bb: &Path,
+        work_dir: &Path,
+    ) -> Result<BundleVerifier, EngineError> {
+        let trust = TrustState::bootstrap(self.root.clone()).map_err(internal)?;
+        let acceptance = match self.setup.kind() {
+            SetupKind::Development => dangerous::accept_development_proofs(),
+            _ => AcceptancePolicy::ignition_only(),
+        };
+        Ok(BundleVerifier::new(VerifyOptions {
+            trust,
+            policy: Some(self.policy().clone()),
+            acceptance,
+            bb: Some(bb.to_path_buf()),
+            work_dir: work_dir.to_path_buf(),
+            ignition_crs: None,
+        }))
     }
 }
 
 /// A fresh commitment salt from the operating system's randomness.
 pub fn random_salt() -> Result<Field, EngineError> {
     let mut wide = [0u8; 64];
-    getrandom::getrandom(&mut wide).map_err(|e| {
-        EngineError::Internal(format!("no randomness for the commitment salt: {e}"))
-    })?;
+    getrandom::getrandom(&mut wide)
+        .map_err(|e| internal(format!("no randomness for the commitment salt: {e}")))?;
     Ok(Field::from_wide_bytes_reduce(&wide))
 }

@@ -18,13 +18,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
-use govproof::prover::Verifier;
-use govproof::setup::{dangerous, AcceptancePolicy, Setup, SetupKind};
+use govproof::bundle::Verdict;
+use govproof::registry::Timestamp;
+use govproof::setup::Setup;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::deployment::Deployment;
 use crate::engine::Engine;
 use crate::log::{verify_file, Receipt};
 
@@ -65,6 +67,8 @@ pub struct ServerSpec {
     pub log_path: PathBuf,
     /// Its verification-key cache.
     pub keys_dir: PathBuf,
+    /// Its deployment folder (for the registry root and the policy a regulator would use).
+    pub deployment: PathBuf,
     /// The bb binary (for verifying bundles).
     pub bb: PathBuf,
     /// Its setup (for the verification key and which proofs to accept).
@@ -279,23 +283,32 @@ impl Tally {
     }
 }
 
-/// Random features well inside the demonstration policy's ranges.
-fn features(n: usize, seed: u64) -> Vec<f64> {
+/// Random features inside the declared range of each of the policy's features (`ranges` as
+/// `GET /policy` lists them), rounded to whole numbers.
+fn features(ranges: &[(f64, f64)], seed: u64) -> Vec<f64> {
     let mut state = seed;
-    (0..n)
-        .map(|_| {
+    ranges
+        .iter()
+        .map(|&(min, max)| {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let mut z = state;
             z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            ((z ^ (z >> 31)) % 6001) as f64 / 1000.0 - 3.0
+            let unit = (z ^ (z >> 31)) as f64 / u64::MAX as f64;
+            (min + unit * (max - min)).round().clamp(min, max)
         })
         .collect()
 }
 
-async fn post(client: &reqwest::Client, base: &str, id: &str, n: usize, seed: u64) -> Answer {
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    ranges: &[(f64, f64)],
+    seed: u64,
+) -> Answer {
     let started = Instant::now();
-    let body = json!({ "decision_id": id, "features": features(n, seed) });
+    let body = json!({ "decision_id": id, "features": features(ranges, seed) });
     let response = match client
         .post(format!("{base}/decisions"))
         .json(&body)
@@ -423,7 +436,27 @@ pub async fn run(
         .timeout(REQUEST_TIMEOUT)
         .build()
         .context("cannot build the HTTP client")?;
-    let n_features = 24;
+    let schema: Value = client
+        .get(format!("{base}/policy"))
+        .send()
+        .await
+        .context("GET /policy")?
+        .json()
+        .await
+        .context("GET /policy")?;
+    let ranges: Arc<Vec<(f64, f64)>> = Arc::new(
+        schema["features"]
+            .as_array()
+            .ok_or_else(|| anyhow!("GET /policy lists no features"))?
+            .iter()
+            .map(|f| {
+                (
+                    f["min"].as_f64().unwrap_or(0.0),
+                    f["max"].as_f64().unwrap_or(0.0),
+                )
+            })
+            .collect(),
+    );
     let tally = Arc::new(Mutex::new(Tally::default()));
     let run_tag = std::process::id();
 
@@ -435,9 +468,10 @@ pub async fn run(
             let mut set = JoinSet::new();
             for k in 0..CALIBRATION_DECISIONS {
                 let (client, base, tally) = (client.clone(), base.clone(), Arc::clone(&tally));
+                let ranges = Arc::clone(&ranges);
                 set.spawn(async move {
                     let id = format!("cal-{run_tag}-{k}");
-                    let answer = post(&client, &base, &id, n_features, k as u64).await;
+                    let answer = post(&client, &base, &id, &ranges, k as u64).await;
                     let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
                     t.report.sent += 1;
                     t.record(id, false, answer);
@@ -483,10 +517,11 @@ pub async fn run(
             return false;
         };
         let (client, base, tally) = (client.clone(), base.clone(), Arc::clone(&tally));
+        let ranges = Arc::clone(&ranges);
         set.spawn(async move {
             let repeat = repeat_of.is_some();
             let id = repeat_of.unwrap_or_else(|| format!("lt-{run_tag}-{seq}"));
-            let answer = post(&client, &base, &id, n_features, seq).await;
+            let answer = post(&client, &base, &id, &ranges, seq).await;
             drop(permit);
             let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
             if repeat {
@@ -628,25 +663,32 @@ fn audit(
         .filter(|(id, receipt)| logged.get(id.as_str()).is_some_and(|r| r != *receipt))
         .count() as u64;
 
-    let engine = Engine::demo(&server.bb, &server.setup, &server.keys_dir)
-        .map_err(|e| anyhow!("cannot rebuild the service's engine: {e}"))?;
+    // The regulator's view: the SDK's bundle verifier, trusting the deployment's registry root
+    // and reading its policy file.
+    let deployment = Deployment::load(&server.deployment, Timestamp::now())?;
+    let engine = Engine::new(deployment, &server.bb, &server.setup, &server.keys_dir)
+        .map_err(|e| anyhow!("cannot rebuild the service's decision pipeline: {e}"))?;
     let work = tempfile::tempdir().context("cannot create a folder for the verifier")?;
-    let policy = match server.setup.kind() {
-        SetupKind::Development => dangerous::accept_development_proofs(),
-        _ => AcceptancePolicy::ignition_only(),
-    };
-    let mut verifier = Verifier::new(&server.bb, work.path(), policy)?;
+    let mut verifier = engine
+        .bundle_verifier(&server.bb, work.path())
+        .map_err(|e| anyhow!("{e}"))?;
     for (entry, _) in &entries {
-        let checked = engine.bundle_proof(&entry.bundle).and_then(|proof| {
-            verifier
-                .verify(engine.verification_key(), &proof)
-                .map_err(|e| e.to_string())
-        });
-        match checked {
-            Ok(()) => report.bundles_verified += 1,
-            Err(why) => report
+        let bytes = serde_json::to_vec(&entry.bundle)?;
+        let verdict = verifier.verify(&bytes);
+        let names_itself = verdict
+            .bundle()
+            .is_some_and(|b| b.decision.id == entry.decision_id);
+        if verdict.verdict() == Verdict::Valid && names_itself {
+            report.bundles_verified += 1;
+        } else {
+            let why = if names_itself {
+                format!("{:?} failed", verdict.failed())
+            } else {
+                "the bundle is for another decision".to_string()
+            };
+            report
                 .bundles_failed
-                .push((entry.decision_id.to_string(), why)),
+                .push((entry.decision_id.to_string(), why));
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::DecisionId;
+use govproof::bundle::DecisionId;
 
 const DOMAIN: &[u8] = b"credit-service/decision-log/v1\0";
 const PREFIX: &[u8] = b"{\"hash\":\"";

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use credit_service::loadtest::{self, LoadPlan, ServerSpec};
 use credit_service::service::{Service, ServiceConfig};
 use govproof::prover::pool::PoolConfig;
+use govproof::registry::Timestamp;
 use govproof::setup::{dangerous, CrsDownloads, Setup};
 use govproof::toolchain::{self, InstallPolicy};
 
@@ -43,6 +44,10 @@ struct ServeArgs {
     /// The decision log (default: `decisions.jsonl` in the data folder).
     #[arg(long)]
     log: Option<PathBuf>,
+    /// The lender's deployment: registry root, registry, policy and model (default:
+    /// `deployment` in the data folder; `credit-service init-demo` makes one).
+    #[arg(long)]
+    deployment: Option<PathBuf>,
     /// Trusted setup.
     #[arg(long, value_enum, default_value = "ignition")]
     setup: SetupChoice,
@@ -87,6 +92,13 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Write a demonstration deployment (governance keys, signed registry approving the
+    /// reference model, the example policy) into a new folder.
+    InitDemo {
+        /// The folder to create.
+        #[arg(long, default_value = "credit-service-data/deployment")]
+        deployment: PathBuf,
+    },
     /// Check a decision log's hash chain and print its head.
     CheckLog {
         /// The log file.
@@ -116,6 +128,12 @@ fn setup(choice: SetupChoice, data: &Path) -> anyhow::Result<Setup> {
     })
 }
 
+fn deployment_dir(args: &ServeArgs) -> PathBuf {
+    args.deployment
+        .clone()
+        .unwrap_or_else(|| args.data.join("deployment"))
+}
+
 fn log_path(args: &ServeArgs) -> PathBuf {
     args.log
         .clone()
@@ -133,6 +151,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<ServiceConfig> {
         pool = pool.queue_capacity(q);
     }
     Ok(ServiceConfig {
+        deployment: deployment_dir(args),
         bb: bb_path(args.bb.clone())?,
         setup: setup(args.setup, &args.data)?,
         keys_dir: args.data.join("keys"),
@@ -211,8 +230,18 @@ fn server_spec(serve: &ServeArgs) -> anyhow::Result<ServerSpec> {
         .with_context(|| format!("cannot create `{}`", serve.data.display()))?;
     let bb = bb_path(serve.bb.clone())?;
     let log = log_path(serve);
+    let deployment = deployment_dir(serve);
+    if !deployment.exists() {
+        credit_service::deployment::create_demo(&deployment, Timestamp::now())?;
+        eprintln!(
+            "created a demonstration deployment in `{}`",
+            deployment.display()
+        );
+    }
     let mut args = vec![
         "serve".to_string(),
+        "--deployment".to_string(),
+        deployment.display().to_string(),
         "--listen".to_string(),
         "127.0.0.1:0".to_string(),
         "--data".to_string(),
@@ -240,6 +269,7 @@ fn server_spec(serve: &ServeArgs) -> anyhow::Result<ServerSpec> {
         args,
         log_path: log,
         keys_dir: serve.data.join("keys"),
+        deployment,
         setup: setup(serve.setup, &serve.data)?,
         bb,
     })
@@ -276,6 +306,15 @@ fn main() -> ExitCode {
                 let report = loadtest::run(&server, plan, &mut |line| eprintln!("{line}")).await?;
                 println!("{}", report.to_markdown());
                 Ok(report.passed())
+            }
+            Command::InitDemo { deployment } => {
+                credit_service::deployment::create_demo(&deployment, Timestamp::now())?;
+                println!(
+                    "wrote a demonstration deployment to `{}` (governance keys in keys/, keep \
+                     them secret)",
+                    deployment.display()
+                );
+                Ok(true)
             }
             Command::CheckLog { log } => {
                 let (entries, report) = credit_service::log::verify_file(&log)?;

@@ -33,7 +33,12 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use crate::engine::{random_salt, ApplicationInput, DecisionId, Engine, EngineError};
+use govproof::bundle::{Bundle, DecisionId, OutcomeClaim};
+use govproof::decide::Application;
+use govproof::registry::{Scope, Timestamp};
+
+use crate::deployment::Deployment;
+use crate::engine::{decision_id, random_salt, ApplicationInput, Engine, EngineError, Opening};
 use crate::log::{DecisionLog, OpenReport, Receipt};
 
 /// Largest request body accepted.
@@ -42,6 +47,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How to start the service.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
+    /// The lender's deployment folder (see [`crate::deployment`]).
+    pub deployment: PathBuf,
     /// The bb binary.
     pub bb: PathBuf,
     /// The setup proofs are made with.
@@ -184,12 +191,13 @@ impl Drop for Reservation {
 #[derive(Debug, Serialize)]
 struct Created {
     decision_id: DecisionId,
-    decision_time: u64,
-    outcome: crate::engine::OutcomeView,
+    decision_time: Timestamp,
+    scope: Scope,
+    outcome: OutcomeClaim,
     receipt: Receipt,
-    opening: crate::engine::Opening,
+    opening: Opening,
     timings_ms: Timings,
-    bundle: serde_json::Value,
+    bundle: Bundle,
 }
 
 #[derive(Debug, Serialize)]
@@ -204,25 +212,18 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 impl Service {
-    /// Opens the decision log (refusing a broken chain), computes or reads the circuit's
-    /// verification key, and starts the prover pool warmed up on a sample decision. Blocking.
+    /// Opens the decision log (refusing a broken chain), loads and checks the deployment, builds
+    /// the decision pipeline (which checks the circuit's verification key against the pinned
+    /// one), and starts the prover pool warmed up on a sample decision. Blocking.
     pub fn start(config: ServiceConfig) -> anyhow::Result<(Arc<Service>, OpenReport)> {
         let (log, report) = DecisionLog::open(&config.log_path)?;
-        let engine = Engine::demo(&config.bb, &config.setup, &config.keys_dir)?;
-        let warm_up = engine.prepare(
-            &engine.sample_application("warm-up"),
-            now_unix(),
-            random_salt()?,
-        )?;
-        let cores = config.pool.worker_count().get();
+        let now = Timestamp::now();
+        let deployment = Deployment::load(&config.deployment, now)?;
+        let engine = Engine::new(deployment, &config.bb, &config.setup, &config.keys_dir)?;
+        let sample = engine.application(&engine.sample_application("warm-up"), now)?;
+        let warm_up = engine.prepare(sample, random_salt()?)?;
+        let workers = config.pool.worker_count().get();
         let pool = ProverPool::start(
             &config.bb,
             &config.setup,
@@ -235,7 +236,7 @@ impl Service {
             log: Mutex::new(log),
             pending: Mutex::new(HashSet::new()),
             tasks: TaskTracker::new(),
-            prepare_slots: Semaphore::new(cores.max(1)),
+            prepare_slots: Semaphore::new(workers),
             draining: AtomicBool::new(false),
             counters: Counters::default(),
         };
@@ -248,6 +249,7 @@ impl Service {
             .route("/decisions", post(create))
             .route("/decisions/{id}", get(fetch))
             .route("/log/head", get(head))
+            .route("/policy", get(policy))
             .route("/health", get(health))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(Arc::clone(self))
@@ -321,7 +323,7 @@ impl Service {
     /// Steps 3 to 6 of the pipeline (see the module documentation).
     async fn decide(
         self: Arc<Service>,
-        input: ApplicationInput,
+        application: Application,
         reservation: Reservation,
     ) -> Result<Created, Failure> {
         let started = Instant::now();
@@ -335,7 +337,7 @@ impl Service {
             let service = Arc::clone(&self);
             tokio::task::spawn_blocking(move || {
                 let salt = random_salt()?;
-                service.engine.prepare(&input, now_unix(), salt)
+                service.engine.prepare(application, salt)
             })
             .await
             .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??
@@ -358,10 +360,14 @@ impl Service {
             })?
             .map_err(pool_failure)?;
 
-        let sealed = self.engine.seal(prepared, proved.proof)?;
+        let sealed = self
+            .engine
+            .seal(prepared, &proved.proof, self.pool.bb_version())?;
         let logged = Instant::now();
         let service = Arc::clone(&self);
-        let (id, bundle) = (sealed.id.clone(), sealed.bundle.clone());
+        let id = sealed.bundle.decision.id.clone();
+        let bundle = serde_json::to_value(&sealed.bundle)
+            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         let receipt = tokio::task::spawn_blocking(move || {
             let recorded_at =
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -372,10 +378,12 @@ impl Service {
         .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         let log_time = logged.elapsed();
         drop(reservation);
+        let decision = sealed.bundle.decision.clone();
         Ok(Created {
-            decision_id: sealed.id,
-            decision_time: sealed.time,
-            outcome: sealed.outcome,
+            decision_id: decision.id,
+            decision_time: decision.time,
+            scope: decision.scope,
+            outcome: decision.outcome,
             receipt,
             opening: sealed.opening,
             timings_ms: Timings {
@@ -425,18 +433,18 @@ async fn create_inner(
             "the service is shutting down",
         ));
     }
-    let id = DecisionId::new(&input.decision_id)?;
-    let reservation = service.reserve(&id)?;
+    let application = service.engine.application(&input, Timestamp::now())?;
+    let reservation = service.reserve(&application.decision_id)?;
     service.pool.check_room().map_err(pool_failure)?;
     let task = service
         .tasks
-        .spawn(Arc::clone(service).decide(input, reservation));
+        .spawn(Arc::clone(service).decide(application, reservation));
     task.await
         .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
 async fn fetch(State(service): State<Arc<Service>>, Path(id): Path<String>) -> Response {
-    let id = match DecisionId::new(&id) {
+    let id = match decision_id(&id) {
         Ok(id) => id,
         Err(e) => return Failure::from(e).into_response(),
     };
@@ -463,6 +471,10 @@ async fn fetch(State(service): State<Arc<Service>>, Path(id): Path<String>) -> R
         }
         Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+async fn policy(State(service): State<Arc<Service>>) -> Response {
+    Json(service.engine.schema()).into_response()
 }
 
 async fn head(State(service): State<Arc<Service>>) -> Response {

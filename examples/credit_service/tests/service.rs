@@ -10,15 +10,18 @@ mod toolchain_support;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use credit_service::deployment::create_demo;
 use credit_service::log::{verify_file, Entry, Receipt};
 use credit_service::service::{Service, ServiceConfig};
+use govproof::bundle::Verdict;
 use govproof::circuits::Features;
+use govproof::cli::demo::demo_policy;
 use govproof::field::Field;
 use govproof::prover::pool::PoolConfig;
-use govproof::prover::Verifier;
+use govproof::registry::Timestamp;
 use govproof::setup::dangerous;
 use serde_json::{json, Value};
 
@@ -49,10 +52,17 @@ impl Running {
     }
 }
 
+/// A service logging to `log`, serving the demonstration deployment beside it (made on first
+/// use).
 async fn start_at(pool: PoolConfig, log: &Path) -> Option<Running> {
     let bb = toolchain_support::bb()?;
     let log = log.to_path_buf();
+    let deployment = log.with_file_name("deployment");
+    if !deployment.exists() {
+        create_demo(&deployment, Timestamp::now()).unwrap();
+    }
     let config = ServiceConfig {
+        deployment,
         bb: bb.clone(),
         setup: dangerous::development_setup(&shared().join("setup")).unwrap(),
         keys_dir: shared().join("keys"),
@@ -101,9 +111,24 @@ fn one_worker() -> PoolConfig {
         .request_timeout(Duration::from_secs(600))
 }
 
+/// The demonstration policy's feature ranges.
+fn ranges() -> &'static [(f64, f64)] {
+    static RANGES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        let policy = demo_policy(Timestamp::now()).unwrap();
+        policy.features().iter().map(|f| (f.min, f.max)).collect()
+    })
+}
+
+/// An application whose features spread over their declared ranges, varying with `seed`.
 fn application(id: &str, seed: u64) -> Value {
-    let features: Vec<f64> = (0..24)
-        .map(|i| ((i as f64 + 1.0) * (seed as f64 + 0.5)).sin() * 3.0)
+    let features: Vec<f64> = ranges()
+        .iter()
+        .enumerate()
+        .map(|(i, &(min, max))| {
+            let t = ((i as u64 * 7 + seed * 13) % 101) as f64 / 100.0;
+            (min + t * (max - min)).round()
+        })
         .collect();
     json!({ "decision_id": id, "features": features })
 }
@@ -152,10 +177,20 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
     }
 }
 
-fn verifier(bb: &Path) -> (Verifier, tempfile::TempDir) {
+/// The regulator's verdict on a bundle: the SDK's bundle verifier, trusting the deployment's
+/// registry root and reading its policy.
+fn verdict(run: &Running, bundle: &Value) -> Verdict {
     let work = tempfile::tempdir().unwrap();
-    let v = Verifier::new(bb, work.path(), dangerous::accept_development_proofs()).unwrap();
-    (v, work)
+    let mut verifier = run
+        .service
+        .engine()
+        .bundle_verifier(&run.bb, work.path())
+        .unwrap();
+    let report = verifier.verify(&serde_json::to_vec(bundle).unwrap());
+    if report.verdict() != Verdict::Valid {
+        eprintln!("failed checks: {:?}", report.failed());
+    }
+    report.verdict()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +202,9 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["decision_id"], "loan-0001");
     assert_eq!(body["receipt"]["seq"], 0);
-    assert!(body["outcome"]["name"].is_string());
+    assert_eq!(body["outcome"]["kind"], "score_band");
+    assert!(body["outcome"]["band"].is_string());
+    assert_eq!(body["bundle"]["decision"]["outcome"], body["outcome"]);
 
     // The opening opens the bundle's input commitment.
     let opening = &body["opening"];
@@ -189,21 +226,12 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     assert_eq!(head["entries"], 1);
     assert_eq!(head["head"], body["receipt"]);
 
-    // The bundle verifies, and the same proof with another outcome does not.
-    let engine = run.service.engine();
-    let proof = engine.bundle_proof(&body["bundle"]).unwrap();
-    let (mut v, _w) = verifier(&run.bb);
-    v.verify(engine.verification_key(), &proof).unwrap();
+    // The bundle verifies as a regulator would check it, and a copy that claims another
+    // decision id does not.
+    assert_eq!(verdict(&run, &body["bundle"]), Verdict::Valid);
     let mut forged = body["bundle"].clone();
-    let band = forged["outcome"]["band"].as_u64().unwrap();
-    forged["outcome"]["band"] = json!(if band == 0 { 1 } else { band - 1 });
-    assert!(engine.bundle_proof(&forged).is_err());
-    let mut inputs = proof.public_inputs().to_vec();
-    inputs[10] = Field::from(if band == 0 { 1u64 } else { band - 1 });
-    assert!(v
-        .verify(engine.verification_key(), &proof.with_public_inputs(inputs))
-        .unwrap_err()
-        .is_rejection());
+    forged["decision"]["id"] = json!("loan-0002");
+    assert_eq!(verdict(&run, &forged), Verdict::Invalid);
 
     let entries = run.stop().await;
     assert_eq!(entries.len(), 1);
@@ -236,7 +264,7 @@ async fn bad_duplicate_and_refused_applications_get_clear_answers_and_are_not_lo
 
     // Refused by the policy: a feature outside its declared range.
     let mut out_of_range = application("loan-c", 2);
-    out_of_range["features"][3] = json!(150.0);
+    out_of_range["features"][0] = json!(ranges()[0].1 + 50.0);
     let (s, _, b) = post(&run.base, &out_of_range).await;
     assert_eq!(s, 422, "{b}");
     assert!(b["reasons"].to_string().contains("range"), "{b}");

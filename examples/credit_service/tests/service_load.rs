@@ -14,7 +14,9 @@ mod toolchain_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use credit_service::deployment::create_demo;
 use credit_service::loadtest::{run, LoadPlan, ServerSpec};
+use govproof::registry::Timestamp;
 use govproof::setup::dangerous;
 
 fn shared() -> PathBuf {
@@ -28,6 +30,8 @@ async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
     };
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("decisions.jsonl");
+    let deployment = dir.path().join("deployment");
+    create_demo(&deployment, Timestamp::now()).unwrap();
     let data = shared();
     let setup = dangerous::development_setup(&data.join("setup")).unwrap();
     let args: Vec<String> = [
@@ -50,6 +54,8 @@ async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
         data.display().to_string(),
         "--log".to_string(),
         log.display().to_string(),
+        "--deployment".to_string(),
+        deployment.display().to_string(),
         "--bb".to_string(),
         bb.display().to_string(),
     ])
@@ -59,6 +65,7 @@ async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
         args,
         log_path: log,
         keys_dir: data.join("keys"),
+        deployment,
         bb,
         setup,
     };

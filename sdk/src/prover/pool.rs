@@ -454,6 +454,7 @@ impl ProofTicket {
 pub struct ProverPool {
     shared: Arc<Shared>,
     threads: Mutex<Threads>,
+    bb_version: String,
 }
 
 #[derive(Default)]
@@ -516,11 +517,12 @@ impl ProverPool {
             next_id: AtomicU64::new(1),
             config,
         });
-        let pool = ProverPool {
+        let mut pool = ProverPool {
             shared: Arc::clone(&shared),
             threads: Mutex::new(Threads::default()),
+            bb_version: String::new(),
         };
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), PoolError>>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<String, PoolError>>();
         for index in 0..workers {
             let shared = Arc::clone(&shared);
             let spec = spec.clone();
@@ -539,7 +541,7 @@ impl ProverPool {
         drop(ready_tx);
         for _ in 0..workers {
             match ready_rx.recv() {
-                Ok(Ok(())) => {}
+                Ok(Ok(version)) => pool.bb_version = version,
                 Ok(Err(e)) => {
                     pool.abort_start();
                     return Err(e);
@@ -652,6 +654,11 @@ impl ProverPool {
         None
     }
 
+    /// What `bb --version` printed for the pool's bb (every worker runs the same binary).
+    pub fn bb_version(&self) -> &str {
+        &self.bb_version
+    }
+
     /// The configuration the pool runs with.
     pub fn config(&self) -> &PoolConfig {
         &self.shared.config
@@ -762,7 +769,7 @@ fn worker_main(
     index: usize,
     shared: &Shared,
     spec: &ProverSpec,
-    ready: mpsc::Sender<Result<(), PoolError>>,
+    ready: mpsc::Sender<Result<String, PoolError>>,
 ) {
     let _exit = WorkerExit { index, shared };
     let start_error = |source: ProverError| PoolError::Start {
@@ -790,7 +797,7 @@ fn worker_main(
         slot.bb_pid = prover.bb_pid();
         slot.bb_starts = prover.stats().bb_starts;
     }
-    if ready.send(Ok(())).is_err() {
+    if ready.send(Ok(prover.bb_version().to_string())).is_err() {
         return;
     }
     drop(ready);
