@@ -2,32 +2,36 @@
 //! What one credit decision costs on the reference profile (`mlp-24x16-d20-b8-s16-p8-m4`), phase
 //! by phase, and what govproof adds to bb's own prove time. Prints a Markdown report.
 //!
-//! Run: `cargo bench --bench decision` (about two minutes on 2 cores; `GOVPROOF_BENCH_SAMPLES`
-//! sets the samples per measurement, default 30). Needs bb (`GOVPROOF_BB` or the installed
-//! toolchain). Proofs use the development setup: the reference circuit needs 2^14 points and the
-//! real Ignition points available offline stop at 513; bb's prover does the same work whatever
-//! the points are.
+//! Run: `cargo bench --bench decision` (about three minutes on 2 cores; `GOVPROOF_BENCH_SAMPLES`
+//! sets the samples per measurement, default 30). Needs bb (`GOVPROOF_BB` or the toolchain,
+//! installed on first use). Proofs use the development setup: the reference circuit needs 2^14
+//! points and the real Ignition points available offline stop at 513; bb's prover does the same
+//! work whatever the points are.
 //!
 //! A custom harness rather than criterion, because the numbers wanted are percentiles (p50, p95)
 //! of end-to-end latencies with their phase split, throughput under concurrency, peak memory of
-//! the bb processes, and a prove-time ratio measured by interleaving govproof and the `bb prove`
-//! command sample by sample, none of which criterion reports.
+//! the bb processes, and a prove-time ratio measured by alternating govproof and the `bb prove`
+//! command sample by sample; criterion reports none of these.
 //!
-//! Measurements (each sample is one decision for a fresh applicant: new features, salt, id):
-//! 1. warm end-to-end latency through the pool, split into native inference (score, outcome,
-//!    commitment, native constraint checks), witness generation (acvm), proving (pool) and
-//!    bundling (serializing the proof with its statement);
-//! 2. cold latency: a new pool (a bb process that has not loaded the CRS) for every decision,
-//!    with the verification key on disk; and once with no cached key at all;
-//! 3. verification of a proof with a warm verifier;
-//! 4. throughput with 1, 2 and 4 concurrent clients, for the default pool (one worker per core,
-//!    one bb thread each) and for one worker using every core;
-//! 5. govproof's prove time (pool request to proof) against `bb prove` on the same artifact,
-//!    gzipped witness, verification key and CRS folder, alternating, with the same thread count;
-//! 6. peak resident memory of this process and of the largest bb process.
+//! The lender is the SDK's demonstration deployment (`govproof demo`: the example policy, the
+//! reference model, a registry signed by two of three keys). Each sample decides a fresh
+//! applicant (features drawn inside the policy's ranges, a new id, a new salt). Measurements:
+//! 1. warm latency of `DecisionProver::prove` (the SDK's API: one warm bb using every core),
+//!    split into native checks (registry, model, policy, every circuit constraint), witness
+//!    generation (acvm), proving (bb) and bundling (the rest: public-input check, bundle assembly);
+//! 2. warm latency through the prover pool (the path a service takes: native checks and witness,
+//!    then a pool request), for the default pool and for one worker using every core;
+//! 3. cold latency: a decision prover built from scratch (bb starts and loads its CRS, the key is
+//!    read from the disk cache) and its first decision;
+//! 4. verification: the SDK's bundle verifier on each bundle, every check (registry signatures,
+//!    policy, public inputs, proof), warm, and bb's proof check alone;
+//! 5. throughput with 1, 2 and 4 concurrent clients through each pool;
+//! 6. govproof's prove time (pool request to proof) against `bb prove` on the same artifact,
+//!    gzipped witness, verification key and CRS folder with the same thread count, alternating;
+//! 7. peak resident memory of this process and of the largest bb process.
 
-#[path = "../tests/circuits_support/mod.rs"]
-mod circuits_support;
+#[path = "../tests/toolchain_support/mod.rs"]
+mod toolchain_support;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -35,159 +39,137 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use circuits_support::{bb, Rng, Scenario};
 use govproof::artifact::Artifact;
-use govproof::circuits::{Decision, DecisionWitness, Features, Profile, PublicStatement};
-use govproof::commit::label;
+use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
+use govproof::cli::demo::{demo_model, demo_policy, publish_registry, Approval};
+use govproof::decide::{quantize_features, Application, DecisionProver, TrustedRegistry};
 use govproof::field::Field;
+use govproof::policy::Policy;
 use govproof::prover::pool::{available_cores, PoolConfig, ProofRequest, ProverPool};
-use govproof::prover::{CircuitBytecode, Proof, ProofTarget, Prover, Verifier, WitnessStack};
+use govproof::prover::{CircuitBytecode, ProofTarget, Prover, Verifier, WitnessStack};
+use govproof::registry::entry::Digest;
+use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};
 use govproof::setup::{dangerous, Setup};
 
 const TARGET: ProofTarget = ProofTarget::NoirRecursive;
 
-/// A lender with one approved model, registry and policy, deciding for new applicants.
+/// The demonstration lender: policy, model, signed registry, and the circuit it proves with.
 struct Lender {
-    profile: Profile,
+    policy: Policy,
+    root: Signed<Root>,
+    trusted: TrustedRegistry,
+    model: govproof::decide::Model,
     artifact: Artifact,
     artifact_json: &'static [u8],
     circuit: Arc<CircuitBytecode>,
-    statement: PublicStatement,
-    witness: DecisionWitness,
-}
-
-/// One application: the applicant's features, the commitment salt and the decision's id.
-#[derive(Clone)]
-struct Application {
-    features: Features,
-    salt: Field,
-    id: String,
-}
-
-/// The time of each phase of one decision.
-#[derive(Clone, Copy, Default)]
-struct Phases {
-    native: Duration,
-    witness: Duration,
-    prove: Duration,
-    bundle: Duration,
-}
-
-impl Phases {
-    fn total(&self) -> Duration {
-        self.native + self.witness + self.prove + self.bundle
-    }
+    _registry_dir: tempfile::TempDir,
 }
 
 impl Lender {
-    fn new() -> Lender {
-        let profile = Profile::reference_mlp_band();
-        let name = profile.name();
+    fn new(now: Timestamp) -> Lender {
+        let policy = demo_policy(now).unwrap();
+        let model = demo_model(&policy).unwrap();
+        let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let (registry, root) = publish_registry(
+            &dir.path().join("registry"),
+            &keys,
+            2,
+            &[Approval {
+                model: &model,
+                model_digest: Digest::from_bytes([0; 32]),
+                policy: &policy,
+            }],
+            now,
+        )
+        .unwrap();
+        let trust = TrustState::bootstrap(root.clone()).unwrap();
+        let trusted = TrustedRegistry::open(&registry, &trust, now).unwrap();
+        let name = policy.profile().name();
         let artifact_json = govproof::noir::embedded(&name).unwrap();
         let artifact = Artifact::from_json_bytes(&name, artifact_json).unwrap();
         let circuit =
             Arc::new(CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec()).unwrap());
-        let (statement, witness) = Scenario::valid(profile, 1).parts();
         Lender {
-            profile,
+            policy,
+            root,
+            trusted,
+            model,
             artifact,
             artifact_json,
             circuit,
-            statement,
-            witness,
+            _registry_dir: dir,
         }
     }
 
-    /// Applicants with features inside the policy's declared ranges.
-    fn applications(&self, n: usize, seed: u64) -> Vec<Application> {
-        let mut rng = Rng::new(seed);
+    fn prover(&self, env: &Env) -> DecisionProver {
+        DecisionProver::builder()
+            .registry(self.trusted.clone())
+            .policy(self.policy.clone())
+            .model(self.model.clone())
+            .setup(env.setup.clone())
+            .bb(&env.bb)
+            .cache_dir(&env.keys)
+            .build()
+            .unwrap()
+    }
+
+    /// Applicants with features drawn inside the policy's ranges.
+    fn applications(&self, n: usize, seed: u64, now: Timestamp) -> Vec<Application> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) as f64 / u64::MAX as f64
+        };
         (0..n)
             .map(|k| {
-                let features = self
-                    .witness
+                let values: Vec<f64> = self
                     .policy
-                    .spec()
-                    .ranges
+                    .features()
                     .iter()
-                    .map(|r| rng.range(r.lo, r.hi))
+                    .map(|f| (f.min + next() * (f.max - f.min)).round())
                     .collect();
                 Application {
-                    features: Features::new(features).unwrap(),
-                    salt: rng.field(),
-                    id: format!("bench-{seed}-{k}"),
+                    decision_id: DecisionId::new(&format!("bench-{seed}-{k}")).unwrap(),
+                    time: now,
+                    scope: self.policy.scopes()[0].clone(),
+                    features: quantize_features(&values).unwrap(),
                 }
             })
             .collect()
     }
 
-    /// Native inference and checks: the decision the circuit will prove.
-    fn decide(&self, app: &Application) -> Decision {
-        let score = self.witness.model.score(&app.features).unwrap();
-        let outcome = self.witness.policy.spec().rule.outcome(score).unwrap();
-        let statement = PublicStatement {
-            input_commitment: app.features.commitment(app.salt),
-            decision_id: label(&app.id),
-            outcome,
-            ..self.statement.clone()
-        };
-        let witness = DecisionWitness {
-            features: app.features.clone(),
-            salt: app.salt,
-            ..self.witness.clone()
-        };
-        let decision = Decision::new(self.profile, statement, witness).unwrap();
-        assert_eq!(decision.first_violation(), None);
-        decision
-    }
-
-    /// The solved witness (acvm) in the form bb takes, and its gzipped form for `bb prove`.
-    fn solve(&self, decision: &Decision) -> (WitnessStack, Vec<u8>) {
-        let solved = govproof::witness::execute(&self.artifact, &decision.inputs()).unwrap();
-        (
-            WitnessStack::from_msgpack(solved.msgpack().to_vec()).unwrap(),
-            solved.gzipped().to_vec(),
-        )
-    }
-
-    fn request(&self, witness: WitnessStack) -> ProofRequest {
-        ProofRequest::new(Arc::clone(&self.circuit), witness, TARGET)
-    }
-
-    /// One decision end to end through `pool`, with the time of each phase.
-    fn run(&self, pool: &ProverPool, app: &Application) -> (Phases, Proof, Vec<u8>) {
+    /// Native checks and witness for `application`: the pool request and the two phase times.
+    fn prepare(
+        &self,
+        prover: &DecisionProver,
+        application: &Application,
+    ) -> (ProofRequest, Vec<u8>, Duration, Duration) {
         let t = Instant::now();
-        let decision = self.decide(app);
+        let decision = prover.check(application, salt(application)).unwrap();
         let native = t.elapsed();
         let t = Instant::now();
-        let (witness, _) = self.solve(&decision);
+        let solved = govproof::witness::execute(&self.artifact, &decision.inputs()).unwrap();
+        let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec()).unwrap();
         let witness_time = t.elapsed();
-        let t = Instant::now();
-        let proof = pool.prove(self.request(witness)).unwrap().proof;
-        let prove = t.elapsed();
-        let t = Instant::now();
-        let bundle = bundle(&decision, &proof);
-        let bundle_time = t.elapsed();
         (
-            Phases {
-                native,
-                witness: witness_time,
-                prove,
-                bundle: bundle_time,
-            },
-            proof,
-            bundle,
+            ProofRequest::new(Arc::clone(&self.circuit), witness, TARGET),
+            solved.gzipped().to_vec(),
+            native,
+            witness_time,
         )
     }
 }
 
-/// The decision's statement with its proof, serialized: what a bundle carries besides the
-/// registry snapshot and the policy's name.
-fn bundle(decision: &Decision, proof: &Proof) -> Vec<u8> {
-    assert_eq!(
-        proof.public_inputs(),
-        decision.statement().to_fields().as_slice()
-    );
-    serde_json::to_vec(&serde_json::json!({ "proof": proof })).unwrap()
+/// A salt that differs per application (the API draws its own; the pool path needs one).
+fn salt(application: &Application) -> Field {
+    let mut wide = [0u8; 64];
+    wide[..32]
+        .copy_from_slice(blake3::hash(application.decision_id.as_str().as_bytes()).as_bytes());
+    Field::from_wide_bytes_reduce(&wide)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -229,7 +211,7 @@ fn bb_peak_mib(pool: &ProverPool) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn uptime() -> String {
+fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_string())
@@ -248,7 +230,7 @@ impl Env {
 }
 
 fn main() {
-    let Some(bb) = bb() else {
+    let Some(bb) = toolchain_support::bb() else {
         eprintln!("skipped: no bb");
         return;
     };
@@ -263,122 +245,166 @@ fn main() {
         keys: cache.join("vk"),
         bb,
     };
-    let lender = Lender::new();
-    let load_before = uptime();
+    let now = Timestamp::now();
+    let lender = Lender::new(now);
+    let load_before = load_average();
     let started = Instant::now();
     let cores = available_cores();
     let all_cores = PoolConfig::new().workers(NonZeroUsize::MIN);
     let default = PoolConfig::new();
-    let warm_up = {
-        let d = lender.decide(&lender.applications(1, 99)[0]);
-        lender.request(lender.solve(&d).0)
-    };
-
-    let (bb_version, vk) = {
-        let mut prover = Prover::new(&env.bb, &env.setup, &env.keys).unwrap();
-        let vk = prover.verification_key(&lender.circuit, TARGET).unwrap();
-        (prover.bb_version().to_string(), vk)
-    };
+    let default_name = format!(
+        "{} workers x {} bb thread{}",
+        default.worker_count(),
+        default.threads_per_bb(),
+        if default.threads_per_bb().get() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    let mut api = lender.prover(&env);
+    let warm_up = lender.prepare(&api, &lender.applications(1, 99, now)[0]).0;
+    let bb_version = Prover::new(&env.bb, &env.setup, &env.keys)
+        .unwrap()
+        .bb_version()
+        .to_string();
 
     println!("# govproof decision benchmark\n");
     println!(
         "Profile `{}`, development setup, bb `{bb_version}`, {cores} cores, {samples} samples per \
          row, load average before: {load_before}.\n",
-        lender.profile.name(),
+        lender.policy.profile().name(),
     );
 
-    // 1. Warm end-to-end, with the default pool and with one worker on every core.
-    let mut proofs = Vec::new();
-    let mut bb_peak: f64 = 0.0;
+    // 1. The SDK's API, warm.
+    let mut bundles = Vec::new();
+    let (mut native, mut witness, mut prove, mut bundling, mut total) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    api.prove(&lender.applications(1, 98, now)[0]).unwrap();
+    for application in lender.applications(samples, 1, now) {
+        let t = Instant::now();
+        let proved = api.prove(&application).unwrap();
+        let all = t.elapsed();
+        let timings = proved.timings;
+        native.push(timings.checks);
+        witness.push(timings.witness);
+        prove.push(timings.proof);
+        bundling.push(all.saturating_sub(timings.checks + timings.witness + timings.proof));
+        total.push(all);
+        bundles.push(proved.bundle.to_json_pretty().into_bytes());
+    }
     println!("## Warm decision latency (ms)\n");
     println!("| phase | p50 | p95 | samples |\n| --- | --- | --- | --- |");
-    for (label_text, config) in [
-        (
-            format!(
-                "{} workers x {} bb threads",
-                default.worker_count(),
-                default.threads_per_bb()
-            ),
-            default.clone(),
-        ),
+    row(
+        "**end to end**, `DecisionProver::prove` (one bb, every core)",
+        total,
+    );
+    row(
+        "- native checks (registry, model, policy, constraints)",
+        native,
+    );
+    row("- witness generation", witness);
+    row("- proving", prove);
+    row("- bundling (salt, public-input check, bundle)", bundling);
+
+    // 2. Through the pool, warm.
+    let mut bb_peak: f64 = 0.0;
+    for (name, config) in [
+        (default_name.clone(), default.clone()),
         ("1 worker x every core".to_string(), all_cores.clone()),
     ] {
         let pool = env.pool(config.warm_up(warm_up.clone()));
-        let mut phases = Vec::new();
-        for app in lender.applications(samples, 1) {
-            let (p, proof, _) = lender.run(&pool, &app);
-            phases.push(p);
-            proofs.push(proof);
+        let (mut native, mut witness, mut proving, mut total) = (vec![], vec![], vec![], vec![]);
+        for application in lender.applications(samples, 2, now) {
+            let t = Instant::now();
+            let (request, _, n, w) = lender.prepare(&api, &application);
+            let t_prove = Instant::now();
+            pool.prove(request).unwrap();
+            proving.push(t_prove.elapsed());
+            total.push(t.elapsed());
+            native.push(n);
+            witness.push(w);
         }
-        let pick = |f: fn(&Phases) -> Duration| phases.iter().map(f).collect::<Vec<_>>();
-        row(
-            &format!("**end to end**, {label_text}"),
-            pick(|p| p.total()),
-        );
-        row("- native inference and checks", pick(|p| p.native));
-        row("- witness generation", pick(|p| p.witness));
-        row("- proving", pick(|p| p.prove));
-        row("- bundling", pick(|p| p.bundle));
+        row(&format!("**end to end through the pool**, {name}"), total);
+        row("- native checks", native);
+        row("- witness generation", witness);
+        row("- proving (pool request to proof)", proving);
         bb_peak = bb_peak.max(bb_peak_mib(&pool));
         pool.shutdown();
     }
     println!();
 
-    // 2. Cold: a fresh bb per decision (key cached on disk), and once with no key cached.
+    // 3. Cold: a decision prover built from scratch, then its first decision.
     println!("## Cold decision latency (ms)\n");
     println!("| case | p50 | p95 | samples |\n| --- | --- | --- | --- |");
-    let cold_samples = samples.div_ceil(3).max(2);
-    let mut cold = Vec::new();
-    for app in lender.applications(cold_samples, 2) {
+    let (mut build, mut first) = (vec![], vec![]);
+    for application in lender.applications(samples.div_ceil(3).max(2), 3, now) {
         let t = Instant::now();
-        let pool = env.pool(all_cores.clone());
-        lender.run(&pool, &app);
-        cold.push(t.elapsed());
-        pool.shutdown();
+        let mut cold = lender.prover(&env);
+        build.push(t.elapsed());
+        let t = Instant::now();
+        cold.prove(&application).unwrap();
+        first.push(t.elapsed());
     }
     row(
-        "new bb process (starts, loads the CRS), key cached on disk",
-        cold,
+        "build a decision prover (checks, starts bb, key from the disk cache)",
+        build,
     );
-    let empty = tempfile::tempdir().unwrap();
-    let t = Instant::now();
-    let pool = ProverPool::start(&env.bb, &env.setup, empty.path(), all_cores.clone()).unwrap();
-    lender.run(&pool, &lender.applications(1, 3)[0]);
-    row(
-        "new bb process and no cached key (bb computes it)",
-        vec![t.elapsed()],
-    );
-    pool.shutdown();
+    row("its first decision (bb loads the CRS)", first);
     println!();
 
-    // 3. Verification.
+    // 4. Verification.
     let work = tempfile::tempdir().unwrap();
-    let mut verifier =
-        Verifier::new(&env.bb, work.path(), dangerous::accept_development_proofs()).unwrap();
-    verifier.verify(&vk, &proofs[0]).unwrap();
-    let mut verify = Vec::new();
-    for proof in proofs.iter().take(samples) {
+    let mut verifier = BundleVerifier::new(VerifyOptions {
+        trust: TrustState::bootstrap(lender.root.clone()).unwrap(),
+        policy: Some(lender.policy.clone()),
+        acceptance: dangerous::accept_development_proofs(),
+        bb: Some(env.bb.clone()),
+        work_dir: work.path().join("bundle-verifier"),
+        ignition_crs: None,
+    });
+    assert_eq!(verifier.verify(&bundles[0]).verdict(), Verdict::Valid);
+    let mut full = Vec::new();
+    for bundle in &bundles {
         let t = Instant::now();
-        verifier.verify(&vk, proof).unwrap();
-        verify.push(t.elapsed());
+        assert_eq!(verifier.verify(bundle).verdict(), Verdict::Valid);
+        full.push(t.elapsed());
     }
+    let mut proof_only = Vec::new();
+    let mut raw_verifier = Verifier::new(
+        &env.bb,
+        &work.path().join("verifier"),
+        dangerous::accept_development_proofs(),
+    )
+    .unwrap();
+    let vk = api.verification_key().clone();
+    let pool = env.pool(all_cores.clone().warm_up(warm_up.clone()));
+    let proofs: Vec<_> = lender
+        .applications(samples, 5, now)
+        .iter()
+        .map(|a| pool.prove(lender.prepare(&api, a).0).unwrap().proof)
+        .collect();
+    raw_verifier.verify(&vk, &proofs[0]).unwrap();
+    for proof in &proofs {
+        let t = Instant::now();
+        raw_verifier.verify(&vk, proof).unwrap();
+        proof_only.push(t.elapsed());
+    }
+    pool.shutdown();
     println!("## Verification (ms)\n");
     println!("| case | p50 | p95 | samples |\n| --- | --- | --- | --- |");
-    row("verify one proof, warm verifier", verify);
+    row(
+        "verify a bundle, every check (`BundleVerifier`, warm)",
+        full,
+    );
+    row("verify the proof alone (bb, warm)", proof_only);
     println!();
 
-    // 4. Throughput under concurrency.
-    println!("## Throughput (decisions per second, end to end)\n");
+    // 5. Throughput under concurrency.
+    println!("## Throughput (decisions per second: native checks, witness, proof)\n");
     println!("| pool | 1 client | 2 clients | 4 clients |\n| --- | --- | --- | --- |");
-    for (label_text, config) in [
-        (
-            format!(
-                "{} workers x {} bb threads (default)",
-                default.worker_count(),
-                default.threads_per_bb()
-            ),
-            default.clone(),
-        ),
+    for (name, config) in [
+        (format!("{default_name} (default)"), default.clone()),
         ("1 worker x every core".to_string(), all_cores.clone()),
     ] {
         let pool = env.pool(config.queue_capacity(8).warm_up(warm_up.clone()));
@@ -388,10 +414,10 @@ fn main() {
             let t = Instant::now();
             std::thread::scope(|s| {
                 for c in 0..clients {
-                    let (pool, lender) = (&pool, &lender);
+                    let (pool, lender, api) = (&pool, &lender, &api);
                     s.spawn(move || {
-                        for app in lender.applications(per_client, 100 + c as u64) {
-                            lender.run(pool, &app);
+                        for application in lender.applications(per_client, 100 + c as u64, now) {
+                            pool.prove(lender.prepare(api, &application).0).unwrap();
                         }
                     });
                 }
@@ -400,12 +426,12 @@ fn main() {
             cells.push(format!("{rate:.2}"));
         }
         bb_peak = bb_peak.max(bb_peak_mib(&pool));
-        println!("| {label_text} | {} |", cells.join(" | "));
+        println!("| {name} | {} |", cells.join(" | "));
         pool.shutdown();
     }
     println!();
 
-    // 5. govproof against `bb prove`, alternating, same inputs and thread count.
+    // 6. govproof against `bb prove`, alternating, same inputs and thread count.
     let files = tempfile::tempdir().unwrap();
     let artifact_path = files.path().join("circuit.json");
     let vk_path = files.path().join("vk");
@@ -413,15 +439,15 @@ fn main() {
     std::fs::write(&vk_path, vk.as_bytes()).unwrap();
     let pool = env.pool(all_cores.clone().warm_up(warm_up.clone()));
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
-    for (k, app) in lender.applications(samples, 4).iter().enumerate() {
-        let (witness, gz) = lender.solve(&lender.decide(app));
+    for (k, application) in lender.applications(samples, 4, now).iter().enumerate() {
+        let (request, gz, _, _) = lender.prepare(&api, application);
         let witness_path = files.path().join("witness.gz");
         std::fs::write(&witness_path, gz).unwrap();
         let out = files.path().join(format!("out-{k}"));
         std::fs::create_dir_all(&out).unwrap();
         let raw_prove = |raw: &mut Vec<Duration>| {
             let t = Instant::now();
-            let status = Command::new(&env.bb)
+            let output = Command::new(&env.bb)
                 .arg("prove")
                 .arg("-c")
                 .arg(env.setup.crs_dir())
@@ -437,14 +463,14 @@ fn main() {
                 .output()
                 .unwrap();
             raw.push(t.elapsed());
-            assert!(status.status.success(), "{status:?}");
+            assert!(output.status.success(), "{output:?}");
         };
         let ours_prove = |ours: &mut Vec<Duration>| {
             let t = Instant::now();
-            pool.prove(lender.request(witness.clone())).unwrap();
+            pool.prove(request.clone()).unwrap();
             ours.push(t.elapsed());
         };
-        // Alternate which goes first, so neither always runs on a just-warmed cache.
+        // Alternate which goes first, so neither always runs right after the other.
         if k % 2 == 0 {
             raw_prove(&mut raw);
             ours_prove(&mut ours);
@@ -458,7 +484,7 @@ fn main() {
     let (ours50, ours95) = stats(ours);
     let (raw50, raw95) = stats(raw);
     println!(
-        "## govproof prove against `bb prove` (ms, same artifact, witness, key, CRS, threads)\n"
+        "## govproof prove against `bb prove` (ms; same artifact, witness, key, CRS, threads)\n"
     );
     println!("| prover | p50 | p95 |\n| --- | --- | --- |");
     println!(
@@ -472,16 +498,16 @@ fn main() {
         ours50.as_secs_f64() / raw50.as_secs_f64()
     );
 
-    // 6. Memory.
+    // 7. Memory.
     println!("## Peak memory\n");
     println!(
-        "- this process (witness generation, pool, clients): {:.0} MiB",
+        "- this process (decision provers, witness generation, pools, clients): {:.0} MiB",
         peak_mib("self").unwrap_or(f64::NAN)
     );
-    println!("- largest bb process: {bb_peak:.0} MiB\n");
+    println!("- largest pool bb process: {bb_peak:.0} MiB\n");
     println!(
         "Took {:.0} s; load average after: {}.",
         started.elapsed().as_secs_f64(),
-        uptime()
+        load_average()
     );
 }
