@@ -7,13 +7,13 @@
 //! change (the attack), deterministically: this test re-derives them all and fails if a
 //! checked-in file differs, so a fixture cannot drift from the attack its folder names.
 //!
-//! `GOVPROOF_REGENERATE_FIXTURES=1 cargo test --test bundle_fixtures` proves the two bundles
+//! `GOVPROOF_REGENERATE_FIXTURES=1 cargo test --test integration bundle_fixtures::` proves the two bundles
 //! again and rewrites everything (needed after the circuits, the pinned keys or the policy
 //! encoding change; then accept the report snapshots with `cargo insta review`).
 
 #![allow(clippy::unwrap_used)]
 
-mod bundle_support;
+use crate::bundle_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -567,7 +567,7 @@ fn fixtures_are_the_source_bundles_and_their_named_changes() {
         assert!(
             on_disk == *bytes,
             "`{rel}` is not what its folder's change makes of the source bundles; run \
-             GOVPROOF_REGENERATE_FIXTURES=1 cargo test --test bundle_fixtures"
+             GOVPROOF_REGENERATE_FIXTURES=1 cargo test --test integration bundle_fixtures::"
         );
     }
     // Nothing in valid/ or rejected/ that the derivation does not account for.

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod bundle_support;
+use crate::bundle_support;
 
 use bundle_support::*;
 use govproof::bundle::{Bundle, BundleError};

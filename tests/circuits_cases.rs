@@ -12,7 +12,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use std::fs;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use govproof::artifact::Artifact;
 use govproof::circuits::generate::compile_cached;

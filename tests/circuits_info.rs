@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use govproof::circuits::info::embedded_infos;
 use govproof::circuits::Profile;

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use govproof::abi::{InputValue, Inputs};
 use govproof::artifact::Artifact;

@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod circuits_support;
+use crate::circuits_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

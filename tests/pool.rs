@@ -7,8 +7,7 @@
 //! No test asserts a duration. Signals are only sent to a process that is a bb `msgpack run` child
 //! of this test process.
 
-#[path = "circuits_support/mod.rs"]
-mod circuits_support;
+use crate::circuits_support;
 
 use std::collections::HashSet;
 use std::num::NonZeroUsize;

@@ -5,7 +5,7 @@
 //! `shared/crs/ignition-513` beside the repository. Each test prints why and returns when what it
 //! needs is missing.
 
-mod toolchain_support;
+use crate::toolchain_support;
 use toolchain_support::{bb, ignition_513};
 
 use std::io::Read;

@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod registry_support;
+use crate::registry_support;
 
 use std::path::{Path, PathBuf};
 

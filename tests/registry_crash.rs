@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod registry_support;
+use crate::registry_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -69,9 +69,14 @@ fn crash_child() {
 /// Runs `op` on `dir` in a child process, with an extra environment variable; returns whether it
 /// exited successfully.
 fn run_child(op: &str, dir: &Path, env: (&str, &str)) -> bool {
+    // The test's name as libtest knows it: its module path without the crate's name.
+    let test_name = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::crash_child"),
+        None => "crash_child".to_owned(),
+    };
     let status = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child",
+            test_name.as_str(),
             "--exact",
             "--nocapture",
             "--test-threads",

@@ -6,7 +6,7 @@
 //! `GOVPROOF_BB` or the installed toolchain. Each test prints why and returns when what it needs
 //! is missing.
 
-mod toolchain_support;
+use crate::toolchain_support;
 use toolchain_support::{bb, ignition_513};
 
 use std::fs;

@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod bundle_support;
+use crate::bundle_support;
 
-use bundle_support::toolchain_support;
+use crate::toolchain_support;
 use bundle_support::*;
 use govproof::cli::Exit;
 

@@ -6,7 +6,7 @@
 //!   Ignition points (a reference composite needs 2^14); otherwise pinned Ignition keys are kept
 //!   only for circuits whose bytecode is unchanged, and the test says they were not re-checked.
 //!
-//! `GOVPROOF_REGENERATE=1 cargo test --test verify_keys` rewrites the file; without it, any
+//! `GOVPROOF_REGENERATE=1 cargo test --test integration verify_keys::` rewrites the file; without it, any
 //! difference fails the test.
 
 #![allow(clippy::unwrap_used)]
@@ -20,7 +20,7 @@ use govproof::circuits::Profile;
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
 use govproof::setup::{dangerous, CrsDownloads, Setup, SetupId};
 
-mod toolchain_support;
+use crate::toolchain_support;
 
 fn bb() -> PathBuf {
     toolchain_support::bb().expect("GOVPROOF_BB names no file")

@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../toolchain_support/mod.rs"]
-pub mod toolchain_support;
+use crate::toolchain_support;
 
 use clap::Parser;
 use govproof::cli::{run, Cli, Exit};

@@ -5,9 +5,7 @@
 
 pub mod proving;
 
-#[path = "../toolchain_support/mod.rs"]
-mod toolchain_support;
-pub use toolchain_support::bb;
+pub use crate::toolchain_support::bb;
 
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,7 @@
 //! up here; a circuit that is not listed is unknown, and a bundle whose `vk_hash` differs from the
 //! pinned key's hash is refused.
 //!
-//! The file is generated, never edited: `GOVPROOF_REGENERATE=1 cargo test --test verify_keys`
+//! The file is generated, never edited: `GOVPROOF_REGENERATE=1 cargo test --test integration verify_keys::`
 //! recomputes every key it can (development keys always; Ignition keys when
 //! `GOVPROOF_IGNITION_CRS` names a folder with enough Ignition points) and rewrites it, and the
 //! same test without the variable fails when any pinned key differs from a fresh computation or
@@ -105,7 +105,7 @@ pub struct PinFile {
 }
 
 /// The command that regenerates the pin file.
-pub const REGENERATE: &str = "GOVPROOF_REGENERATE=1 cargo test --test verify_keys";
+pub const REGENERATE: &str = "GOVPROOF_REGENERATE=1 cargo test --test integration verify_keys::";
 
 impl PinFile {
     /// The circuit called `id`.
