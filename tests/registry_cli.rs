@@ -399,3 +399,174 @@ fn show_prints_the_published_registry() {
     }
     insta::assert_snapshot!("registry_show", report);
 }
+
+/// Copies the registry's staged proposal to where a key holder works (away from the folder).
+fn hand_out_proposal(tmp: &Path, holder: &str) {
+    let away = tmp.join(holder);
+    std::fs::create_dir_all(&away).unwrap();
+    std::fs::copy(
+        tmp.join("reg/staged/proposal.json"),
+        away.join("proposal.json"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn key_holders_sign_away_from_the_folder_and_the_signatures_are_attached() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    setup_keys(tmp);
+    let mut t = String::new();
+    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --root-expires-in 1826d --snapshot-expires-in 365d --now 2025-01-01T00:00:00Z");
+    for holder in ["alice", "bob"] {
+        hand_out_proposal(tmp, holder);
+        ok(tmp, &mut t, &format!("registry sign --proposal [TMP]/{holder}/proposal.json --key [TMP]/{holder}.key --out [TMP]/{holder}/signature.json"));
+    }
+    ok(
+        tmp,
+        &mut t,
+        "registry attach --dir [TMP]/reg [TMP]/alice/signature.json [TMP]/bob/signature.json",
+    );
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
+
+    // A key rotation: the staged root needs the old threshold (alice, bob, carol) and the new one
+    // (alice, bob, dave), the re-issued snapshot the new one.
+    ok(tmp, &mut t, "registry rotate --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/dave.pub --threshold 2 --root-expires-in 1826d --snapshot-expires-in 365d --now 2025-03-01T00:00:00Z");
+    for holder in ["carol", "dave", "alice"] {
+        hand_out_proposal(tmp, holder);
+        ok(tmp, &mut t, &format!("registry sign --proposal [TMP]/{holder}/proposal.json --key [TMP]/{holder}.key --out [TMP]/{holder}/rotation.json"));
+    }
+    ok(tmp, &mut t, "registry attach --dir [TMP]/reg [TMP]/carol/rotation.json [TMP]/dave/rotation.json [TMP]/alice/rotation.json");
+    ok(
+        tmp,
+        &mut t,
+        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-03-02T00:00:00Z",
+    );
+    insta::assert_snapshot!("registry_detached_transcript", t);
+
+    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json")).unwrap();
+    assert_eq!(trust.root().version().get(), 2);
+    assert_eq!(trust.last_snapshot().unwrap().version.get(), 2);
+}
+
+/// Every file under `dir`, with its bytes.
+fn tree(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                files.push((p, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_detached_signature_that_does_not_fit_what_is_staged_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    published_v2(tmp);
+    let mut t = String::new();
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id fraud-score --model-version 3.0.0 --model-digest {} {ADD_COMMON} --now 2025-01-20T00:00:00Z", "ab".repeat(32)));
+    for holder in ["alice", "dave"] {
+        hand_out_proposal(tmp, holder);
+        ok(tmp, &mut t, &format!("registry sign --proposal [TMP]/{holder}/proposal.json --key [TMP]/{holder}.key --out [TMP]/{holder}/signature.json"));
+    }
+    let before = tree(&tmp.join("reg"));
+
+    // One flipped bit in the signature.
+    let good = std::fs::read_to_string(tmp.join("alice/signature.json")).unwrap();
+    let mut file: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let sig = file["snapshot"]["signature"].as_str().unwrap().to_string();
+    let flipped = format!(
+        "{}{}",
+        if sig.starts_with('0') { "1" } else { "0" },
+        &sig[1..]
+    );
+    file["snapshot"]["signature"] = flipped.into();
+    std::fs::write(tmp.join("bad.json"), file.to_string()).unwrap();
+    let e = fails(tmp, "registry attach --dir [TMP]/reg [TMP]/bad.json");
+    assert!(
+        matches!(e, CliError::Store(StoreError::BadSignature { .. })),
+        "{e}"
+    );
+
+    // Dave holds no key of root 1.
+    let e = fails(
+        tmp,
+        "registry attach --dir [TMP]/reg [TMP]/dave/signature.json",
+    );
+    assert!(
+        matches!(e, CliError::Store(StoreError::NotInvolved { .. })),
+        "{e}"
+    );
+
+    // Not a signature file, a file of another format, an unknown field: refused before any
+    // file is attached, even a good one given first.
+    std::fs::write(tmp.join("garbage.json"), "{\"format\": ").unwrap();
+    let e = fails(
+        tmp,
+        "registry attach --dir [TMP]/reg [TMP]/alice/signature.json [TMP]/garbage.json",
+    );
+    assert!(matches!(e, CliError::Document(_)), "{e}");
+    let other = good.replace(
+        "govproof-registry-signature/v1",
+        "govproof-registry-signature/v9",
+    );
+    std::fs::write(tmp.join("other.json"), other).unwrap();
+    let e = fails(tmp, "registry attach --dir [TMP]/reg [TMP]/other.json");
+    assert!(
+        e.to_string()
+            .contains("is not `govproof-registry-signature/v1`"),
+        "{e}"
+    );
+    assert_eq!(
+        tree(&tmp.join("reg")),
+        before,
+        "a refused attach changed the registry"
+    );
+
+    // Signing again never replaces a signature file.
+    let e = fails(tmp, "registry sign --proposal [TMP]/alice/proposal.json --key [TMP]/alice.key --out [TMP]/alice/signature.json");
+    assert!(matches!(e, CliError::Io(_)), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.join("alice/signature.json")).unwrap(),
+        good
+    );
+
+    // The same key attached twice counts once.
+    ok(
+        tmp,
+        &mut t,
+        "registry attach --dir [TMP]/reg [TMP]/alice/signature.json [TMP]/alice/signature.json",
+    );
+    assert!(
+        t.ends_with("more signatures are needed before it is published\n\n"),
+        "{t}"
+    );
+
+    // A signature made on the proposal before it was re-staged by another change is stale.
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id fraud-score --model-version 3.1.0 --model-digest {} {ADD_COMMON} --now 2025-01-21T00:00:00Z", "cd".repeat(32)));
+    let staged = tree(&tmp.join("reg"));
+    let e = fails(
+        tmp,
+        "registry attach --dir [TMP]/reg [TMP]/alice/signature.json",
+    );
+    assert!(
+        matches!(e, CliError::Store(StoreError::StaleSignature { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("made on another proposal"), "{e}");
+    assert_eq!(
+        tree(&tmp.join("reg")),
+        staged,
+        "a refused attach changed the registry"
+    );
+}

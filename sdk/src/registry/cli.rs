@@ -7,8 +7,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::document::DocumentError;
+use super::detached::{self, DetachedSignatures};
+use super::document::{DocumentError, DocumentProblem};
 use super::document::{Signed, SignedContent, Version};
+use super::durable;
 use super::durable::IoError;
 use super::entry::EntryError;
 use super::entry::{Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status};
@@ -38,8 +40,11 @@ pub enum RegistryCommand {
     Revoke(RevokeArgs),
     /// Stage a new root with other governance keys or threshold (signed by the old and new keys).
     Rotate(RotateArgs),
-    /// Sign what is staged with one governance key; publish once every threshold is met.
+    /// Sign what is staged with one governance key; publish once every threshold is met. With
+    /// `--proposal` and `--out`, sign a copy of the proposal away from the folder instead.
     Sign(SignArgs),
+    /// Attach signature files made with `sign --proposal`; publish once every threshold is met.
+    Attach(AttachArgs),
     /// Verify the published registry against a trust state, and advance the trust state.
     Verify(VerifyArgs),
     /// Show the published registry and what is staged.
@@ -174,13 +179,32 @@ pub struct RotateArgs {
 
 /// Arguments of `govproof registry sign`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["dir", "proposal"])))]
 pub struct SignArgs {
-    /// The registry folder.
+    /// The registry folder: sign what it stages, in place.
     #[arg(long)]
-    pub dir: PathBuf,
+    pub dir: Option<PathBuf>,
+    /// A copy of a registry's `staged/proposal.json`: sign it away from the folder, writing the
+    /// signatures to `--out` for `govproof registry attach`.
+    #[arg(long, requires = "out")]
+    pub proposal: Option<PathBuf>,
+    /// Where to write the signature file (with `--proposal`); an existing file is not replaced.
+    #[arg(long, requires = "proposal")]
+    pub out: Option<PathBuf>,
     /// The signer's secret key file (mode 0600).
     #[arg(long)]
     pub key: PathBuf,
+}
+
+/// Arguments of `govproof registry attach`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AttachArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Signature files from `govproof registry sign --proposal`, attached in this order.
+    #[arg(required = true)]
+    pub signatures: Vec<PathBuf>,
 }
 
 /// Arguments of `govproof registry verify`.
@@ -264,6 +288,7 @@ pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Exit, C
         RegistryCommand::Revoke(a) => revoke(a, out),
         RegistryCommand::Rotate(a) => rotate(a, out),
         RegistryCommand::Sign(a) => sign(a, out),
+        RegistryCommand::Attach(a) => attach(a, out),
         RegistryCommand::Verify(a) => verify(a, out),
         RegistryCommand::Show(a) => show(a, out),
     }
@@ -471,8 +496,126 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 fn sign(a: SignArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let key = SecretKey::read(&a.key)?;
-    let dir = RegistryDir::at(&a.dir);
+    let dir = match (a.dir, a.proposal, a.out) {
+        (Some(dir), None, None) => RegistryDir::at(dir),
+        (None, Some(proposal), Some(to)) => return sign_detached(&proposal, &to, &key, out),
+        _ => {
+            return Err(CliError::Usage(
+                "give either `--dir`, or `--proposal` with `--out`".into(),
+            ))
+        }
+    };
     let r: SignReport = dir.sign(&key)?;
+    sign_report(&dir, &r, out)
+}
+
+/// Largest proposal copy read (as for the proposal in a registry folder).
+const MAX_PROPOSAL_BYTES: u64 = 128 << 20;
+/// Largest signature file read.
+const MAX_SIGNATURE_FILE_BYTES: u64 = 64 << 10;
+
+/// Reads a JSON document given on the command line, refusing files over `limit` bytes.
+fn read_json_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    limit: u64,
+) -> Result<T, CliError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| IoError::new("read", path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(DocumentError {
+            path: shown,
+            problem: DocumentProblem::TooLarge(limit),
+        }
+        .into());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        DocumentError {
+            path: shown,
+            problem: DocumentProblem::Malformed {
+                what,
+                detail: e.to_string(),
+            },
+        }
+        .into()
+    })
+}
+
+fn sign_detached(
+    proposal_path: &Path,
+    to: &Path,
+    key: &SecretKey,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
+    let proposal: Proposal = read_json_file(proposal_path, "proposal", MAX_PROPOSAL_BYTES)?;
+    let file = DetachedSignatures::sign(&proposal, key);
+    let mut text = serde_json::to_string_pretty(&file)
+        .unwrap_or_else(|e| unreachable!("signature files always serialize: {e}"));
+    text.push('\n');
+    durable::write_atomic(
+        to,
+        &to.display().to_string(),
+        text.as_bytes(),
+        durable::DOCUMENT_MODE,
+        durable::Replace::Never,
+    )?;
+    writeln!(out, "signed with key {}:", key.key_id())?;
+    for line in detached::describe(&proposal) {
+        writeln!(out, "  {line}")?;
+    }
+    writeln!(
+        out,
+        "wrote {}: attach it with `govproof registry attach --dir <registry> {}`",
+        to.display(),
+        to.display()
+    )?;
+    Ok(Exit::Success)
+}
+
+fn attach(a: AttachArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    // Every file is read and parsed before anything is attached.
+    let files = a
+        .signatures
+        .iter()
+        .map(|p| {
+            let f: DetachedSignatures =
+                read_json_file(p, "registry signature file", MAX_SIGNATURE_FILE_BYTES)?;
+            if f.format != detached::FORMAT {
+                return Err(CliError::Document(DocumentError {
+                    path: p.display().to_string(),
+                    problem: DocumentProblem::Malformed {
+                        what: "registry signature file",
+                        detail: format!("format `{}` is not `{}`", f.format, detached::FORMAT),
+                    },
+                }));
+            }
+            Ok((p, f))
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    let dir = RegistryDir::at(&a.dir);
+    let count = files.len();
+    for (i, (path, file)) in files.into_iter().enumerate() {
+        writeln!(out, "{}:", path.display())?;
+        let r = dir.attach(&file)?;
+        sign_report(&dir, &r, out)?;
+        if r.published && i + 1 < count {
+            writeln!(
+                out,
+                "the remaining {} signature file(s) were not needed and were not attached",
+                count - i - 1
+            )?;
+            break;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn sign_report(dir: &RegistryDir, r: &SignReport, out: &mut dyn Write) -> Result<Exit, CliError> {
     // Only to put names on key ids: the current and previous roots, and any staged root.
     let mut roots_owned: Vec<Root> = Vec::new();
     if let Ok(Some(p)) = dir.published() {

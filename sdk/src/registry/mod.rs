@@ -15,6 +15,7 @@
 
 pub mod canonical;
 pub mod cli;
+pub mod detached;
 pub mod document;
 pub mod durable;
 pub mod entry;

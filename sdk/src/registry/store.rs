@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::detached::DetachedSignatures;
 use super::document::{
     DocumentError, DocumentProblem, Signed, SignedContent, Version, VersionError,
 };
@@ -92,6 +93,24 @@ pub enum StoreError {
         /// The staged root's version, if a root is staged.
         staged_root: Option<Version>,
     },
+    /// A detached signature made on another proposal than the one staged.
+    #[error("the signature file of key `{key_id}` signs {signed}, but what is staged is a different {subject}: it was made on another proposal (sign the current `staged/proposal.json` again); nothing was attached")]
+    StaleSignature {
+        /// The signer's key id.
+        key_id: KeyId,
+        /// The staged document it should have signed.
+        subject: Subject,
+        /// What it signed.
+        signed: Subject,
+    },
+    /// A detached signature that does not verify under the key it names.
+    #[error("the signature of key `{key_id}` on {subject} does not verify: the file is damaged or was not made with that key; nothing was attached")]
+    BadSignature {
+        /// The key it claims.
+        key_id: KeyId,
+        /// The document.
+        subject: Subject,
+    },
     /// The published registry does not verify against its own root chain.
     #[error("the published registry does not verify, refusing to build on it: {0}")]
     Inconsistent(VerifyError),
@@ -130,6 +149,31 @@ fn roots_note(published: &Option<Version>, staged: &Option<Version>) -> String {
         (None, Some(s)) => format!("the staged root {s}"),
         (None, None) => "any root".to_string(),
     }
+}
+
+/// The roots a proposal's signatures answer to: the published root (absent before the first
+/// publication) and the root that signs the staged snapshot (the staged root, if any, else the
+/// published one).
+fn signing_roots(
+    current: Option<&Current>,
+    proposal: &Proposal,
+) -> Result<(Option<Root>, Root), StoreError> {
+    let old_root = current.map(|c| c.trust.root().clone());
+    let new_root = match (&proposal.root, &old_root) {
+        (Some(r), _) => r.signed.clone(),
+        (None, Some(o)) => o.clone(),
+        (None, None) => {
+            return Err(StoreError::StagedInconsistent(
+                "nothing is published and no root is staged".into(),
+            ))
+        }
+    };
+    Ok((old_root, new_root))
+}
+
+/// A staged root is signed by the keys of the old root and of the new one.
+fn may_sign_root(old_root: Option<&Root>, staged: &Root, key_id: &KeyId) -> bool {
+    old_root.is_some_and(|o| o.key(key_id).is_some()) || staged.key(key_id).is_some()
 }
 
 /// The commit point: which root and snapshot are current.
@@ -397,21 +441,11 @@ impl RegistryDir {
             .live_proposal(current.as_ref())?
             .ok_or(StoreError::NothingStaged)?;
         self.check_proposal(current.as_ref(), &proposal)?;
-        let old_root = current.as_ref().map(|c| c.trust.root().clone());
-        let new_root = match (&proposal.root, &old_root) {
-            (Some(r), _) => r.signed.clone(),
-            (None, Some(o)) => o.clone(),
-            (None, None) => {
-                return Err(StoreError::StagedInconsistent(
-                    "nothing is published and no root is staged".into(),
-                ))
-            }
-        };
+        let (old_root, new_root) = signing_roots(current.as_ref(), &proposal)?;
         let key_id = key.key_id();
         let mut signed = Vec::new();
         if let Some(r) = proposal.root.as_mut() {
-            let old_has = old_root.as_ref().is_some_and(|o| o.key(&key_id).is_some());
-            if old_has || r.signed.key(&key_id).is_some() {
+            if may_sign_root(old_root.as_ref(), &r.signed, &key_id) {
                 r.sign_with(key);
                 signed.push(Subject::Root(r.signed.version()));
             }
@@ -420,6 +454,91 @@ impl RegistryDir {
             proposal.snapshot.sign_with(key);
             signed.push(Subject::Snapshot(proposal.snapshot.signed.version()));
         }
+        self.conclude(proposal, key_id, signed, old_root, new_root)
+    }
+
+    /// Attaches a key holder's signatures made away from the folder (see [`super::detached`]),
+    /// then publishes the proposal when every threshold it needs is met. Refuses, changing
+    /// nothing, a signature made on another proposal than the one staged, a signature that does
+    /// not verify under the key it names, and a file from a key that may sign nothing staged.
+    pub fn attach(&self, detached: &DetachedSignatures) -> Result<SignReport, StoreError> {
+        let _lock = self.lock()?;
+        let current = self.current()?;
+        let mut proposal = self
+            .live_proposal(current.as_ref())?
+            .ok_or(StoreError::NothingStaged)?;
+        self.check_proposal(current.as_ref(), &proposal)?;
+        let (old_root, new_root) = signing_roots(current.as_ref(), &proposal)?;
+        let key_id = detached.key_id;
+        let mut signed = Vec::new();
+        match (&mut proposal.root, &detached.root) {
+            (Some(r), Some(sig)) => {
+                let subject = Subject::Root(r.signed.version());
+                if !sig.is_on(r.signed.version(), &r.signed) {
+                    return Err(StoreError::StaleSignature {
+                        key_id,
+                        subject,
+                        signed: Subject::Root(sig.version),
+                    });
+                }
+                if may_sign_root(old_root.as_ref(), &r.signed, &key_id) {
+                    let key = [old_root.as_ref(), Some(&r.signed)]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|root| root.key(&key_id))
+                        .map(|k| k.public_key);
+                    let message = r.signed.signing_bytes();
+                    if !key.is_some_and(|k| k.verifies(&message, &sig.signature)) {
+                        return Err(StoreError::BadSignature { key_id, subject });
+                    }
+                    r.add_signature(sig.key_signature(key_id));
+                    signed.push(subject);
+                }
+            }
+            (None, Some(sig)) => {
+                return Err(StoreError::StaleSignature {
+                    key_id,
+                    subject: Subject::Snapshot(proposal.snapshot.signed.version()),
+                    signed: Subject::Root(sig.version),
+                });
+            }
+            (_, None) => {}
+        }
+        let snapshot = &mut proposal.snapshot;
+        let subject = Subject::Snapshot(snapshot.signed.version());
+        if !detached
+            .snapshot
+            .is_on(snapshot.signed.version(), &snapshot.signed)
+        {
+            return Err(StoreError::StaleSignature {
+                key_id,
+                subject,
+                signed: Subject::Snapshot(detached.snapshot.version),
+            });
+        }
+        if let Some(k) = new_root.key(&key_id) {
+            let message = snapshot.signed.signing_bytes();
+            if !k
+                .public_key
+                .verifies(&message, &detached.snapshot.signature)
+            {
+                return Err(StoreError::BadSignature { key_id, subject });
+            }
+            snapshot.add_signature(detached.snapshot.key_signature(key_id));
+            signed.push(subject);
+        }
+        self.conclude(proposal, key_id, signed, old_root, new_root)
+    }
+
+    /// Writes the newly signed proposal, counts every threshold, and publishes when all are met.
+    fn conclude(
+        &self,
+        proposal: Proposal,
+        key_id: KeyId,
+        signed: Vec<Subject>,
+        old_root: Option<Root>,
+        new_root: Root,
+    ) -> Result<SignReport, StoreError> {
         if signed.is_empty() {
             return Err(StoreError::NotInvolved {
                 key_id,
