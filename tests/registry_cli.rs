@@ -570,3 +570,61 @@ fn a_detached_signature_that_does_not_fit_what_is_staged_changes_nothing() {
         "a refused attach changed the registry"
     );
 }
+
+#[test]
+fn a_staged_change_can_be_discarded_and_the_published_registry_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    setup_keys(tmp);
+    let mut t = String::new();
+    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --now 2025-01-01T00:00:00Z");
+    // Root 1 is all there is until it is published.
+    let e = fails(tmp, "registry discard --dir [TMP]/reg");
+    assert!(
+        matches!(e, CliError::Store(StoreError::NotPublished)),
+        "{e}"
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
+    );
+    let published = tree(&tmp.join("reg"));
+    ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin {ADD_COMMON} --now 2025-01-10T00:00:00Z"));
+    ok(
+        tmp,
+        &mut t,
+        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
+    );
+    ok(tmp, &mut t, "registry discard --dir [TMP]/reg");
+    assert!(
+        t.contains("discarded the staged snapshot 2 and the 1 signature(s) it had collected"),
+        "{t}"
+    );
+    // Only the unreferenced entry file remains of the change.
+    let after: Vec<_> = tree(&tmp.join("reg"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(tmp.join("reg/entries")))
+        .collect();
+    let before: Vec<_> = published
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(tmp.join("reg/entries")))
+        .collect();
+    assert_eq!(after, before);
+    let e = fails(tmp, "registry discard --dir [TMP]/reg");
+    assert!(
+        matches!(e, CliError::Store(StoreError::NothingStaged)),
+        "{e}"
+    );
+    let e = fails(tmp, "registry sign --dir [TMP]/reg --key [TMP]/bob.key");
+    assert!(
+        matches!(e, CliError::Store(StoreError::NothingStaged)),
+        "{e}"
+    );
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-11T00:00:00Z");
+}

@@ -45,6 +45,8 @@ pub enum RegistryCommand {
     Sign(SignArgs),
     /// Attach signature files made with `sign --proposal`; publish once every threshold is met.
     Attach(AttachArgs),
+    /// Discard what is staged, with its signatures; the published registry is untouched.
+    Discard(DiscardArgs),
     /// Verify the published registry against a trust state, and advance the trust state.
     Verify(VerifyArgs),
     /// Show the published registry and what is staged.
@@ -196,6 +198,14 @@ pub struct SignArgs {
     pub key: PathBuf,
 }
 
+/// Arguments of `govproof registry discard`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiscardArgs {
+    /// The registry folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+}
+
 /// Arguments of `govproof registry attach`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AttachArgs {
@@ -289,6 +299,7 @@ pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Exit, C
         RegistryCommand::Rotate(a) => rotate(a, out),
         RegistryCommand::Sign(a) => sign(a, out),
         RegistryCommand::Attach(a) => attach(a, out),
+        RegistryCommand::Discard(a) => discard(a, out),
         RegistryCommand::Verify(a) => verify(a, out),
         RegistryCommand::Show(a) => show(a, out),
     }
@@ -573,6 +584,20 @@ fn sign_detached(
         "wrote {}: attach it with `govproof registry attach --dir <registry> {}`",
         to.display(),
         to.display()
+    )?;
+    Ok(Exit::Success)
+}
+
+fn discard(a: DiscardArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let d = RegistryDir::at(&a.dir).discard()?;
+    let what = match d.root_version {
+        Some(r) => format!("snapshot {} and root {r}", d.snapshot_version),
+        None => format!("snapshot {}", d.snapshot_version),
+    };
+    writeln!(
+        out,
+        "discarded the staged {what} and the {} signature(s) it had collected; the published registry is unchanged",
+        d.signatures
     )?;
     Ok(Exit::Success)
 }

@@ -80,7 +80,7 @@ pub enum StoreError {
     NothingStaged,
     /// `rotate` before anything is published.
     #[error(
-        "nothing is published yet: finish signing the first root and snapshot before rotating keys"
+        "nothing is published yet: finish signing the first root and snapshot first (or delete the folder to start over)"
     )]
     NotPublished,
     /// A signer whose key no staged document asks for.
@@ -227,6 +227,17 @@ pub struct Staged {
     pub merkle_root: crate::field::Field,
     /// Signatures on an earlier staged snapshot that no longer apply.
     pub dropped_signatures: usize,
+}
+
+/// What `discard` removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discarded {
+    /// The staged snapshot's version.
+    pub snapshot_version: Version,
+    /// The staged root's version, when a root was staged.
+    pub root_version: Option<Version>,
+    /// Signatures it had collected (on the snapshot and the root).
+    pub signatures: usize,
 }
 
 /// What `sign` did.
@@ -455,6 +466,28 @@ impl RegistryDir {
             signed.push(Subject::Snapshot(proposal.snapshot.signed.version()));
         }
         self.conclude(proposal, key_id, signed, old_root, new_root)
+    }
+
+    /// Discards what is staged (a change governance decided against), with the signatures it
+    /// collected; the published registry is untouched. Entry files the change wrote stay: they
+    /// are named by their digest and nothing points at them. Refuses while nothing is published,
+    /// since root 1 is then all there is (delete the folder to start over).
+    pub fn discard(&self) -> Result<Discarded, StoreError> {
+        let _lock = self.lock()?;
+        let current = self.current()?;
+        let proposal = self
+            .live_proposal(current.as_ref())?
+            .ok_or(StoreError::NothingStaged)?;
+        if current.is_none() {
+            return Err(StoreError::NotPublished);
+        }
+        durable::remove_durable(&self.path.join(PROPOSAL_FILE), PROPOSAL_FILE)?;
+        Ok(Discarded {
+            snapshot_version: proposal.snapshot.signed.version(),
+            root_version: proposal.root.as_ref().map(|r| r.signed.version()),
+            signatures: proposal.snapshot.signatures.len()
+                + proposal.root.as_ref().map_or(0, |r| r.signatures.len()),
+        })
     }
 
     /// Attaches a key holder's signatures made away from the folder (see [`super::detached`]),
