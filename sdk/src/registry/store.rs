@@ -115,7 +115,7 @@ pub enum StoreError {
     #[error("the published registry does not verify, refusing to build on it: {0}")]
     Inconsistent(VerifyError),
     /// The staged proposal does not match its entries or the published registry.
-    #[error("the staged proposal is not consistent, refusing to use it (remove `staged/proposal.json` to discard it): {0}")]
+    #[error("the staged proposal is not consistent, refusing to use it (`govproof registry discard` drops it): {0}")]
     StagedInconsistent(String),
     /// No entry for this model version.
     #[error("the registry has no entry for `{model_id}` version `{version}`")]
