@@ -349,6 +349,10 @@ fn init(a: InitArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         out,
         "next: each key holder runs `govproof registry sign --dir <registry> --key <their .key file>`"
     )?;
+    writeln!(
+        out,
+        "      (away from the folder: `sign --proposal <copy of staged/proposal.json> --key <.key> --out <file>`, then `attach`)"
+    )?;
     Ok(Exit::Success)
 }
 
@@ -374,6 +378,10 @@ fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
     writeln!(
         out,
         "next: key holders run `govproof registry sign --dir <registry> --key <their .key file>`"
+    )?;
+    writeln!(
+        out,
+        "      (away from the folder: `sign --proposal <copy of staged/proposal.json> --key <.key> --out <file>`, then `attach`)"
     )?;
     Ok(())
 }
