@@ -6,15 +6,16 @@
 //! Needs bb: `GOVPROOF_BB`, else the installed toolchain; prints why and measures nothing
 //! without it. Run: `cargo bench --bench bundle`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use govproof::bundle::{Bundle, BundleVerifier, DecisionId, Verdict, VerifyOptions};
-use govproof::cli::demo::{demo_application, demo_model, demo_policy, publish_registry, Approval};
-use govproof::decide::{DecisionProver, TrustedRegistry};
-use govproof::registry::entry::Digest;
-use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};
+use govproof::cli::demo::demo_application;
+use govproof::decide::DecisionProver;
+use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::dangerous;
 
 fn bench(c: &mut Criterion) {
@@ -54,23 +55,12 @@ fn bench(c: &mut Criterion) {
     });
 
     let now = Timestamp::now();
-    let policy = demo_policy(now).unwrap();
-    let model = demo_model(&policy).unwrap();
-    let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
-    let (registry, root) = publish_registry(
-        &work.path().join("registry"),
-        &keys,
-        2,
-        &[Approval {
-            model: &model,
-            model_digest: Digest::from_bytes([0; 32]),
-            policy: &policy,
-        }],
-        now,
-    )
-    .unwrap();
-    let trusted =
-        TrustedRegistry::open(&registry, &TrustState::bootstrap(root).unwrap(), now).unwrap();
+    let support::DemoLender {
+        policy,
+        model,
+        trusted,
+        ..
+    } = support::demo_lender(work.path(), now);
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-bench-bundle");
     let mut prover = DecisionProver::builder()
         .registry(trusted)

@@ -30,6 +30,7 @@
 //!    gzipped witness, verification key and CRS folder with the same thread count, alternating;
 //! 7. peak resident memory of this process and of the largest bb process.
 
+mod support;
 #[path = "../tests/toolchain_support/mod.rs"]
 mod toolchain_support;
 
@@ -41,14 +42,12 @@ use std::time::{Duration, Instant};
 
 use govproof::artifact::Artifact;
 use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
-use govproof::cli::demo::{demo_model, demo_policy, publish_registry, Approval};
 use govproof::decide::{quantize_features, Application, DecisionProver, TrustedRegistry};
 use govproof::field::Field;
 use govproof::policy::Policy;
 use govproof::prover::pool::{available_cores, PoolConfig, ProofRequest, ProverPool};
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover, Verifier, WitnessStack};
-use govproof::registry::entry::Digest;
-use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};
+use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::{dangerous, Setup};
 
 const TARGET: ProofTarget = ProofTarget::NoirRecursive;
@@ -67,24 +66,13 @@ struct Lender {
 
 impl Lender {
     fn new(now: Timestamp) -> Lender {
-        let policy = demo_policy(now).unwrap();
-        let model = demo_model(&policy).unwrap();
-        let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
         let dir = tempfile::tempdir().unwrap();
-        let (registry, root) = publish_registry(
-            &dir.path().join("registry"),
-            &keys,
-            2,
-            &[Approval {
-                model: &model,
-                model_digest: Digest::from_bytes([0; 32]),
-                policy: &policy,
-            }],
-            now,
-        )
-        .unwrap();
-        let trust = TrustState::bootstrap(root.clone()).unwrap();
-        let trusted = TrustedRegistry::open(&registry, &trust, now).unwrap();
+        let support::DemoLender {
+            policy,
+            model,
+            root,
+            trusted,
+        } = support::demo_lender(dir.path(), now);
         let name = policy.profile().name();
         let artifact_json = govproof::noir::embedded(&name).unwrap();
         let artifact = Artifact::from_json_bytes(&name, artifact_json).unwrap();

@@ -84,21 +84,29 @@ fn setup_keys(tmp: &Path) {
     .unwrap();
 }
 
+/// A registry at version 1 (no entries; alice, bob, carol, 2 of 3), after checking that root 1
+/// cannot be discarded before it is published.
+fn published_v1(tmp: &Path, t: &mut String) {
+    setup_keys(tmp);
+    ok(tmp, t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --now 2025-01-01T00:00:00Z");
+    let e = fails(tmp, "registry discard --dir [TMP]/reg");
+    assert!(
+        matches!(e, CliError::Store(StoreError::NotPublished)),
+        "{e}"
+    );
+    for holder in ["alice", "bob"] {
+        ok(
+            tmp,
+            t,
+            &format!("registry sign --dir [TMP]/reg --key [TMP]/{holder}.key"),
+        );
+    }
+}
+
 /// A registry at version 2 (two entries), for the negative tests.
 fn published_v2(tmp: &Path) {
-    setup_keys(tmp);
     let mut t = String::new();
-    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --now 2025-01-01T00:00:00Z");
-    ok(
-        tmp,
-        &mut t,
-        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
-    );
-    ok(
-        tmp,
-        &mut t,
-        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
-    );
+    published_v1(tmp, &mut t);
     ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin {ADD_COMMON} --now 2025-01-10T00:00:00Z"));
     ok(
         tmp,
@@ -575,25 +583,8 @@ fn a_detached_signature_that_does_not_fit_what_is_staged_changes_nothing() {
 fn a_staged_change_can_be_discarded_and_the_published_registry_stays() {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path();
-    setup_keys(tmp);
     let mut t = String::new();
-    ok(tmp, &mut t, "registry init --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/carol.pub --threshold 2 --now 2025-01-01T00:00:00Z");
-    // Root 1 is all there is until it is published.
-    let e = fails(tmp, "registry discard --dir [TMP]/reg");
-    assert!(
-        matches!(e, CliError::Store(StoreError::NotPublished)),
-        "{e}"
-    );
-    ok(
-        tmp,
-        &mut t,
-        "registry sign --dir [TMP]/reg --key [TMP]/alice.key",
-    );
-    ok(
-        tmp,
-        &mut t,
-        "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
-    );
+    published_v1(tmp, &mut t);
     let published = tree(&tmp.join("reg"));
     ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin {ADD_COMMON} --now 2025-01-10T00:00:00Z"));
     ok(

@@ -447,12 +447,7 @@ impl RegistryDir {
     /// it needs is met.
     pub fn sign(&self, key: &SecretKey) -> Result<SignReport, StoreError> {
         let _lock = self.lock()?;
-        let current = self.current()?;
-        let mut proposal = self
-            .live_proposal(current.as_ref())?
-            .ok_or(StoreError::NothingStaged)?;
-        self.check_proposal(current.as_ref(), &proposal)?;
-        let (old_root, new_root) = signing_roots(current.as_ref(), &proposal)?;
+        let (mut proposal, old_root, new_root) = self.staged_for_signing()?;
         let key_id = key.key_id();
         let mut signed = Vec::new();
         if let Some(r) = proposal.root.as_mut() {
@@ -496,12 +491,7 @@ impl RegistryDir {
     /// not verify under the key it names, and a file from a key that may sign nothing staged.
     pub fn attach(&self, detached: &DetachedSignatures) -> Result<SignReport, StoreError> {
         let _lock = self.lock()?;
-        let current = self.current()?;
-        let mut proposal = self
-            .live_proposal(current.as_ref())?
-            .ok_or(StoreError::NothingStaged)?;
-        self.check_proposal(current.as_ref(), &proposal)?;
-        let (old_root, new_root) = signing_roots(current.as_ref(), &proposal)?;
+        let (mut proposal, old_root, new_root) = self.staged_for_signing()?;
         let key_id = detached.key_id;
         let mut signed = Vec::new();
         match (&mut proposal.root, &detached.root) {
@@ -561,6 +551,18 @@ impl RegistryDir {
             signed.push(subject);
         }
         self.conclude(proposal, key_id, signed, old_root, new_root)
+    }
+
+    /// What a signer signs (the caller holds the lock): the live proposal, checked against the
+    /// published registry and its entries, with the roots its signatures answer to.
+    fn staged_for_signing(&self) -> Result<(Proposal, Option<Root>, Root), StoreError> {
+        let current = self.current()?;
+        let proposal = self
+            .live_proposal(current.as_ref())?
+            .ok_or(StoreError::NothingStaged)?;
+        self.check_proposal(current.as_ref(), &proposal)?;
+        let (old_root, new_root) = signing_roots(current.as_ref(), &proposal)?;
+        Ok((proposal, old_root, new_root))
     }
 
     /// Writes the newly signed proposal, counts every threshold, and publishes when all are met.
