@@ -10,7 +10,8 @@
 //!   a letter or digit;
 //! - the title and the owner are the registry's [`Note`] (one line of 1 to 200 characters, no
 //!   control characters, no surrounding spaces); a policy also refuses invisible and
-//!   text-direction characters in them ([`check_note`]), since a reviewer reads them.
+//!   text-direction characters in them, and text not in Unicode NFC ([`check_note`]), since a
+//!   reviewer reads them and the policy hash covers them byte for byte.
 
 use std::fmt;
 use std::str::FromStr;
@@ -71,6 +72,10 @@ pub fn check_note(text: &str) -> Result<Note, &'static str> {
     if text.chars().any(is_invisible) {
         return Err("it must not contain invisible or text-direction characters");
     }
+    // The same text written with composed or decomposed accents would look alike and hash apart.
+    if !unicode_normalization::is_nfc(text) {
+        return Err("it must be in Unicode NFC: write each accented letter as one composed character (e.g. `é`, not `e` followed by a combining accent)");
+    }
     Ok(note)
 }
 
@@ -98,5 +103,6 @@ mod tests {
         assert!(check_note("Risk \u{202e}eettimmoC").is_err());
         assert!(check_note("Risk\u{200b}Committee").is_err());
         assert!(check_note("Comité des risques").is_ok());
+        assert!(check_note("Comite\u{301} des risques").is_err());
     }
 }
