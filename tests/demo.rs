@@ -55,6 +55,54 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
         &bb,
     ]);
     assert_eq!(exit, Exit::Success, "{out}");
+    assert!(out.contains("SKIP  opening"), "{out}");
+
+    // The applicant's opening: the decision was proved on these features. An opening of other
+    // features (consistent in itself) fails the check; a damaged opening file cannot be used.
+    let verify_with_opening = |opening: &std::path::Path| {
+        govproof(&[
+            "verify",
+            &dir.join("bundle.json").display().to_string(),
+            "--trust",
+            &dir.join("root.json").display().to_string(),
+            "--allow-dev-setup",
+            "--bb",
+            &bb,
+            "--opening",
+            &opening.display().to_string(),
+        ])
+    };
+    let (exit, out, _) = verify_with_opening(&dir.join("opening.json"));
+    assert_eq!(exit, Exit::Success, "{out}");
+    assert!(out.contains("PASS  opening"), "{out}");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("opening.json")).unwrap()).unwrap();
+    let mut values: Vec<i64> = original["features_fixed_point"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    values[0] += 1;
+    let salt: govproof::field::Field = serde_json::from_value(original["salt"].clone()).unwrap();
+    let other = govproof::circuits::Features::new(values.clone()).unwrap();
+    let forged = serde_json::json!({
+        "features_fixed_point": values,
+        "salt": salt,
+        "commitment": other.commitment(salt),
+    });
+    let forged_path = scratch.path().join("other-features.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let (exit, out, _) = verify_with_opening(&forged_path);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    assert!(out.contains("FAIL  opening"), "{out}");
+    let mut damaged = original.clone();
+    damaged["features_fixed_point"][0] = forged["features_fixed_point"][0].clone();
+    let damaged_path = scratch.path().join("damaged.json");
+    std::fs::write(&damaged_path, damaged.to_string()).unwrap();
+    let (exit, _, err) = verify_with_opening(&damaged_path);
+    assert_eq!(exit, Exit::Error);
+    assert!(err.contains("the file is damaged"), "{err}");
 
     // A folder that is not empty is refused, and left as it was.
     let before = std::fs::read_dir(&dir).unwrap().count();

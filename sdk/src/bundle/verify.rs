@@ -12,6 +12,7 @@
 //! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
 //! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
 //! | `proof` | bb verifies the proof against the pinned key and the public inputs |
+//! | `opening` | (with the applicant's opening) its features and salt hash to the bundle's input commitment, so the proved decision was made on those features |
 //!
 //! A bundle is valid when no check fails and none could not be run ([`Verdict`]). The verifier
 //! needs bb only: no compiler, no node, no witness solving, no network. The verification key
@@ -27,6 +28,7 @@ use serde_json::{json, Value};
 use super::document::{Bundle, OutcomeClaim, PolicyOutcome, PublicOutcome};
 use super::keys::{pinned, PinnedCircuit, REGENERATE};
 use crate::circuits::{DecisionKind, Profile};
+use crate::decide::InputOpening;
 use crate::field::Field;
 use crate::policy::{Decision as PolicyDecision, Policy};
 use crate::prover::{
@@ -52,11 +54,13 @@ pub enum CheckName {
     PublicInputs,
     /// The proof verifies.
     Proof,
+    /// The applicant's features and salt (when given) open the input commitment.
+    Opening,
 }
 
 impl CheckName {
     /// Every check, in report order.
-    pub const ALL: [CheckName; 7] = [
+    pub const ALL: [CheckName; 8] = [
         CheckName::Format,
         CheckName::Setup,
         CheckName::Circuit,
@@ -64,6 +68,7 @@ impl CheckName {
         CheckName::Policy,
         CheckName::PublicInputs,
         CheckName::Proof,
+        CheckName::Opening,
     ];
 
     /// The stable name used in reports and fixtures.
@@ -76,6 +81,7 @@ impl CheckName {
             CheckName::Policy => "policy",
             CheckName::PublicInputs => "public-inputs",
             CheckName::Proof => "proof",
+            CheckName::Opening => "opening",
         }
     }
 
@@ -203,6 +209,41 @@ impl Recorder {
     }
 }
 
+/// The `opening` check. The report names neither the features nor the salt: it may be shared.
+fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
+    let Some(opening) = opening else {
+        r.put(
+            CheckName::Opening,
+            Status::Skip,
+            "no opening given (the applicant's features and salt: `--opening FILE`)",
+        );
+        return;
+    };
+    let computed = opening.commitment();
+    if computed == b.input_commitment {
+        r.put(
+            CheckName::Opening,
+            Status::Pass,
+            format!(
+                "the opening's {} features and salt hash to the input commitment {}: the decision \
+                 was proved on these features",
+                opening.features().len(),
+                b.input_commitment
+            ),
+        );
+    } else {
+        r.put(
+            CheckName::Opening,
+            Status::Fail,
+            format!(
+                "the opening's features and salt hash to {computed}, not to the bundle's input \
+                 commitment {}: this decision was not made on these features",
+                b.input_commitment
+            ),
+        );
+    }
+}
+
 /// Keeps a detail on one line and bounded, whatever a bundle put in it.
 fn one_line(text: &str) -> String {
     const MAX: usize = 600;
@@ -233,8 +274,14 @@ impl BundleVerifier {
     }
 
     /// Runs every check on the bundle `bytes` (never fails: problems are checks that fail or
-    /// could not be run).
+    /// could not be run); the `opening` check is skipped.
     pub fn verify(&mut self, bytes: &[u8]) -> Report {
+        self.verify_opened(bytes, None)
+    }
+
+    /// Runs every check on the bundle `bytes` and, when `opening` is given (the features and
+    /// salt the lender handed the applicant), checks that it opens the bundle's input commitment.
+    pub fn verify_opened(&mut self, bytes: &[u8], opening: Option<&InputOpening>) -> Report {
         let mut r = Recorder { checks: Vec::new() };
         let bundle = match Bundle::from_json(bytes) {
             Ok(b) => {
@@ -271,6 +318,7 @@ impl BundleVerifier {
         let profile = known.as_ref().map(|(p, _)| *p);
         self.check_public_inputs(&bundle, profile, &mut r);
         self.check_proof(&bundle, known.map(|(_, vk)| vk), &mut r);
+        check_opening(&bundle, opening, &mut r);
 
         let next_trust = verified.map(|v| self.options.trust.after(&v));
         Report {

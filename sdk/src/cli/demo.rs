@@ -462,7 +462,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         work_dir: super::verify::verifier_work_dir(&home),
         ignition_crs: Some(super::example::ignition_dir(&home)),
     });
-    let report = verifier.verify(bundle_text.as_bytes());
+    // The regulator's check, with the applicant's opening: the decision was made on these features.
+    let report = verifier.verify_opened(bundle_text.as_bytes(), Some(&proved.opening));
     let verify_time = t.elapsed();
     write(
         &dir,
@@ -526,10 +527,11 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     writeln!(out, "verify it again:")?;
     writeln!(
         out,
-        "  govproof verify {} --trust {} --policy {}{}",
+        "  govproof verify {} --trust {} --policy {} --opening {}{}",
         bundle_path.display(),
         dir.join("root.json").display(),
         dir.join(POLICY_FILE).display(),
+        dir.join("opening.json").display(),
         if args.dev_setup {
             " --allow-dev-setup"
         } else {

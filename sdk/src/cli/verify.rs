@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
+use crate::decide::{InputOpening, MAX_OPENING_BYTES};
 use crate::policy::{check, CheckOptions, Policy, SourceFile};
 use crate::registry::document::Signed;
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
@@ -36,6 +37,10 @@ pub struct VerifyArgs {
     /// The policy file (TOML) to compare with the policy the proof commits to.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// The applicant's opening (`opening.json`: features and salt, from the lender) to check
+    /// against the bundle's input commitment.
+    #[arg(long, value_name = "FILE")]
+    pub opening: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -129,6 +134,15 @@ pub fn run_verify(
     let bytes = read_limited(&args.bundle, MAX_BUNDLE_BYTES, "bundle")?;
     let trust = trust(&args)?;
     let policy = args.policy.as_deref().map(|p| policy(p, err)).transpose()?;
+    let opening = args
+        .opening
+        .as_deref()
+        .map(|p| {
+            let bytes = read_limited(p, MAX_OPENING_BYTES, "opening")?;
+            InputOpening::from_json(&bytes)
+                .with_context(|| format!("cannot use the opening `{}`", p.display()))
+        })
+        .transpose()?;
     let home = crate::toolchain::home()?;
     let acceptance = if args.allow_dev_setup {
         dangerous::accept_development_proofs()
@@ -143,7 +157,7 @@ pub fn run_verify(
         work_dir: verifier_work_dir(&home),
         ignition_crs: Some(super::example::ignition_dir(&home)),
     });
-    let report = verifier.verify(&bytes);
+    let report = verifier.verify_opened(&bytes, opening.as_ref());
     print_report(&report, &args.bundle, args.json, out)?;
     if let (Some(path), Some(next)) = (&args.state, report.next_trust()) {
         let mut text = serde_json::to_string_pretty(next)?;

@@ -258,6 +258,65 @@ impl InputOpening {
     }
 }
 
+/// Why an opening file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningError {
+    /// Not the JSON document [`InputOpening::to_json_pretty`] writes (unknown fields, wrong
+    /// types, a salt that is not a canonical field element, ...).
+    #[error("not an input opening: {0}")]
+    Malformed(String),
+    /// A feature value the circuits cannot take.
+    #[error("the opening's features are not valid: {0}")]
+    Features(String),
+    /// The features and salt do not hash to the commitment the file states.
+    #[error("the opening's features and salt hash to {computed}, not to the commitment {stated} it states: the file is damaged")]
+    Inconsistent {
+        /// What the file states.
+        stated: Field,
+        /// What its features and salt hash to.
+        computed: Field,
+    },
+}
+
+/// Largest opening file read (features of the largest profile, with room to spare).
+pub const MAX_OPENING_BYTES: usize = 64 << 10;
+
+impl InputOpening {
+    /// Reads what [`InputOpening::to_json_pretty`] wrote, strictly: no unknown fields, whole
+    /// numbers for the features, a canonical field element for the salt, and a stated commitment
+    /// that the features and salt hash to.
+    pub fn from_json(bytes: &[u8]) -> Result<InputOpening, OpeningError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Doc {
+            features_fixed_point: Vec<i64>,
+            salt: Field,
+            commitment: Field,
+        }
+        if bytes.len() > MAX_OPENING_BYTES {
+            return Err(OpeningError::Malformed(format!(
+                "it is larger than {MAX_OPENING_BYTES} bytes"
+            )));
+        }
+        let doc: Doc =
+            serde_json::from_slice(bytes).map_err(|e| OpeningError::Malformed(e.to_string()))?;
+        let features = Features::new(doc.features_fixed_point)
+            .map_err(|e| OpeningError::Features(e.to_string()))?;
+        let opening = InputOpening {
+            features,
+            salt: doc.salt,
+        };
+        let computed = opening.commitment();
+        if computed != doc.commitment {
+            return Err(OpeningError::Inconsistent {
+                stated: doc.commitment,
+                computed,
+            });
+        }
+        Ok(opening)
+    }
+}
+
 impl fmt::Debug for InputOpening {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -1133,5 +1192,60 @@ impl DecisionProver {
         applications: &[Application],
     ) -> Vec<Result<Proved, DecideError>> {
         applications.iter().map(|a| self.prove(a)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opening() -> InputOpening {
+        InputOpening {
+            features: Features::new(vec![65_536, -131_072, 0, 7]).unwrap(),
+            salt: Field::from(0x5a17u64),
+        }
+    }
+
+    #[test]
+    fn an_opening_reads_back_what_it_wrote_and_nothing_else() {
+        let o = opening();
+        let text = o.to_json_pretty();
+        assert_eq!(InputOpening::from_json(text.as_bytes()).unwrap(), o);
+
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["extra"] = serde_json::json!(1);
+        assert!(matches!(
+            InputOpening::from_json(doc.to_string().as_bytes()),
+            Err(OpeningError::Malformed(m)) if m.contains("unknown field")
+        ));
+
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["features_fixed_point"][0] = serde_json::json!(1.5);
+        assert!(matches!(
+            InputOpening::from_json(doc.to_string().as_bytes()),
+            Err(OpeningError::Malformed(_))
+        ));
+
+        // A salt at or above the field's modulus is not canonical.
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["salt"] =
+            serde_json::json!("0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
+        assert!(matches!(
+            InputOpening::from_json(doc.to_string().as_bytes()),
+            Err(OpeningError::Malformed(_))
+        ));
+
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["features_fixed_point"][3] = serde_json::json!(8);
+        assert!(matches!(
+            InputOpening::from_json(doc.to_string().as_bytes()),
+            Err(OpeningError::Inconsistent { .. })
+        ));
+
+        let big = vec![b' '; MAX_OPENING_BYTES + 1];
+        assert!(matches!(
+            InputOpening::from_json(&big),
+            Err(OpeningError::Malformed(m)) if m.contains("larger than")
+        ));
     }
 }
