@@ -12,6 +12,7 @@ use bundle_support::*;
 use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
 use govproof::circuits::{Constraint, QuantizedModel};
 use govproof::cli::demo::{demo_model, publish_registry, Approval};
+use govproof::cli::Exit;
 use govproof::decide::case::{prove_case, CaseKit, CaseProof};
 use govproof::decide::{
     quantize_features, reference, Application, DecideError, DecisionProver, Model, Reason,
@@ -362,4 +363,113 @@ fn policy_test_cases_prove_and_the_circuit_refuses_the_rejected_ones() {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+/// `govproof verify` on several bundles: one warm verifier, a report each, a summary, the worst
+/// exit code; and a fork that no single bundle shows: two valid bundles proved against two
+/// registries the same keys signed under one snapshot version.
+#[test]
+fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
+    let w = world();
+    let scratch = tempfile::tempdir().unwrap();
+    // The same keys and time publish a second registry: root 1 is the same document, snapshot 2
+    // approves the model under another file digest, so its Merkle root differs.
+    let (forked, forked_root) = publish_registry(
+        &scratch.path().join("forked-registry"),
+        &keys(),
+        2,
+        &[Approval {
+            model: &w.model,
+            model_digest: Digest::from_bytes([9; 32]),
+            policy: &w.policy,
+        }],
+        time(REGISTRY_NOW),
+    )
+    .unwrap();
+    assert_eq!(&forked_root, w.trust.signed_root());
+    let forked_trusted = TrustedRegistry::open(&forked, &w.trust, time(DECISION_TIME)).unwrap();
+    let mut forked_prover = DecisionProver::builder()
+        .registry(forked_trusted)
+        .policy(w.policy.clone())
+        .model(w.model.clone())
+        .setup(w.setup.clone())
+        .bb(bb())
+        .cache_dir(dev_cache().join("vk"))
+        .build()
+        .unwrap();
+
+    let write = |name: &str, text: String| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let honest = w
+        .prover(&w.model)
+        .unwrap()
+        .prove(&w.application("BATCH-1", |_| {}))
+        .unwrap();
+    let fork = forked_prover
+        .prove(&w.application("BATCH-2", |_| {}))
+        .unwrap();
+    let a = write("a.json", honest.bundle.to_json_pretty());
+    let b = write("b.json", fork.bundle.to_json_pretty());
+    let root = write(
+        "root.json",
+        serde_json::to_string_pretty(w.trust.signed_root()).unwrap(),
+    );
+    let rejected = fixtures()
+        .join("rejected/flipped-proof-byte/bundle.json")
+        .display()
+        .to_string();
+    let bb = bb().display().to_string();
+    let state = scratch.path().join("state.json");
+    let verify = |bundles: &[&str], extra: &[&str]| {
+        let mut args = vec!["verify"];
+        args.extend_from_slice(bundles);
+        args.extend_from_slice(&["--trust", &root, "--allow-dev-setup", "--bb", &bb]);
+        args.extend_from_slice(extra);
+        govproof(&args)
+    };
+
+    // Each alone is valid.
+    for one in [&a, &b] {
+        let (exit, out, _) = verify(&[one], &[]);
+        assert_eq!(exit, Exit::Success, "{out}");
+    }
+    // Together they show snapshot 2 with two Merkle roots: rejected, and no state is advanced.
+    let state_arg = state.display().to_string();
+    let (exit, out, _) = verify(&[&a, &b], &["--state", &state_arg]);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    assert!(
+        out.contains("2 bundles: 2 valid, 0 invalid, 0 could not be checked"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FORK: valid bundles show snapshot 2 with 2 different Merkle roots"),
+        "{out}"
+    );
+    assert!(!state.exists(), "a fork must not advance the trust state");
+
+    // A valid bundle, a tampered one and a missing file: one report each, the summary names
+    // the bad ones, the exit code is the worst.
+    let missing = scratch.path().join("missing.json").display().to_string();
+    let (exit, out, _) = verify(&[&a, &rejected, &missing], &["--json"]);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["total"], 3);
+    assert_eq!(doc["summary"]["valid"], 1);
+    assert_eq!(doc["summary"]["invalid"], 1);
+    assert_eq!(doc["summary"]["could_not_check"], 1);
+    assert_eq!(doc["bundles"][1]["failed"], serde_json::json!(["proof"]));
+    assert_eq!(doc["bundles"][2]["result"], "could-not-check");
+
+    // The honest bundle alone advances the state to its snapshot.
+    let (exit, out, err) = verify(&[&a, &a], &["--state", &state_arg]);
+    assert_eq!(exit, Exit::Success, "{out}");
+    assert!(err.contains("newest accepted snapshot 2"), "{err}");
+
+    // An opening belongs to one bundle.
+    let (exit, _, err) = verify(&[&a, &b], &["--opening", &a]);
+    assert_eq!(exit, Exit::Error);
+    assert!(err.contains("give a single bundle"), "{err}");
 }

@@ -23,8 +23,10 @@ use super::Exit;
 /// Arguments of `govproof verify`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// The bundle file (JSON).
-    pub bundle: PathBuf,
+    /// The bundle file (JSON); several are checked with one warm bb, each reported, then a
+    /// summary.
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
     /// The registry's root document (`root/<v>.json`), obtained out of band: the keys whose
     /// threshold must have signed the bundle's registry snapshot.
     #[arg(long, value_name = "ROOT")]
@@ -131,7 +133,17 @@ pub fn run_verify(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let bytes = read_limited(&args.bundle, MAX_BUNDLE_BYTES, "bundle")?;
+    if args.bundles.len() > 1 && args.opening.is_some() {
+        anyhow::bail!("`--opening` belongs to one bundle: give a single bundle with it");
+    }
+    // A single bundle that cannot be read is an error (exit 1); in a batch it is one bundle that
+    // could not be checked, and the others are still checked.
+    let single = args.bundles.len() == 1;
+    let first = if single {
+        Some(read_limited(&args.bundles[0], MAX_BUNDLE_BYTES, "bundle")?)
+    } else {
+        None
+    };
     let trust = trust(&args)?;
     let policy = args.policy.as_deref().map(|p| policy(p, err)).transpose()?;
     let opening = args
@@ -157,26 +169,207 @@ pub fn run_verify(
         work_dir: verifier_work_dir(&home),
         ignition_crs: Some(super::example::ignition_dir(&home)),
     });
-    let report = verifier.verify_opened(&bytes, opening.as_ref());
-    print_report(&report, &args.bundle, args.json, out)?;
-    if let (Some(path), Some(next)) = (&args.state, report.next_trust()) {
-        let mut text = serde_json::to_string_pretty(next)?;
-        text.push('\n');
-        write_atomic(
-            path,
-            "trust",
-            text.as_bytes(),
-            DOCUMENT_MODE,
-            Replace::Allow,
-        )?;
-        writeln!(
-            err,
-            "trust state `{}` updated: newest accepted snapshot {}",
-            path.display(),
-            next.last_snapshot().map_or(0, |s| s.version.get())
-        )?;
+
+    if let Some(bytes) = first {
+        let report = verifier.verify_opened(&bytes, opening.as_ref());
+        print_report(&report, &args.bundles[0], args.json, out)?;
+        if let Some(next) = report.next_trust() {
+            advance_state(&args, next, err)?;
+        }
+        return Ok(exit_of(report.verdict()));
     }
-    Ok(exit_of(report.verdict()))
+
+    let mut batch = Batch::default();
+    for path in &args.bundles {
+        match read_limited(path, MAX_BUNDLE_BYTES, "bundle") {
+            Ok(bytes) => {
+                let report = verifier.verify(&bytes);
+                if !args.json {
+                    print_report(&report, path, false, out)?;
+                    writeln!(out)?;
+                }
+                batch.add(path, Ok(report));
+            }
+            Err(e) => {
+                if !args.json {
+                    writeln!(
+                        out,
+                        "bundle     {}
+COULD NOT CHECK: {e:#}
+",
+                        path.display()
+                    )?;
+                }
+                batch.add(path, Err(format!("{e:#}")));
+            }
+        }
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&batch.to_json())?)?;
+    } else {
+        out.write_all(batch.summary_text().as_bytes())?;
+    }
+    if let Some(next) = batch.newest_trust() {
+        advance_state(&args, next, err)?;
+    }
+    Ok(batch.exit())
+}
+
+/// Replaces the trust state file (when one was given) with `next`.
+fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(path) = &args.state else {
+        return Ok(());
+    };
+    let mut text = serde_json::to_string_pretty(next)?;
+    text.push('\n');
+    write_atomic(
+        path,
+        "trust",
+        text.as_bytes(),
+        DOCUMENT_MODE,
+        Replace::Allow,
+    )?;
+    writeln!(
+        err,
+        "trust state `{}` updated: newest accepted snapshot {}",
+        path.display(),
+        next.last_snapshot().map_or(0, |s| s.version.get())
+    )?;
+    Ok(())
+}
+
+/// The reports of a batch, and what they say together.
+#[derive(Default)]
+struct Batch {
+    results: Vec<(PathBuf, Result<Report, String>)>,
+}
+
+impl Batch {
+    fn add(&mut self, path: &Path, result: Result<Report, String>) {
+        self.results.push((path.to_path_buf(), result));
+    }
+
+    fn count(&self, verdict: Verdict) -> usize {
+        self.results
+            .iter()
+            .filter(|(_, r)| match r {
+                Ok(report) => report.verdict() == verdict,
+                Err(_) => verdict == Verdict::CouldNotCheck,
+            })
+            .count()
+    }
+
+    /// Snapshot versions that valid bundles show with different Merkle roots: the governance
+    /// keys signed two registries under one version (a fork), which no single bundle reveals.
+    fn forks(&self) -> Vec<(u64, Vec<crate::field::Field>)> {
+        let mut seen: std::collections::BTreeMap<u64, Vec<crate::field::Field>> =
+            std::collections::BTreeMap::new();
+        for (_, r) in &self.results {
+            if let Ok(report) = r {
+                if let (Verdict::Valid, Some(b)) = (report.verdict(), report.bundle()) {
+                    let snap = &b.registry.snapshot.signed;
+                    let roots = seen.entry(snap.version().get()).or_default();
+                    if !roots.contains(&snap.merkle_root()) {
+                        roots.push(snap.merkle_root());
+                    }
+                }
+            }
+        }
+        seen.into_iter().filter(|(_, r)| r.len() > 1).collect()
+    }
+
+    /// The trust state after the newest valid bundle's snapshot (every bundle was checked against
+    /// the state as given, so their order does not matter); none when a fork was seen.
+    fn newest_trust(&self) -> Option<&TrustState> {
+        if !self.forks().is_empty() {
+            return None;
+        }
+        self.results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok()?.next_trust())
+            .max_by_key(|t| t.last_snapshot().map_or(0, |s| s.version.get()))
+    }
+
+    fn exit(&self) -> Exit {
+        if self.count(Verdict::Invalid) > 0 || !self.forks().is_empty() {
+            Exit::Rejected
+        } else if self.count(Verdict::CouldNotCheck) > 0 {
+            Exit::Error
+        } else {
+            Exit::Success
+        }
+    }
+
+    fn summary_text(&self) -> String {
+        let mut s = format!(
+            "{} bundles: {} valid, {} invalid, {} could not be checked\n",
+            self.results.len(),
+            self.count(Verdict::Valid),
+            self.count(Verdict::Invalid),
+            self.count(Verdict::CouldNotCheck)
+        );
+        for (path, r) in &self.results {
+            let verdict = match r {
+                Ok(report) if report.verdict() == Verdict::Valid => continue,
+                Ok(report) => {
+                    let failed: Vec<&str> = report.failed().iter().map(|c| c.as_str()).collect();
+                    if failed.is_empty() {
+                        "COULD NOT CHECK".to_string()
+                    } else {
+                        format!("INVALID (failed {})", failed.join(", "))
+                    }
+                }
+                Err(_) => "COULD NOT CHECK (unreadable)".to_string(),
+            };
+            s.push_str(&format!("  {verdict}  {}\n", path.display()));
+        }
+        for (version, roots) in self.forks() {
+            let roots: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
+            s.push_str(&format!(
+                "FORK: valid bundles show snapshot {version} with {} different Merkle roots ({}): \
+                 the governance keys signed two registries under one version\n",
+                roots.len(),
+                roots.join(", ")
+            ));
+        }
+        s
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let bundles: Vec<serde_json::Value> = self
+            .results
+            .iter()
+            .map(|(path, r)| match r {
+                Ok(report) => {
+                    let mut doc = report.to_json();
+                    doc["bundle"] = serde_json::json!(path.display().to_string());
+                    doc
+                }
+                Err(e) => serde_json::json!({
+                    "bundle": path.display().to_string(),
+                    "result": Verdict::CouldNotCheck.as_str(),
+                    "exit_code": Verdict::CouldNotCheck as u8,
+                    "error": e,
+                }),
+            })
+            .collect();
+        let forks: Vec<serde_json::Value> = self
+            .forks()
+            .into_iter()
+            .map(|(version, roots)| serde_json::json!({"snapshot_version": version, "merkle_roots": roots}))
+            .collect();
+        serde_json::json!({
+            "bundles": bundles,
+            "summary": {
+                "total": self.results.len(),
+                "valid": self.count(Verdict::Valid),
+                "invalid": self.count(Verdict::Invalid),
+                "could_not_check": self.count(Verdict::CouldNotCheck),
+                "forks": forks,
+                "exit_code": self.exit() as u8,
+            },
+        })
+    }
 }
 
 /// Prints a report as `govproof verify` does.
