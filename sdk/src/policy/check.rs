@@ -242,6 +242,11 @@ fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
                 d
             }
         }
+        Err(e @ ProfileError::HiddenLayers { .. }) => Diagnostic::error(
+            Code::InvalidValue,
+            s.span,
+            format!("`{name}` is not a circuit profile: {e}"),
+        ),
         Err(ProfileError::Name(_)) => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
