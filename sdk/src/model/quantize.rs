@@ -16,6 +16,11 @@
 //!   `E_j = |db1_j| + sum_i (|W^1_ji| e_i + |dW1_ji| M_i)`; ReLU is 1-Lipschitz, so each hidden
 //!   output is off by at most `E_j`; with `H_j` the largest hidden output in range (interval
 //!   arithmetic), `|q - f| <= |db2| + sum_j (|W^2_j| E_j + |dW2_j| H_j)`;
+//! - **deeper perceptron** (two or three hidden layers): the same step per layer, each layer's
+//!   inputs being the previous layer's outputs with their errors `E` plus `2^-17` for rounding
+//!   them to the feature scale between layers, and their magnitudes the interval bounds `H`. The
+//!   circuit refuses an input on which an activation that feeds another layer reaches 32768; when
+//!   the interval bounds cannot exclude that, the bound says it holds only for the other inputs;
 //! - **trees**: when every split compares the same way on both sides, the error is the leaf and
 //!   base rounding, at most `|dbase| + sum_t max_leaf |dleaf|`. A split compares the same way for
 //!   any input on the `2^-16` grid that `float32` holds exactly (every whole number): then
@@ -28,6 +33,7 @@
 
 use crate::circuits::fixed::{quantize_weight, FixedError, FEATURE_MAX, FEATURE_MIN, SCALE_BITS};
 use crate::circuits::model::{ModelError, QuantizedModel};
+use crate::circuits::profile::MAX_HIDDEN_LAYERS;
 use crate::circuits::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
 
 use super::float::{Architecture, Dense, Ensemble, FloatModel, Node, Rule, Tree};
@@ -50,7 +56,7 @@ pub enum QuantizeError {
     #[error("{0} is not a finite number")]
     NotFinite(String),
     /// More hidden layers than the circuits prove.
-    #[error("the model has {0} hidden layers; the circuits prove linear models and perceptrons with one hidden ReLU layer")]
+    #[error("the model has {0} hidden layers; the circuits prove linear models and perceptrons with 1 to {MAX_HIDDEN_LAYERS} hidden ReLU layers")]
     Depth(usize),
     /// More hidden units than the circuits prove.
     #[error("the model has {0} hidden units; the circuits prove at most 256")]
@@ -270,8 +276,120 @@ fn quantize_layers(
                 leaf_origins: Vec::new(),
             })
         }
+        deep if deep.len() <= MAX_HIDDEN_LAYERS + 1 => {
+            quantize_deep(n, deep, schema, &magnitude, &rounding, r)
+        }
         more => Err(QuantizeError::Depth(more.len().saturating_sub(1))),
     }
+}
+
+/// The largest real activation a hidden layer may hand to the next one: the feature bound
+/// `2^15`, since the circuit rescales activations to the feature scale between layers.
+const ACTIVATION_LIMIT: f64 = 32768.0;
+
+/// Two or three hidden layers (`layers` holds them and the output layer), in the flat layout of
+/// [`QuantizedModel::layered`]. The bound chains the one-layer argument: per unit of hidden layer
+/// `k`, with `E_i` and `M_i` its inputs' error and largest float magnitude, the pre-activation is
+/// off by at most `|db_j| + sum_i (|W^_ji| E_i + |dW_ji| M_i)`; ReLU keeps that; rescaling to the
+/// next layer's input adds at most `2^-17`; and the next layer's `M` is the interval upper bound of
+/// the float activations. The output layer then adds its own terms as for one hidden layer.
+fn quantize_deep(
+    n: usize,
+    layers: &[Dense],
+    schema: &FeatureSchema,
+    magnitude: &[f64],
+    rounding: &[f64],
+    mut r: Rounder,
+) -> Result<Quantized, QuantizeError> {
+    let Some((out, hidden)) = layers.split_last() else {
+        return Err(QuantizeError::Depth(0));
+    };
+    let mut flat = Vec::new();
+    let mut widths = Vec::with_capacity(hidden.len());
+    // The current layer's inputs: their error and largest float magnitude, and the float range
+    // (the schema's for the features, `[0, high]` for activations).
+    let mut err_in: Vec<f64> = rounding.to_vec();
+    let mut mag_in: Vec<f64> = magnitude.to_vec();
+    let mut range_in: Vec<(f64, f64)> = schema.features().iter().map(|f| (f.min, f.max)).collect();
+    let mut slack_in: Vec<f64> = (0..n)
+        .map(|i| schema.magnitude(i) * f64::from(f32::EPSILON))
+        .collect();
+    let mut peak: f64 = 0.0;
+    for (k, layer) in hidden.iter().enumerate() {
+        let h = layer.outputs;
+        if h > crate::circuits::fixed::MAX_WIDTH {
+            return Err(QuantizeError::Hidden(h));
+        }
+        let inputs = layer.inputs;
+        let mut biases = Vec::with_capacity(h);
+        let mut err = vec![0.0; h];
+        let mut high = vec![0.0; h];
+        for j in 0..h {
+            let mut upper = layer.bias[j];
+            for i in 0..inputs {
+                let v = layer.w(j, i);
+                let (q, d) = r.round(v, || format!("hidden layer {} weight [{j}][{i}]", k + 1))?;
+                flat.push(q);
+                err[j] += (q as f64 / SCALE).abs() * err_in[i] + d.abs() * mag_in[i];
+                let (lo, hi) = range_in[i];
+                // The float model reads float32(x), which may sit a float32 rounding outside
+                // the declared range (no slack for activations, which the float model computes).
+                upper += (v * lo).max(v * hi) + v.abs() * slack_in[i];
+            }
+            let (q, d) = r.round(layer.bias[j], || {
+                format!("hidden layer {} bias [{j}]", k + 1)
+            })?;
+            biases.push(q);
+            err[j] += d.abs();
+            high[j] = upper.max(0.0);
+        }
+        flat.extend(biases);
+        if k + 1 < hidden.len() {
+            for (e, &top) in err.iter_mut().zip(&high) {
+                peak = peak.max(top + *e);
+                // Rounding the activation to the next layer's scale.
+                *e += 1.0 / (2.0 * SCALE);
+            }
+        }
+        widths.push(h);
+        range_in = high.iter().map(|&u| (0.0, u)).collect();
+        slack_in = vec![0.0; h];
+        mag_in = high;
+        err_in = err;
+    }
+    let mut bound = 0.0;
+    for j in 0..out.inputs {
+        let (q, d) = r.round(out.w(0, j), || format!("output layer weight [{j}]"))?;
+        flat.push(q);
+        bound += (q as f64 / SCALE).abs() * err_in[j] + d.abs() * mag_in[j];
+    }
+    let (b, db) = r.round(out.bias[0], || "the output bias".to_string())?;
+    flat.push(b);
+    bound += db.abs();
+    // An activation below 32768 - 2^-17 rounds to below 32768, which the next layer takes.
+    let (holds_for, all_inputs) = if peak + 1.0 / (2.0 * SCALE) < ACTIVATION_LIMIT {
+        (
+            "every input in the declared feature ranges".to_string(),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "inputs on which every hidden activation that feeds another layer stays below {ACTIVATION_LIMIT} (interval arithmetic over the declared ranges only bounds them by {peak:.1}); the circuit refuses the other inputs"
+            ),
+            false,
+        )
+    };
+    Ok(Quantized {
+        model: QuantizedModel::layered(n, &widths, flat)?,
+        bound: Bound {
+            max_abs: inflate(bound),
+            holds_for,
+            all_inputs,
+        },
+        rounding: r.stats,
+        leaf_origins: Vec::new(),
+    })
 }
 
 /// A padded tree's arrays, in the circuits' breadth-first layout.
