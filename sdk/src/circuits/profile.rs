@@ -626,5 +626,18 @@ mod tests {
             let profile = Profile::new(family, n, d, kind, s, p, m).unwrap();
             prop_assert_eq!(Profile::from_name(&profile.name()).unwrap(), profile);
         }
+
+        #[test]
+        fn deep_names_round_trip(
+            n in 1usize..=256, widths in proptest::collection::vec(1usize..=256, 2..=3),
+            d in 1usize..=32, gate in any::<bool>(), b in 1usize..=64,
+        ) {
+            let family = ModelFamily::perceptron(&widths).unwrap();
+            let kind = if gate { DecisionKind::Gate } else { DecisionKind::ScoreBand { bands: b } };
+            let profile = Profile::new(family, n, d, kind, 4, 1, 2).unwrap();
+            prop_assert_eq!(Profile::from_name(&profile.name()).unwrap(), profile);
+            prop_assert_eq!(profile.hidden_layers(), widths.clone());
+            prop_assert_eq!(profile.weight_count(), perceptron_weight_count(n, &widths));
+        }
     }
 }
