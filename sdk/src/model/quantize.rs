@@ -555,6 +555,99 @@ fn quantize_trees(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::float::ScoreKind;
+    use crate::model::schema::FeatureSpec;
+
+    fn dense(inputs: usize, weights: &[f64], bias: &[f64]) -> Dense {
+        Dense {
+            inputs,
+            outputs: bias.len(),
+            weights: weights.to_vec(),
+            bias: bias.to_vec(),
+        }
+    }
+
+    fn schema(ranges: &[(f64, f64)]) -> FeatureSchema {
+        FeatureSchema::new(
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(i, &(min, max))| FeatureSpec {
+                    name: format!("x{i}"),
+                    min,
+                    max,
+                    integer: false,
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    fn deep(first: [f64; 4]) -> FloatModel {
+        FloatModel {
+            features: 2,
+            scaler: None,
+            architecture: Architecture::Layers(vec![
+                dense(2, &first, &[0.0123, -0.0456]),
+                dense(2, &[0.7019, -0.3333, 1.4021, 0.1111], &[0.0999, -0.0001]),
+                dense(2, &[0.577_215_66, -1.234_567_89], &[-0.2]),
+            ]),
+            score_kind: ScoreKind::LogOdds,
+        }
+    }
+
+    #[test]
+    fn the_deep_bound_holds_on_random_inputs_in_range() {
+        let ranges = [(-3.0, 5.0), (0.0, 200.0)];
+        let model = deep([0.314_159, -0.271_828, 0.111_111, 0.058_823_5]);
+        let q = quantize(&model, &schema(&ranges)).unwrap();
+        assert!(q.bound.all_inputs, "{}", q.bound.holds_for);
+        assert_eq!(q.model.hidden_layers(), &[2, 2]);
+        let mut state = 0x1234_5678_u64;
+        let mut unit = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut worst: f64 = 0.0;
+        for _ in 0..2000 {
+            let row: Vec<f64> = ranges
+                .iter()
+                .map(|&(lo, hi)| lo + (hi - lo) * unit())
+                .collect();
+            let x = crate::model::certificate::quantize_row(&row).unwrap();
+            let err = (q.model.score(&x).unwrap().logit() - model.score(&row)).abs();
+            worst = worst.max(err);
+            assert!(
+                err <= q.bound.max_abs,
+                "{row:?}: {err} > {}",
+                q.bound.max_abs
+            );
+        }
+        assert!(worst > 0.0);
+    }
+
+    #[test]
+    fn a_deep_bound_is_conditional_when_an_activation_may_be_refused() {
+        // The first unit reaches 2 * 20000 = 40000 in real terms, beyond the 32768 the second
+        // layer takes.
+        let model = deep([2.0, 0.0, 0.5, 1.0]);
+        let q = quantize(&model, &schema(&[(0.0, 20000.0), (-1.0, 1.0)])).unwrap();
+        assert!(!q.bound.all_inputs);
+        assert!(q.bound.holds_for.contains("32768"), "{}", q.bound.holds_for);
+        let x = crate::model::certificate::quantize_row(&[19000.0, 0.0]).unwrap();
+        assert!(matches!(
+            q.model.score(&x),
+            Err(ModelError::Activation {
+                layer: 1,
+                unit: 0,
+                ..
+            })
+        ));
+        let x = crate::model::certificate::quantize_row(&[100.0, 0.0]).unwrap();
+        assert!(q.model.score(&x).is_ok());
+    }
 
     #[test]
     fn splits_are_exact_on_the_grid() {
