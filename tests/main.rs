@@ -22,6 +22,7 @@ mod cli_example;
 mod demo;
 mod model_circuit;
 mod model_cli;
+mod model_deep;
 mod model_german_credit;
 mod model_import;
 mod model_robustness;

@@ -1,8 +1,9 @@
 //! Imported models in the circuits.
 //!
-//! - For every accepted fixture, a program generated for the model's shape (the same library
-//!   functions the composite calls) computes the weights commitment, the score and the feature
-//!   weight mass on every calibration row: each equals the Rust mirror's exactly.
+//! - For every accepted fixture (perceptrons with one to three hidden layers among them), a program
+//!   generated for the model's shape (the same library functions the composite calls) computes the
+//!   weights commitment, the score and the feature weight mass on every calibration row: each
+//!   equals the Rust mirror's exactly.
 //! - A tree profile's generated composite proves and verifies a decision made with an imported
 //!   gradient-boosted ensemble (and rejects a tampered public input), and refuses a policy that
 //!   protects a feature the ensemble splits on.
@@ -30,7 +31,7 @@ use govproof::toolchain::sources::source_hash;
 use govproof::toolchain::InstallPolicy;
 use govproof::witness::{execute, WitnessError};
 
-fn fixture(name: &str) -> (ModelFile, Calibration) {
+pub(crate) fn fixture(name: &str) -> (ModelFile, Calibration) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/models/accepted")
         .join(name);
@@ -52,12 +53,12 @@ fn fixture(name: &str) -> (ModelFile, Calibration) {
     (file, calibration)
 }
 
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-model-tests")
 }
 
 /// A program returning `(weights commitment, score, feature weight mass)` for `model`'s shape.
-fn score_program(model: &QuantizedModel) -> Artifact {
+pub(crate) fn score_program(model: &QuantizedModel) -> Artifact {
     let n = model.features();
     let w = model.weights().len();
     let (globals, calls, deps) = match model.tree_shape() {
@@ -76,6 +77,27 @@ fn score_program(model: &QuantizedModel) -> Artifact {
             ],
             "tree_ensemble",
         ),
+        None if model.hidden_layers().len() >= 2 => {
+            let layers = model.hidden_layers();
+            let mut globals = format!("global H: u32 = {};\n", layers[0]);
+            for (k, h) in layers.iter().enumerate().skip(1) {
+                globals.push_str(&format!("global H{}: u32 = {h};\n", k + 1));
+            }
+            let score = if layers.len() == 2 {
+                "perceptron::score2::<N, H, H2, W>(weights, features)"
+            } else {
+                "perceptron::score3::<N, H, H2, H3, W>(weights, features)"
+            };
+            (
+                globals,
+                [
+                    "inference::weights_commitment(weights)",
+                    score,
+                    "perceptron::feature_weight_mass::<N, H, W>(weights)",
+                ],
+                "perceptron",
+            )
+        }
         None => (
             format!("global H: u32 = {};\n", model.hidden()),
             [

@@ -262,6 +262,9 @@ impl Decision {
                 given: witness.features.len(),
             });
         }
+        // A perceptron with two or more hidden layers has no score when a hidden activation
+        // exceeds the bound the next layer takes; the circuit fails on it too.
+        witness.model.score(&witness.features)?;
         if *witness.policy.profile() != profile {
             return Err(DecisionError::PolicyProfile {
                 policy: witness.policy.profile().name(),
@@ -319,7 +322,9 @@ impl Decision {
         self.witness
             .model
             .score(&self.witness.features)
-            .unwrap_or_else(|_| unreachable!("feature count checked in Decision::new"))
+            .unwrap_or_else(|_| {
+                unreachable!("feature count and activations checked in Decision::new")
+            })
     }
 
     /// The outcome the policy's rule gives this decision's score.

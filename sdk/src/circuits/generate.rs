@@ -38,7 +38,7 @@ macro_rules! library {
 }
 
 /// The circuit libraries, dependencies before dependents.
-pub const LIBRARIES: [Library; 8] = [
+pub const LIBRARIES: [Library; 9] = [
     library!("poseidon2_sponge"),
     library!("fixed_point"),
     library!("inference"),
@@ -47,11 +47,18 @@ pub const LIBRARIES: [Library; 8] = [
     library!("registry_membership"),
     library!("policy_scope"),
     library!("tree_ensemble"),
+    library!("perceptron"),
 ];
 
-/// Whether a profile's composite depends on `library` (only tree profiles use `tree_ensemble`).
+/// Whether a profile's composite depends on `library`: only tree profiles use `tree_ensemble`,
+/// only perceptrons with two or more hidden layers use `perceptron` (so the packages of every
+/// other profile, and their source hashes, are what they were before those libraries existed).
 fn uses_library(profile: &Profile, library: &str) -> bool {
-    library != "tree_ensemble" || matches!(profile.family(), ModelFamily::Trees { .. })
+    match library {
+        "tree_ensemble" => matches!(profile.family(), ModelFamily::Trees { .. }),
+        "perceptron" => matches!(profile.family(), ModelFamily::DeepMlp { .. }),
+        _ => true,
+    }
 }
 
 /// Why a profile's package or circuit could not be produced.
@@ -135,6 +142,35 @@ pub fn composite_main(profile: &Profile) -> String {
             String::new(),
             neural,
         ),
+        ModelFamily::DeepMlp { hidden } => {
+            let widths = hidden.widths();
+            let mut globals = String::new();
+            for (k, w) in widths.iter().enumerate().skip(1) {
+                globals.push_str(&format!("global H{}: u32 = {w};\n", k + 1));
+            }
+            let score = if widths.len() == 2 {
+                "perceptron::score2::<N, H, H2, W>(weights, features)"
+            } else {
+                "perceptron::score3::<N, H, H2, H3, W>(weights, features)"
+            };
+            let sizes: Vec<String> = std::iter::once(profile.features())
+                .chain(widths.iter().copied())
+                .map(|v| v.to_string())
+                .collect();
+            (
+                format!(
+                    "a {} perceptron with {} hidden ReLU layers",
+                    sizes.join(" x "),
+                    widths.len()
+                ),
+                globals,
+                [
+                    "inference::weights_commitment(weights)",
+                    "perceptron::feature_weight_mass::<N, H, W>(weights)",
+                    score,
+                ],
+            )
+        }
         ModelFamily::Trees { trees, depth } => {
             let shape = profile
                 .tree_shape()
@@ -354,6 +390,21 @@ mod tests {
         let g = composite_main(&Profile::reference_linear_gate());
         assert!(g.contains("global H: u32 = 0;"));
         assert!(g.contains("decision: pub bool"));
+    }
+
+    #[test]
+    fn deep_perceptrons_chain_their_layers_and_depend_on_the_perceptron_library() {
+        let p = Profile::from_name("mlp-24x16x8-d20-b8-s16-p8-m4").unwrap();
+        let main = composite_main(&p);
+        assert!(main.contains("global H: u32 = 16;\nglobal H2: u32 = 8;\n"));
+        assert!(main.contains("perceptron::score2::<N, H, H2, W>(weights, features)"));
+        assert!(main.contains(&format!("global W: u32 = {};", p.weight_count())));
+        assert!(composite_manifest(&p).contains("perceptron = { path"));
+        let p3 = Profile::from_name("mlp-4x3x3x2-d4-s2-p1-m1-gate").unwrap();
+        assert!(composite_main(&p3).contains("perceptron::score3::<N, H, H2, H3, W>"));
+        for reference in Profile::references() {
+            assert!(!composite_manifest(&reference).contains("perceptron"));
+        }
     }
 
     #[test]

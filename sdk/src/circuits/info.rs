@@ -128,6 +128,15 @@ pub fn describe_profile(p: &Profile) -> String {
             "perceptron {} x {hidden} (one hidden ReLU layer)",
             p.features()
         ),
+        ModelFamily::DeepMlp { hidden } => {
+            let widths: Vec<String> = hidden.widths().iter().map(usize::to_string).collect();
+            format!(
+                "perceptron {} x {} ({} hidden ReLU layers)",
+                p.features(),
+                widths.join(" x "),
+                widths.len()
+            )
+        }
         ModelFamily::Trees { trees, depth } => format!(
             "tree ensemble, {} features, {trees} trees x depth {depth}",
             p.features()

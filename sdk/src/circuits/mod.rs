@@ -5,7 +5,7 @@
 //! standalone program per library, and one composite package per reference profile); this module
 //! is their bit-exact twin:
 //! - [`fixed`]: fixed-point scale, bounds, quantization and band-edge conversion;
-//! - [`model`]: quantized models (linear, one-hidden-layer perceptron), weights and input
+//! - [`model`]: quantized models (linear, perceptrons with 1 to 3 hidden layers), weights and input
 //!   commitments, inference;
 //! - [`policy`]: a policy's field encoding and hash, decision rules and outcomes;
 //! - [`profile`]: circuit profiles and their stable names;
@@ -32,7 +32,7 @@ pub use model::{Features, ModelError, QuantizedModel};
 pub use policy::{
     DecisionRule, FeatureRange, ModelRef, Outcome, PolicyEncoding, PolicyError, PolicySpec,
 };
-pub use profile::{DecisionKind, ModelFamily, Profile, ProfileError};
+pub use profile::{DecisionKind, HiddenLayers, ModelFamily, Profile, ProfileError};
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,5 @@
-//! Quantized models and their native inference, bit-exact with `circuits/lib/inference`.
+//! Quantized models and their native inference, bit-exact with `circuits/lib/inference` (linear,
+//! one hidden layer) and `circuits/lib/perceptron` (two or three hidden layers).
 
 use crate::field::Field;
 use crate::hash::{hash, Domain};
@@ -7,7 +8,7 @@ use super::fixed::{
     pack_signed, Score, FEATURES_PER_FIELD, FEATURE_BITS, FEATURE_MAX, FEATURE_MIN, MAX_WIDTH,
     WEIGHTS_PER_FIELD, WEIGHT_BITS, WEIGHT_MAX, WEIGHT_MIN,
 };
-use super::profile::{ModelFamily, Profile};
+use super::profile::{perceptron_weight_count, ModelFamily, Profile, MAX_HIDDEN_LAYERS};
 use super::trees::{self, TreeError, TreeShape};
 
 /// Why a model or an input is refused.
@@ -21,13 +22,19 @@ pub enum ModelError {
         /// Hidden units.
         hidden: usize,
     },
+    /// More hidden layers than the circuits prove.
+    #[error("the model has {layers} hidden layers; the circuits prove perceptrons with 1 to {MAX_HIDDEN_LAYERS} hidden ReLU layers")]
+    Layers {
+        /// Hidden layers given.
+        layers: usize,
+    },
     /// The weight count does not fit the shape.
-    #[error("a model with {features} features and {hidden} hidden units has {expected} weights, got {given}")]
+    #[error("a model with {features} features and {hidden} has {expected} weights, got {given}")]
     WeightCount {
         /// Features.
         features: usize,
-        /// Hidden units.
-        hidden: usize,
+        /// The hidden layers, in words (`16 hidden units`, `hidden layers 16 x 8`).
+        hidden: String,
         /// Weights the shape needs.
         expected: usize,
         /// Weights given.
@@ -72,56 +79,119 @@ pub enum ModelError {
     /// A tree ensemble that breaks a bound or its shape.
     #[error(transparent)]
     Trees(#[from] TreeError),
+    /// A hidden activation too large to feed the next layer (a deep perceptron rescales each
+    /// hidden activation to the feature scale, where it must stay below the feature bound).
+    #[error("hidden unit {unit} of layer {layer} reaches {} in real terms, beyond the bound 32768 the next layer takes", .units >> 32)]
+    Activation {
+        /// The hidden layer (1-based).
+        layer: usize,
+        /// The unit (0-based).
+        unit: usize,
+        /// The activation at scale `2^32`.
+        units: i128,
+    },
     /// The model does not fit the circuit profile.
-    #[error("the model has {features} features and {hidden} hidden units; profile `{profile}` needs {profile_features} and {profile_hidden}")]
+    #[error("the model has {features} features and {hidden}; profile `{profile}` needs {profile_features} and {profile_hidden}")]
     Profile {
         /// Profile name.
         profile: String,
         /// The model's features.
         features: usize,
-        /// The model's hidden units.
-        hidden: usize,
+        /// The model's hidden layers, in words.
+        hidden: String,
         /// The profile's features.
         profile_features: usize,
-        /// The profile's hidden units.
-        profile_hidden: usize,
+        /// The profile's hidden layers, in words.
+        profile_hidden: String,
     },
 }
 
 /// A model with integer weights at scale `2^16`, in the circuits' flat layout. Constructed only
 /// through checked constructors, so every weight is within the bound the circuits enforce.
 ///
-/// Layout (`N` features, `H` hidden units; `H = 0` is the linear family):
+/// Layout (`N` features, hidden widths `H1 .. HL`; no hidden layer is the linear family):
 /// - linear: `[w_0, ..., w_{N-1}, b]`;
-/// - perceptron: `W1` row-major (`W1[j][i]` at `j * N + i`), `b1` (`H`), `W2` (`H`), `b2`;
+/// - perceptron with one hidden layer of `H`: `W1` row-major (`W1[j][i]` at `j * N + i`), `b1`
+///   (`H`), `W2` (`H`), `b2`;
+/// - perceptron with 2 or 3 hidden layers: per hidden layer `k`, its matrix row-major (`H_k` rows
+///   of `H_{k-1}` inputs, `H_0 = N`) then its biases (`H_k`); then the output weights (`H_L`) and
+///   the output bias. With one hidden layer this is the layout above;
 /// - tree ensemble: feature indices, thresholds, leaf values, base (see [`super::trees`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuantizedModel {
     features: usize,
-    hidden: usize,
+    hidden: Vec<usize>,
     weights: Vec<i64>,
     trees: Option<TreeShape>,
 }
 
-fn weight_count(features: usize, hidden: usize) -> usize {
-    if hidden == 0 {
+fn weight_count(features: usize, hidden: &[usize]) -> usize {
+    if hidden.is_empty() {
         features + 1
     } else {
-        hidden * features + 2 * hidden + 1
+        perceptron_weight_count(features, hidden)
     }
 }
 
+/// Hidden layers in words: `16 hidden units`, `hidden layers 16 x 8` (`0 hidden units` for none).
+pub fn describe_hidden(hidden: &[usize]) -> String {
+    match hidden {
+        [] => "0 hidden units".to_string(),
+        [h] => format!("{h} hidden units"),
+        more => {
+            let widths: Vec<String> = more.iter().map(usize::to_string).collect();
+            format!("hidden layers {}", widths.join(" x "))
+        }
+    }
+}
+
+/// `round(a / 2^16)` (ties up) for a ReLU output `a` at scale `2^32`: the next layer's input at
+/// scale `2^16`, or `None` when it reaches the feature bound `2^31` (twin of
+/// `perceptron::rescale`).
+fn rescale(a: i128) -> Option<i128> {
+    let q = (a + (1 << 15)) >> 16;
+    (q < 1 << 31).then_some(q)
+}
+
 impl QuantizedModel {
-    /// A model from its flat weights; `hidden = 0` is the linear family.
+    /// A model from its flat weights; `hidden = 0` is the linear family, otherwise a perceptron
+    /// with one hidden layer of `hidden` units.
     pub fn new(features: usize, hidden: usize, weights: Vec<i64>) -> Result<Self, ModelError> {
-        if features == 0 || features > MAX_WIDTH || hidden > MAX_WIDTH {
-            return Err(ModelError::Shape { features, hidden });
+        let layers = if hidden == 0 { vec![] } else { vec![hidden] };
+        Self::layered(features, &layers, weights)
+    }
+
+    /// A model from its flat weights with hidden layers of the given widths, first layer first:
+    /// none is the linear family, 1 to [`MAX_HIDDEN_LAYERS`] a perceptron. Refuses more layers
+    /// than that, widths outside `1..=256`, a weight count that does not fit, and weights outside
+    /// the fixed-point bound.
+    pub fn layered(
+        features: usize,
+        hidden: &[usize],
+        weights: Vec<i64>,
+    ) -> Result<Self, ModelError> {
+        if hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(ModelError::Layers {
+                layers: hidden.len(),
+            });
+        }
+        if features == 0 || features > MAX_WIDTH {
+            return Err(ModelError::Shape {
+                features,
+                hidden: hidden.first().copied().unwrap_or(0),
+            });
+        }
+        if let Some(&h) = hidden.iter().find(|&&h| h == 0 || h > MAX_WIDTH) {
+            return Err(ModelError::Shape {
+                features,
+                hidden: h,
+            });
         }
         let expected = weight_count(features, hidden);
         if weights.len() != expected {
             return Err(ModelError::WeightCount {
                 features,
-                hidden,
+                hidden: describe_hidden(hidden),
                 expected,
                 given: weights.len(),
             });
@@ -135,7 +205,7 @@ impl QuantizedModel {
         }
         Ok(QuantizedModel {
             features,
-            hidden,
+            hidden: hidden.to_vec(),
             weights,
             trees: None,
         })
@@ -146,7 +216,7 @@ impl QuantizedModel {
         trees::check(features, shape, &flat)?;
         Ok(QuantizedModel {
             features,
-            hidden: 0,
+            hidden: Vec::new(),
             weights: flat,
             trees: Some(shape),
         })
@@ -196,9 +266,16 @@ impl QuantizedModel {
         self.features
     }
 
-    /// Hidden units (0 for a linear model and a tree ensemble).
+    /// Hidden units of the first hidden layer (0 for a linear model and a tree ensemble); see
+    /// [`QuantizedModel::hidden_layers`] for every layer.
     pub fn hidden(&self) -> usize {
-        self.hidden
+        self.hidden.first().copied().unwrap_or(0)
+    }
+
+    /// The hidden layers' widths, first layer first (empty for a linear model and a tree
+    /// ensemble).
+    pub fn hidden_layers(&self) -> &[usize] {
+        &self.hidden
     }
 
     /// The flat weights.
@@ -220,17 +297,20 @@ impl QuantizedModel {
             (ModelFamily::Trees { .. }, shape) => shape.is_some() && shape == profile.tree_shape(),
             (_, Some(_)) => false,
             (family, None) => matches!(
-                (family, self.hidden),
-                (ModelFamily::Linear, 0) | (ModelFamily::Mlp { .. }, 1..)
+                (family, self.hidden.len()),
+                (ModelFamily::Linear, 0)
+                    | (ModelFamily::Mlp { .. }, 1)
+                    | (ModelFamily::DeepMlp { .. }, 2..)
             ),
         };
-        if !family_ok || profile.features() != self.features || profile.hidden() != self.hidden {
+        let profile_hidden = profile.hidden_layers();
+        if !family_ok || profile.features() != self.features || profile_hidden != self.hidden {
             return Err(ModelError::Profile {
                 profile: profile.name(),
                 features: self.features,
-                hidden: self.hidden,
+                hidden: describe_hidden(&self.hidden),
                 profile_features: profile.features(),
-                profile_hidden: profile.hidden(),
+                profile_hidden: describe_hidden(&profile_hidden),
             });
         }
         Ok(())
@@ -248,7 +328,9 @@ impl QuantizedModel {
         )
     }
 
-    /// The score the circuit computes on `features` (scale `2^48`).
+    /// The score the circuit computes on `features` (scale `2^48`). Refuses a feature count
+    /// other than the model's and, for two or more hidden layers, a hidden activation beyond the
+    /// bound the next layer takes (the circuit fails on it too).
     pub fn score(&self, features: &Features) -> Result<Score, ModelError> {
         if features.len() != self.features {
             return Err(ModelError::FeatureCount {
@@ -267,26 +349,54 @@ impl QuantizedModel {
         let x: Vec<i128> = features.values().iter().map(|&v| v.into()).collect();
         let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
         let n = self.features;
-        let h = self.hidden;
-        let units = if h == 0 {
+        let units = if self.hidden.is_empty() {
             let acc: i128 = (w[n] << 16) + (0..n).map(|i| w[i] * x[i]).sum::<i128>();
             acc << 16
         } else {
-            let mut acc = w[w.len() - 1] << 32;
-            for j in 0..h {
-                let pre: i128 =
-                    (w[h * n + j] << 16) + (0..n).map(|i| w[j * n + i] * x[i]).sum::<i128>();
-                acc += w[h * n + h + j] * pre.max(0);
+            // Each hidden layer's ReLU outputs (scale 2^32); the next layer reads them rescaled.
+            let mut input = x;
+            let mut active: Vec<i128> = Vec::new();
+            let mut offset = 0;
+            let mut inputs = n;
+            for (k, &h) in self.hidden.iter().enumerate() {
+                if k > 0 {
+                    input = active
+                        .iter()
+                        .enumerate()
+                        .map(|(unit, &a)| {
+                            rescale(a).ok_or(ModelError::Activation {
+                                layer: k,
+                                unit,
+                                units: a,
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                active = (0..h)
+                    .map(|j| {
+                        let row = offset + j * inputs;
+                        let pre: i128 = (w[offset + h * inputs + j] << 16)
+                            + (0..inputs).map(|i| w[row + i] * input[i]).sum::<i128>();
+                        pre.max(0)
+                    })
+                    .collect();
+                offset += h * inputs + h;
+                inputs = h;
+            }
+            let mut acc = w[offset + inputs] << 32;
+            for (j, &a) in active.iter().enumerate() {
+                acc += w[offset + j] * a;
             }
             acc
         };
-        // The bounds on weights, features and shape keep |units| < 2^97 (see `fixed`).
+        // The bounds on weights, features, shape and (between layers) activations keep
+        // |units| < 2^97 (see `fixed`).
         Ok(Score::new(units).unwrap_or_else(|| unreachable!("score bound holds by construction")))
     }
 
     /// Per feature, zero exactly when the model gives that feature no weight at all (linear: the
-    /// weight; perceptron: the sum of squares of its `W1` column; trees: the number of nodes that
-    /// split on it), then a final zero.
+    /// weight; perceptron: the sum of squares of its column of the first layer, at any depth;
+    /// trees: the number of nodes that split on it), then a final zero.
     pub fn feature_weight_mass(&self) -> Vec<Field> {
         if let Some(shape) = self.trees {
             return trees::feature_weight_mass(self.features, shape, &self.weights);
@@ -294,10 +404,11 @@ impl QuantizedModel {
         let n = self.features;
         let mut mass: Vec<Field> = (0..n)
             .map(|i| {
-                if self.hidden == 0 {
+                if self.hidden.is_empty() {
                     Field::from_i128(self.weights[i].into())
                 } else {
-                    let sum: i128 = (0..self.hidden)
+                    // Only the first layer reads the features.
+                    let sum: i128 = (0..self.hidden[0])
                         .map(|j| {
                             let w = i128::from(self.weights[j * n + i]);
                             w * w
@@ -405,6 +516,59 @@ mod tests {
         assert!(!m.uses_feature(0));
         assert!(m.uses_feature(1));
         assert!(m.score(&Features::new(vec![1]).unwrap()).is_err());
+    }
+
+    #[test]
+    fn deep_score_rescales_between_layers() {
+        let one = 1 << 16;
+        // h1 = (relu(x0 + x1), relu(x0 - x1)); h2 = relu(h1_0 - h1_1 + 0.5); score = 2 h2 - 1.
+        let w = vec![one, one, one, -one, 0, 0, one, -one, one / 2, 2 * one, -one];
+        let m = QuantizedModel::layered(2, &[2, 1], w).unwrap();
+        assert_eq!(m.hidden_layers(), &[2, 1]);
+        assert_eq!(m.hidden(), 2);
+        let x = Features::new(vec![3 * one / 2, one / 4]).unwrap();
+        // h1 = (1.75, 1.25), h2 = 1, score = 1.
+        assert_eq!(m.score(&x).unwrap().logit(), 1.0);
+        let x = Features::new(vec![0, one]).unwrap();
+        // h1 = (1, 0), h2 = 1.5, score = 2.
+        assert_eq!(m.score(&x).unwrap().logit(), 2.0);
+        // One hidden layer through `layered` is the `mlp` model, with its commitment.
+        let w1 = vec![vec![one, -one], vec![-one, one]];
+        let a = QuantizedModel::mlp(&w1, &[0, 0], &[one, -2 * one], one / 4).unwrap();
+        let b = QuantizedModel::layered(2, &[2], a.weights().to_vec()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.commitment(), b.commitment());
+    }
+
+    #[test]
+    fn rescaling_rounds_to_nearest_and_stops_at_the_feature_bound() {
+        assert_eq!(rescale(0), Some(0));
+        assert_eq!(rescale((1 << 15) - 1), Some(0));
+        assert_eq!(rescale(1 << 15), Some(1), "ties round up");
+        assert_eq!(rescale(3 << 16), Some(3));
+        let last = (1i128 << 47) - (1 << 15) - 1;
+        assert_eq!(rescale(last), Some((1 << 31) - 1));
+        assert_eq!(rescale(last + 1), None);
+    }
+
+    #[test]
+    fn deep_models_refuse_extra_layers_and_oversized_activations() {
+        let e = QuantizedModel::layered(2, &[2, 2, 2, 2], vec![0; 25]).unwrap_err();
+        assert_eq!(e, ModelError::Layers { layers: 4 });
+        assert!(e.to_string().contains("4 hidden layers"), "{e}");
+        assert!(QuantizedModel::layered(2, &[2, 0], vec![0; 9]).is_err());
+        let e = QuantizedModel::layered(2, &[2, 3], vec![0; 5]).unwrap_err();
+        assert!(e.to_string().contains("hidden layers 2 x 3"), "{e}");
+        // Every weight and feature at its lowest: the first layer's activations are about 2^31
+        // in real terms, beyond what the second layer takes.
+        let (n, h) = (256, 256);
+        let count = perceptron_weight_count(n, &[h, h]);
+        let m = QuantizedModel::layered(n, &[h, h], vec![WEIGHT_MIN; count]).unwrap();
+        let x = Features::new(vec![FEATURE_MIN; n]).unwrap();
+        assert!(matches!(
+            m.score(&x),
+            Err(ModelError::Activation { layer: 1, .. })
+        ));
     }
 
     #[test]

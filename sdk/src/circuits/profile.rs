@@ -23,6 +23,44 @@ pub const MAX_SCOPES: usize = 256;
 pub const MAX_MODELS: usize = 64;
 /// The deepest registry tree a profile may use.
 pub const MAX_DEPTH: usize = 32;
+/// The most hidden ReLU layers a perceptron may have.
+pub const MAX_HIDDEN_LAYERS: usize = 3;
+
+/// The widths of a deep perceptron's hidden layers: 2 to [`MAX_HIDDEN_LAYERS`] layers of 1 to
+/// [`MAX_WIDTH`] units each, checked in [`HiddenLayers::new`]. (A perceptron with one hidden layer
+/// is [`ModelFamily::Mlp`], whose encoding predates deeper ones.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Vec<usize>", into = "Vec<usize>")]
+pub struct HiddenLayers {
+    widths: [usize; MAX_HIDDEN_LAYERS],
+    len: usize,
+}
+
+impl HiddenLayers {
+    /// The layers of the given widths, first hidden layer first: 2 to [`MAX_HIDDEN_LAYERS`]
+    /// layers, each 1 to [`MAX_WIDTH`] units.
+    pub fn new(widths: &[usize]) -> Result<Self, ProfileError> {
+        if widths.len() < 2 || widths.len() > MAX_HIDDEN_LAYERS {
+            return Err(ProfileError::HiddenLayers {
+                layers: widths.len(),
+            });
+        }
+        let mut out = [0; MAX_HIDDEN_LAYERS];
+        for (slot, &w) in out.iter_mut().zip(widths) {
+            check("hidden size", w, 1, MAX_WIDTH)?;
+            *slot = w;
+        }
+        Ok(HiddenLayers {
+            widths: out,
+            len: widths.len(),
+        })
+    }
+
+    /// The widths, first hidden layer first.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths[..self.len]
+    }
+}
 
 /// The model families the circuits implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +71,12 @@ pub enum ModelFamily {
     Mlp {
         /// Hidden units.
         hidden: usize,
+    },
+    /// A perceptron with 2 to [`MAX_HIDDEN_LAYERS`] hidden ReLU layers, whose activations are
+    /// rescaled to the feature scale between layers (see `docs/circuits.md`).
+    DeepMlp {
+        /// The hidden layers' widths.
+        hidden: HiddenLayers,
     },
     /// A tree ensemble of `trees` trees, each padded to depth `depth` (see
     /// [`super::trees`]).
@@ -54,6 +98,62 @@ pub enum DecisionKind {
     },
     /// A yes/no decision: whether the score reaches the policy's threshold.
     Gate,
+}
+
+impl ModelFamily {
+    /// The perceptron family with hidden layers of `widths` (first layer first): [`Mlp`] for one
+    /// layer, [`DeepMlp`] for two or three; refuses no layer or more than
+    /// [`MAX_HIDDEN_LAYERS`].
+    ///
+    /// [`Mlp`]: ModelFamily::Mlp
+    /// [`DeepMlp`]: ModelFamily::DeepMlp
+    pub fn perceptron(widths: &[usize]) -> Result<Self, ProfileError> {
+        match widths {
+            [] => Err(ProfileError::HiddenLayers { layers: 0 }),
+            [hidden] => {
+                check("hidden size", *hidden, 1, MAX_WIDTH)?;
+                Ok(ModelFamily::Mlp { hidden: *hidden })
+            }
+            more => Ok(ModelFamily::DeepMlp {
+                hidden: HiddenLayers::new(more)?,
+            }),
+        }
+    }
+
+    /// The hidden layers' widths, first layer first (empty for a linear model and a tree
+    /// ensemble).
+    pub fn hidden_layers(&self) -> Vec<usize> {
+        match self {
+            ModelFamily::Linear | ModelFamily::Trees { .. } => Vec::new(),
+            ModelFamily::Mlp { hidden } => vec![*hidden],
+            ModelFamily::DeepMlp { hidden } => hidden.widths().to_vec(),
+        }
+    }
+}
+
+impl TryFrom<Vec<usize>> for HiddenLayers {
+    type Error = ProfileError;
+    fn try_from(widths: Vec<usize>) -> Result<Self, Self::Error> {
+        HiddenLayers::new(&widths)
+    }
+}
+
+impl From<HiddenLayers> for Vec<usize> {
+    fn from(layers: HiddenLayers) -> Self {
+        layers.widths().to_vec()
+    }
+}
+
+/// Number of weights (biases included) of a perceptron on `features` inputs with hidden layers of
+/// `widths`: per hidden layer its matrix and biases, then the output layer's weights and bias.
+pub fn perceptron_weight_count(features: usize, widths: &[usize]) -> usize {
+    let mut inputs = features;
+    let mut count = 0;
+    for &w in widths {
+        count += w * inputs + w;
+        inputs = w;
+    }
+    count + inputs + 1
 }
 
 impl DecisionKind {
@@ -81,8 +181,14 @@ pub enum ProfileError {
         /// Largest allowed.
         max: usize,
     },
+    /// A perceptron with no hidden layer or more than the circuits prove.
+    #[error("a perceptron profile has 1 to {MAX_HIDDEN_LAYERS} hidden layers, got {layers}")]
+    HiddenLayers {
+        /// The layers given.
+        layers: usize,
+    },
     /// A profile name that does not parse.
-    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-30x3-d20-b8-s16-p8-m4`)")]
+    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `mlp-24x16x8-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-30x3-d20-b8-s16-p8-m4`)")]
     Name(String),
 }
 
@@ -112,9 +218,10 @@ fn check(what: &'static str, value: usize, min: usize, max: usize) -> Result<(),
 }
 
 impl Profile {
-    /// A profile with the given capacities: `features` in `1..=256`; for a perceptron `hidden` in
-    /// `1..=256`; `depth` in `1..=32`; for bands `bands` in `1..=64`; `scopes` in `1..=256`;
-    /// `protected` in `1..=features`; `models` in `1..=64`.
+    /// A profile with the given capacities: `features` in `1..=256`; for a perceptron every hidden
+    /// layer's width in `1..=256` (a [`HiddenLayers`] is checked when made); `depth` in `1..=32`;
+    /// for bands `bands` in `1..=64`; `scopes` in `1..=256`; `protected` in `1..=features`;
+    /// `models` in `1..=64`.
     pub fn new(
         family: ModelFamily,
         features: usize,
@@ -207,12 +314,20 @@ impl Profile {
         self.features
     }
 
-    /// Hidden units (0 for a linear model and a tree ensemble).
+    /// Hidden units of the first hidden layer (0 for a linear model and a tree ensemble); see
+    /// [`Profile::hidden_layers`] for every layer.
     pub fn hidden(&self) -> usize {
         match self.family {
             ModelFamily::Linear | ModelFamily::Trees { .. } => 0,
             ModelFamily::Mlp { hidden } => hidden,
+            ModelFamily::DeepMlp { hidden } => hidden.widths()[0],
         }
+    }
+
+    /// The hidden layers' widths, first layer first (empty for a linear model and a tree
+    /// ensemble).
+    pub fn hidden_layers(&self) -> Vec<usize> {
+        self.family.hidden_layers()
     }
 
     /// The ensemble's shape, for a tree profile.
@@ -254,6 +369,7 @@ impl Profile {
         match self.family {
             ModelFamily::Linear => n + 1,
             ModelFamily::Mlp { hidden } => hidden * n + 2 * hidden + 1,
+            ModelFamily::DeepMlp { hidden } => perceptron_weight_count(n, hidden.widths()),
             ModelFamily::Trees { trees, depth } => {
                 2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1 + n
             }
@@ -268,7 +384,8 @@ impl Profile {
         }
     }
 
-    /// The stable name, e.g. `mlp-24x16-d20-b8-s16-p8-m4` or `linear-24-d20-s16-p8-m4-gate`.
+    /// The stable name, e.g. `mlp-24x16-d20-b8-s16-p8-m4` or `linear-24-d20-s16-p8-m4-gate`; a
+    /// deeper perceptron lists every hidden width, e.g. `mlp-24x16x8-d20-b8-s16-p8-m4`.
     pub fn name(&self) -> String {
         self.to_string()
     }
@@ -309,13 +426,15 @@ impl Profile {
         let (family, features) = match parts[0] {
             "linear" => (ModelFamily::Linear, number(parts[1], "")?),
             "mlp" => {
-                let (n, h) = parts[1].split_once('x').ok_or_else(bad)?;
-                (
-                    ModelFamily::Mlp {
-                        hidden: number(h, "")?,
-                    },
-                    number(n, "")?,
-                )
+                let mut sizes = parts[1].split('x');
+                let n = number(sizes.next().ok_or_else(bad)?, "")?;
+                let widths = sizes
+                    .map(|h| number(h, ""))
+                    .collect::<Result<Vec<usize>, _>>()?;
+                if widths.is_empty() {
+                    return Err(bad());
+                }
+                (ModelFamily::perceptron(&widths)?, n)
             }
             "trees" => {
                 let (t, d) = ensemble.ok_or_else(bad)?.split_once('x').ok_or_else(bad)?;
@@ -354,6 +473,12 @@ impl fmt::Display for Profile {
         match self.family {
             ModelFamily::Linear => write!(f, "linear-{}", self.features)?,
             ModelFamily::Mlp { hidden } => write!(f, "mlp-{}x{}", self.features, hidden)?,
+            ModelFamily::DeepMlp { hidden } => {
+                write!(f, "mlp-{}", self.features)?;
+                for w in hidden.widths() {
+                    write!(f, "x{w}")?;
+                }
+            }
             ModelFamily::Trees { trees, depth } => {
                 write!(f, "trees-{}-{trees}x{depth}", self.features)?
             }
@@ -452,6 +577,42 @@ mod tests {
         }
     }
 
+    #[test]
+    fn deep_perceptron_profiles_name_every_hidden_layer() {
+        let p = Profile::from_name("mlp-24x16x8-d20-b8-s16-p8-m4").unwrap();
+        let hidden = HiddenLayers::new(&[16, 8]).unwrap();
+        assert_eq!(p.family(), ModelFamily::DeepMlp { hidden });
+        assert_eq!(p.hidden_layers(), vec![16, 8]);
+        assert_eq!(p.hidden(), 16);
+        // 16 x 24 + 16, 8 x 16 + 8, 8 + 1.
+        assert_eq!(p.weight_count(), 400 + 136 + 9);
+        let g = Profile::from_name("mlp-3x4x5x6-d4-s2-p1-m1-gate").unwrap();
+        assert_eq!(g.hidden_layers(), vec![4, 5, 6]);
+        assert_eq!(g.name(), "mlp-3x4x5x6-d4-s2-p1-m1-gate");
+        // One hidden layer keeps its family, name and weight count.
+        assert_eq!(
+            ModelFamily::perceptron(&[16]).unwrap(),
+            ModelFamily::Mlp { hidden: 16 }
+        );
+        assert_eq!(
+            perceptron_weight_count(24, &[16]),
+            Profile::reference_mlp_band().weight_count()
+        );
+        for bad in [
+            "mlp-24x16x0-d20-b8-s16-p8-m4",
+            "mlp-24x16x257-d20-b8-s16-p8-m4",
+            "mlp-24x16x-d20-b8-s16-p8-m4",
+            "mlp-24xx16-d20-b8-s16-p8-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
+        let e = Profile::from_name("mlp-24x16x8x4x2-d20-b8-s16-p8-m4").unwrap_err();
+        assert_eq!(e, ProfileError::HiddenLayers { layers: 4 });
+        assert!(e.to_string().contains("got 4"), "{e}");
+        assert!(HiddenLayers::new(&[4]).is_err());
+        assert!(ModelFamily::perceptron(&[]).is_err());
+    }
+
     proptest! {
         #[test]
         fn names_round_trip(
@@ -464,6 +625,19 @@ mod tests {
             let p = p.min(n);
             let profile = Profile::new(family, n, d, kind, s, p, m).unwrap();
             prop_assert_eq!(Profile::from_name(&profile.name()).unwrap(), profile);
+        }
+
+        #[test]
+        fn deep_names_round_trip(
+            n in 1usize..=256, widths in proptest::collection::vec(1usize..=256, 2..=3),
+            d in 1usize..=32, gate in any::<bool>(), b in 1usize..=64,
+        ) {
+            let family = ModelFamily::perceptron(&widths).unwrap();
+            let kind = if gate { DecisionKind::Gate } else { DecisionKind::ScoreBand { bands: b } };
+            let profile = Profile::new(family, n, d, kind, 4, 1, 2).unwrap();
+            prop_assert_eq!(Profile::from_name(&profile.name()).unwrap(), profile);
+            prop_assert_eq!(profile.hidden_layers(), widths.clone());
+            prop_assert_eq!(profile.weight_count(), perceptron_weight_count(n, &widths));
         }
     }
 }

@@ -117,7 +117,7 @@ fn constant_model(policy: &Policy, score: f64) -> Result<QuantizedModel, DecideE
             let mut weights = vec![0i64; profile.weight_count()];
             let last = weights.len() - 1;
             weights[last] = bias;
-            QuantizedModel::new(n, profile.hidden(), weights)
+            QuantizedModel::layered(n, &profile.hidden_layers(), weights)
         }
     }
     .map_err(|e| bad("score", e))?;

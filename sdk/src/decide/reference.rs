@@ -128,12 +128,23 @@ fn target_logit(policy: &Policy) -> f64 {
 pub fn reference_weights(policy: &Policy, seed: u64) -> Result<QuantizedModel, DecideError> {
     let encoding = super::policy_encoding(policy)?;
     let profile = encoding.profile();
-    if let crate::circuits::ModelFamily::Trees { .. } = profile.family() {
-        return Err(DecideError::Profile {
-            profile: profile.name(),
-            reason: "the reference model is a linear model or a perceptron, not a tree ensemble"
-                .to_string(),
-        });
+    match profile.family() {
+        crate::circuits::ModelFamily::Trees { .. } => {
+            return Err(DecideError::Profile {
+                profile: profile.name(),
+                reason:
+                    "the reference model is a linear model or a perceptron, not a tree ensemble"
+                        .to_string(),
+            })
+        }
+        crate::circuits::ModelFamily::DeepMlp { .. } => {
+            return Err(DecideError::Profile {
+                profile: profile.name(),
+                reason: "the reference model is a linear model or a perceptron with one hidden layer; import a deeper model with `govproof model import`"
+                    .to_string(),
+            })
+        }
+        _ => {}
     }
     let n = profile.features();
     let h = profile.hidden();

@@ -10,7 +10,7 @@
 //! | `format` | `govproof-model/1` |
 //! | `model_id`, `version` | suggested registry id and version (the registry entry decides) |
 //! | `profile` | the circuit profile that proves the model (e.g. `linear-20-d20-b8-s16-p8-m4`) |
-//! | `family` | `{"kind": "linear"}`, `{"kind": "mlp", "hidden": H}` or `{"kind": "trees", "trees": T, "depth": D}` |
+//! | `family` | `{"kind": "linear"}`, `{"kind": "mlp", "hidden": H}` (one hidden layer), `{"kind": "deep_mlp", "hidden": [H1, H2]}` (two or three hidden layers) or `{"kind": "trees", "trees": T, "depth": D}` |
 //! | `score` | `log_odds` or `raw` |
 //! | `positive_class` | the class whose log-odds the score is (classifiers that name classes) |
 //! | `features` | the feature schema: `name`, `min`, `max`, `integer` per input, in order |
@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::circuits::fixed::SCALE_BITS;
 use crate::circuits::model::{ModelError, QuantizedModel};
-use crate::circuits::profile::{ModelFamily, Profile, ProfileError};
+use crate::circuits::profile::{HiddenLayers, ModelFamily, Profile, ProfileError};
 use crate::circuits::trees::TreeShape;
 use crate::field::Field;
 use crate::registry::names::{ModelId, ModelVersion, NameError};
@@ -55,6 +55,11 @@ pub enum Family {
         /// Hidden units.
         hidden: usize,
     },
+    /// A perceptron with two or three hidden ReLU layers.
+    DeepMlp {
+        /// The hidden layers' widths, first layer first.
+        hidden: HiddenLayers,
+    },
     /// A tree ensemble.
     Trees {
         /// Trees.
@@ -67,13 +72,18 @@ pub enum Family {
 impl Family {
     /// The family of a quantized model.
     pub fn of(model: &QuantizedModel) -> Family {
-        match (model.tree_shape(), model.hidden()) {
+        match (model.tree_shape(), model.hidden_layers()) {
             (Some(s), _) => Family::Trees {
                 trees: s.trees(),
                 depth: s.depth(),
             },
-            (None, 0) => Family::Linear,
-            (None, hidden) => Family::Mlp { hidden },
+            (None, []) => Family::Linear,
+            (None, [hidden]) => Family::Mlp { hidden: *hidden },
+            (None, more) => Family::DeepMlp {
+                hidden: HiddenLayers::new(more).unwrap_or_else(|_| {
+                    unreachable!("QuantizedModel::layered checked the hidden layers")
+                }),
+            },
         }
     }
 
@@ -82,6 +92,7 @@ impl Family {
         match *self {
             Family::Linear => ModelFamily::Linear,
             Family::Mlp { hidden } => ModelFamily::Mlp { hidden },
+            Family::DeepMlp { hidden } => ModelFamily::DeepMlp { hidden },
             Family::Trees { trees, depth } => ModelFamily::Trees { trees, depth },
         }
     }
@@ -92,6 +103,14 @@ impl Family {
             Family::Linear => format!("linear, {features} features"),
             Family::Mlp { hidden } => {
                 format!("perceptron {features} x {hidden} (one hidden ReLU layer)")
+            }
+            Family::DeepMlp { hidden } => {
+                let widths: Vec<String> = hidden.widths().iter().map(usize::to_string).collect();
+                format!(
+                    "perceptron {features} x {} ({} hidden ReLU layers)",
+                    widths.join(" x "),
+                    widths.len()
+                )
             }
             Family::Trees { trees, depth } => {
                 format!("tree ensemble, {features} features, {trees} trees x depth {depth}")
@@ -251,6 +270,7 @@ fn model_from(
     match family {
         Family::Linear => QuantizedModel::new(features, 0, weights),
         Family::Mlp { hidden } => QuantizedModel::new(features, hidden.max(1), weights),
+        Family::DeepMlp { hidden } => QuantizedModel::layered(features, hidden.widths(), weights),
         Family::Trees { trees, depth } => {
             let shape = TreeShape::new(trees, depth).ok_or(ModelError::Trees(
                 crate::circuits::trees::TreeError::Shape {

@@ -3,7 +3,8 @@
 //!
 //! - [`onnx`]: the ONNX protobuf subset, decoded with `prost`;
 //! - [`graph`]: recognising a supported family (linear and logistic models, perceptrons with a
-//!   ReLU hidden layer, tree ensembles) and refusing everything else by operator and node;
+//!   one to three ReLU hidden layers, tree ensembles) and refusing everything else by operator
+//!   and node;
 //! - [`float`]: the float model and its reference inference;
 //! - [`schema`], [`calibration`]: the feature schema (TOML) and calibration data (CSV);
 //! - [`quantize`]: quantization at the circuits' scale, with the provable error bound;

@@ -16,6 +16,11 @@
 //!   `E_j = |db1_j| + sum_i (|W^1_ji| e_i + |dW1_ji| M_i)`; ReLU is 1-Lipschitz, so each hidden
 //!   output is off by at most `E_j`; with `H_j` the largest hidden output in range (interval
 //!   arithmetic), `|q - f| <= |db2| + sum_j (|W^2_j| E_j + |dW2_j| H_j)`;
+//! - **deeper perceptron** (two or three hidden layers): the same step per layer, each layer's
+//!   inputs being the previous layer's outputs with their errors `E` plus `2^-17` for rounding
+//!   them to the feature scale between layers, and their magnitudes the interval bounds `H`. The
+//!   circuit refuses an input on which an activation that feeds another layer reaches 32768; when
+//!   the interval bounds cannot exclude that, the bound says it holds only for the other inputs;
 //! - **trees**: when every split compares the same way on both sides, the error is the leaf and
 //!   base rounding, at most `|dbase| + sum_t max_leaf |dleaf|`. A split compares the same way for
 //!   any input on the `2^-16` grid that `float32` holds exactly (every whole number): then
@@ -28,6 +33,7 @@
 
 use crate::circuits::fixed::{quantize_weight, FixedError, FEATURE_MAX, FEATURE_MIN, SCALE_BITS};
 use crate::circuits::model::{ModelError, QuantizedModel};
+use crate::circuits::profile::MAX_HIDDEN_LAYERS;
 use crate::circuits::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
 
 use super::float::{Architecture, Dense, Ensemble, FloatModel, Node, Rule, Tree};
@@ -50,7 +56,7 @@ pub enum QuantizeError {
     #[error("{0} is not a finite number")]
     NotFinite(String),
     /// More hidden layers than the circuits prove.
-    #[error("the model has {0} hidden layers; the circuits prove linear models and perceptrons with one hidden ReLU layer")]
+    #[error("the model has {0} hidden layers; the circuits prove linear models and perceptrons with 1 to {MAX_HIDDEN_LAYERS} hidden ReLU layers")]
     Depth(usize),
     /// More hidden units than the circuits prove.
     #[error("the model has {0} hidden units; the circuits prove at most 256")]
@@ -270,8 +276,120 @@ fn quantize_layers(
                 leaf_origins: Vec::new(),
             })
         }
+        deep if deep.len() <= MAX_HIDDEN_LAYERS + 1 => {
+            quantize_deep(n, deep, schema, &magnitude, &rounding, r)
+        }
         more => Err(QuantizeError::Depth(more.len().saturating_sub(1))),
     }
+}
+
+/// The largest real activation a hidden layer may hand to the next one: the feature bound
+/// `2^15`, since the circuit rescales activations to the feature scale between layers.
+const ACTIVATION_LIMIT: f64 = 32768.0;
+
+/// Two or three hidden layers (`layers` holds them and the output layer), in the flat layout of
+/// [`QuantizedModel::layered`]. The bound chains the one-layer argument: per unit of hidden layer
+/// `k`, with `E_i` and `M_i` its inputs' error and largest float magnitude, the pre-activation is
+/// off by at most `|db_j| + sum_i (|W^_ji| E_i + |dW_ji| M_i)`; ReLU keeps that; rescaling to the
+/// next layer's input adds at most `2^-17`; and the next layer's `M` is the interval upper bound of
+/// the float activations. The output layer then adds its own terms as for one hidden layer.
+fn quantize_deep(
+    n: usize,
+    layers: &[Dense],
+    schema: &FeatureSchema,
+    magnitude: &[f64],
+    rounding: &[f64],
+    mut r: Rounder,
+) -> Result<Quantized, QuantizeError> {
+    let Some((out, hidden)) = layers.split_last() else {
+        return Err(QuantizeError::Depth(0));
+    };
+    let mut flat = Vec::new();
+    let mut widths = Vec::with_capacity(hidden.len());
+    // The current layer's inputs: their error and largest float magnitude, and the float range
+    // (the schema's for the features, `[0, high]` for activations).
+    let mut err_in: Vec<f64> = rounding.to_vec();
+    let mut mag_in: Vec<f64> = magnitude.to_vec();
+    let mut range_in: Vec<(f64, f64)> = schema.features().iter().map(|f| (f.min, f.max)).collect();
+    let mut slack_in: Vec<f64> = (0..n)
+        .map(|i| schema.magnitude(i) * f64::from(f32::EPSILON))
+        .collect();
+    let mut peak: f64 = 0.0;
+    for (k, layer) in hidden.iter().enumerate() {
+        let h = layer.outputs;
+        if h > crate::circuits::fixed::MAX_WIDTH {
+            return Err(QuantizeError::Hidden(h));
+        }
+        let inputs = layer.inputs;
+        let mut biases = Vec::with_capacity(h);
+        let mut err = vec![0.0; h];
+        let mut high = vec![0.0; h];
+        for j in 0..h {
+            let mut upper = layer.bias[j];
+            for i in 0..inputs {
+                let v = layer.w(j, i);
+                let (q, d) = r.round(v, || format!("hidden layer {} weight [{j}][{i}]", k + 1))?;
+                flat.push(q);
+                err[j] += (q as f64 / SCALE).abs() * err_in[i] + d.abs() * mag_in[i];
+                let (lo, hi) = range_in[i];
+                // The float model reads float32(x), which may sit a float32 rounding outside
+                // the declared range (no slack for activations, which the float model computes).
+                upper += (v * lo).max(v * hi) + v.abs() * slack_in[i];
+            }
+            let (q, d) = r.round(layer.bias[j], || {
+                format!("hidden layer {} bias [{j}]", k + 1)
+            })?;
+            biases.push(q);
+            err[j] += d.abs();
+            high[j] = upper.max(0.0);
+        }
+        flat.extend(biases);
+        if k + 1 < hidden.len() {
+            for (e, &top) in err.iter_mut().zip(&high) {
+                peak = peak.max(top + *e);
+                // Rounding the activation to the next layer's scale.
+                *e += 1.0 / (2.0 * SCALE);
+            }
+        }
+        widths.push(h);
+        range_in = high.iter().map(|&u| (0.0, u)).collect();
+        slack_in = vec![0.0; h];
+        mag_in = high;
+        err_in = err;
+    }
+    let mut bound = 0.0;
+    for j in 0..out.inputs {
+        let (q, d) = r.round(out.w(0, j), || format!("output layer weight [{j}]"))?;
+        flat.push(q);
+        bound += (q as f64 / SCALE).abs() * err_in[j] + d.abs() * mag_in[j];
+    }
+    let (b, db) = r.round(out.bias[0], || "the output bias".to_string())?;
+    flat.push(b);
+    bound += db.abs();
+    // An activation below 32768 - 2^-17 rounds to below 32768, which the next layer takes.
+    let (holds_for, all_inputs) = if peak + 1.0 / (2.0 * SCALE) < ACTIVATION_LIMIT {
+        (
+            "every input in the declared feature ranges".to_string(),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "inputs on which every hidden activation that feeds another layer stays below {ACTIVATION_LIMIT} (interval arithmetic over the declared ranges only bounds them by {peak:.1}); the circuit refuses the other inputs"
+            ),
+            false,
+        )
+    };
+    Ok(Quantized {
+        model: QuantizedModel::layered(n, &widths, flat)?,
+        bound: Bound {
+            max_abs: inflate(bound),
+            holds_for,
+            all_inputs,
+        },
+        rounding: r.stats,
+        leaf_origins: Vec::new(),
+    })
 }
 
 /// A padded tree's arrays, in the circuits' breadth-first layout.
@@ -437,6 +555,99 @@ fn quantize_trees(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::float::ScoreKind;
+    use crate::model::schema::FeatureSpec;
+
+    fn dense(inputs: usize, weights: &[f64], bias: &[f64]) -> Dense {
+        Dense {
+            inputs,
+            outputs: bias.len(),
+            weights: weights.to_vec(),
+            bias: bias.to_vec(),
+        }
+    }
+
+    fn schema(ranges: &[(f64, f64)]) -> FeatureSchema {
+        FeatureSchema::new(
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(i, &(min, max))| FeatureSpec {
+                    name: format!("x{i}"),
+                    min,
+                    max,
+                    integer: false,
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    fn deep(first: [f64; 4]) -> FloatModel {
+        FloatModel {
+            features: 2,
+            scaler: None,
+            architecture: Architecture::Layers(vec![
+                dense(2, &first, &[0.0123, -0.0456]),
+                dense(2, &[0.7019, -0.3333, 1.4021, 0.1111], &[0.0999, -0.0001]),
+                dense(2, &[0.577_215_66, -1.234_567_89], &[-0.2]),
+            ]),
+            score_kind: ScoreKind::LogOdds,
+        }
+    }
+
+    #[test]
+    fn the_deep_bound_holds_on_random_inputs_in_range() {
+        let ranges = [(-3.0, 5.0), (0.0, 200.0)];
+        let model = deep([0.314_159, -0.271_828, 0.111_111, 0.058_823_5]);
+        let q = quantize(&model, &schema(&ranges)).unwrap();
+        assert!(q.bound.all_inputs, "{}", q.bound.holds_for);
+        assert_eq!(q.model.hidden_layers(), &[2, 2]);
+        let mut state = 0x1234_5678_u64;
+        let mut unit = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut worst: f64 = 0.0;
+        for _ in 0..2000 {
+            let row: Vec<f64> = ranges
+                .iter()
+                .map(|&(lo, hi)| lo + (hi - lo) * unit())
+                .collect();
+            let x = crate::model::certificate::quantize_row(&row).unwrap();
+            let err = (q.model.score(&x).unwrap().logit() - model.score(&row)).abs();
+            worst = worst.max(err);
+            assert!(
+                err <= q.bound.max_abs,
+                "{row:?}: {err} > {}",
+                q.bound.max_abs
+            );
+        }
+        assert!(worst > 0.0);
+    }
+
+    #[test]
+    fn a_deep_bound_is_conditional_when_an_activation_may_be_refused() {
+        // The first unit reaches 2 * 20000 = 40000 in real terms, beyond the 32768 the second
+        // layer takes.
+        let model = deep([2.0, 0.0, 0.5, 1.0]);
+        let q = quantize(&model, &schema(&[(0.0, 20000.0), (-1.0, 1.0)])).unwrap();
+        assert!(!q.bound.all_inputs);
+        assert!(q.bound.holds_for.contains("32768"), "{}", q.bound.holds_for);
+        let x = crate::model::certificate::quantize_row(&[19000.0, 0.0]).unwrap();
+        assert!(matches!(
+            q.model.score(&x),
+            Err(ModelError::Activation {
+                layer: 1,
+                unit: 0,
+                ..
+            })
+        ));
+        let x = crate::model::certificate::quantize_row(&[100.0, 0.0]).unwrap();
+        assert!(q.model.score(&x).is_ok());
+    }
 
     #[test]
     fn splits_are_exact_on_the_grid() {

@@ -242,6 +242,11 @@ fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
                 d
             }
         }
+        Err(e @ ProfileError::HiddenLayers { .. }) => Diagnostic::error(
+            Code::InvalidValue,
+            s.span,
+            format!("`{name}` is not a circuit profile: {e}"),
+        ),
         Err(ProfileError::Name(_)) => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
@@ -1365,5 +1370,28 @@ mod tests {
         );
         assert_eq!(fix("linear-3-b4"), None);
         assert_eq!(fix("rnn-24-d20-b8-s16-p8-m4"), None);
+    }
+
+    #[test]
+    fn deep_perceptron_profiles_are_read_and_too_deep_ones_named() {
+        let text = include_str!("../../../policies/eu-consumer-credit.toml");
+        let with = |profile: &str| {
+            let changed = text.replace(
+                "profile = \"mlp-24x16-d20-b8-s16-p8-m4\"",
+                &format!("profile = \"{profile}\""),
+            );
+            let file = SourceFile::new("policy.toml".to_string(), changed);
+            let checked = check(&file, &CheckOptions::default());
+            (checked.policy, checked.diagnostics.render(&file))
+        };
+        let (policy, _) = with("mlp-24x16x8-d20-b8-s16-p8-m4");
+        let policy = policy.unwrap_or_else(|| panic!("a two-hidden-layer profile is refused"));
+        assert_eq!(policy.profile().hidden_layers(), vec![16, 8]);
+        let (policy, rendered) = with("mlp-24x16x8x4x2-d20-b8-s16-p8-m4");
+        assert!(policy.is_none());
+        assert!(
+            rendered.contains("a perceptron profile has 1 to 3 hidden layers, got 4"),
+            "{rendered}"
+        );
     }
 }
