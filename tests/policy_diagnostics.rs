@@ -81,11 +81,15 @@ fn broken_policies_are_refused_with_one_problem_class_each() {
         covered.insert(expected);
         insta::assert_snapshot!(format!("broken__{stem}"), text);
     }
-    // Every error class except the model comparison (which needs `--model`) has a fixture.
+    // Every error class except the model comparisons (which need `--model`) has a fixture.
     for code in Code::all() {
         if !matches!(
             code,
-            Code::ModelMismatch | Code::WindowNotStarted | Code::BandUncovered
+            Code::ModelMismatch
+                | Code::WindowNotStarted
+                | Code::BandUncovered
+                | Code::BandUnreachable
+                | Code::GateConstant
         ) {
             assert!(covered.contains(code), "no broken fixture for `{code}`");
         }
@@ -361,4 +365,63 @@ fn unreadable_inputs_are_errors_not_verdicts() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("has no `features` list"), "{e}");
+}
+
+/// With a model's weights, `policy check --model` warns about bands no input in the declared
+/// ranges can reach and gates decided one way for all of them; the policy stays valid.
+#[test]
+fn a_model_with_weights_shows_bands_it_can_never_reach() {
+    use govproof::circuits::QuantizedModel;
+    use govproof::policy::model_schema::ModelFeature;
+
+    // Every weight zero: the score is the bias, log-odds 0, 600 points: only `middle` is reached.
+    let mut flat = model("models/scorer-1.0.0.json");
+    flat.weights = Some(QuantizedModel::linear(&[0, 0, 0], 0).unwrap());
+    let (checked, text) = run("valid/fixture.toml", Some(flat.clone()));
+    assert!(checked.policy.is_some(), "{text}");
+    let unreachable: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::BandUnreachable)
+        .collect();
+    assert_eq!(unreachable.len(), 2, "{text}");
+    assert!(checked
+        .diagnostics
+        .iter()
+        .all(|d| d.severity == Severity::Warning));
+    insta::assert_snapshot!("model_weights__unreachable_bands", text);
+
+    // Up with income, down with debt: -1000 to 1000 log-odds, every band reachable.
+    flat.weights = Some(QuantizedModel::linear(&[0, 1 << 16, -100 << 16], 0).unwrap());
+    let (checked, text) = run("valid/fixture.toml", Some(flat));
+    assert!(checked.diagnostics.is_empty(), "{text}");
+
+    // A fraud gate whose model can never reach the threshold probability stops no payment.
+    let policy = "../../../policies/card-fraud-gate.toml";
+    let (plain, _) = run(policy, None);
+    let names: Vec<ModelFeature> = plain
+        .policy
+        .unwrap()
+        .features()
+        .iter()
+        .map(|f| ModelFeature {
+            name: f.name.to_string(),
+            min: None,
+            max: None,
+        })
+        .collect();
+    let n = names.len();
+    let fraud = ModelSchema {
+        source: "fraud-model.json".into(),
+        id: None,
+        version: None,
+        profile: None,
+        features: names,
+        weights: Some(QuantizedModel::linear(&vec![0; n], -5 << 16).unwrap()),
+    };
+    let (checked, text) = run(policy, Some(fraud));
+    assert!(checked.policy.is_some(), "{text}");
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::GateConstant], "{text}");
+    assert!(text.contains("every decision is `approve`"), "{text}");
 }

@@ -328,6 +328,64 @@ impl QuantizedModel {
         )
     }
 
+    /// Bounds on the score (in [`Score`] units) of every input whose fixed-point features lie in
+    /// `[lo[i], hi[i]]`: interval arithmetic over [`QuantizedModel::score`]'s exact integer
+    /// steps, so the true scores always lie within (the bounds may be wider than what inputs
+    /// reach). `None` for tree ensembles, for a box of the wrong length or inverted, and when an
+    /// activation's bound passes what the circuit accepts (such inputs are refused, not scored).
+    pub fn score_bounds(&self, lo: &[i64], hi: &[i64]) -> Option<(i128, i128)> {
+        let n = self.features;
+        if self.trees.is_some() || lo.len() != n || hi.len() != n {
+            return None;
+        }
+        if lo.iter().zip(hi).any(|(l, h)| l > h) {
+            return None;
+        }
+        let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
+        // The bounds of `sum_i w_i * x_i` for `x_i` in `[l_i, h_i]`.
+        let dot = |weights: &[i128], l: &[i128], h: &[i128]| -> (i128, i128) {
+            weights
+                .iter()
+                .zip(l.iter().zip(h))
+                .fold((0, 0), |(min, max), (&wi, (&li, &hi))| {
+                    let (a, b) = (wi * li, wi * hi);
+                    (min + a.min(b), max + a.max(b))
+                })
+        };
+        let x_lo: Vec<i128> = lo.iter().map(|&v| v.into()).collect();
+        let x_hi: Vec<i128> = hi.iter().map(|&v| v.into()).collect();
+        if self.hidden.is_empty() {
+            let (min, max) = dot(&w[..n], &x_lo, &x_hi);
+            let b = w[n] << 16;
+            return Some(((b + min) << 16, (b + max) << 16));
+        }
+        let (mut in_lo, mut in_hi) = (x_lo, x_hi);
+        let (mut act_lo, mut act_hi): (Vec<i128>, Vec<i128>) = (Vec::new(), Vec::new());
+        let mut offset = 0;
+        let mut inputs = n;
+        for (k, &h) in self.hidden.iter().enumerate() {
+            if k > 0 {
+                // `rescale` is monotone: the bounds map to bounds.
+                in_lo = act_lo.iter().map(|&a| rescale(a)).collect::<Option<_>>()?;
+                in_hi = act_hi.iter().map(|&a| rescale(a)).collect::<Option<_>>()?;
+            }
+            let (mut next_lo, mut next_hi) = (Vec::with_capacity(h), Vec::with_capacity(h));
+            for j in 0..h {
+                let row = offset + j * inputs;
+                let bias = w[offset + h * inputs + j] << 16;
+                let (min, max) = dot(&w[row..row + inputs], &in_lo, &in_hi);
+                next_lo.push((bias + min).max(0));
+                next_hi.push((bias + max).max(0));
+            }
+            (act_lo, act_hi) = (next_lo, next_hi);
+            offset += h * inputs + h;
+            inputs = h;
+        }
+        let (min, max) = dot(&w[offset..offset + inputs], &act_lo, &act_hi);
+        let b = w[offset + inputs] << 32;
+        Some((b + min, b + max))
+    }
+
     /// The score the circuit computes on `features` (scale `2^48`). Refuses a feature count
     /// other than the model's and, for two or more hidden layers, a hidden activation beyond the
     /// bound the next layer takes (the circuit fails on it too).
@@ -477,6 +535,79 @@ impl Features {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every score of an input inside the box lies within `score_bounds` of the box, for
+    /// linear models and perceptrons of one to three layers, and the corners are reached for a
+    /// linear model (its bounds are exact).
+    #[test]
+    fn score_bounds_hold_every_score_in_the_box() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |range: i64| -> i64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % (2 * range as u64 + 1)) as i64 - range
+        };
+        for shape in [vec![], vec![5], vec![4, 3], vec![3, 3, 2]] {
+            let mut checked = 0;
+            for _ in 0..20 {
+                let n = 4;
+                let count = weight_count(n, &shape);
+                let weights: Vec<i64> = (0..count).map(|_| next(1 << 17)).collect();
+                let model = QuantizedModel::layered(n, &shape, weights).unwrap();
+                let lo: Vec<i64> = (0..n).map(|_| next(1 << 18) - (1 << 18)).collect();
+                let hi: Vec<i64> = lo.iter().map(|&l| l + next(1 << 18).abs()).collect();
+                let Some((min, max)) = model.score_bounds(&lo, &hi) else {
+                    continue;
+                };
+                assert!(min <= max);
+                for _ in 0..50 {
+                    let x: Vec<i64> = lo
+                        .iter()
+                        .zip(&hi)
+                        .map(|(&l, &h)| l + next(h - l).abs() % (h - l + 1))
+                        .collect();
+                    if let Ok(score) = model.score(&Features::new(x).unwrap()) {
+                        checked += 1;
+                        let u = score.units();
+                        assert!(
+                            min <= u && u <= max,
+                            "{shape:?}: {u} outside [{min}, {max}]"
+                        );
+                    }
+                }
+                if shape.is_empty() {
+                    let corner = |pick_high: &dyn Fn(i64) -> bool| -> i128 {
+                        let x: Vec<i64> = (0..n)
+                            .map(|i| {
+                                if pick_high(model.weights()[i]) {
+                                    hi[i]
+                                } else {
+                                    lo[i]
+                                }
+                            })
+                            .collect();
+                        model.score(&Features::new(x).unwrap()).unwrap().units()
+                    };
+                    assert_eq!(corner(&|w| w < 0), min);
+                    assert_eq!(corner(&|w| w >= 0), max);
+                }
+            }
+            assert!(checked > 100, "{shape:?}: only {checked} scores checked");
+        }
+        assert_eq!(
+            QuantizedModel::linear(&[1, 2], 0)
+                .unwrap()
+                .score_bounds(&[1], &[2]),
+            None
+        );
+        assert_eq!(
+            QuantizedModel::linear(&[1], 0)
+                .unwrap()
+                .score_bounds(&[3], &[2]),
+            None
+        );
+    }
 
     #[test]
     fn linear_score_is_exact() {

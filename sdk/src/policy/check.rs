@@ -1305,6 +1305,138 @@ fn check_model(
     }
 }
 
+/// Where each band's name is written, by name.
+type BandNameSpans = Vec<(String, Range<usize>)>;
+
+/// The spans of the decision's band names, by name, and of the gate's threshold, read straight
+/// from the document (the bands in a [`Decision`] are sorted by score, not in file order).
+fn decision_spans(doc: &toml_edit::Document<String>) -> (BandNameSpans, Option<Range<usize>>) {
+    let decision = doc.get("decision");
+    let mut names = Vec::new();
+    match decision.and_then(|d| d.get("bands")) {
+        Some(toml_edit::Item::ArrayOfTables(a)) => {
+            for t in a.iter() {
+                if let Some(n) = t.get("name") {
+                    if let (Some(text), Some(span)) = (n.as_str(), n.span()) {
+                        names.push((text.to_string(), span));
+                    }
+                }
+            }
+        }
+        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => {
+            for v in a.iter() {
+                if let Some(n) = v.as_inline_table().and_then(|t| t.get("name")) {
+                    if let (Some(text), Some(span)) = (n.as_str(), n.span()) {
+                        names.push((text.to_string(), span));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let threshold = decision
+        .and_then(|d| d.get("threshold"))
+        .and_then(toml_edit::Item::span);
+    (names, threshold)
+}
+
+/// With a model's weights: warns about bands no input in the declared feature ranges can reach,
+/// and a gate decided the same way for all of them. The score bounds are sound (interval
+/// arithmetic over the circuit's own integer steps), so a warning is never wrong; a band not
+/// warned about may still be unreachable. Tree ensembles and open-ended ranges are not analysed.
+fn check_reachable(
+    r: &mut Reader<'_>,
+    doc: &toml_edit::Document<String>,
+    parts: &Parts,
+    model: &crate::circuits::QuantizedModel,
+    who: &str,
+) {
+    use crate::circuits::fixed::{FEATURE_MAX, FEATURE_MIN};
+    let scale = 65536.0;
+    let clamp = |v: f64| v.clamp(FEATURE_MIN as f64, FEATURE_MAX as f64) as i64;
+    if parts
+        .features
+        .iter()
+        .any(|f| !f.min.is_finite() || !f.max.is_finite())
+    {
+        return;
+    }
+    let lo: Vec<i64> = parts
+        .features
+        .iter()
+        .map(|f| clamp((f.min * scale).floor()))
+        .collect();
+    let hi: Vec<i64> = parts
+        .features
+        .iter()
+        .map(|f| clamp((f.max * scale).ceil()))
+        .collect();
+    let Some((min, max)) = model.score_bounds(&lo, &hi) else {
+        return;
+    };
+    let on_scale = |units: i128| {
+        let logit = crate::circuits::Score::new(units).map_or(
+            if units < 0 {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            |s| s.logit(),
+        );
+        // Two decimals are plenty for a message; the comparison above is exact.
+        fmt_num((parts.scale.from_logit(logit) * 100.0).round() / 100.0)
+    };
+    let range = format!(
+        "model {who} scores every input in the declared feature ranges between `{}` and `{}` {}",
+        on_scale(min),
+        on_scale(max),
+        parts.scale.unit()
+    );
+    let (names, threshold_span) = decision_spans(doc);
+    match &parts.decision {
+        Decision::ScoreBand { bands, edges } => {
+            for (i, band) in bands.iter().enumerate() {
+                let (low, high) = (edges[i], edges[i + 1]);
+                if high <= min || low > max {
+                    let span = names
+                        .iter()
+                        .find(|(n, _)| n == band.name.as_str())
+                        .map_or(0..0, |(_, s)| s.clone());
+                    r.report(
+                        Diagnostic::warning(
+                            Code::BandUnreachable,
+                            span,
+                            format!("band `{}` can never be decided: {range}", band.name),
+                        )
+                        .with_help("check the band table, the feature ranges, or the model"),
+                    );
+                }
+            }
+        }
+        Decision::Gate {
+            edge,
+            at_or_above,
+            below,
+            ..
+        } => {
+            let always = if max < *edge {
+                Some(below)
+            } else if min >= *edge {
+                Some(at_or_above)
+            } else {
+                None
+            };
+            if let Some(outcome) = always {
+                r.report(Diagnostic::warning(
+                    Code::GateConstant,
+                    threshold_span.unwrap_or(0..0),
+                    format!("every decision is `{outcome}`: {range}"),
+                ));
+            }
+        }
+    }
+}
+
 fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option<Policy> {
     let doc = r.parse(text)?;
     let root = Table::root(&doc);
@@ -1338,6 +1470,11 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
         features: features.features,
         protected: features.protected,
     };
+    if let Some(m) = &options.model {
+        if let Some(weights) = &m.weights {
+            check_reachable(r, &doc, &parts, weights, &m.describe());
+        }
+    }
     match encode(&parts) {
         Ok(encoding) => Some(Policy { parts, encoding }),
         Err(e) => {

@@ -102,6 +102,10 @@ codes! {
     KindMismatch = "kind-mismatch",
     /// A model whose feature schema, profile or identity does not match the policy.
     ModelMismatch = "model-mismatch",
+    /// A band no input in the declared feature ranges can reach with the given model.
+    BandUnreachable = "band-unreachable",
+    /// A gate the given model decides the same way for every input in the declared ranges.
+    GateConstant = "gate-constant",
 }
 
 impl fmt::Display for Code {

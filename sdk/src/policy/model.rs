@@ -154,6 +154,15 @@ impl ScoreScale {
         Ok(edge)
     }
 
+    /// A log-odds value on this scale (the inverse of the edge conversion, for messages).
+    pub fn from_logit(&self, logit: f64) -> f64 {
+        match self {
+            ScoreScale::Points { offset, factor } => offset + factor * logit,
+            ScoreScale::LogOdds => logit,
+            ScoreScale::Probability => 1.0 / (1.0 + (-logit).exp()),
+        }
+    }
+
     /// Names the scale's unit, for messages and summaries.
     pub fn unit(&self) -> &'static str {
         match self {

@@ -68,6 +68,9 @@ pub struct ModelSchema {
     pub profile: Option<String>,
     /// The features in input order.
     pub features: Vec<ModelFeature>,
+    /// The quantized weights, when the description is a model file (`govproof model import`):
+    /// then `policy check` can tell which bands no input can reach.
+    pub weights: Option<crate::circuits::QuantizedModel>,
 }
 
 /// Reads a `features` array: names, or tables with a `name` and optional numeric `min`/`max`.
@@ -140,12 +143,17 @@ impl ModelSchema {
             .ok_or_else(|| ModelSchemaError::NoFeatures {
                 path: source.to_string(),
             })?;
+        // A model file carries its weights; any other description only its schema.
+        let weights = crate::model::file::ModelFile::from_bytes(source, text.as_bytes())
+            .ok()
+            .map(|m| m.model);
         Ok(ModelSchema {
             source: source.to_string(),
             id: text_at(&["model_id", "id"]),
             version: text_at(&["version"]),
             profile: text_at(&["profile"]),
             features,
+            weights,
         })
     }
 
@@ -178,6 +186,7 @@ mod tests {
         let e = r#"{"model_id": "m", "version": "1", "quantization_certificate":
                     {"features": [{"name": "a", "min": 0, "max": 2.5}]}}"#;
         let m = ModelSchema::from_text("entry.json", e).unwrap();
+        assert!(m.weights.is_none());
         assert_eq!(
             m.features,
             [ModelFeature {
