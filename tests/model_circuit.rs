@@ -53,6 +53,56 @@ pub(crate) fn fixture(name: &str) -> (ModelFile, Calibration) {
     (file, calibration)
 }
 
+/// An imported model fixture's profile compiled (cached), and a valid decision of it on one
+/// calibration row: a scenario of the linear profile with the same capacities, moved to the
+/// model's profile (open ranges, nothing protected), solved, its public inputs checked against
+/// the statement.
+pub(crate) struct Imported {
+    pub(crate) file: ModelFile,
+    pub(crate) artifact: Artifact,
+    pub(crate) sc: circuits_support::Scenario,
+    pub(crate) decision: govproof::circuits::Decision,
+    pub(crate) solved: govproof::witness::SolvedWitness,
+}
+
+impl Imported {
+    pub(crate) fn new(name: &str, row: usize, seed: u64) -> Imported {
+        let (file, calibration) = fixture(name);
+        let profile = file.profile;
+        let json = compile_cached(
+            &profile,
+            &cache_dir(),
+            InstallPolicy::InstallIfMissing,
+            &mut |m| eprintln!("{m}"),
+        )
+        .unwrap();
+        let artifact = Artifact::from_json_bytes(&profile.name(), &json).unwrap();
+        let n = file.model.features();
+        let linear = Profile::from_name(&format!("linear-{n}-d20-b8-s16-p4-m4")).unwrap();
+        let mut sc = circuits_support::Scenario::valid(linear, seed);
+        sc.profile = profile;
+        sc.entry_profile = profile.id();
+        sc.model = file.model.clone();
+        sc.features = quantize_row(&calibration.rows()[row]).unwrap();
+        sc.policy.ranges = vec![FeatureRange::unbounded(); n];
+        sc.policy.protected = vec![];
+        let decision = sc.build();
+        assert_eq!(decision.first_violation(), None);
+        let solved = execute(&artifact, &decision.inputs()).unwrap();
+        assert_eq!(
+            solved.public_inputs(),
+            decision.statement().to_fields().as_slice()
+        );
+        Imported {
+            file,
+            artifact,
+            sc,
+            decision,
+            solved,
+        }
+    }
+}
+
 pub(crate) fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-model-tests")
 }
@@ -245,34 +295,15 @@ fn random_ensembles_at_the_bounds_score_alike_in_the_circuit() {
 #[test]
 fn tree_composite_proves_an_imported_ensemble_and_refuses_a_protected_split() {
     circuits_support::bb();
-    let (file, calibration) = fixture("gbt_sklearn");
-    let profile = file.profile;
-    assert_eq!(profile.name(), "trees-4-8x3-d20-b8-s16-p4-m4");
-    let json = compile_cached(
-        &profile,
-        &cache_dir(),
-        InstallPolicy::InstallIfMissing,
-        &mut |m| eprintln!("{m}"),
-    )
-    .unwrap();
-    let artifact = Artifact::from_json_bytes(&profile.name(), &json).unwrap();
-
-    // A valid scenario of the linear profile with the same capacities, moved to the tree profile.
-    let linear = Profile::from_name("linear-4-d20-b8-s16-p4-m4").unwrap();
-    let mut sc = circuits_support::Scenario::valid(linear, 5);
-    sc.profile = profile;
-    sc.entry_profile = profile.id();
-    sc.model = file.model.clone();
-    sc.features = quantize_row(&calibration.rows()[0]).unwrap();
-    sc.policy.ranges = vec![FeatureRange::unbounded(); 4];
-    sc.policy.protected = vec![];
-    let decision = sc.build();
-    assert_eq!(decision.first_violation(), None);
-    let solved = execute(&artifact, &decision.inputs()).unwrap();
-    assert_eq!(
-        solved.public_inputs(),
-        decision.statement().to_fields().as_slice()
-    );
+    let imported = Imported::new("gbt_sklearn", 0, 5);
+    assert_eq!(imported.file.profile.name(), "trees-4-8x3-d20-b8-s16-p4-m4");
+    let Imported {
+        file,
+        artifact,
+        mut sc,
+        solved,
+        ..
+    } = imported;
     circuits_support::proving::prove_and_verify(&artifact, &solved, Some(10));
 
     // A policy that protects a feature the ensemble splits on.

@@ -14,25 +14,22 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::circuits_support;
-use crate::model_circuit::{cache_dir, fixture, score_program};
+use crate::model_circuit::{fixture, score_program, Imported};
 
 use std::fs;
 use std::path::Path;
 
 use govproof::abi::{InputValue, Inputs};
-use govproof::artifact::Artifact;
 use govproof::circuits::fixed::{FEATURE_MAX, FEATURE_MIN, WEIGHT_MAX, WEIGHT_MIN};
-use govproof::circuits::generate::compile_cached;
 use govproof::circuits::model::ModelError;
 use govproof::circuits::profile::perceptron_weight_count;
 use govproof::circuits::{
-    Constraint, FeatureRange, Features, HiddenLayers, ModelFamily, Profile, QuantizedModel,
+    Constraint, Features, HiddenLayers, ModelFamily, Profile, QuantizedModel,
 };
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::quantize_row;
 use govproof::model::graph::recognise;
 use govproof::model::{import, onnx, FeatureSchema, ImportRequest};
-use govproof::toolchain::InstallPolicy;
 use govproof::witness::{execute, WitnessError};
 
 fn case_dir(kind: &str, name: &str) -> std::path::PathBuf {
@@ -195,33 +192,13 @@ fn random_deep_models_at_the_bounds_score_alike_or_fail_alike() {
 #[test]
 fn deep_composite_proves_an_imported_model_and_rejects_tampering() {
     circuits_support::bb();
-    let (file, calibration) = fixture("mlp_two_hidden_layers");
-    let profile = file.profile;
-    let json = compile_cached(
-        &profile,
-        &cache_dir(),
-        InstallPolicy::InstallIfMissing,
-        &mut |m| eprintln!("{m}"),
-    )
-    .unwrap();
-    let artifact = Artifact::from_json_bytes(&profile.name(), &json).unwrap();
-
-    // A valid scenario of the linear profile with the same capacities, moved to the deep profile.
-    let linear = Profile::from_name("linear-4-d20-b8-s16-p4-m4").unwrap();
-    let mut sc = circuits_support::Scenario::valid(linear, 9);
-    sc.profile = profile;
-    sc.entry_profile = profile.id();
-    sc.model = file.model.clone();
-    sc.features = quantize_row(&calibration.rows()[3]).unwrap();
-    sc.policy.ranges = vec![FeatureRange::unbounded(); 4];
-    sc.policy.protected = vec![];
-    let decision = sc.build();
-    assert_eq!(decision.first_violation(), None);
-    let solved = execute(&artifact, &decision.inputs()).unwrap();
-    assert_eq!(
-        solved.public_inputs(),
-        decision.statement().to_fields().as_slice()
-    );
+    let Imported {
+        artifact,
+        mut sc,
+        decision,
+        solved,
+        ..
+    } = Imported::new("mlp_two_hidden_layers", 3, 9);
     // Public input 10 is the band index: the proof does not verify for another band.
     circuits_support::proving::prove_and_verify(&artifact, &solved, Some(10));
 
