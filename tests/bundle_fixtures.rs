@@ -434,7 +434,7 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
     );
 
     let mut b = band.clone();
-    b.circuit.vk_hash = govproof::bundle::Digest32([0x11; 32]);
+    b.circuit.vk_hash = govproof::registry::entry::Digest::from_bytes([0x11; 32]);
     f.rejected(
         "verification-key-not-pinned",
         "the bundle names a verification key other than the pinned one",

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use govproof::artifact::Artifact;
 use govproof::bundle::keys::{pinned, PinFile, PinnedCircuit, PinnedKey, REGENERATE};
-use govproof::bundle::Digest32;
 use govproof::circuits::Profile;
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
+use govproof::registry::entry::Digest;
 use govproof::setup::{dangerous, CrsDownloads, Setup, SetupId};
 
 use crate::toolchain_support;
@@ -49,7 +49,7 @@ fn pinned_keys_are_what_bb_computes_from_the_embedded_circuits() {
         let id = profile.name();
         let json = govproof::noir::embedded(&id).unwrap();
         let artifact = Artifact::from_json_bytes(&id, json).unwrap();
-        let digest = Digest32(*artifact.digest().as_bytes());
+        let digest = Digest::from_bytes(*artifact.digest().as_bytes());
         let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec()).unwrap();
         let mut keys = keys_for(&development, &circuit);
         match &ignition {

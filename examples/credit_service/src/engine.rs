@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use govproof::artifact::Artifact;
 use govproof::bundle::{
-    BbVersion, Bundle, BundleVerifier, CircuitClaim, DecisionClaim, DecisionId, Digest32,
-    ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim,
-    VerifyOptions, FORMAT, FORMAT_VERSION,
+    BbVersion, Bundle, BundleVerifier, CircuitClaim, DecisionClaim, DecisionId, ModelClaim,
+    OutcomeClaim, PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, VerifyOptions,
+    FORMAT, FORMAT_VERSION,
 };
 use govproof::circuits::{Decision, Outcome};
 use govproof::decide::{
@@ -30,6 +30,7 @@ use govproof::field::Field;
 use govproof::policy::Policy;
 use govproof::prover::pool::ProofRequest;
 use govproof::prover::{CircuitBytecode, Proof, ProofTarget, WitnessStack};
+use govproof::registry::entry::Digest;
 use govproof::registry::names::ProfileName;
 use govproof::registry::{Root, Scope, Signed, Timestamp, TrustState};
 use govproof::setup::{dangerous, AcceptancePolicy, Setup, SetupKind};
@@ -341,8 +342,8 @@ impl Engine {
                 // The reference composites are named after their profile.
                 id: profile.clone(),
                 profile,
-                artifact_digest: Digest32(*self.artifact.digest().as_bytes()),
-                vk_hash: Digest32(self.decider.verification_key().hash()),
+                artifact_digest: Digest::from_bytes(*self.artifact.digest().as_bytes()),
+                vk_hash: Digest::from_bytes(self.decider.verification_key().hash()),
                 bb_version: BbVersion::new(bb_version).map_err(internal)?,
                 proof_target: ProofTarget::NoirRecursive,
             },

@@ -15,7 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::commit::label;
 use crate::field::Field;
 use crate::prover::{ProofTarget, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS};
-use crate::registry::names::{ModelId, ModelVersion, ProfileName};
+use crate::registry::entry::Digest;
+use crate::registry::names::{shorten, ModelId, ModelVersion, ProfileName};
 use crate::registry::{Scope, Signed, Snapshot, Timestamp};
 use crate::setup::SetupId;
 
@@ -55,16 +56,6 @@ pub enum BundleError {
     /// value); the message carries the line and column.
     #[error("the bundle does not follow the format: {0}")]
     Schema(String),
-}
-
-fn shorten(text: &str) -> String {
-    const SHOWN: usize = 40;
-    if text.chars().count() <= SHOWN {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(SHOWN).collect();
-        format!("{head}... ({} characters)", text.chars().count())
-    }
 }
 
 /// A lender's identifier for one decision: 1 to 128 printable ASCII characters (no spaces).
@@ -174,57 +165,6 @@ impl<'de> Deserialize<'de> for PolicyName {
     }
 }
 
-/// 32 bytes written as 64 lowercase hex digits: an artifact digest or a verification-key hash.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Digest32(pub [u8; 32]);
-
-impl Digest32 {
-    /// 64 lowercase hex digits.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// Reads exactly 64 lowercase hex digits.
-    pub fn from_hex(text: &str) -> Result<Self, String> {
-        let lower = text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        let mut out = [0u8; 32];
-        if text.len() != 64 || !lower || hex::decode_to_slice(text, &mut out).is_err() {
-            return Err(format!(
-                "`{}` is not a digest: expected 64 lowercase hex digits",
-                shorten(text)
-            ));
-        }
-        Ok(Digest32(out))
-    }
-}
-
-impl fmt::Display for Digest32 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Digest32 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest32({})", self.to_hex())
-    }
-}
-
-impl Serialize for Digest32 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Digest32 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Digest32::from_hex(&s).map_err(de::Error::custom)
-    }
-}
-
 /// What `bb --version` printed for the bb that made the proof: 1 to 64 printable ASCII characters.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -280,10 +220,10 @@ pub struct CircuitClaim {
     /// The circuit profile.
     pub profile: ProfileName,
     /// blake3 of the circuit's un-gzipped ACIR bytecode.
-    pub artifact_digest: Digest32,
+    pub artifact_digest: Digest,
     /// blake3 of the verification key the proof verifies under (informational: the verifier uses
     /// its own pinned key and only compares).
-    pub vk_hash: Digest32,
+    pub vk_hash: Digest,
     /// The bb that proved.
     pub bb_version: BbVersion,
     /// The proof target (transcript hash).
@@ -822,10 +762,10 @@ mod tests {
 
     #[test]
     fn digests_and_proofs_have_one_spelling() {
-        let d = Digest32([0xab; 32]);
-        assert_eq!(Digest32::from_hex(&d.to_hex()).unwrap(), d);
-        assert!(Digest32::from_hex(&d.to_hex().to_uppercase()).is_err());
-        assert!(Digest32::from_hex(&d.to_hex()[2..]).is_err());
+        let d = Digest::from_bytes([0xab; 32]);
+        assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
+        assert!(d.to_string().to_uppercase().parse::<Digest>().is_err());
+        assert!(d.to_string()[2..].parse::<Digest>().is_err());
         assert!(ProofBytes::new(vec![0; 31]).is_err());
         assert!(ProofBytes::new(vec![0; MAX_PROOF_BYTES + 32]).is_err());
         assert!(serde_json::from_str::<ProofBytes>("\"0A\"").is_err());

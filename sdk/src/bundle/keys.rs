@@ -16,9 +16,9 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::document::Digest32;
 use crate::circuits::Profile;
 use crate::prover::{ProofTarget, VerificationKey};
+use crate::registry::entry::Digest;
 use crate::setup::SetupId;
 
 /// The checked-in pin file.
@@ -33,7 +33,7 @@ pub struct PinnedKey {
     /// The target it verifies.
     pub target: ProofTarget,
     /// blake3 of the key.
-    pub vk_hash: Digest32,
+    pub vk_hash: Digest,
     /// The key as bb writes it, hex.
     pub vk: String,
 }
@@ -44,7 +44,7 @@ impl PinnedKey {
         PinnedKey {
             setup: vk.setup(),
             target: vk.target(),
-            vk_hash: Digest32(vk.hash()),
+            vk_hash: Digest::from_bytes(vk.hash()),
             vk: hex::encode(vk.as_bytes()),
         }
     }
@@ -53,7 +53,7 @@ impl PinnedKey {
     pub fn key(&self) -> Result<VerificationKey, PinError> {
         let bytes =
             hex::decode(&self.vk).map_err(|_| PinError::Corrupt("key is not hex".into()))?;
-        if blake3::hash(&bytes).as_bytes() != &self.vk_hash.0 {
+        if blake3::hash(&bytes).as_bytes() != self.vk_hash.as_bytes() {
             return Err(PinError::Corrupt(format!(
                 "the pinned key {} does not hash to its recorded hash",
                 self.vk_hash
@@ -73,7 +73,7 @@ pub struct PinnedCircuit {
     /// Its profile.
     pub profile: String,
     /// blake3 of its un-gzipped bytecode.
-    pub artifact_digest: Digest32,
+    pub artifact_digest: Digest,
     /// Its keys.
     pub keys: Vec<PinnedKey>,
 }

@@ -19,8 +19,8 @@ pub mod verify;
 
 pub use document::{
     BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
-    Digest32, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes,
-    PublicInputs, PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
+    ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes, PublicInputs,
+    PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
 };
 pub use verify::{
     BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Verdict, VerifyOptions,

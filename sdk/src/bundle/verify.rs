@@ -427,7 +427,7 @@ impl BundleVerifier {
                 return None;
             }
         };
-        if vk.hash() != c.vk_hash.0 {
+        if &vk.hash() != c.vk_hash.as_bytes() {
             return fail(
                 r,
                 format!(
@@ -844,7 +844,7 @@ impl KeyLookup<'_> {
             .ok_or_else(|| format!("circuit `{}` is not embedded in this build", pin.id))?;
         let artifact =
             crate::artifact::Artifact::from_json_bytes(&pin.id, json).map_err(|e| e.to_string())?;
-        if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
+        if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
             return Err(format!(
                 "the embedded circuit `{}` is not the pinned one",
                 pin.id

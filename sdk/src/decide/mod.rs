@@ -69,7 +69,7 @@ use std::time::{Duration, Instant};
 use crate::artifact::{Artifact, ArtifactError};
 use crate::bundle::keys::{pinned, PinError, REGENERATE};
 use crate::bundle::{
-    BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, Digest32, ModelClaim, OutcomeClaim,
+    BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, ModelClaim, OutcomeClaim,
     PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
 };
 use crate::circuits::{
@@ -81,6 +81,7 @@ use crate::policy::{Decision as PolicyDecision, Policy};
 use crate::prover::{
     CircuitBytecode, ProofTarget, Prover, ProverError, VerificationKey, WitnessStack,
 };
+use crate::registry::entry::Digest;
 use crate::registry::names::{ModelId, ModelVersion, ProfileName};
 use crate::registry::{
     EntrySet, Membership, RegistryDir, Scope, Signed, Snapshot, Timestamp, TrustState,
@@ -710,7 +711,7 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
                         ),
                     })?;
                 let artifact = Artifact::from_json_bytes(&pin.id, json)?;
-                if artifact.digest().as_bytes() != &pin.artifact_digest.0 {
+                if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
                     return Err(DecideError::PinsStale {
                         what: format!(
                             "the embedded circuit `{}` has digest {}, the pin says {}",
@@ -782,7 +783,7 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
         let vk = prover.verification_key(&circuit, self.target)?;
         let pinned_key = pin.and_then(|p| p.key(self.setup.id(), self.target));
         if let Some(k) = pinned_key {
-            if k.vk_hash.0 != vk.hash() {
+            if k.vk_hash.as_bytes() != &vk.hash() {
                 return Err(DecideError::PinsStale {
                     what: format!(
                         "bb computes verification key {} for `{circuit_id}`, the pin says {}",
@@ -809,8 +810,8 @@ impl Builder<TrustedRegistry, Policy, Model, Setup> {
             circuit_claim: CircuitClaim {
                 id: circuit_id,
                 profile: profile_name,
-                artifact_digest: Digest32(*artifact.digest().as_bytes()),
-                vk_hash: Digest32(vk.hash()),
+                artifact_digest: Digest::from_bytes(*artifact.digest().as_bytes()),
+                vk_hash: Digest::from_bytes(vk.hash()),
                 bb_version,
                 proof_target: self.target,
             },

@@ -135,7 +135,7 @@ impl fmt::Debug for Digest {
 impl FromStr for Digest {
     type Err = DigestSyntaxError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || DigestSyntaxError(s.to_string());
+        let err = || DigestSyntaxError(super::names::shorten(s));
         if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(err());
         }

@@ -186,6 +186,18 @@ impl<'de> Deserialize<'de> for Note {
     }
 }
 
+/// Text quoted in an error message, cut to its first 40 characters (with the full length said)
+/// so that an oversized value from a file cannot flood the message.
+pub(crate) fn shorten(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head}... ({} characters)", text.chars().count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
