@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -19,15 +19,7 @@ use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::dangerous;
 
 fn bench(c: &mut Criterion) {
-    let installed = || {
-        let home = govproof::toolchain::home().ok()?;
-        let found = govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED);
-        found.ok().flatten().map(|t| t.bb())
-    };
-    let Some(bb) = std::env::var_os("GOVPROOF_BB")
-        .map(PathBuf::from)
-        .or_else(installed)
-    else {
+    let Some(bb) = support::installed_bb() else {
         eprintln!("no bb (set GOVPROOF_BB or run `govproof setup`): nothing measured");
         return;
     };

@@ -7,7 +7,9 @@
 //! without it. Run: `cargo bench --bench prover`.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
@@ -40,15 +42,7 @@ fn fixture(name: &str) -> (CircuitBytecode, WitnessStack) {
 }
 
 fn bench(c: &mut Criterion) {
-    let installed = || {
-        let home = govproof::toolchain::home().ok()?;
-        let found = govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED);
-        found.ok().flatten().map(|t| t.bb())
-    };
-    let Some(bb) = std::env::var_os("GOVPROOF_BB")
-        .map(PathBuf::from)
-        .or_else(installed)
-    else {
+    let Some(bb) = support::installed_bb() else {
         eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
         return;
     };

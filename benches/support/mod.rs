@@ -1,13 +1,25 @@
 //! What the benchmarks share: the demonstration lender of `govproof demo`.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use govproof::cli::demo::{demo_model, demo_policy, publish_registry, Approval};
 use govproof::decide::{Model, TrustedRegistry};
 use govproof::policy::Policy;
 use govproof::registry::entry::Digest;
 use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};
+
+/// bb from `GOVPROOF_BB`, else the installed pinned toolchain's; `None` (the benchmark measures
+/// nothing) when neither is there: benchmarks never install.
+pub fn installed_bb() -> Option<PathBuf> {
+    std::env::var_os("GOVPROOF_BB")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = govproof::toolchain::home().ok()?;
+            let found = govproof::toolchain::find_installed(&home, govproof::toolchain::PINNED);
+            found.ok().flatten().map(|t| t.bb())
+        })
+}
 
 /// The demo policy and model, approved in a registry published under `dir` by two of three keys
 /// from public seeds (benchmarks only), opened at `now`.
