@@ -683,6 +683,21 @@ fn class_labels(node: &NodeProto) -> Vec<String> {
     }
 }
 
+/// A binary classifier's positive class (its second label); refuses any other class count.
+fn positive_label(node: &NodeProto) -> Result<String, GraphError> {
+    let mut labels = class_labels(node);
+    if labels.len() != 2 {
+        return Err(bad(
+            node,
+            format!(
+                "has {} classes; govproof proves binary classifiers",
+                labels.len()
+            ),
+        ));
+    }
+    Ok(labels.swap_remove(1))
+}
+
 fn post_transform(node: &NodeProto) -> String {
     node.attr("post_transform")
         .map(|a| a.text())
@@ -762,17 +777,7 @@ fn linear_ml(node: &NodeProto, n: usize) -> Result<(Dense, ScoreKind, Option<Str
     }
     let mut positive = None;
     if classifier {
-        let labels = class_labels(node);
-        if labels.len() != 2 {
-            return Err(bad(
-                node,
-                format!(
-                    "has {} classes; govproof proves binary classifiers",
-                    labels.len()
-                ),
-            ));
-        }
-        positive = Some(labels[1].clone());
+        positive = Some(positive_label(node)?);
     } else if node.attr("targets").map_or(1, |a| a.i) != 1 {
         return Err(bad(node, "has several targets; govproof proves one score"));
     }
@@ -873,17 +878,7 @@ fn tree_ensemble(
     }
     columns.sort_unstable();
     if classifier {
-        let labels = class_labels(node);
-        if labels.len() != 2 {
-            return Err(bad(
-                node,
-                format!(
-                    "has {} classes; govproof proves binary classifiers",
-                    labels.len()
-                ),
-            ));
-        }
-        positive = Some(labels[1].clone());
+        positive = Some(positive_label(node)?);
         if columns.iter().any(|&c| c > 1) {
             return Err(bad(node, "has a class id beyond the two classes"));
         }
