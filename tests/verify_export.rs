@@ -22,15 +22,17 @@ fn a_development_contract_pairs_with_the_development_setup() {
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("Verifier.sol");
     let bb = bb().display().to_string();
-    let (exit, stdout, err) = govproof(&[
+    let out_arg = out.display().to_string();
+    let export = [
         "export-verifier",
         "--solidity",
         "--dev-setup",
         "-o",
-        &out.display().to_string(),
+        &out_arg,
         "--bb",
         &bb,
-    ]);
+    ];
+    let (exit, stdout, err) = govproof(&export);
     assert_eq!(exit, Exit::Success, "{stdout}\n{err}");
     let contract = std::fs::read_to_string(&out).unwrap();
     assert!(contract.starts_with("// DEVELOPMENT SETUP"));
@@ -51,15 +53,7 @@ fn a_development_contract_pairs_with_the_development_setup() {
         );
     }
     // An existing file is not replaced.
-    let (exit, _, err) = govproof(&[
-        "export-verifier",
-        "--solidity",
-        "--dev-setup",
-        "-o",
-        &out.display().to_string(),
-        "--bb",
-        &bb,
-    ]);
+    let (exit, _, err) = govproof(&export);
     assert_eq!(exit, Exit::Error, "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), contract);
 }
