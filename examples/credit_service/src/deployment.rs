@@ -17,14 +17,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use govproof::circuits::QuantizedModel;
 use govproof::cli::demo::{
-    demo_model, demo_policy, model_file, publish_registry, Approval, DEMO_POLICY,
+    demo_model, demo_policy, governance_keys, model_file, publish_registry, Approval, DEMO_POLICY,
+    DEMO_THRESHOLD,
 };
 use govproof::decide::{Model, TrustedRegistry};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
 use govproof::registry::entry::Digest;
-use govproof::registry::keys::keygen;
-use govproof::registry::names::{ModelId, ModelVersion, Note};
-use govproof::registry::{RegistryDir, Root, SecretKey, Signed, Timestamp, TrustState};
+use govproof::registry::names::{ModelId, ModelVersion};
+use govproof::registry::{RegistryDir, Root, Signed, Timestamp, TrustState};
 use serde::Deserialize;
 
 /// The registry root file.
@@ -35,9 +35,6 @@ pub const REGISTRY_DIR: &str = "registry";
 pub const POLICY_FILE: &str = "policy.toml";
 /// The model file.
 pub const MODEL_FILE: &str = "reference-model.json";
-/// Governance keys [`create_demo`] makes, and how many must sign.
-const DEMO_KEYS: usize = 3;
-const DEMO_THRESHOLD: u32 = 2;
 
 /// A checked deployment.
 #[derive(Debug, Clone)]
@@ -178,17 +175,7 @@ pub fn create_demo(dir: &Path, now: Timestamp) -> anyhow::Result<()> {
     {
         bail!("`{}` is not empty", dir.display());
     }
-    let keys_dir = dir.join("keys");
-    std::fs::create_dir_all(&keys_dir)
-        .with_context(|| format!("cannot create `{}`", keys_dir.display()))?;
-    let mut keys = Vec::new();
-    for i in 1..=DEMO_KEYS {
-        let made = keygen(
-            &keys_dir.join(format!("governance-{i}")),
-            Some(Note::new(&format!("governance key {i}"))?),
-        )?;
-        keys.push(SecretKey::read(&made.secret_path)?);
-    }
+    let keys = governance_keys(&dir.join("keys"))?;
     let policy = demo_policy(now)?;
     write_new(&dir.join(POLICY_FILE), DEMO_POLICY.as_bytes())?;
     let model = demo_model(&policy)?;

@@ -112,6 +112,23 @@ fn registry_scope(s: &Scope) -> anyhow::Result<Scope> {
     Ok(s.clone())
 }
 
+/// Creates `keys_dir` and the demonstration's [`DEMO_KEYS`] governance key pairs in it
+/// (`governance-<i>.key`, 0600, and `.pub`), and reads each back.
+pub fn governance_keys(keys_dir: &Path) -> anyhow::Result<Vec<SecretKey>> {
+    std::fs::create_dir_all(keys_dir)
+        .with_context(|| format!("cannot create `{}`", keys_dir.display()))?;
+    (1..=DEMO_KEYS)
+        .map(|i| {
+            let made = keygen(
+                &keys_dir.join(format!("governance-{i}")),
+                Some(Note::new(&format!("governance key {i}"))?),
+            )?;
+            PublicKeyFile::read(&made.public_path)?;
+            Ok(SecretKey::read(&made.secret_path)?)
+        })
+        .collect()
+}
+
 /// One model version a registry approves, for every scope of a policy.
 #[derive(Debug, Clone, Copy)]
 pub struct Approval<'a> {
@@ -285,17 +302,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     )?;
 
     let t = Instant::now();
-    let keys_dir = dir.join("keys");
-    std::fs::create_dir_all(&keys_dir)?;
-    let mut keys = Vec::new();
-    for i in 1..=DEMO_KEYS {
-        let made = keygen(
-            &keys_dir.join(format!("governance-{i}")),
-            Some(Note::new(&format!("governance key {i}"))?),
-        )?;
-        keys.push(SecretKey::read(&made.secret_path)?);
-        PublicKeyFile::read(&made.public_path)?;
-    }
+    let keys = governance_keys(&dir.join("keys"))?;
     step(
         out,
         2,
