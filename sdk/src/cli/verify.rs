@@ -192,13 +192,8 @@ pub fn run_verify(
             }
             Err(e) => {
                 if !args.json {
-                    writeln!(
-                        out,
-                        "bundle     {}
-COULD NOT CHECK: {e:#}
-",
-                        path.display()
-                    )?;
+                    writeln!(out, "bundle     {}", path.display())?;
+                    writeln!(out, "COULD NOT CHECK: {e:#}\n")?;
                 }
                 batch.add(path, Err(format!("{e:#}")));
             }
@@ -242,10 +237,21 @@ fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> a
 #[derive(Default)]
 struct Batch {
     results: Vec<(PathBuf, Result<Report, String>)>,
+    /// The Merkle roots valid bundles show for each snapshot version.
+    roots: std::collections::BTreeMap<u64, Vec<crate::field::Field>>,
 }
 
 impl Batch {
     fn add(&mut self, path: &Path, result: Result<Report, String>) {
+        if let Ok(report) = &result {
+            if let (Verdict::Valid, Some(b)) = (report.verdict(), report.bundle()) {
+                let snap = &b.registry.snapshot.signed;
+                let roots = self.roots.entry(snap.version().get()).or_default();
+                if !roots.contains(&snap.merkle_root()) {
+                    roots.push(snap.merkle_root());
+                }
+            }
+        }
         self.results.push((path.to_path_buf(), result));
     }
 
@@ -261,27 +267,14 @@ impl Batch {
 
     /// Snapshot versions that valid bundles show with different Merkle roots: the governance
     /// keys signed two registries under one version (a fork), which no single bundle reveals.
-    fn forks(&self) -> Vec<(u64, Vec<crate::field::Field>)> {
-        let mut seen: std::collections::BTreeMap<u64, Vec<crate::field::Field>> =
-            std::collections::BTreeMap::new();
-        for (_, r) in &self.results {
-            if let Ok(report) = r {
-                if let (Verdict::Valid, Some(b)) = (report.verdict(), report.bundle()) {
-                    let snap = &b.registry.snapshot.signed;
-                    let roots = seen.entry(snap.version().get()).or_default();
-                    if !roots.contains(&snap.merkle_root()) {
-                        roots.push(snap.merkle_root());
-                    }
-                }
-            }
-        }
-        seen.into_iter().filter(|(_, r)| r.len() > 1).collect()
+    fn forks(&self) -> impl Iterator<Item = (&u64, &Vec<crate::field::Field>)> {
+        self.roots.iter().filter(|(_, r)| r.len() > 1)
     }
 
     /// The trust state after the newest valid bundle's snapshot (every bundle was checked against
     /// the state as given, so their order does not matter); none when a fork was seen.
     fn newest_trust(&self) -> Option<&TrustState> {
-        if !self.forks().is_empty() {
+        if self.forks().next().is_some() {
             return None;
         }
         self.results
@@ -291,7 +284,7 @@ impl Batch {
     }
 
     fn exit(&self) -> Exit {
-        if self.count(Verdict::Invalid) > 0 || !self.forks().is_empty() {
+        if self.count(Verdict::Invalid) > 0 || self.forks().next().is_some() {
             Exit::Rejected
         } else if self.count(Verdict::CouldNotCheck) > 0 {
             Exit::Error
@@ -355,7 +348,6 @@ impl Batch {
             .collect();
         let forks: Vec<serde_json::Value> = self
             .forks()
-            .into_iter()
             .map(|(version, roots)| serde_json::json!({"snapshot_version": version, "merkle_roots": roots}))
             .collect();
         serde_json::json!({
