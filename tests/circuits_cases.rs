@@ -91,21 +91,10 @@ fn run_case(outcome: &str, name: &str) {
             let input = case
                 .public_input
                 .expect("a fails_verification case names the public input it tampers");
-            let order = [
-                "registry_root",
-                "policy_hash",
-                "model_id",
-                "model_version",
-                "purpose",
-                "jurisdiction",
-                "product",
-                "decision_time",
-                "input_commitment",
-                "decision_id",
-                "outcome",
-            ];
-            let position = order
+            // The composites' public inputs: the common ones, then the outcome.
+            let position = govproof::bundle::document::COMMON_INPUT_NAMES
                 .iter()
+                .chain(&["outcome"])
                 .position(|n| *n == input)
                 .unwrap_or_else(|| panic!("{name}: unknown public input `{input}`"));
             assert_eq!(
