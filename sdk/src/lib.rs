@@ -3,6 +3,7 @@
 //!
 //! The crate is layered bottom-up:
 //! - [`field`]: BN254 field elements that refuse non-canonical values;
+//! - [`input_file`]: reading files of outside input, regular files only and within a limit;
 //! - [`toolchain`]: the pinned Noir compiler and `bb` prover, installed and checked;
 //! - [`noir`]: compiling Noir projects to artifacts;
 //! - [`artifact`], [`abi`], [`witness`]: reading artifacts, encoding inputs, solving witnesses with acvm;
@@ -20,6 +21,7 @@ pub mod commit;
 pub mod decide;
 pub mod field;
 pub mod hash;
+pub mod input_file;
 pub mod merkle;
 pub mod model;
 pub mod noir;
