@@ -26,6 +26,9 @@ pub const PINNED_NOIR_VERSION: &str = "1.0.0-beta.26";
 /// The serialization-format byte that prefixes the pinned compiler's bytecode: msgpack-compact.
 pub const MSGPACK_COMPACT_FORMAT: u8 = 0x03;
 
+/// Largest artifact file read (256 MiB; the project's compiled circuits are under 64 KiB).
+pub const MAX_ARTIFACT_BYTES: u64 = 256 << 20;
+
 /// Why an artifact could not be read. Every variant names the artifact.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
@@ -185,10 +188,11 @@ impl fmt::Debug for Artifact {
 impl Artifact {
     /// Reads an artifact file; its name (used in every error and report) is the file stem.
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ArtifactError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::input_file::read_input_text(path, "artifact", MAX_ARTIFACT_BYTES)
+            .map_err(|e| ArtifactError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e.reason()),
+            })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

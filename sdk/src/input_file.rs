@@ -53,6 +53,19 @@ impl InputFileError {
         }
     }
 
+    /// Why, without naming the file (for a caller whose own message already names it):
+    /// `not a regular file (a FIFO)`, `larger than the limit of N bytes`, ...
+    pub fn reason(&self) -> String {
+        match self {
+            InputFileError::NotRegular { kind, .. } => format!("not a regular file ({kind})"),
+            InputFileError::TooLarge { limit, .. } => {
+                format!("larger than the limit of {limit} bytes")
+            }
+            InputFileError::NotText { .. } => "not UTF-8 text".to_string(),
+            InputFileError::Io { source, .. } => source.to_string(),
+        }
+    }
+
     /// Whether the file did not exist (so a caller may treat an absent optional file as such).
     pub fn is_not_found(&self) -> bool {
         matches!(self, InputFileError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)

@@ -24,9 +24,6 @@ pub enum CalibrationError {
         /// Why.
         reason: String,
     },
-    /// The file is too large.
-    #[error("calibration data has {0} bytes, more than the {MAX_FILE_BYTES} allowed")]
-    TooLarge(usize),
     /// No header row.
     #[error("calibration data is empty: expected a header row naming the features")]
     NoHeader,
@@ -163,15 +160,13 @@ impl Calibration {
 
     /// Reads a calibration file.
     pub fn read(path: &Path, schema: &FeatureSchema) -> Result<Self, CalibrationError> {
-        let io = |e: std::io::Error| CalibrationError::Io {
+        let io = |reason: String| CalibrationError::Io {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason,
         };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_FILE_BYTES as u64 {
-            return Err(CalibrationError::TooLarge(size as usize));
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text =
+            crate::input_file::read_input_text(path, "calibration data", MAX_FILE_BYTES as u64)
+                .map_err(|e| io(e.reason()))?;
         Self::from_csv(&text, schema)
     }
 

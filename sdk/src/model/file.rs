@@ -167,14 +167,6 @@ pub enum ModelFileError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is too large.
-    #[error("model file `{path}` has {size} bytes, more than the {MAX_FILE_BYTES} allowed")]
-    TooLarge {
-        /// The file.
-        path: String,
-        /// Its size.
-        size: u64,
-    },
     /// Not the expected JSON.
     #[error("model file `{path}` is not valid: {reason}")]
     Syntax {
@@ -417,11 +409,8 @@ impl ModelFile {
             path: shown.clone(),
             source,
         };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(ModelFileError::TooLarge { path: shown, size });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = crate::input_file::read_input(path, "model file", MAX_FILE_BYTES)
+            .map_err(|e| io(std::io::Error::other(e.reason())))?;
         Self::from_bytes(&shown, &bytes)
     }
 

@@ -130,10 +130,12 @@ impl ImportPolicy {
     /// Reads and checks a policy file.
     pub fn read(path: &Path) -> Result<Self, ImportError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let text =
+            crate::input_file::read_input_text(path, "policy", crate::policy::MAX_POLICY_BYTES)
+                .map_err(|e| ImportError::Io {
+                    path: shown.clone(),
+                    source: std::io::Error::other(e.reason()),
+                })?;
         let file = crate::policy::SourceFile::new(shown.clone(), text);
         let checked = crate::policy::check(&file, &crate::policy::CheckOptions::default());
         let Some(policy) = checked.policy else {
@@ -328,10 +330,10 @@ pub fn import_files(
     out: &Path,
 ) -> Result<(ModelFile, Recognised), ImportError> {
     let shown = onnx_path.display().to_string();
-    let bytes =
-        read_limited(onnx_path, onnx::MAX_FILE_BYTES as u64).map_err(|source| ImportError::Io {
+    let bytes = crate::input_file::read_input(onnx_path, "ONNX model", onnx::MAX_FILE_BYTES as u64)
+        .map_err(|e| ImportError::Io {
             path: shown.clone(),
-            source,
+            source: std::io::Error::other(e.reason()),
         })?;
     let schema = FeatureSchema::read(schema_path)?;
     let calibration = Calibration::read(calibration_path, &schema)?;
@@ -352,14 +354,4 @@ pub fn import_files(
         source: std::io::Error::other(e.to_string()),
     })?;
     Ok((file, recognised))
-}
-
-fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let size = std::fs::metadata(path)?.len();
-    if size > limit {
-        return Err(std::io::Error::other(format!(
-            "the file has {size} bytes, more than the {limit} a provable model can need"
-        )));
-    }
-    std::fs::read(path)
 }

@@ -42,6 +42,9 @@ struct SchemaDocument {
     features: Vec<FeatureSpec>,
 }
 
+/// Largest feature schema file read (1 MiB: a schema names at most a few hundred features).
+pub const MAX_SCHEMA_BYTES: u64 = 1 << 20;
+
 /// Why a feature schema is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemaError {
@@ -145,10 +148,11 @@ impl FeatureSchema {
     /// Reads a schema file.
     pub fn read(path: &Path) -> Result<Self, SchemaError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SchemaError::Io {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = crate::input_file::read_input_text(path, "feature schema", MAX_SCHEMA_BYTES)
+            .map_err(|e| SchemaError::Io {
+                path: shown.clone(),
+                reason: e.reason(),
+            })?;
         Self::from_toml(&shown, &text)
     }
 

@@ -114,10 +114,11 @@ impl From<std::io::Error> for PolicyCliError {
 
 fn read_source(path: &Path) -> Result<SourceFile, PolicyCliError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|reason| PolicyCliError::Read {
-        path: shown.clone(),
-        reason,
-    })?;
+    let text = crate::input_file::read_input_text(path, "policy", super::MAX_POLICY_BYTES)
+        .map_err(|e| PolicyCliError::Read {
+            path: shown.clone(),
+            reason: std::io::Error::other(e.reason()),
+        })?;
     Ok(SourceFile::new(shown, text))
 }
 

@@ -25,6 +25,10 @@ pub mod names;
 mod read;
 
 pub use crate::registry::Timestamp;
+
+/// Largest policy (or `*.test.toml` case) file read: 1 MiB, far above any real policy (the
+/// example policies are a few KiB) and small enough that a padded file cannot exhaust memory.
+pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 pub use check::{check, CheckOptions, Checked};
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity, SourceFile};
 pub use explain::explain;

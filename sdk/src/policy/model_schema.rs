@@ -98,9 +98,14 @@ impl ModelSchema {
     /// Reads a model description file.
     pub fn from_file(path: &Path) -> Result<Self, ModelSchemaError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|reason| ModelSchemaError::Io {
+        let text = crate::input_file::read_input_text(
+            path,
+            "model description",
+            crate::model::file::MAX_FILE_BYTES,
+        )
+        .map_err(|e| ModelSchemaError::Io {
             path: shown.clone(),
-            reason,
+            reason: std::io::Error::other(e.reason()),
         })?;
         Self::from_text(&shown, &text)
     }
