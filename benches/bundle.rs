@@ -33,9 +33,16 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("read", |b| b.iter(|| Bundle::from_json(&bytes).unwrap()));
 
+    // With the fixture's policy, so that every check runs (the policy's included).
+    let policy_text =
+        std::fs::read_to_string(fixtures.join("policies/eu-consumer-credit.toml")).unwrap();
+    let source = govproof::policy::SourceFile::new("eu-consumer-credit.toml", policy_text);
+    let policy = govproof::policy::check(&source, &govproof::policy::CheckOptions::default())
+        .policy
+        .unwrap();
     let mut verifier = BundleVerifier::new(VerifyOptions {
         trust: TrustState::bootstrap(root).unwrap(),
-        policy: None,
+        policy: Some(policy),
         acceptance: dangerous::accept_development_proofs(),
         bb: Some(bb.clone()),
         work_dir: work.path().join("verifier"),

@@ -9,7 +9,9 @@
 //!
 //! `GOVPROOF_REGENERATE_FIXTURES=1 cargo test --test integration bundle_fixtures::` proves the two bundles
 //! again and rewrites everything (needed after the circuits, the pinned keys or the policy
-//! encoding change; then accept the report snapshots with `cargo insta review`).
+//! encoding change; then accept the report snapshots with `cargo insta review`);
+//! `GOVPROOF_REGENERATE_FIXTURES=derived` keeps the two proofs and rewrites only what is derived
+//! from them (after a derivation is added or changed).
 
 #![allow(clippy::unwrap_used)]
 
@@ -38,10 +40,15 @@ fn write(rel: &str, bytes: &[u8]) {
 }
 
 fn expect(why: &str, args: &[&str], failing: &[&str]) -> Vec<u8> {
+    expect_verdict(why, args, failing, None)
+}
+
+fn expect_verdict(why: &str, args: &[&str], failing: &[&str], verdict: Option<&str>) -> Vec<u8> {
     let e = Expect {
         why: why.to_string(),
         args: args.iter().map(|s| s.to_string()).collect(),
         failing: failing.iter().map(|s| s.to_string()).collect(),
+        verdict: verdict.map(str::to_string),
     };
     let mut text = serde_json::to_string_pretty(&e).unwrap();
     text.push('\n');
@@ -157,7 +164,119 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
     f.put(
         "valid/band",
         "expect.json",
-        expect("the band bundle as proved", &dev, &[]),
+        expect_verdict(
+            "the band bundle as proved, checked without its policy file: the proof holds, the \
+             policy's id and version and the band's names are not checked",
+            &dev,
+            &[],
+            Some("valid-policy-not-checked"),
+        ),
+    );
+
+    // The lender's words relabelled (band name, outcome, policy id and version): the proof binds
+    // none of them, so without the policy file the bundle is at most "valid, policy not
+    // checked", and the report shows the words as the lender's; with the policy file each is
+    // rejected.
+    let relabel = |b: &mut Bundle, band: Option<&str>, outcome: Option<&str>| {
+        if let OutcomeClaim::ScoreBand {
+            band: name,
+            outcome: o,
+            ..
+        } = &mut b.decision.outcome
+        {
+            if let Some(n) = band {
+                *name = govproof::bundle::PolicyName::new(n).unwrap();
+            }
+            if let Some(x) = outcome {
+                *o = serde_json::from_value(serde_json::json!(x)).unwrap();
+            }
+        }
+    };
+    let mut b = band.clone();
+    relabel(&mut b, Some("prime"), Some("decline"));
+    b.policy.id = govproof::bundle::PolicyName::new("lenient-credit").unwrap();
+    b.policy.version = govproof::bundle::PolicyName::new("2099.9").unwrap();
+    let d = "valid/relabelled-words-without-policy";
+    f.put(d, "bundle.json", json(&b));
+    f.put(
+        d,
+        "expect.json",
+        expect_verdict(
+            "band name, outcome, policy id and version relabelled, checked without the policy \
+             file: valid with the policy not checked, the words shown as the lender's",
+            &dev,
+            &[],
+            Some("valid-policy-not-checked"),
+        ),
+    );
+    let d = "rejected/relabelled-outcome";
+    let mut b = band.clone();
+    relabel(&mut b, None, Some("decline"));
+    f.put(d, "bundle.json", json(&b));
+    f.put(d, "policy.toml", band_text.clone().into_bytes());
+    f.put(
+        d,
+        "expect.json",
+        expect(
+            "the proved band's outcome relabelled from approve to decline, checked against the \
+             policy file",
+            &dev,
+            &["policy"],
+        ),
+    );
+    let d = "rejected/relabelled-policy-id-and-version";
+    let mut b = band.clone();
+    b.policy.id = govproof::bundle::PolicyName::new("lenient-credit").unwrap();
+    b.policy.version = govproof::bundle::PolicyName::new("2099.9").unwrap();
+    f.put(d, "bundle.json", json(&b));
+    f.put(d, "policy.toml", band_text.clone().into_bytes());
+    f.put(
+        d,
+        "expect.json",
+        expect(
+            "the policy named as another id and version (the hash unchanged), checked against \
+             the policy file",
+            &dev,
+            &["policy"],
+        ),
+    );
+
+    // The applicant's true features put into the lender's opening file (so they no longer hash
+    // to the commitment the file states): the `opening` check fails, "not made on these
+    // features", exit 2; never "the file is damaged".
+    let d = "rejected/opening-features-edited";
+    let mut features = quantize_features(&reference::reference_applicant(&band_policy))
+        .unwrap()
+        .values()
+        .to_vec();
+    features[0] += 1 << 16;
+    let opening = serde_json::json!({
+        "features_fixed_point": features,
+        "salt": Field::from(0x5a17u64),
+        "commitment": band.input_commitment,
+    });
+    f.put(d, "bundle.json", json(&band));
+    f.put(d, "opening.json", pretty(&opening));
+    f.put(
+        d,
+        "expect.json",
+        expect(
+            "an opening whose features were edited after the lender wrote it: they do not open \
+             the bundle's input commitment",
+            &dev,
+            &["opening"],
+        ),
+    );
+
+    // A bb version that only starts like the pinned one.
+    let mut v: serde_json::Value = serde_json::from_str(&band.to_json_pretty()).unwrap();
+    v["circuit"]["bb_version"] = serde_json::json!("5.0.0.evil");
+    f.rejected(
+        "bb-version-only-a-prefix",
+        "the bundle names bb `5.0.0.evil`, which starts like the pinned 5.0.0 but is not it",
+        pretty(&v),
+        &dev,
+        &["circuit"],
     );
     f.put(
         "valid/gate-with-policy",
@@ -548,10 +667,20 @@ fn listed(dir: &Path, base: &Path, out: &mut Vec<String>) {
 
 #[test]
 fn fixtures_are_the_source_bundles_and_their_named_changes() {
-    let regenerate = std::env::var("GOVPROOF_REGENERATE_FIXTURES").is_ok_and(|v| v == "1");
+    // `1`: prove the two source bundles again and rewrite everything; `derived`: keep the
+    // source bundles and rewrite what is derived from them (after a change to a derivation).
+    let mode = std::env::var("GOVPROOF_REGENERATE_FIXTURES").unwrap_or_default();
+    let regenerate = mode == "1" || mode == "derived";
     if regenerate {
         let _ = std::fs::remove_dir_all(fixtures().join("rejected"));
-        let _ = std::fs::remove_dir_all(fixtures().join("valid/band-with-policy-and-state"));
+        for dir in std::fs::read_dir(fixtures().join("valid")).unwrap() {
+            let dir = dir.unwrap().path();
+            if !["band", "gate-with-policy"].contains(&dir.file_name().unwrap().to_str().unwrap()) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+    if mode == "1" {
         prove_sources();
     }
     let files = derived();

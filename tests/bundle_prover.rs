@@ -423,13 +423,21 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
         .to_string();
     let bb = bb().display().to_string();
     let state = scratch.path().join("state.json");
-    let verify = |bundles: &[&str], extra: &[&str]| {
+    let policy = fixtures()
+        .join(format!("policies/{BAND_POLICY}.toml"))
+        .display()
+        .to_string();
+    let verify_with = |bundles: &[&str], extra: &[&str], policy: Option<&str>| {
         let mut args = vec!["verify"];
         args.extend_from_slice(bundles);
         args.extend_from_slice(&["--trust", &root, "--allow-dev-setup", "--bb", &bb]);
+        if let Some(p) = policy {
+            args.extend_from_slice(&["--policy", p]);
+        }
         args.extend_from_slice(extra);
         govproof(&args)
     };
+    let verify = |bundles: &[&str], extra: &[&str]| verify_with(bundles, extra, Some(&policy));
 
     // Each alone is valid.
     for one in [&a, &b] {
@@ -441,7 +449,10 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     let (exit, out, _) = verify(&[&a, &b], &["--state", &state_arg]);
     assert_eq!(exit, Exit::Rejected, "{out}");
     assert!(
-        out.contains("2 bundles: 2 valid, 0 invalid, 0 could not be checked"),
+        out.contains(
+            "2 bundles: 2 valid, 0 valid with the policy not checked, 0 invalid, 0 could not be \
+             checked"
+        ),
         "{out}"
     );
     assert!(
@@ -453,7 +464,7 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     // A valid bundle, a tampered one and a missing file: one report each, the summary names
     // the bad ones, the exit code is the worst.
     let missing = scratch.path().join("missing.json").display().to_string();
-    let (exit, out, _) = verify(&[&a, &rejected, &missing], &["--json"]);
+    let (exit, out, _) = verify(&[&a, &rejected, &missing], &["--format", "json"]);
     assert_eq!(exit, Exit::Rejected, "{out}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["summary"]["total"], 3);
@@ -468,8 +479,89 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     assert_eq!(exit, Exit::Success, "{out}");
     assert!(err.contains("newest accepted snapshot 2"), "{err}");
 
+    // Without the policy file the batch follows the one-bundle rule: the words are unchecked,
+    // the summary and the exit code say so, and the state still advances (the registry held).
+    let unchecked_state = scratch.path().join("unchecked-state.json");
+    let unchecked_arg = unchecked_state.display().to_string();
+    let (exit, out, _) = verify_with(&[&a, &a], &["--state", &unchecked_arg], None);
+    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
+    assert!(
+        out.contains(
+            "2 bundles: 0 valid, 2 valid with the policy not checked, 0 invalid, 0 could not be \
+             checked"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("VALID (policy not checked)"), "{out}");
+    assert!(unchecked_state.exists());
+    let (exit, out, _) = verify_with(&[&a, &rejected], &["--format", "json"], None);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["valid"], 0);
+    assert_eq!(doc["summary"]["valid_policy_not_checked"], 1);
+    assert_eq!(doc["summary"]["result"], "invalid");
+    assert_eq!(doc["bundles"][0]["policy_checked"], false);
+
     // An opening belongs to one bundle.
     let (exit, _, err) = verify(&[&a, &b], &["--opening", &a]);
     assert_eq!(exit, Exit::Error);
     assert!(err.contains("give a single bundle"), "{err}");
+}
+
+#[test]
+fn the_applicants_opening_passes_and_their_true_features_in_it_fail_the_opening_check() {
+    let w = world();
+    let proved = w
+        .prover(&w.model)
+        .unwrap()
+        .prove(&w.application("OPEN-1", |_| {}))
+        .unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let bundle = write("bundle.json", &proved.bundle.to_json_pretty());
+    let opening = proved.opening.to_json_pretty();
+    let honest = write("opening.json", &opening);
+    // The applicant's true income differs from what the lender proved: they edit the file.
+    let mut doc: serde_json::Value = serde_json::from_str(&opening).unwrap();
+    let first = doc["features_fixed_point"][0].as_i64().unwrap();
+    doc["features_fixed_point"][0] = serde_json::json!(first + (1 << 16));
+    let edited = write("edited.json", &serde_json::to_string_pretty(&doc).unwrap());
+    let root = write(
+        "root.json",
+        &serde_json::to_string_pretty(w.trust.signed_root()).unwrap(),
+    );
+    let policy = fixtures()
+        .join(format!("policies/{BAND_POLICY}.toml"))
+        .display()
+        .to_string();
+    let bb = bb().display().to_string();
+    let verify = |opening: &str| {
+        govproof(&[
+            "verify",
+            &bundle,
+            "--trust",
+            &root,
+            "--policy",
+            &policy,
+            "--opening",
+            opening,
+            "--allow-dev-setup",
+            "--bb",
+            &bb,
+        ])
+    };
+    let (exit, out, err) = verify(&honest);
+    assert_eq!(exit, Exit::Success, "{out}\n{err}");
+    assert!(out.contains("PASS  opening"), "{out}");
+    let (exit, out, err) = verify(&edited);
+    assert_eq!(exit, Exit::Rejected, "{out}\n{err}");
+    assert!(out.contains("INVALID: failed opening"), "{out}");
+    assert!(
+        out.contains("this decision was not made on these features"),
+        "{out}"
+    );
 }

@@ -58,13 +58,16 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
     assert!(out.contains("SKIP  opening"), "{out}");
 
     // The applicant's opening: the decision was proved on these features. An opening of other
-    // features (consistent in itself) fails the check; a damaged opening file cannot be used.
+    // features (consistent in itself) fails the check, and so does the lender's file with the
+    // features edited (the applicant's true ones): "not made on these features", exit 2.
     let verify_with_opening = |opening: &std::path::Path| {
         govproof(&[
             "verify",
             &dir.join("bundle.json").display().to_string(),
             "--trust",
             &dir.join("root.json").display().to_string(),
+            "--policy",
+            &dir.join("policy.toml").display().to_string(),
             "--allow-dev-setup",
             "--bb",
             &bb,
@@ -100,9 +103,12 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
     damaged["features_fixed_point"][0] = forged["features_fixed_point"][0].clone();
     let damaged_path = scratch.path().join("damaged.json");
     std::fs::write(&damaged_path, damaged.to_string()).unwrap();
-    let (exit, _, err) = verify_with_opening(&damaged_path);
-    assert_eq!(exit, Exit::Error);
-    assert!(err.contains("the file is damaged"), "{err}");
+    let (exit, out, _) = verify_with_opening(&damaged_path);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    assert!(
+        out.contains("this decision was not made on these features"),
+        "{out}"
+    );
 
     // A folder that is not empty is refused, and left as it was.
     let before = std::fs::read_dir(&dir).unwrap().count();

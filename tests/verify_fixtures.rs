@@ -43,8 +43,45 @@ fn every_fixture_is_judged_as_its_folder_says() {
             "{name} ({}): failing checks\n{out}",
             expect.why
         );
-        let want = if valid { Exit::Success } else { Exit::Rejected };
+        let verdict = expect
+            .verdict
+            .clone()
+            .unwrap_or_else(|| if valid { "valid" } else { "invalid" }.to_string());
+        assert_eq!(report["result"], verdict.as_str(), "{name}: verdict\n{out}");
+        let want = match verdict.as_str() {
+            "valid" => Exit::Success,
+            "valid-policy-not-checked" => Exit::PolicyNotChecked,
+            "invalid" => Exit::Rejected,
+            other => panic!("{name}: unknown verdict `{other}`"),
+        };
         assert_eq!(exit, want, "{name}: exit code\n{out}\n{err}");
+        // The policy's words are facts exactly when the policy check passed; a plain `valid`
+        // needs that, a valid bundle without its policy lists them as unchecked.
+        let policy_passed = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "policy" && c["status"] == "pass");
+        assert_eq!(report["policy_checked"], policy_passed, "{name}\n{out}");
+        match verdict.as_str() {
+            "valid" => assert!(policy_passed, "{name}: valid without the policy\n{out}"),
+            "valid-policy-not-checked" => {
+                let unchecked: Vec<&str> = report["unchecked"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u["claim"].as_str().unwrap())
+                    .collect();
+                assert!(unchecked.contains(&"policy.id"), "{name}: {unchecked:?}");
+                assert!(unchecked.contains(&"decision.outcome.outcome"), "{name}");
+                assert!(report["policy"].get("id").is_none(), "{name}\n{out}");
+                assert!(
+                    report["decision"]["outcome"].get("outcome").is_none(),
+                    "{name}"
+                );
+            }
+            _ => {}
+        }
         if valid {
             assert!(
                 report["checks"]
@@ -58,7 +95,7 @@ fn every_fixture_is_judged_as_its_folder_says() {
         }
         seen += 1;
     }
-    assert!(seen >= 25, "only {seen} fixture folders");
+    assert!(seen >= 31, "only {seen} fixture folders");
 }
 
 #[test]
@@ -69,13 +106,15 @@ fn a_valid_bundle_advances_the_trust_state_and_a_rejected_one_does_not() {
     let dir = fixtures().join("valid/band");
     let mut args = verify_args(&dir, scratch.path(), &bb, false);
     args.extend(["--state".to_string(), state.display().to_string()]);
+    // Without the policy file the verdict is "valid, policy not checked" (exit 3); the registry
+    // held, so the state advances all the same.
     let (exit, out, err) = govproof(&args);
-    assert_eq!(exit, Exit::Success, "{out}\n{err}");
+    assert_eq!(exit, Exit::PolicyNotChecked, "{out}\n{err}");
     assert!(err.contains("updated: newest accepted snapshot 2"), "{err}");
     let written = std::fs::read(&state).unwrap();
     // The same bundle again: not a rollback.
     let (exit, out, _) = govproof(&args);
-    assert_eq!(exit, Exit::Success, "{out}");
+    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
     assert!(
         out.contains("not older than snapshot 2 already accepted"),
         "{out}"
@@ -150,6 +189,9 @@ fn reports_are_stable() {
     let bb = bb();
     let scratch = tempfile::tempdir().unwrap();
     for (name, json) in [
+        ("valid/relabelled-words-without-policy", false),
+        ("valid/relabelled-words-without-policy", true),
+        ("rejected/opening-features-edited", false),
         ("valid/band-with-policy-and-state", false),
         ("valid/band-with-policy-and-state", true),
         ("valid/gate-with-policy", false),
@@ -247,4 +289,180 @@ fn the_binary_exits_1_on_usage_errors_and_2_on_invalid_bundles() {
         .output()
         .unwrap();
     assert_eq!(help.status.code(), Some(0));
+}
+
+/// Runs `govproof ARGS` in-process on another thread, failing (instead of hanging the suite) if
+/// it does not return: a guard against a read that blocks, not a timing.
+fn govproof_or_hang(args: Vec<String>) -> (Exit, String, String) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(govproof(&args));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .expect("govproof verify blocked on an input file")
+}
+
+#[cfg(unix)]
+#[test]
+fn inputs_that_are_not_regular_files_are_refused_at_once() {
+    let bb = bb().display().to_string();
+    let scratch = tempfile::tempdir().unwrap();
+    let zero = scratch.path().join("bundle-to-dev-zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = scratch.path().join("fifo.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (zero, fifo) = (zero.display().to_string(), fifo.display().to_string());
+    let bundle = fixtures()
+        .join("valid/band/bundle.json")
+        .display()
+        .to_string();
+    let root = fixtures().join("trust/root.json").display().to_string();
+    let policy = fixtures()
+        .join(format!("policies/{BAND_POLICY}.toml"))
+        .display()
+        .to_string();
+    let dir = scratch.path().display().to_string();
+    let base = |b: &str, t: &str| {
+        vec![
+            "verify".to_string(),
+            b.to_string(),
+            "--trust".to_string(),
+            t.to_string(),
+            "--allow-dev-setup".to_string(),
+            "--bb".to_string(),
+            bb.clone(),
+        ]
+    };
+    let with = |mut args: Vec<String>, flag: &str, value: &str| {
+        args.extend([flag.to_string(), value.to_string()]);
+        args
+    };
+    for (args, what) in [
+        (base(&zero, &root), "a character device"),
+        (base(&fifo, &root), "a FIFO"),
+        (base(&dir, &root), "a directory"),
+        (base(&bundle, &zero), "a character device"),
+        (base(&bundle, &fifo), "a FIFO"),
+        (
+            with(base(&bundle, &root), "--policy", &zero),
+            "a character device",
+        ),
+        (with(base(&bundle, &root), "--policy", &fifo), "a FIFO"),
+        (
+            with(base(&bundle, &root), "--opening", &zero),
+            "a character device",
+        ),
+        (with(base(&bundle, &root), "--opening", &fifo), "a FIFO"),
+    ] {
+        let (exit, out, err) = govproof_or_hang(args.clone());
+        assert_eq!(exit, Exit::Error, "{args:?}\n{out}\n{err}");
+        assert!(
+            err.contains(&format!("is not a regular file ({what})")),
+            "{args:?}\n{err}"
+        );
+    }
+    // In a batch, a bundle that is not a regular file is one bundle that could not be checked.
+    let (exit, out, _) = govproof_or_hang(
+        with(base(&bundle, &root), "--policy", &policy)
+            .into_iter()
+            .chain([zero.clone(), fifo.clone()])
+            .collect(),
+    );
+    assert_eq!(exit, Exit::Error, "{out}");
+    assert!(
+        out.contains("3 bundles: 1 valid, 0 valid with the policy not checked, 0 invalid, 2 could not be checked"),
+        "{out}"
+    );
+    assert!(out.contains("is not a regular file (a FIFO)"), "{out}");
+}
+
+#[test]
+fn a_policy_file_above_its_limit_is_refused() {
+    let bb = bb().display().to_string();
+    let scratch = tempfile::tempdir().unwrap();
+    // The real policy, padded with a comment past the limit: refused before it is parsed.
+    let mut text = fixture_policy_text(BAND_POLICY);
+    text.push('#');
+    text.push_str(&"x".repeat(govproof::policy::MAX_POLICY_BYTES as usize));
+    text.push('\n');
+    let padded = scratch.path().join("padded.toml");
+    std::fs::write(&padded, text).unwrap();
+    let (exit, out, err) = govproof(&[
+        "verify",
+        &fixtures()
+            .join("valid/band/bundle.json")
+            .display()
+            .to_string(),
+        "--trust",
+        &fixtures().join("trust/root.json").display().to_string(),
+        "--policy",
+        &padded.display().to_string(),
+        "--allow-dev-setup",
+        "--bb",
+        &bb,
+    ]);
+    assert_eq!(exit, Exit::Error, "{out}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "is larger than the limit of {} bytes",
+            govproof::policy::MAX_POLICY_BYTES
+        )),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{out}");
+}
+
+#[test]
+fn a_trust_state_that_cannot_be_written_is_the_outcome_not_a_valid_report() {
+    let bb = bb();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = fixtures().join("valid/band-with-policy-and-state");
+    let state = scratch.path().join("no-such-folder/state.json");
+    let mut args = verify_args(&dir, scratch.path(), &bb, false);
+    // Replace the fixture's state with one in a folder that does not exist.
+    let at = args.iter().position(|a| a == "--state").unwrap();
+    args[at + 1] = state.display().to_string();
+    let (exit, out, err) = govproof(&args);
+    assert_eq!(exit, Exit::Error, "{out}\n{err}");
+    assert!(!out.contains("VALID"), "{out}");
+    assert!(
+        out.contains(
+            "COULD NOT CHECK: the trust state was not written (cannot write the trust state"
+        ),
+        "{out}"
+    );
+    assert!(!state.exists());
+    // The same in JSON: one result, one exit code.
+    let mut json_args = args.clone();
+    json_args.extend(["--format".to_string(), "json".to_string()]);
+    let (exit, out, _) = govproof(&json_args);
+    assert_eq!(exit, Exit::Error);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["result"], "could-not-check");
+    assert_eq!(doc["exit_code"], 1);
+    assert!(
+        doc["state_error"].as_str().unwrap().contains("trust state"),
+        "{doc}"
+    );
+    // A state that can be written is written before the report says valid.
+    let ok = scratch.path().join("state.json");
+    args[at + 1] = ok.display().to_string();
+    let (exit, out, _) = govproof(&args);
+    assert_eq!(exit, Exit::Success, "{out}");
+    assert!(out.contains("VALID: every check passed"), "{out}");
+    assert!(ok.exists());
+}
+
+#[test]
+fn the_pinned_bb_prints_exactly_the_build_bundles_must_name() {
+    let out = std::process::Command::new(bb())
+        .arg("--version")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed.trim(), govproof::bundle::PINNED_BB_BUILD);
 }

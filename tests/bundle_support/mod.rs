@@ -71,8 +71,8 @@ pub fn fixture_policy_text(name: &str) -> String {
     std::fs::read_to_string(fixtures().join("policies").join(format!("{name}.toml"))).unwrap()
 }
 
-/// What a fixture folder expects: the extra arguments, and the checks that must fail (none for
-/// a valid bundle).
+/// What a fixture folder expects: the extra arguments, the checks that must fail (none for a
+/// valid bundle), and, for a valid bundle whose verdict is not plain `valid`, that verdict.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -82,6 +82,10 @@ pub struct Expect {
     pub args: Vec<String>,
     /// The checks that fail, in report order.
     pub failing: Vec<String>,
+    /// The verdict when it is not the folder's default (`valid` for `valid/`, `invalid` for
+    /// `rejected/`): `valid-policy-not-checked` for a bundle checked without its policy file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
 }
 
 impl Expect {
@@ -91,7 +95,7 @@ impl Expect {
 }
 
 /// The arguments that verify the fixture in `dir` (the state file, if any, copied into `scratch`
-/// so the fixture never changes).
+/// so the fixture never changes; `opening.json`, if any, passed as `--opening`).
 pub fn verify_args(dir: &Path, scratch: &Path, bb: &Path, json: bool) -> Vec<String> {
     let expect = Expect::read(dir);
     let mut args = vec![
@@ -112,8 +116,13 @@ pub fn verify_args(dir: &Path, scratch: &Path, bb: &Path, json: bool) -> Vec<Str
         args.push("--state".to_string());
         args.push(copy.display().to_string());
     }
+    if dir.join("opening.json").exists() {
+        args.push("--opening".to_string());
+        args.push(dir.join("opening.json").display().to_string());
+    }
     if json {
-        args.push("--json".to_string());
+        args.push("--format".to_string());
+        args.push("json".to_string());
     }
     args.extend(expect.args);
     args

@@ -14,7 +14,11 @@
 //! | `proof` | bb verifies the proof against the pinned key and the public inputs |
 //! | `opening` | (with the applicant's opening) its features and salt hash to the bundle's input commitment, so the proved decision was made on those features |
 //!
-//! A bundle is valid when no check fails and none could not be run ([`Verdict`]). The verifier
+//! A bundle is valid when no check fails and none could not be run ([`Verdict`]); without a
+//! policy file it is at most [`Verdict::ValidPolicyNotChecked`]: the proof binds the policy hash
+//! and the band index (or gate bit), but the policy's id and version and the outcome's names are
+//! the lender's words until a policy file that hashes to that hash settles them. The report lists
+//! those words as unchecked ([`Report::unchecked`]) and never prints them as facts. The verifier
 //! needs bb only: no compiler, no node, no witness solving, no network. The verification key
 //! comes from the pins ([`super::keys`]); for an Ignition proof of a circuit whose Ignition key is
 //! not pinned yet, it is computed with bb from the embedded circuit and the Ignition points in the
@@ -130,33 +134,71 @@ pub struct Check {
 /// The verdict on a bundle; the process exit code is the discriminant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every check that ran passed, and none could not be run.
+    /// Every check passed, the policy's included: everything the report states was checked.
     Valid = 0,
     /// Some check could not be run, and none failed.
     CouldNotCheck = 1,
     /// Some check failed.
     Invalid = 2,
+    /// Every check that ran passed, but no policy file was given: the proof holds, and the
+    /// policy's id and version and the outcome's names ([`Report::unchecked`]) are the lender's
+    /// unchecked words.
+    ValidPolicyNotChecked = 3,
 }
 
 impl Verdict {
-    /// `valid`, `could-not-check` or `invalid`.
+    /// `valid`, `could-not-check`, `invalid` or `valid-policy-not-checked`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
             Verdict::CouldNotCheck => "could-not-check",
             Verdict::Invalid => "invalid",
+            Verdict::ValidPolicyNotChecked => "valid-policy-not-checked",
+        }
+    }
+
+    /// Whether the proof, the registry and every other check that ran held (with or without
+    /// the policy's words checked): what a trust state may advance on.
+    pub fn proof_holds(&self) -> bool {
+        matches!(self, Verdict::Valid | Verdict::ValidPolicyNotChecked)
+    }
+
+    /// How bad the verdict is, for the worst of several: invalid, then could not check, then
+    /// valid with the policy not checked, then valid.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Verdict::Valid => 0,
+            Verdict::ValidPolicyNotChecked => 1,
+            Verdict::CouldNotCheck => 2,
+            Verdict::Invalid => 3,
         }
     }
 }
+
+/// One thing a bundle says that no check verified, with the value it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchecked {
+    /// Where in the bundle: `policy.id`, `policy.version`, `decision.outcome.band`,
+    /// `decision.outcome.outcome`.
+    pub claim: &'static str,
+    /// What the bundle says.
+    pub value: String,
+}
+
+/// The exact version the pinned bb prints (the binary itself is pinned by its package's
+/// SHA-512): a bundle must name exactly this build, not a string that starts like it.
+pub const PINNED_BB_BUILD: &str = "5.0.0-nightly.20260710";
 
 /// The verifier's report on one bundle.
 #[derive(Debug, Clone)]
 pub struct Report {
     bundle: Option<Bundle>,
-    size: usize,
+    /// The document's size, when it is known (not for one refused as too large).
+    size: Option<usize>,
     checks: Vec<Check>,
     signed_by: Option<(usize, u32, u64)>,
     next_trust: Option<TrustState>,
+    state_error: Option<String>,
 }
 
 /// What the verifier trusts and accepts.
@@ -297,17 +339,7 @@ impl BundleVerifier {
                 b
             }
             Err(e) => {
-                r.put(CheckName::Format, Status::Fail, e.to_string());
-                for name in &CheckName::ALL[1..] {
-                    r.put(*name, Status::Skip, "not run: the bundle cannot be read");
-                }
-                return Report {
-                    bundle: None,
-                    size: bytes.len(),
-                    checks: r.checks,
-                    signed_by: None,
-                    next_trust: None,
-                };
+                return Report::format_failure(e.to_string(), Some(bytes.len()));
             }
         };
 
@@ -323,10 +355,11 @@ impl BundleVerifier {
         let next_trust = verified.map(|v| self.options.trust.after(&v));
         Report {
             bundle: Some(bundle),
-            size: bytes.len(),
+            size: Some(bytes.len()),
             checks: r.checks,
             signed_by,
             next_trust,
+            state_error: None,
         }
     }
 
@@ -411,11 +444,13 @@ impl BundleVerifier {
                 ),
             );
         }
-        if !c.bb_version.as_str().starts_with(SUPPORTED_BB_VERSION) {
+        // Exactly the pinned build: a prefix test would take `5.0.0.evil` for bb 5.0.0.
+        if c.bb_version.as_str() != PINNED_BB_BUILD {
             return fail(
                 r,
                 format!(
-                    "proved with bb `{}`, but this verifier checks bb {SUPPORTED_BB_VERSION} proofs",
+                    "proved with bb `{}`, but this verifier checks proofs of bb \
+                     {SUPPORTED_BB_VERSION} (`{PINNED_BB_BUILD}`) only",
                     c.bb_version
                 ),
             );
@@ -539,8 +574,16 @@ impl BundleVerifier {
             r.put(
                 CheckName::Policy,
                 Status::Skip,
-                "no policy file given (--policy): the proof binds the policy hash, but the \
-                 policy's text and its band names were not compared",
+                format!(
+                    "no policy file given (--policy): the proof binds the policy hash {} and the \
+                     {}, but the policy's id and version and the outcome's names are the \
+                     lender's words, not checked",
+                    b.policy.hash,
+                    match b.decision.outcome {
+                        OutcomeClaim::ScoreBand { .. } => "band index",
+                        OutcomeClaim::Gate { .. } => "gate decision",
+                    }
+                ),
             );
             return;
         };
@@ -911,6 +954,25 @@ fn outcome_problem(policy: &Policy, claim: &OutcomeClaim) -> Option<String> {
 }
 
 impl Report {
+    /// The report on a document that is not a bundle (unreadable as one, or larger than
+    /// [`super::MAX_BUNDLE_BYTES`]): the `format` check fails with `detail`, nothing else runs.
+    /// `size` is the document's size when it is known.
+    pub fn format_failure(detail: impl Into<String>, size: Option<usize>) -> Report {
+        let mut r = Recorder { checks: Vec::new() };
+        r.put(CheckName::Format, Status::Fail, detail);
+        for name in &CheckName::ALL[1..] {
+            r.put(*name, Status::Skip, "not run: the bundle cannot be read");
+        }
+        Report {
+            bundle: None,
+            size,
+            checks: r.checks,
+            signed_by: None,
+            next_trust: None,
+            state_error: None,
+        }
+    }
+
     /// The bundle, when it could be read.
     pub fn bundle(&self) -> Option<&Bundle> {
         self.bundle.as_ref()
@@ -930,40 +992,141 @@ impl Report {
             .collect()
     }
 
+    /// Whether a policy file was compared with the bundle and matched it: only then are the
+    /// policy's id and version and the outcome's names facts rather than the lender's words.
+    pub fn policy_checked(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.name == CheckName::Policy && c.status == Status::Pass)
+    }
+
+    /// What the bundle says that no check verified (empty once the policy check passed): the
+    /// policy's id and version and the outcome's names. Everything else the report states is
+    /// bound by the proof's public inputs or by the registry's signatures.
+    pub fn unchecked(&self) -> Vec<Unchecked> {
+        let Some(b) = &self.bundle else {
+            return Vec::new();
+        };
+        if self.policy_checked() {
+            return Vec::new();
+        }
+        let mut out = vec![
+            Unchecked {
+                claim: "policy.id",
+                value: b.policy.id.to_string(),
+            },
+            Unchecked {
+                claim: "policy.version",
+                value: b.policy.version.to_string(),
+            },
+        ];
+        if let OutcomeClaim::ScoreBand { band, .. } = &b.decision.outcome {
+            out.push(Unchecked {
+                claim: "decision.outcome.band",
+                value: band.to_string(),
+            });
+        }
+        out.push(Unchecked {
+            claim: "decision.outcome.outcome",
+            value: b.decision.outcome.outcome().to_string(),
+        });
+        out
+    }
+
+    /// Records that the trust state could not be written after this bundle: the run could not
+    /// do what it was asked, so the verdict becomes "could not check" (unless a check failed).
+    pub fn set_state_error(&mut self, detail: impl Into<String>) {
+        self.state_error = Some(one_line(&detail.into()));
+    }
+
+    /// Why the trust state could not be written, if it could not.
+    pub fn state_error(&self) -> Option<&str> {
+        self.state_error.as_deref()
+    }
+
     /// The verdict.
     pub fn verdict(&self) -> Verdict {
         if self.checks.iter().any(|c| c.status == Status::Fail) {
             Verdict::Invalid
-        } else if self.checks.iter().any(|c| c.status == Status::Error) {
+        } else if self.checks.iter().any(|c| c.status == Status::Error)
+            || self.state_error.is_some()
+        {
             Verdict::CouldNotCheck
+        } else if !self.policy_checked() {
+            Verdict::ValidPolicyNotChecked
         } else {
             Verdict::Valid
         }
     }
 
-    /// The trust state to keep after a valid bundle (its snapshot becomes the newest accepted);
-    /// `None` unless the verdict is valid.
+    /// The trust state to keep after a bundle whose proof holds (its snapshot becomes the newest
+    /// accepted; whether the policy was checked does not matter to the registry); `None`
+    /// otherwise.
     pub fn next_trust(&self) -> Option<&TrustState> {
-        if self.verdict() == Verdict::Valid {
+        if self.verdict().proof_holds() {
             self.next_trust.as_ref()
         } else {
             None
         }
     }
 
+    /// The verdict's line, as the text report ends.
+    pub fn verdict_line(&self) -> String {
+        let failed: Vec<&str> = self.failed().iter().map(CheckName::as_str).collect();
+        match self.verdict() {
+            Verdict::Valid => "VALID: every check passed".to_string(),
+            Verdict::ValidPolicyNotChecked => format!(
+                "VALID (policy not checked): the proof and every other check passed, but without \
+                 the policy file (--policy) these are the lender's words, not checked: {} (exit {})",
+                self.unchecked()
+                    .iter()
+                    .map(|u| format!("{} `{}`", u.claim, u.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Verdict::ValidPolicyNotChecked as u8
+            ),
+            Verdict::Invalid => format!("INVALID: failed {}", failed.join(", ")),
+            Verdict::CouldNotCheck => {
+                let mut what: Vec<String> = self
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == Status::Error)
+                    .map(|c| c.name.as_str().to_string())
+                    .collect();
+                if let Some(e) = &self.state_error {
+                    what.push(format!("the trust state was not written ({e})"));
+                }
+                format!("COULD NOT CHECK: {}", what.join(", "))
+            }
+        }
+    }
+
     /// The human report: what was decided (model, registry version, policy, band), then each
-    /// check, then the verdict.
+    /// check, then the verdict. Words no check verified are shown as the lender's, never as facts.
     pub fn render_text(&self) -> String {
         let mut s = String::new();
         if let Some(b) = &self.bundle {
             let d = &b.decision;
             let snap = &b.registry.snapshot.signed;
+            let checked = self.policy_checked();
             let line = |s: &mut String, k: &str, v: String| {
                 let _ = writeln!(s, "{k:<10} {v}");
             };
             line(&mut s, "decision", format!("`{}` at {}", d.id, d.time));
             line(&mut s, "scope", d.scope.to_string());
-            line(&mut s, "outcome", d.outcome.to_string());
+            line(
+                &mut s,
+                "outcome",
+                if checked {
+                    d.outcome.to_string()
+                } else {
+                    format!(
+                        "{} (the lender calls it {}: not checked, no policy file)",
+                        proved_outcome(&d.outcome),
+                        outcome_words(&d.outcome)
+                    )
+                },
+            );
             line(
                 &mut s,
                 "model",
@@ -987,10 +1150,18 @@ impl Report {
             line(
                 &mut s,
                 "policy",
-                format!(
-                    "`{}` version `{}`, hash {}",
-                    b.policy.id, b.policy.version, b.policy.hash
-                ),
+                if checked {
+                    format!(
+                        "`{}` version `{}`, hash {}",
+                        b.policy.id, b.policy.version, b.policy.hash
+                    )
+                } else {
+                    format!(
+                        "hash {} (the lender calls it `{}` version `{}`: not checked, no policy \
+                         file)",
+                        b.policy.hash, b.policy.id, b.policy.version
+                    )
+                },
             );
             line(
                 &mut s,
@@ -1024,30 +1195,24 @@ impl Report {
             );
         }
         s.push('\n');
-        let failed: Vec<&str> = self.failed().iter().map(CheckName::as_str).collect();
-        let _ = match self.verdict() {
-            Verdict::Valid => writeln!(s, "VALID: every check passed"),
-            Verdict::Invalid => writeln!(s, "INVALID: failed {}", failed.join(", ")),
-            Verdict::CouldNotCheck => writeln!(
-                s,
-                "COULD NOT CHECK: {}",
-                self.checks
-                    .iter()
-                    .filter(|c| c.status == Status::Error)
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        s.push_str(&self.verdict_line());
+        s.push('\n');
         s
     }
 
-    /// The report as JSON (the same content as [`Report::render_text`]).
+    /// The report as JSON (the same content as [`Report::render_text`]): `policy_checked`, and
+    /// the words no check verified under `unchecked` (then absent from `decision.outcome` and
+    /// `policy`, which hold only what was checked).
     pub fn to_json(&self) -> Value {
         let checks: Vec<Value> = self
             .checks
             .iter()
             .map(|c| json!({"name": c.name.as_str(), "status": c.status.as_str(), "detail": c.detail}))
+            .collect();
+        let unchecked: Vec<Value> = self
+            .unchecked()
+            .iter()
+            .map(|u| json!({"claim": u.claim, "value": u.value}))
             .collect();
         let mut doc = json!({
             "result": self.verdict().as_str(),
@@ -1055,14 +1220,32 @@ impl Report {
             "bundle_bytes": self.size,
             "failed": self.failed().iter().map(CheckName::as_str).collect::<Vec<_>>(),
             "checks": checks,
+            "policy_checked": self.policy_checked(),
+            "unchecked": unchecked,
         });
+        if let Some(e) = &self.state_error {
+            doc["state_error"] = json!(e);
+        }
         if let Some(b) = &self.bundle {
             let snap = &b.registry.snapshot.signed;
+            let checked = self.policy_checked();
+            let outcome = if checked {
+                json!(b.decision.outcome)
+            } else {
+                match &b.decision.outcome {
+                    OutcomeClaim::ScoreBand { band_index, .. } => {
+                        json!({"kind": "score_band", "band_index": band_index})
+                    }
+                    OutcomeClaim::Gate { decision, .. } => {
+                        json!({"kind": "gate", "decision": decision})
+                    }
+                }
+            };
             doc["decision"] = json!({
                 "id": b.decision.id,
                 "time": b.decision.time,
                 "scope": b.decision.scope,
-                "outcome": b.decision.outcome,
+                "outcome": outcome,
             });
             doc["model"] = json!(b.model);
             doc["registry"] = json!({
@@ -1073,11 +1256,34 @@ impl Report {
                 "threshold": self.signed_by.map(|(_, k, _)| k),
                 "root_version": self.signed_by.map(|(_, _, v)| v),
             });
-            doc["policy"] = json!(b.policy);
+            doc["policy"] = if checked {
+                json!(b.policy)
+            } else {
+                json!({"hash": b.policy.hash})
+            };
             doc["circuit"] = json!(b.circuit);
             doc["setup"] = json!(b.setup);
             doc["input_commitment"] = json!(b.input_commitment);
         }
         doc
+    }
+}
+
+/// The part of an outcome the proof binds: the band index or the gate's side.
+fn proved_outcome(claim: &OutcomeClaim) -> String {
+    match claim {
+        OutcomeClaim::ScoreBand { band_index, .. } => format!("band {band_index}"),
+        OutcomeClaim::Gate { decision: true, .. } => "at or above the threshold".to_string(),
+        OutcomeClaim::Gate {
+            decision: false, ..
+        } => "below the threshold".to_string(),
+    }
+}
+
+/// The outcome's names, which only the policy file settles.
+fn outcome_words(claim: &OutcomeClaim) -> String {
+    match claim {
+        OutcomeClaim::ScoreBand { band, outcome, .. } => format!("`{band}` (`{outcome}`)"),
+        OutcomeClaim::Gate { outcome, .. } => format!("`{outcome}`"),
     }
 }

@@ -21,6 +21,9 @@ pub enum Exit {
     Error = 1,
     /// Checked and found invalid (a proof, a bundle, a policy, a registry).
     Rejected = 2,
+    /// `govproof verify` without `--policy`: the proof holds, but the policy's id and version and
+    /// the outcome's names are the lender's unchecked words.
+    PolicyNotChecked = 3,
 }
 
 /// govproof: zero-knowledge proofs for automated credit decisions.

@@ -2,8 +2,12 @@
 //!
 //! `verify` reads a bundle, the registry's trusted root document, optionally a trust state file
 //! (rollback protection) and a policy file, runs every check of [`crate::bundle::verify`], and
-//! prints the report (text, or JSON with `--json`). Exit codes: 0 valid, 2 invalid, 1 could not
-//! check (usage, unreadable inputs, a missing bb). It needs bb and nothing else.
+//! prints the report (`--format text`, or `--format json`). Exit codes: 0 valid, 2 invalid, 1 could
+//! not check (usage, unreadable inputs, a missing bb, a trust state that could not be written),
+//! 3 valid but the policy not checked (no `--policy`: the policy's id and version and the
+//! outcome's names are the lender's words). It needs bb and nothing else.
+//!
+//! Every input file is read with [`read_input`]: only regular files, at most their limit.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,9 @@ use anyhow::Context;
 
 use crate::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
 use crate::decide::{InputOpening, MAX_OPENING_BYTES};
-use crate::policy::{check, CheckOptions, Policy, SourceFile};
+use crate::input_file::{read_input, read_input_text, InputFileError};
+use crate::policy::cli::Format;
+use crate::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
 use crate::registry::document::Signed;
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
 use crate::registry::{Root, TrustState};
@@ -43,9 +49,9 @@ pub struct VerifyArgs {
     /// against the bundle's input commitment.
     #[arg(long, value_name = "FILE")]
     pub opening: Option<PathBuf>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Output format: `text` for people, `json` for tools.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
     /// Accept proofs made with the development setup (its secret is public: they prove nothing).
     #[arg(long)]
     pub allow_dev_setup: bool,
@@ -54,28 +60,32 @@ pub struct VerifyArgs {
     pub bb: Option<PathBuf>,
 }
 
-fn read_limited(path: &Path, limit: usize, what: &str) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the {what} `{}`", path.display()))?;
-    if meta.len() > limit as u64 {
-        // Read a little more than the limit so the format check reports the real problem.
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(
-                std::fs::File::open(path)
-                    .with_context(|| format!("cannot read the {what} `{}`", path.display()))?,
-                limit as u64 + 1,
-            ),
-            &mut bytes,
-        )?;
-        return Ok(bytes);
+/// Largest trust root document read.
+pub const MAX_TRUST_ROOT_BYTES: u64 = 1 << 20;
+
+/// A bundle file, read: its report when it is not a bundle at all (larger than the format
+/// allows: the `format` check fails, exit 2), or the reason it could not be read (exit 1).
+enum BundleFile {
+    Bytes(Vec<u8>),
+    NotABundle(Box<Report>),
+}
+
+fn read_bundle(path: &Path) -> Result<BundleFile, InputFileError> {
+    match read_input(path, "bundle", MAX_BUNDLE_BYTES as u64) {
+        Ok(bytes) => Ok(BundleFile::Bytes(bytes)),
+        Err(InputFileError::TooLarge { limit, .. }) => {
+            Ok(BundleFile::NotABundle(Box::new(Report::format_failure(
+                format!("the document is larger than the format's limit of {limit} bytes"),
+                None,
+            ))))
+        }
+        Err(e) => Err(e),
     }
-    std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
 }
 
 /// Reads and bootstraps the trust root, and merges the trust state file when there is one.
 fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
-    let bytes = read_limited(&args.trust, 1 << 20, "trust root")?;
+    let bytes = read_input(&args.trust, "trust root", MAX_TRUST_ROOT_BYTES)?;
     let root: Signed<Root> = serde_json::from_slice(&bytes)
         .with_context(|| format!("`{}` is not a registry root document", args.trust.display()))?;
     let anchored = TrustState::bootstrap(root.clone()).with_context(|| {
@@ -105,8 +115,7 @@ fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
 }
 
 fn policy(path: &Path, err: &mut dyn Write) -> anyhow::Result<Policy> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the policy `{}`", path.display()))?;
+    let text = read_input_text(path, "policy", MAX_POLICY_BYTES)?;
     let source = SourceFile::new(path.display().to_string(), text);
     let checked = check(&source, &CheckOptions::default());
     match checked.policy {
@@ -128,6 +137,10 @@ pub fn verifier_work_dir(home: &Path) -> PathBuf {
 }
 
 /// Runs `govproof verify`.
+///
+/// The verdict, the printed report and the exit code come from one outcome: the trust state
+/// (with `--state`) is written before anything is printed, and a failure to write it is that
+/// outcome ("could not check", exit 1), never a "valid" report followed by an error.
 pub fn run_verify(
     args: VerifyArgs,
     out: &mut dyn Write,
@@ -136,11 +149,12 @@ pub fn run_verify(
     if args.bundles.len() > 1 && args.opening.is_some() {
         anyhow::bail!("`--opening` belongs to one bundle: give a single bundle with it");
     }
+    let json = args.format == Format::Json;
     // A single bundle that cannot be read is an error (exit 1); in a batch it is one bundle that
     // could not be checked, and the others are still checked.
     let single = args.bundles.len() == 1;
     let first = if single {
-        Some(read_limited(&args.bundles[0], MAX_BUNDLE_BYTES, "bundle")?)
+        Some(read_bundle(&args.bundles[0])?)
     } else {
         None
     };
@@ -150,7 +164,7 @@ pub fn run_verify(
         .opening
         .as_deref()
         .map(|p| {
-            let bytes = read_limited(p, MAX_OPENING_BYTES, "opening")?;
+            let bytes = read_input(p, "opening", MAX_OPENING_BYTES as u64)?;
             InputOpening::from_json(&bytes)
                 .with_context(|| format!("cannot use the opening `{}`", p.display()))
         })
@@ -170,47 +184,52 @@ pub fn run_verify(
         ignition_crs: Some(super::example::ignition_dir(&home)),
     });
 
-    if let Some(bytes) = first {
-        let report = verifier.verify_opened(&bytes, opening.as_ref());
-        print_report(&report, &args.bundles[0], args.json, out)?;
-        if let Some(next) = report.next_trust() {
-            advance_state(&args, next, err)?;
+    if let Some(file) = first {
+        let mut report = match file {
+            BundleFile::Bytes(bytes) => verifier.verify_opened(&bytes, opening.as_ref()),
+            BundleFile::NotABundle(report) => *report,
+        };
+        if let Some(next) = report.next_trust().cloned() {
+            if let Err(e) = advance_state(&args, &next, err) {
+                report.set_state_error(format!("{e:#}"));
+            }
         }
+        print_report(&report, &args.bundles[0], json, out)?;
         return Ok(exit_of(report.verdict()));
     }
 
     let mut batch = Batch::default();
     for path in &args.bundles {
-        match read_limited(path, MAX_BUNDLE_BYTES, "bundle") {
-            Ok(bytes) => {
-                let report = verifier.verify(&bytes);
-                if !args.json {
-                    print_report(&report, path, false, out)?;
-                    writeln!(out)?;
-                }
-                batch.add(path, Ok(report));
-            }
-            Err(e) => {
-                if !args.json {
-                    writeln!(out, "bundle     {}", path.display())?;
-                    writeln!(out, "COULD NOT CHECK: {e:#}\n")?;
-                }
-                batch.add(path, Err(format!("{e:#}")));
-            }
+        match read_bundle(path) {
+            Ok(BundleFile::Bytes(bytes)) => batch.add(path, Ok(verifier.verify(&bytes))),
+            Ok(BundleFile::NotABundle(report)) => batch.add(path, Ok(*report)),
+            Err(e) => batch.add(path, Err(e.to_string())),
         }
     }
-    if args.json {
+    if let Some(next) = batch.newest_trust().cloned() {
+        if let Err(e) = advance_state(&args, &next, err) {
+            batch.set_state_error(&format!("{e:#}"));
+        }
+    }
+    if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&batch.to_json())?)?;
     } else {
+        for (path, r) in &batch.results {
+            match r {
+                Ok(report) => print_report(report, path, false, out)?,
+                Err(e) => {
+                    writeln!(out, "bundle     {}", path.display())?;
+                    writeln!(out, "COULD NOT CHECK: {e}")?;
+                }
+            }
+            writeln!(out)?;
+        }
         out.write_all(batch.summary_text().as_bytes())?;
-    }
-    if let Some(next) = batch.newest_trust() {
-        advance_state(&args, next, err)?;
     }
     Ok(batch.exit())
 }
 
-/// Replaces the trust state file (when one was given) with `next`.
+/// Replaces the trust state file (when one was given) with `next`, atomically.
 fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> anyhow::Result<()> {
     let Some(path) = &args.state else {
         return Ok(());
@@ -223,7 +242,8 @@ fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> a
         text.as_bytes(),
         DOCUMENT_MODE,
         Replace::Allow,
-    )?;
+    )
+    .with_context(|| format!("cannot write the trust state `{}`", path.display()))?;
     writeln!(
         err,
         "trust state `{}` updated: newest accepted snapshot {}",
@@ -237,14 +257,16 @@ fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> a
 #[derive(Default)]
 struct Batch {
     results: Vec<(PathBuf, Result<Report, String>)>,
-    /// The Merkle roots valid bundles show for each snapshot version.
+    /// The Merkle roots bundles whose proof holds show for each snapshot version.
     roots: std::collections::BTreeMap<u64, Vec<crate::field::Field>>,
+    /// Why the trust state could not be written, if it could not.
+    state_error: Option<String>,
 }
 
 impl Batch {
     fn add(&mut self, path: &Path, result: Result<Report, String>) {
         if let Ok(report) = &result {
-            if let (Verdict::Valid, Some(b)) = (report.verdict(), report.bundle()) {
+            if let (true, Some(b)) = (report.verdict().proof_holds(), report.bundle()) {
                 let snap = &b.registry.snapshot.signed;
                 let roots = self.roots.entry(snap.version().get()).or_default();
                 if !roots.contains(&snap.merkle_root()) {
@@ -255,24 +277,42 @@ impl Batch {
         self.results.push((path.to_path_buf(), result));
     }
 
+    /// The trust state was not written: every bundle that would have advanced it could not be
+    /// fully checked (the same rule as for one bundle), and the run's outcome says so.
+    fn set_state_error(&mut self, detail: &str) {
+        for (_, r) in &mut self.results {
+            if let Ok(report) = r {
+                if report.next_trust().is_some() {
+                    report.set_state_error(detail);
+                }
+            }
+        }
+        self.state_error = Some(detail.to_string());
+    }
+
+    fn verdict(result: &Result<Report, String>) -> Verdict {
+        match result {
+            Ok(report) => report.verdict(),
+            Err(_) => Verdict::CouldNotCheck,
+        }
+    }
+
     fn count(&self, verdict: Verdict) -> usize {
         self.results
             .iter()
-            .filter(|(_, r)| match r {
-                Ok(report) => report.verdict() == verdict,
-                Err(_) => verdict == Verdict::CouldNotCheck,
-            })
+            .filter(|(_, r)| Self::verdict(r) == verdict)
             .count()
     }
 
-    /// Snapshot versions that valid bundles show with different Merkle roots: the governance
-    /// keys signed two registries under one version (a fork), which no single bundle reveals.
+    /// Snapshot versions that bundles show with different Merkle roots: the governance keys
+    /// signed two registries under one version (a fork), which no single bundle reveals.
     fn forks(&self) -> impl Iterator<Item = (&u64, &Vec<crate::field::Field>)> {
         self.roots.iter().filter(|(_, r)| r.len() > 1)
     }
 
-    /// The trust state after the newest valid bundle's snapshot (every bundle was checked against
-    /// the state as given, so their order does not matter); none when a fork was seen.
+    /// The trust state after the newest snapshot among the bundles whose proof holds (every
+    /// bundle was checked against the state as given, so their order does not matter); none when
+    /// a fork was seen.
     fn newest_trust(&self) -> Option<&TrustState> {
         if self.forks().next().is_some() {
             return None;
@@ -283,35 +323,47 @@ impl Batch {
             .max_by_key(|t| t.last_snapshot().map_or(0, |s| s.version.get()))
     }
 
-    fn exit(&self) -> Exit {
-        if self.count(Verdict::Invalid) > 0 || self.forks().next().is_some() {
-            Exit::Rejected
-        } else if self.count(Verdict::CouldNotCheck) > 0 {
-            Exit::Error
+    /// The worst verdict of the batch (a fork makes it invalid).
+    fn worst(&self) -> Verdict {
+        let worst = self
+            .results
+            .iter()
+            .map(|(_, r)| Self::verdict(r))
+            .max_by_key(Verdict::severity)
+            .unwrap_or(Verdict::Valid);
+        if self.forks().next().is_some() {
+            Verdict::Invalid
         } else {
-            Exit::Success
+            worst
         }
+    }
+
+    fn exit(&self) -> Exit {
+        exit_of(self.worst())
     }
 
     fn summary_text(&self) -> String {
         let mut s = format!(
-            "{} bundles: {} valid, {} invalid, {} could not be checked\n",
+            "{} bundles: {} valid, {} valid with the policy not checked, {} invalid, {} could not \
+             be checked\n",
             self.results.len(),
             self.count(Verdict::Valid),
+            self.count(Verdict::ValidPolicyNotChecked),
             self.count(Verdict::Invalid),
             self.count(Verdict::CouldNotCheck)
         );
         for (path, r) in &self.results {
             let verdict = match r {
-                Ok(report) if report.verdict() == Verdict::Valid => continue,
-                Ok(report) => {
-                    let failed: Vec<&str> = report.failed().iter().map(|c| c.as_str()).collect();
-                    if failed.is_empty() {
-                        "COULD NOT CHECK".to_string()
-                    } else {
+                Ok(report) => match report.verdict() {
+                    Verdict::Valid => continue,
+                    Verdict::ValidPolicyNotChecked => "VALID (policy not checked)".to_string(),
+                    Verdict::Invalid => {
+                        let failed: Vec<&str> =
+                            report.failed().iter().map(|c| c.as_str()).collect();
                         format!("INVALID (failed {})", failed.join(", "))
                     }
-                }
+                    Verdict::CouldNotCheck => "COULD NOT CHECK".to_string(),
+                },
                 Err(_) => "COULD NOT CHECK (unreadable)".to_string(),
             };
             s.push_str(&format!("  {verdict}  {}\n", path.display()));
@@ -324,6 +376,17 @@ impl Batch {
                 roots.len(),
                 roots.join(", ")
             ));
+        }
+        if let Some(e) = &self.state_error {
+            s.push_str(&format!(
+                "COULD NOT CHECK: the trust state was not written ({e})\n"
+            ));
+        }
+        if self.count(Verdict::ValidPolicyNotChecked) > 0 {
+            s.push_str(
+                "without the policy file (--policy) the policy's id and version and the \
+                 outcome's names are the lender's words, not checked\n",
+            );
         }
         s
     }
@@ -350,17 +413,20 @@ impl Batch {
             .forks()
             .map(|(version, roots)| serde_json::json!({"snapshot_version": version, "merkle_roots": roots}))
             .collect();
-        serde_json::json!({
-            "bundles": bundles,
-            "summary": {
-                "total": self.results.len(),
-                "valid": self.count(Verdict::Valid),
-                "invalid": self.count(Verdict::Invalid),
-                "could_not_check": self.count(Verdict::CouldNotCheck),
-                "forks": forks,
-                "exit_code": self.exit() as u8,
-            },
-        })
+        let mut summary = serde_json::json!({
+            "total": self.results.len(),
+            "valid": self.count(Verdict::Valid),
+            "valid_policy_not_checked": self.count(Verdict::ValidPolicyNotChecked),
+            "invalid": self.count(Verdict::Invalid),
+            "could_not_check": self.count(Verdict::CouldNotCheck),
+            "forks": forks,
+            "result": self.worst().as_str(),
+            "exit_code": self.exit() as u8,
+        });
+        if let Some(e) = &self.state_error {
+            summary["state_error"] = serde_json::json!(e);
+        }
+        serde_json::json!({"bundles": bundles, "summary": summary})
     }
 }
 
@@ -388,6 +454,7 @@ pub fn exit_of(verdict: Verdict) -> Exit {
         Verdict::Valid => Exit::Success,
         Verdict::Invalid => Exit::Rejected,
         Verdict::CouldNotCheck => Exit::Error,
+        Verdict::ValidPolicyNotChecked => Exit::PolicyNotChecked,
     }
 }
 

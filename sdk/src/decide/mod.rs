@@ -269,14 +269,6 @@ pub enum OpeningError {
     /// A feature value the circuits cannot take.
     #[error("the opening's features are not valid: {0}")]
     Features(String),
-    /// The features and salt do not hash to the commitment the file states.
-    #[error("the opening's features and salt hash to {computed}, not to the commitment {stated} it states: the file is damaged")]
-    Inconsistent {
-        /// What the file states.
-        stated: Field,
-        /// What its features and salt hash to.
-        computed: Field,
-    },
 }
 
 /// Largest opening file read (features of the largest profile, with room to spare).
@@ -284,8 +276,14 @@ pub const MAX_OPENING_BYTES: usize = 64 << 10;
 
 impl InputOpening {
     /// Reads what [`InputOpening::to_json_pretty`] wrote, strictly: no unknown fields, whole
-    /// numbers for the features, a canonical field element for the salt, and a stated commitment
-    /// that the features and salt hash to.
+    /// numbers for the features, a canonical field element for the salt and for the stated
+    /// commitment.
+    ///
+    /// The stated commitment is informational and is not compared here: the opening is its
+    /// features and salt, and whether they open a bundle's commitment is the verifier's `opening`
+    /// check to judge. An applicant who puts their true features into the lender's file (which
+    /// then no longer hash to the commitment it states) must hear "this decision was not made on
+    /// these features", not "the file is damaged".
     pub fn from_json(bytes: &[u8]) -> Result<InputOpening, OpeningError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -303,18 +301,12 @@ impl InputOpening {
             serde_json::from_slice(bytes).map_err(|e| OpeningError::Malformed(e.to_string()))?;
         let features = Features::new(doc.features_fixed_point)
             .map_err(|e| OpeningError::Features(e.to_string()))?;
-        let opening = InputOpening {
+        // Read for strictness (a canonical field element), judged by the `opening` check.
+        let _stated = doc.commitment;
+        Ok(InputOpening {
             features,
             salt: doc.salt,
-        };
-        let computed = opening.commitment();
-        if computed != doc.commitment {
-            return Err(OpeningError::Inconsistent {
-                stated: doc.commitment,
-                computed,
-            });
-        }
-        Ok(opening)
+        })
     }
 }
 
@@ -1236,12 +1228,13 @@ mod tests {
             Err(OpeningError::Malformed(_))
         ));
 
+        // Features edited after the lender wrote the file read as they are: the verifier's
+        // `opening` check, not the reader, says they do not open the commitment.
         let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         doc["features_fixed_point"][3] = serde_json::json!(8);
-        assert!(matches!(
-            InputOpening::from_json(doc.to_string().as_bytes()),
-            Err(OpeningError::Inconsistent { .. })
-        ));
+        let edited = InputOpening::from_json(doc.to_string().as_bytes()).unwrap();
+        assert_eq!(edited.features().values()[3], 8);
+        assert_ne!(edited.commitment(), o.commitment());
 
         let big = vec![b' '; MAX_OPENING_BYTES + 1];
         assert!(matches!(
