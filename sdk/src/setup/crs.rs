@@ -175,7 +175,8 @@ pub(crate) fn read_g1_prefix(dir: &Path, n: usize) -> Result<Vec<u8>, SetupError
 /// Reads `dir/bn254_g2.dat` if present: `None` when missing, an error when not 128 bytes.
 pub(crate) fn read_g2(dir: &Path) -> Result<Option<[u8; G2_POINT_BYTES]>, SetupError> {
     let path = dir.join(G2_FILE);
-    match fs::read(&path) {
+    // Bounded and regular files only: a CRS folder may be handed over by someone else.
+    match crate::input_file::read_input(&path, "G2 point file", 64 * G2_POINT_BYTES as u64) {
         Ok(bytes) => {
             let len = bytes.len();
             let arr: [u8; G2_POINT_BYTES] = bytes
@@ -183,10 +184,16 @@ pub(crate) fn read_g2(dir: &Path) -> Result<Option<[u8; G2_POINT_BYTES]>, SetupE
                 .map_err(|_| SetupError::BadG2Length { path, len })?;
             Ok(Some(arr))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SetupError::Io { path, source }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(SetupError::Io {
+            path,
+            source: io::Error::other(e.reason()),
+        }),
     }
 }
+
+/// The largest G1 file imported: the points of the largest circuit bb proves (2^28 rows).
+pub const MAX_G1_FILE_BYTES: u64 = ((1u64 << 28) + 1) * G1_POINT_BYTES as u64;
 
 /// Checks a whole G1 file against the G2 point of its setup:
 /// - a non-empty whole number of 64-byte points;
@@ -324,15 +331,13 @@ pub fn import_crs(src_dir: &Path, dest_dir: &Path) -> Result<ImportedCrs, SetupE
         problem: e,
     })?;
     let g1_path = src_dir.join(G1_FILE);
-    let g1 = match fs::read(&g1_path) {
+    let g1 = match crate::input_file::read_input(&g1_path, "G1 point file", MAX_G1_FILE_BYTES) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(SetupError::MissingFile { path: g1_path })
-        }
-        Err(source) => {
+        Err(e) if e.is_not_found() => return Err(SetupError::MissingFile { path: g1_path }),
+        Err(e) => {
             return Err(SetupError::Io {
                 path: g1_path,
-                source,
+                source: io::Error::other(e.reason()),
             })
         }
     };
