@@ -457,3 +457,32 @@ fn split_limbs(w: &Word) -> (Word, Word) {
     hi[17..].copy_from_slice(&w[..15]);
     (lo, hi)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subgroup_generator_has_order_256_and_its_inverse_is_right() {
+        assert_eq!(SUBGROUP_GENERATOR * SUBGROUP_GENERATOR_INVERSE, Fr::one());
+        assert_eq!(SUBGROUP_GENERATOR.pow([256u64]), Fr::one());
+        assert_ne!(SUBGROUP_GENERATOR.pow([128u64]), Fr::one());
+    }
+
+    #[test]
+    fn barycentric_weights_are_the_products_of_differences() {
+        for (i, d) in BARYCENTRIC_DENOMINATORS.iter().enumerate() {
+            let expected: i64 = (0..9i64)
+                .filter(|j| *j != i as i64)
+                .map(|j| i as i64 - j)
+                .product();
+            assert_eq!(*d, expected);
+        }
+        // A degree-8 polynomial through its values at 0..=8 is recovered anywhere.
+        let f = |x: Fr| x.pow([8u64]) + Fr::from(3u64) * x + Fr::one();
+        let values = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(|i| f(Fr::from(i as u64)));
+        let x = Fr::from(123_456_789u64);
+        assert_eq!(barycentric(&values, x), f(x));
+        assert_eq!(barycentric(&values, Fr::from(4u64)), values[4]);
+    }
+}
