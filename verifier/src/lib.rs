@@ -36,7 +36,7 @@ mod protocol;
 mod relations;
 mod transcript;
 
-pub use batch::verify_batch;
+pub use batch::{verify_batch, BatchItem};
 pub use error::{BatchError, Check, Malformed, Part, VerifyError};
 pub use key::VerificationKey;
 pub use layout::Proof;
