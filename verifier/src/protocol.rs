@@ -13,7 +13,7 @@ use crate::key::VerificationKey;
 use crate::layout::{witness as wi, Proof, NUM_EVALUATIONS, UNIVARIATE_LENGTH};
 use crate::relations::{self, RelationParameters, NUM_ENTITIES};
 use crate::transcript::{Hash, Transcript};
-use crate::{Target, PAIRING_POINTS_SIZE};
+use crate::Target;
 
 /// `PERMUTATION_ARGUMENT_VALUE_SEPARATOR`: public inputs are placed at row `2^28 + offset`.
 const PERMUTATION_SEPARATOR: u64 = 1 << 28;
@@ -113,7 +113,6 @@ fn transcript(vk: &VerificationKey, proof: &Proof, public_inputs: &[Fr]) -> Chal
     let nu = t.challenge();
     t.absorb_words(&w[s.nu_end..s.z_end]);
     let z = t.challenge();
-    let _ = s.after_pairing;
     Challenges {
         eta,
         beta,
@@ -476,7 +475,6 @@ pub(crate) fn reduce(
         // -W' = s P1 + P1_nested, so W' = s W - P1_nested.
         w = (proof.kzg_w.into_group() * s - p1_nested.into_group()).into_affine();
     }
-    let _ = PAIRING_POINTS_SIZE;
     Ok(Claim {
         bases,
         scalars,
