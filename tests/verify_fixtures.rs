@@ -168,7 +168,7 @@ fn inputs_that_cannot_be_used_exit_1_and_change_nothing() {
             "{err}"
         );
     }
-    // A bb that does not exist: the proof check cannot run (exit 1), the rest is reported.
+    // Verifying needs no bb: with a bb that does not exist the proof is still checked in-process.
     let (exit, out, _) = govproof(&[
         "verify",
         &bundle,
@@ -178,10 +178,66 @@ fn inputs_that_cannot_be_used_exit_1_and_change_nothing() {
         "--bb",
         &missing,
     ]);
+    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
+    assert!(out.contains("PASS  proof"), "{out}");
+    assert!(out.contains("bb not used"), "{out}");
+    // Asked to cross-check with a bb that does not exist: the proof check cannot be completed
+    // (exit 1), the rest is reported.
+    let (exit, out, _) = govproof(&[
+        "verify",
+        &bundle,
+        "--trust",
+        &root,
+        "--allow-dev-setup",
+        "--cross-check-bb",
+        "--bb",
+        &missing,
+    ]);
     assert_eq!(exit, Exit::Error, "{out}");
     assert!(out.contains("ERROR proof"), "{out}");
     assert!(out.contains("COULD NOT CHECK: proof"), "{out}");
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 1);
+}
+
+/// `--cross-check-bb`: bb agrees with the in-process verifier on a valid bundle and on every
+/// rejected fixture whose proof check fails.
+#[test]
+fn bb_agrees_with_the_in_process_verifier_when_asked_to_cross_check() {
+    let bb = bb().display().to_string();
+    let root = fixtures().join("trust/root.json").display().to_string();
+    for (case, want_pass) in [
+        ("valid/band", true),
+        ("rejected/flipped-proof-byte", false),
+        ("rejected/changed-band", false),
+    ] {
+        let bundle = fixtures()
+            .join(case)
+            .join("bundle.json")
+            .display()
+            .to_string();
+        let (_, out, err) = govproof(&[
+            "verify",
+            &bundle,
+            "--trust",
+            &root,
+            "--allow-dev-setup",
+            "--cross-check-bb",
+            "--bb",
+            &bb,
+        ]);
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("proof"))
+            .unwrap_or_else(|| panic!("{case}: no proof line\n{out}\n{err}"));
+        if want_pass {
+            assert!(
+                line.contains("PASS") && line.contains("bb alike"),
+                "{case}: {line}"
+            );
+        } else {
+            assert!(line.contains("FAIL"), "{case}: {line}");
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //! ```no_run
 //! use govproof_verify::{verify, G2Point, Target, VerificationKey};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let (key_bytes, proof_bytes, public_inputs): (Vec<u8>, Vec<u8>, Vec<[u8; 32]>) = todo!();
+//! # let (key_bytes, proof_bytes, public_inputs): (Vec<u8>, Vec<u8>, Vec<[u8; 32]>) =
+//! #     (Vec::new(), Vec::new(), Vec::new());
 //! let key = VerificationKey::from_bytes(Target::NoirRecursive, &key_bytes)?;
 //! verify(&key, &proof_bytes, &public_inputs, &G2Point::ignition())?;
 //! # Ok(()) }

@@ -11,7 +11,7 @@
 //! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, and it is not older than a snapshot the trust state already accepted |
 //! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
 //! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
-//! | `proof` | bb verifies the proof against the pinned key and the public inputs |
+//! | `proof` | the proof verifies against the pinned key and the public inputs, checked in-process by `govproof-verify` (and by bb too when asked: [`BundleVerifier::cross_check_with_bb`]) |
 //! | `opening` | (with the applicant's opening) its features and salt hash to the bundle's input commitment, so the proved decision was made on those features |
 //!
 //! A bundle is valid when no check fails and none could not be run ([`Verdict`]); without a
@@ -19,7 +19,8 @@
 //! and the band index (or gate bit), but the policy's id and version and the outcome's names are
 //! the lender's words until a policy file that hashes to that hash settles them. The report lists
 //! those words as unchecked ([`Report::unchecked`]) and never prints them as facts. The verifier
-//! needs bb only: no compiler, no node, no witness solving, no network. The verification key
+//! needs no bb, no compiler, no node, no witness solving and no network: the proof is checked by
+//! the pure-Rust `govproof-verify` against the setup's `[tau]_2`. The verification key
 //! comes from the pins ([`super::keys`]); for an Ignition proof of a circuit whose Ignition key is
 //! not pinned yet, it is computed with bb from the embedded circuit and the Ignition points in the
 //! CRS folder given, and the check cannot be completed without them.
@@ -221,7 +222,12 @@ pub struct VerifyOptions {
 /// Verifies bundles; keeps one warm bb verifier across bundles.
 pub struct BundleVerifier {
     options: VerifyOptions,
+    /// bb, started only for `--cross-check-bb` (or an Ignition key that is not pinned).
     verifier: Option<Verifier>,
+    /// Whether bb checks every proof too, beside the in-process verifier.
+    cross_check_bb: bool,
+    /// Pinned keys parsed for the in-process verifier, by blake3 of their bytes.
+    native_keys: std::collections::HashMap<[u8; 32], govproof_verify::VerificationKey>,
 }
 
 impl std::fmt::Debug for BundleVerifier {
@@ -302,12 +308,23 @@ fn one_line(text: &str) -> String {
 }
 
 impl BundleVerifier {
-    /// A verifier with these options; bb is started on the first proof check.
+    /// A verifier with these options. Proofs are checked in-process by `govproof-verify`; bb is
+    /// started only to cross-check ([`BundleVerifier::cross_check_with_bb`]).
     pub fn new(options: VerifyOptions) -> BundleVerifier {
         BundleVerifier {
             options,
             verifier: None,
+            cross_check_bb: false,
+            native_keys: std::collections::HashMap::new(),
         }
+    }
+
+    /// Also has bb verify every proof, and reports a disagreement between bb and the in-process
+    /// verifier as a check that could not be completed. Needs the installed bb (or
+    /// [`VerifyOptions::bb`]); without this, verifying starts no process.
+    pub fn cross_check_with_bb(mut self) -> BundleVerifier {
+        self.cross_check_bb = true;
+        self
     }
 
     /// The options.
@@ -749,60 +766,153 @@ impl BundleVerifier {
             );
             return;
         };
-        let proof = match Proof::from_bytes(
+        let Some(g2) = setup_g2(b.setup) else {
+            r.put(
+                CheckName::Proof,
+                Status::Error,
+                format!(
+                    "not run: the {} setup is not one this verifier knows the `[tau]_2` of",
+                    b.setup
+                ),
+            );
+            return;
+        };
+        let fields = b.public_inputs.to_fields();
+        let inputs: Vec<[u8; 32]> = fields.iter().map(Field::to_be_bytes).collect();
+        let proof_bytes = b.proof.as_bytes();
+        let native = self
+            .native_key(&vk)
+            .and_then(|key| govproof_verify::verify(&key, proof_bytes, &inputs, &g2));
+        let cross = self.cross_check_bb.then(|| self.bb_verdict(b, &vk));
+        let what = format!(
+            "the {}-byte UltraHonk proof (zero-knowledge, target `{}`) with its {} public \
+             inputs",
+            proof_bytes.len(),
+            b.circuit.proof_target,
+            fields.len()
+        );
+        match (native, cross) {
+            (Ok(()), None) => r.put(
+                CheckName::Proof,
+                Status::Pass,
+                format!(
+                    "verified {what} in-process: sumcheck, all 29 subrelations, Shplemini and the \
+                     KZG pairing (govproof-verify; bb not used)"
+                ),
+            ),
+            (Ok(()), Some(Ok(()))) => r.put(
+                CheckName::Proof,
+                Status::Pass,
+                format!("verified {what} in-process (govproof-verify) and by bb alike"),
+            ),
+            // A refused input (bb's error, not its "false") fails the check as a proof that
+            // does not verify does: either way it is not a proof of these public inputs.
+            (Err(e), None) | (Err(e), Some(Err(BbVerdict::Rejected(_)))) => r.put(
+                CheckName::Proof,
+                Status::Fail,
+                format!("{what} does not verify: {e}"),
+            ),
+            (Ok(()), Some(Err(bb))) => r.put(
+                CheckName::Proof,
+                Status::Error,
+                format!(
+                    "the in-process verifier accepts {what} but bb does not ({bb}): the two \
+                     verifiers disagree, report this bundle"
+                ),
+            ),
+            (Err(e), Some(Ok(()))) => r.put(
+                CheckName::Proof,
+                Status::Error,
+                format!(
+                    "bb accepts {what} but the in-process verifier does not ({e}): the two \
+                     verifiers disagree, report this bundle"
+                ),
+            ),
+            (Err(e), Some(Err(BbVerdict::CouldNotRun(why)))) => r.put(
+                CheckName::Proof,
+                Status::Error,
+                format!(
+                    "{what} does not verify in-process ({e}), and bb could not check it: {why}"
+                ),
+            ),
+        }
+    }
+
+    /// The pinned key parsed for the in-process verifier (cached by the key's bytes).
+    fn native_key(
+        &mut self,
+        vk: &VerificationKey,
+    ) -> Result<govproof_verify::VerificationKey, govproof_verify::VerifyError> {
+        let digest = *blake3::hash(vk.as_bytes()).as_bytes();
+        if let Some(key) = self.native_keys.get(&digest) {
+            return Ok(key.clone());
+        }
+        let target = match vk.target() {
+            ProofTarget::NoirRecursive => govproof_verify::Target::NoirRecursive,
+            ProofTarget::Evm => govproof_verify::Target::Evm,
+        };
+        let key = govproof_verify::VerificationKey::from_bytes(target, vk.as_bytes())?;
+        self.native_keys.insert(digest, key.clone());
+        Ok(key)
+    }
+
+    /// bb's answer on the same proof, for `--cross-check-bb`.
+    fn bb_verdict(&mut self, b: &Bundle, vk: &VerificationKey) -> Result<(), BbVerdict> {
+        let proof = Proof::from_bytes(
             b.proof.as_bytes(),
             b.public_inputs.to_fields(),
             b.setup,
             b.circuit.proof_target,
-        ) {
-            Ok(p) => p,
-            Err(e) => {
-                r.put(
-                    CheckName::Proof,
-                    Status::Fail,
-                    format!("{e} ({} bytes given)", b.proof.as_bytes().len()),
-                );
-                return;
-            }
-        };
+        )
+        .map_err(|e| BbVerdict::Rejected(e.to_string()))?;
         if self.verifier.is_none() {
-            let made = self.bb_path().map_err(|e| e.to_string()).and_then(|bb| {
+            let bb = self
+                .bb_path()
+                .map_err(|e| BbVerdict::CouldNotRun(e.to_string()))?;
+            let verifier =
                 Verifier::new(&bb, &self.options.work_dir, self.options.acceptance.clone())
-                    .map_err(|e| e.to_string())
-            });
-            match made {
-                Ok(v) => self.verifier = Some(v),
-                Err(e) => {
-                    r.put(
-                        CheckName::Proof,
-                        Status::Error,
-                        format!("cannot start the verifier: {e}"),
-                    );
-                    return;
-                }
-            }
+                    .map_err(|e| BbVerdict::CouldNotRun(format!("cannot start bb: {e}")))?;
+            self.verifier = Some(verifier);
         }
         let Some(verifier) = self.verifier.as_mut() else {
-            return;
+            return Err(BbVerdict::CouldNotRun("bb is not running".into()));
         };
-        match verifier.verify(&vk, &proof) {
-            Ok(()) => r.put(
-                CheckName::Proof,
-                Status::Pass,
-                format!(
-                    "bb verified the {}-byte UltraHonk proof (zero-knowledge, target `{}`) \
-                     against the {} public inputs",
-                    b.proof.as_bytes().len(),
-                    b.circuit.proof_target,
-                    b.public_inputs.to_fields().len()
-                ),
-            ),
-            Err(e) if e.is_rejection() => r.put(CheckName::Proof, Status::Fail, e.to_string()),
-            Err(e) => r.put(
-                CheckName::Proof,
-                Status::Error,
-                format!("bb could not check the proof: {e}"),
-            ),
+        match verifier.verify(vk, &proof) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_rejection() => Err(BbVerdict::Rejected(e.to_string())),
+            Err(e) => Err(BbVerdict::CouldNotRun(e.to_string())),
+        }
+    }
+}
+
+/// bb's answer when it does not accept a proof.
+#[derive(Debug)]
+enum BbVerdict {
+    /// bb says the proof does not verify (or refuses it as input).
+    Rejected(String),
+    /// bb could not be run.
+    CouldNotRun(String),
+}
+
+impl std::fmt::Display for BbVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BbVerdict::Rejected(why) => write!(f, "bb rejects it: {why}"),
+            BbVerdict::CouldNotRun(why) => write!(f, "bb could not check it: {why}"),
+        }
+    }
+}
+
+/// The `[tau]_2` of a setup the verifier knows: Ignition's, built in, or this build's
+/// development setup's (whose fingerprint the bundle must name).
+fn setup_g2(setup: SetupId) -> Option<govproof_verify::G2Point> {
+    match setup {
+        SetupId::Ignition => Some(govproof_verify::G2Point::ignition()),
+        SetupId::Development(fingerprint) => {
+            let g2 = crate::setup::development_g2_bytes();
+            (crate::setup::SetupFingerprint::of_g2(&g2) == fingerprint)
+                .then(|| govproof_verify::G2Point::from_bytes(&g2).ok())
+                .flatten()
         }
     }
 }

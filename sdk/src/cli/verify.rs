@@ -55,7 +55,12 @@ pub struct VerifyArgs {
     /// Accept proofs made with the development setup (its secret is public: they prove nothing).
     #[arg(long)]
     pub allow_dev_setup: bool,
-    /// The bb binary (default: the installed toolchain's; nothing is installed or downloaded).
+    /// Also have bb verify every proof and report any disagreement with the in-process
+    /// verifier (needs the installed toolchain's bb, or `--bb`).
+    #[arg(long)]
+    pub cross_check_bb: bool,
+    /// The bb binary for `--cross-check-bb` (default: the installed toolchain's; nothing is
+    /// installed or downloaded).
     #[arg(long, value_name = "PATH")]
     pub bb: Option<PathBuf>,
 }
@@ -183,6 +188,9 @@ pub fn run_verify(
         work_dir: verifier_work_dir(&home),
         ignition_crs: Some(super::example::ignition_dir(&home)),
     });
+    if args.cross_check_bb {
+        verifier = verifier.cross_check_with_bb();
+    }
 
     if let Some(file) = first {
         let mut report = match file {

@@ -22,6 +22,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// The development setup's `[tau]_2` (128 bytes, the `bn254_g2.dat` encoding). Public by
+/// design: its tau is derived from a published seed, so its proofs prove nothing.
+pub fn development_g2_bytes() -> [u8; G2_POINT_BYTES] {
+    development::g2_bytes()
+}
+
 pub use crs::{
     import_crs, ImportedCrs, CANONICAL_IGNITION_G2, CANONICAL_IGNITION_G2_SHA256, G1_FILE,
     G1_GENERATOR_BYTES, G1_POINT_BYTES, G2_FILE, G2_POINT_BYTES, IGNITION_G1_POINT_1,
