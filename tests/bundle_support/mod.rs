@@ -82,6 +82,10 @@ pub struct Expect {
     pub args: Vec<String>,
     /// The checks that fail, in report order.
     pub failing: Vec<String>,
+    /// The exit code when it is not the folder's (1: the verifier could not check, e.g. a trust
+    /// state that does not follow the trusted root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<u8>,
 }
 
 impl Expect {

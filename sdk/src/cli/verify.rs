@@ -13,9 +13,8 @@ use anyhow::Context;
 use crate::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
 use crate::decide::{InputOpening, MAX_OPENING_BYTES};
 use crate::policy::{check, CheckOptions, Policy, SourceFile};
-use crate::registry::document::Signed;
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
-use crate::registry::{Root, TrustState};
+use crate::registry::TrustState;
 use crate::setup::{dangerous, AcceptancePolicy};
 
 use super::Exit;
@@ -73,11 +72,12 @@ fn read_limited(path: &Path, limit: usize, what: &str) -> anyhow::Result<Vec<u8>
     std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
 }
 
-/// Reads and bootstraps the trust root, and merges the trust state file when there is one.
+/// Reads and bootstraps the trust root, and reads the trust state file when there is one. The
+/// state is checked again as it is read: its chain of roots must be properly signed and contain
+/// the `--trust` root, so it can hold no root that this one did not reach through signed
+/// rotations; a state that does not is an error (could not check), never a silent replacement.
 fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
-    let bytes = read_limited(&args.trust, 1 << 20, "trust root")?;
-    let root: Signed<Root> = serde_json::from_slice(&bytes)
-        .with_context(|| format!("`{}` is not a registry root document", args.trust.display()))?;
+    let root = crate::registry::cli::read_root_file(&args.trust)?;
     let anchored = TrustState::bootstrap(root.clone()).with_context(|| {
         format!(
             "`{}` is not signed by its own threshold",
@@ -90,18 +90,7 @@ fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
     if !path.exists() {
         return Ok(anchored);
     }
-    let state = TrustState::read(path)?;
-    let (have, given) = (state.root().version(), root.signed.version());
-    if state.signed_root() == &root || have > given {
-        Ok(state)
-    } else {
-        anyhow::bail!(
-            "the trust state `{}` trusts root {have}, which is not the root `{}` (version {given}); \
-             advance it with `govproof registry verify` or start a new state file",
-            path.display(),
-            args.trust.display()
-        )
-    }
+    Ok(TrustState::read(path, Some(&root))?)
 }
 
 fn policy(path: &Path, err: &mut dyn Write) -> anyhow::Result<Policy> {

@@ -943,17 +943,20 @@ impl DecisionProver {
     ) -> Result<(Decision, Vec<Reason>), DecideError> {
         let mut reasons = Vec::new();
         let snapshot = &self.registry.snapshot;
-        if let Err(e) = self
-            .registry
-            .trust
-            .check_snapshot(snapshot, application.time)
-        {
-            reasons.push(Reason::Registry(e));
-        } else if snapshot.signed.created() > application.time {
+        // The verifier's own check of a decision's snapshot (signatures, expiry, revocations the
+        // trust state knows), after the clearer reason for a snapshot newer than the decision.
+        if snapshot.signed.created() > application.time {
             reasons.push(Reason::SnapshotAfterDecision {
                 created: snapshot.signed.created(),
                 time: application.time,
             });
+        } else if let Err(e) = self.registry.trust.check_decision(
+            snapshot,
+            &self.model.id,
+            &self.model.version,
+            application.time,
+        ) {
+            reasons.push(Reason::Registry(e));
         }
         let score = self.model.weights.score(&application.features)?;
         let outcome = match self.encoding.spec().rule.outcome(score) {

@@ -22,7 +22,6 @@
 //! refuse to build on one that does not.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -56,9 +55,9 @@ const LOCK_FILE: &str = ".lock";
 const DIRS: [&str; 5] = [ROOT_DIR, SNAPSHOT_DIR, MANIFEST_DIR, ENTRY_DIR, STAGED_DIR];
 
 /// Largest root, snapshot, entry or pointer document read.
-const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
 /// Largest manifest or proposal read (a full tree lists 2^20 digests of 67 bytes each).
-const MAX_LIST_BYTES: u64 = 128 << 20;
+pub const MAX_LIST_BYTES: u64 = 128 << 20;
 
 /// Why a registry operation failed (verification failures are [`VerifyError`]s).
 #[derive(Debug, thiserror::Error)]
@@ -708,7 +707,7 @@ impl RegistryDir {
         let verified = state.check_snapshot_inner(&snapshot, expiry)?;
         let entries = self.read_manifest_entries(v, Some(&verified))?;
         let registry = verified.check_entries(entries)?;
-        let state = state.after(registry.snapshot());
+        let state = state.after_registry(&registry);
         Ok((registry, state))
     }
 
@@ -779,20 +778,8 @@ impl RegistryDir {
             problem,
         };
         let full = self.path.join(rel);
-        let file = File::open(&full).map_err(|e| {
-            err(if e.kind() == std::io::ErrorKind::NotFound {
-                DocumentProblem::Missing
-            } else {
-                DocumentProblem::Unreadable(e.to_string())
-            })
-        })?;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| err(DocumentProblem::Unreadable(e.to_string())))?;
-        if bytes.len() as u64 > limit {
-            return Err(err(DocumentProblem::TooLarge(limit)));
-        }
+        let bytes = crate::input_file::read_input(&full, what, limit)
+            .map_err(|e| DocumentError::from_input(rel.to_string(), e))?;
         serde_json::from_slice(&bytes).map_err(|e| {
             err(DocumentProblem::Malformed {
                 what,
