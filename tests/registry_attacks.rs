@@ -1038,3 +1038,75 @@ fn a_trust_state_that_is_not_a_regular_file_is_refused() {
     let e = TrustState::read(&big, None).unwrap_err();
     assert!(e.to_string().contains("is larger than"), "{e}");
 }
+
+/// `registry sign --proposal` shows the key holder the entries being approved (what changed since
+/// the published snapshot) before signing, and refuses a copy whose list of changes does not
+/// account for every entry that differs (nothing is written then).
+#[test]
+fn signing_a_proposal_copy_shows_what_changed_and_refuses_an_incomplete_list() {
+    use govproof::registry::cli::SignArgs;
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = build_history(&tmp.path().join("registry"), false);
+    // Stage snapshot 4: revoke fraud-score 3.0.0 and add a new model version.
+    reg.revoke(
+        &ModelId::new("fraud-score").unwrap(),
+        &ModelVersion::new("3.0.0").unwrap(),
+        Note::new("vendor withdrew the model").unwrap(),
+        days(365),
+        t("2025-03-01T00:00:00Z"),
+    )
+    .unwrap();
+    reg.add(
+        entry("fraud-score", "3.1.0", 4),
+        days(365),
+        t("2025-03-01T00:00:00Z"),
+    )
+    .unwrap();
+    let copy = tmp.path().join("proposal.json");
+    std::fs::copy(reg.path().join("staged/proposal.json"), &copy).unwrap();
+    let (secret, _) = write_key_files(tmp.path(), 1);
+    let sign = |proposal: &Path, out: &Path| {
+        let mut text = Vec::new();
+        let r = run_registry(
+            RegistryCommand::Sign(SignArgs {
+                dir: None,
+                proposal: Some(proposal.to_path_buf()),
+                out: Some(out.to_path_buf()),
+                key: secret.clone(),
+            }),
+            &mut text,
+        );
+        (r, String::from_utf8(text).unwrap())
+    };
+    let (r, text) = sign(&copy, &tmp.path().join("alice.sig.json"));
+    assert_eq!(r.unwrap(), Exit::Success, "{text}");
+    assert!(
+        text.contains("changes from published snapshot 3 (3 entries), as the proposal lists them:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("revokes `fraud-score` version `3.0.0` as of 2025-03-01T00:00:00Z: vendor withdrew the model"),
+        "{text}"
+    );
+    assert!(
+        text.contains("adds `fraud-score` version `3.1.0`"),
+        "{text}"
+    );
+    assert!(text.contains("2 other entries stay as published"), "{text}");
+
+    // The folder keeper hides the added entry's document: refused, no signature written.
+    let mut doc = read_json(&copy);
+    let docs = doc["changes"]["documents"].as_array_mut().unwrap();
+    docs.retain(|d| d["version"] != "3.1.0");
+    let hidden = tmp.path().join("hidden.json");
+    write_json(&hidden, &doc);
+    let out = tmp.path().join("hidden.sig.json");
+    let (r, _) = sign(&hidden, &out);
+    let e = r.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("its document is not in the list of changes"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}

@@ -565,6 +565,8 @@ fn sign_detached(
     out: &mut dyn Write,
 ) -> Result<Exit, CliError> {
     let proposal: Proposal = read_json_file(proposal_path, "proposal", MAX_PROPOSAL_BYTES)?;
+    // What the signer approves is checked and shown before anything is signed.
+    let changes = detached::describe_changes(&proposal).map_err(StoreError::StagedInconsistent)?;
     let file = DetachedSignatures::sign(&proposal, key);
     let mut text = serde_json::to_string_pretty(&file)
         .unwrap_or_else(|e| unreachable!("signature files always serialize: {e}"));
@@ -578,6 +580,9 @@ fn sign_detached(
     )?;
     writeln!(out, "signed with key {}:", key.key_id())?;
     for line in detached::describe(&proposal) {
+        writeln!(out, "  {line}")?;
+    }
+    for line in &changes {
         writeln!(out, "  {line}")?;
     }
     writeln!(

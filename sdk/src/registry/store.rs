@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::detached::DetachedSignatures;
+use super::detached::{Changes, DetachedSignatures};
 use super::document::{
     DocumentError, DocumentProblem, Signed, SignedContent, Version, VersionError,
 };
@@ -188,7 +188,7 @@ pub struct Pointer {
 }
 
 /// The next root and/or snapshot, collecting signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a proposal")]
 pub struct Proposal {
     /// A new root (at `init`, or a key rotation).
@@ -198,6 +198,10 @@ pub struct Proposal {
     pub snapshot: Signed<Snapshot>,
     /// Its entries' digests, in tree order.
     pub entries: Vec<Digest>,
+    /// What it changes in the published registry, for key holders signing a copy (absent in
+    /// proposals staged by an older govproof).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 /// A published version as read from disk, not verified (for display).
@@ -328,6 +332,7 @@ impl RegistryDir {
             root: Some(Signed::unsigned(root)),
             snapshot: Signed::unsigned(snapshot),
             entries: Vec::new(),
+            changes: Some(Changes::between(None, &EntrySet::empty())),
         };
         dir.write_proposal(&proposal)?;
         let staged = Staged {
@@ -912,6 +917,15 @@ impl RegistryDir {
             root,
             snapshot: Signed::unsigned(snapshot),
             entries: entries.digests(),
+            changes: Some(Changes::between(
+                current.map(|c| {
+                    (
+                        c.registry.snapshot().snapshot().version(),
+                        c.registry.entries(),
+                    )
+                }),
+                &entries,
+            )),
         };
         self.write_proposal(&proposal)?;
         Ok(Staged {
