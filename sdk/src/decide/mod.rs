@@ -144,14 +144,10 @@ impl TrustedRegistry {
         now: Timestamp,
     ) -> Result<TrustedRegistry, DecideError> {
         let (registry, trust) = dir.verify(trust, now)?;
-        let published = dir
-            .published()?
-            .ok_or(crate::registry::VerifyError::Unpublished)?;
-        if &published.snapshot.signed != registry.snapshot().snapshot() {
-            return Err(DecideError::RegistryChanged);
-        }
+        // The snapshot as verified, not read again from the folder (which may have changed).
+        let snapshot = registry.snapshot().signed();
         Ok(TrustedRegistry {
-            snapshot: published.snapshot,
+            snapshot,
             registry,
             trust,
         })
@@ -166,8 +162,8 @@ impl TrustedRegistry {
         now: Timestamp,
     ) -> Result<TrustedRegistry, DecideError> {
         let verified = trust.check_snapshot(&snapshot, now)?;
-        let next = trust.after(&verified);
         let registry = verified.check_entries(entries)?;
+        let next = trust.after_registry(&registry);
         Ok(TrustedRegistry {
             snapshot,
             registry,

@@ -539,6 +539,7 @@ impl TrustState {
         }
         Ok(VerifiedSnapshot {
             snapshot: s.clone(),
+            signatures: snapshot.signatures.clone(),
             root_version: root.version(),
         })
     }
@@ -708,6 +709,8 @@ impl TrustState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSnapshot {
     snapshot: Snapshot,
+    /// The signatures it was verified with.
+    signatures: Vec<super::document::KeySignature>,
     root_version: Version,
 }
 
@@ -715,6 +718,15 @@ impl VerifiedSnapshot {
     /// The snapshot.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// The snapshot with the very signatures that were verified (what a bundle should carry,
+    /// instead of reading the snapshot file again).
+    pub fn signed(&self) -> Signed<Snapshot> {
+        Signed {
+            signatures: self.signatures.clone(),
+            signed: self.snapshot.clone(),
+        }
     }
 
     /// The version of the root whose keys signed it.
