@@ -502,6 +502,24 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
     };
     f.put(d, "expect.json", pretty(&serde_json::to_value(&e).unwrap()));
 
+    // The same attacker root alone, self-signed: it is not the trusted root, nor reached from it.
+    let d = "rejected/state-with-only-an-attacker-root";
+    f.put(d, "bundle.json", json(&b));
+    let state = serde_json::json!({
+        "format": "govproof-trust-state/v2",
+        "roots": [serde_json::to_value(&evil).unwrap()],
+    });
+    f.put(d, "state.json", pretty(&state));
+    let e = Expect {
+        why: "the trust state holds only an attacker's self-signed root 2 with one key, which \
+              signed the snapshot; the trusted root is root 1"
+            .to_string(),
+        args: dev.iter().map(|s| s.to_string()).collect(),
+        failing: Vec::new(),
+        exit: Some(1),
+    };
+    f.put(d, "expect.json", pretty(&serde_json::to_value(&e).unwrap()));
+
     let d = "rejected/policy-file-mismatch";
     f.put(d, "bundle.json", json(&band));
     let edited = band_text

@@ -650,6 +650,28 @@ fn generate(root: &Path) {
         &trust_root1(&reg),
     );
 
+    // Accepted: a state that walked a proper rotation, checked against the out-of-band root 1.
+    let reg = fresh("accepted", "state-checked-against-trusted-root", false);
+    let before = trust_after(&reg, "2025-03-01T00:00:00Z");
+    rotate(&RegistryDir::at(&reg));
+    let (_, rotated) = RegistryDir::at(&reg)
+        .verify(&before, t("2025-04-01T00:00:00Z"))
+        .unwrap();
+    assert_eq!(rotated.roots().len(), 2);
+    let root1 = read_json(&reg.join("root/1.json"));
+    write_case_raw(
+        root,
+        &Case {
+            outcome: "accepted",
+            name: "state-checked-against-trusted-root",
+            now: "2025-04-01T00:00:00Z",
+            expect: "accepted",
+            attack: "none: a state holding roots 1 and 2 (a signed rotation), read with --trusted-root root 1",
+        },
+        &serde_json::to_value(&rotated).unwrap(),
+        Some(&root1),
+    );
+
     // Trust state replaces the root: an attacker's root 2, not signed by root 1, in the state.
     let reg = fresh("rejected", "trust-state-replaces-root", false);
     let honest = trust_root1(&reg);
