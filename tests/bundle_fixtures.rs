@@ -29,7 +29,6 @@ use govproof::decide::{
 use govproof::field::Field;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelVersion;
-use govproof::registry::trust::SeenSnapshot;
 use govproof::registry::{Scope, Signed, Snapshot, TrustState, Version};
 use govproof::setup::dangerous;
 
@@ -49,6 +48,7 @@ fn expect_verdict(why: &str, args: &[&str], failing: &[&str], verdict: Option<&s
         args: args.iter().map(|s| s.to_string()).collect(),
         failing: failing.iter().map(|s| s.to_string()).collect(),
         verdict: verdict.map(str::to_string),
+        exit: None,
     };
     let mut text = serde_json::to_string_pretty(&e).unwrap();
     text.push('\n');
@@ -135,6 +135,64 @@ fn prove_sources() {
             .unwrap();
         write(dest, proved.bundle.to_json_pretty().as_bytes());
     }
+}
+
+/// The registry the source bundles were proved against, built again in `dir` (same keys, times and
+/// models, so the same signed documents); for fixtures whose trust state saw a later snapshot.
+fn source_registry(dir: &Path) -> govproof::registry::RegistryDir {
+    let band_policy = policy_from("band", &fixture_policy_text(BAND_POLICY));
+    let gate_policy = policy_from("gate", &fixture_policy_text(GATE_POLICY));
+    let band_model = demo_model(&band_policy).unwrap();
+    let gate_model = demo_model(&gate_policy).unwrap();
+    let digest = |p, m| Digest::from_bytes(*blake3::hash(&model_file(p, m)).as_bytes());
+    let (registry, _) = publish_registry(
+        dir,
+        &keys(),
+        2,
+        &[
+            Approval {
+                model: &band_model,
+                model_digest: digest(&band_policy, &band_model),
+                policy: &band_policy,
+            },
+            Approval {
+                model: &gate_model,
+                model_digest: digest(&gate_policy, &gate_model),
+                policy: &gate_policy,
+            },
+        ],
+        time(REGISTRY_NOW),
+    )
+    .unwrap();
+    registry
+}
+
+/// The trust state of a client that verified the source registry after a snapshot 3 revoking the
+/// band bundle's model at `revoked_at` (signed by two of the three keys, verified at that time).
+fn state_after_revocation(
+    band: &Bundle,
+    root: &Signed<govproof::registry::Root>,
+    revoked_at: &str,
+) -> Vec<u8> {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = source_registry(&scratch.path().join("registry"));
+    let now = time(revoked_at);
+    registry
+        .revoke(
+            &band.model.id,
+            &band.model.version,
+            govproof::registry::names::Note::new("drift above tolerance").unwrap(),
+            govproof::registry::TimeSpan::days(30).unwrap(),
+            now,
+        )
+        .unwrap();
+    for k in keys().iter().take(2) {
+        registry.sign(k).unwrap();
+    }
+    let trust = TrustState::bootstrap(root.clone()).unwrap();
+    let (_, state) = registry.verify(&trust, now).unwrap();
+    assert_eq!(state.revocations().len(), 1);
+    state.to_json_pretty().into_bytes()
 }
 
 fn read_bundle(rel: &str) -> Bundle {
@@ -485,27 +543,104 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
         &["registry"],
     );
 
-    let d = "rejected/registry-rolled-back";
+    // Revocation is judged at the decision time against the newest snapshot the state verified:
+    // the bundle's older snapshot is no rollback by itself.
+    let d = "valid/decided-before-a-later-revocation";
     f.put(d, "bundle.json", json(&band));
-    let rolled = serde_json::json!({
-        "root": root,
-        "last_snapshot": SeenSnapshot {
-            version: Version::new(band.registry.snapshot.signed.version().get() + 1).unwrap(),
-            merkle_root: Field::from(7u64),
-        },
-    });
-    let mut rolled = serde_json::to_string_pretty(&rolled).unwrap();
-    rolled.push('\n');
-    f.put(d, "state.json", rolled.into_bytes());
+    f.put(d, "policy.toml", band_text.clone().into_bytes());
+    f.put(
+        d,
+        "state.json",
+        state_after_revocation(&band, &root, "2026-04-16T09:30:00Z"),
+    );
     f.put(
         d,
         "expect.json",
         expect(
-            "the trust state already accepted a newer snapshot than the bundle's",
+            "the trust state verified a snapshot 3 that revokes the model a day after the \
+             decision: the decision, made against snapshot 2 before the revocation, stays valid",
+            &dev,
+            &[],
+        ),
+    );
+
+    let d = "rejected/registry-model-revoked-before-decision";
+    f.put(d, "bundle.json", json(&band));
+    f.put(
+        d,
+        "state.json",
+        state_after_revocation(&band, &root, "2026-04-15T08:30:00Z"),
+    );
+    f.put(
+        d,
+        "expect.json",
+        expect(
+            "the trust state verified a snapshot 3 that revoked the model an hour before the \
+             decision, which still carries the older snapshot 2",
             &dev,
             &["registry"],
         ),
     );
+
+    // A trust state whose chain ends in an attacker's root, which the trusted root never
+    // signed, with the bundle's snapshot re-signed by the attacker's key (the proof still
+    // verifies: the Merkle root is unchanged). The state is refused: could not check.
+    let d = "rejected/state-replaces-root";
+    let attacker = govproof::registry::SecretKey::from_seed(&[7; 32]);
+    let mut b = band.clone();
+    let mut resigned = Signed::unsigned(b.registry.snapshot.signed.clone());
+    resigned.sign_with(&attacker);
+    b.registry.snapshot = resigned;
+    f.put(d, "bundle.json", json(&b));
+    let r = &root.signed;
+    let evil = govproof::registry::Root::new(
+        Version::new(2).unwrap(),
+        vec![govproof::registry::RootKey::new(
+            attacker.public_key(),
+            None,
+        )],
+        1,
+        r.created(),
+        r.expires(),
+    )
+    .unwrap();
+    let mut evil = Signed::unsigned(evil);
+    evil.sign_with(&attacker);
+    let mut state = serde_json::to_value(TrustState::bootstrap(root.clone()).unwrap()).unwrap();
+    state["roots"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::to_value(&evil).unwrap());
+    f.put(d, "state.json", pretty(&state));
+    let e = Expect {
+        why: "the trust state's chain ends in an attacker's root 2, not signed by the trusted \
+              root, and the snapshot is signed by the attacker's key only"
+            .to_string(),
+        args: dev.iter().map(|s| s.to_string()).collect(),
+        failing: Vec::new(),
+        verdict: None,
+        exit: Some(1),
+    };
+    f.put(d, "expect.json", pretty(&serde_json::to_value(&e).unwrap()));
+
+    // The same attacker root alone, self-signed: it is not the trusted root, nor reached from it.
+    let d = "rejected/state-with-only-an-attacker-root";
+    f.put(d, "bundle.json", json(&b));
+    let state = serde_json::json!({
+        "format": "govproof-trust-state/v2",
+        "roots": [serde_json::to_value(&evil).unwrap()],
+    });
+    f.put(d, "state.json", pretty(&state));
+    let e = Expect {
+        why: "the trust state holds only an attacker's self-signed root 2 with one key, which \
+              signed the snapshot; the trusted root is root 1"
+            .to_string(),
+        args: dev.iter().map(|s| s.to_string()).collect(),
+        failing: Vec::new(),
+        verdict: None,
+        exit: Some(1),
+    };
+    f.put(d, "expect.json", pretty(&serde_json::to_value(&e).unwrap()));
 
     let d = "rejected/policy-file-mismatch";
     f.put(d, "bundle.json", json(&band));

@@ -124,16 +124,62 @@ struct Case<'a> {
 }
 
 fn write_case(root: &Path, c: &Case, trust: &TrustState) -> PathBuf {
+    write_case_raw(root, c, &serde_json::to_value(trust).unwrap(), None)
+}
+
+/// A case whose trust state is given as JSON (an attacker may write anything there), and,
+/// optionally, the root the client trusts out of band (`trusted-root.json`, checked against the
+/// state as `registry verify --trusted-root` does).
+fn write_case_raw(root: &Path, c: &Case, trust: &Value, trusted_root: Option<&Value>) -> PathBuf {
     let dir = root.join(c.outcome).join(c.name);
-    write_json(
-        &dir.join("trust.json"),
-        &serde_json::to_value(trust).unwrap(),
-    );
-    write_json(
-        &dir.join("case.json"),
-        &json!({"now": c.now, "expect": c.expect, "attack": c.attack}),
-    );
+    write_json(&dir.join("trust.json"), trust);
+    let mut case = json!({"now": c.now, "expect": c.expect, "attack": c.attack});
+    if let Some(r) = trusted_root {
+        write_json(&dir.join("trusted-root.json"), r);
+        case["trusted_root"] = Value::from("trusted-root.json");
+    }
+    write_json(&dir.join("case.json"), &case);
     dir
+}
+
+/// An attacker's root 2 (one key of their own, threshold 1, signed by that key only) and a
+/// snapshot 4 of the honest entries signed by it, published in `reg`; returns root 2.
+fn attacker_takeover(reg: &Path) -> Signed<Root> {
+    let now = t("2025-03-01T00:00:00Z");
+    let root2 = Root::new(
+        Version::new(2).unwrap(),
+        root_keys(&[7]),
+        1,
+        now,
+        t("2030-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let mut root2 = Signed::unsigned(root2);
+    root2.sign_with(&key(7));
+    write_json(
+        &reg.join("root/2.json"),
+        &serde_json::to_value(&root2).unwrap(),
+    );
+    let s3: Signed<Snapshot> = serde_json::from_value(read_json(&snapshot_file(reg, 3))).unwrap();
+    let s4 = Snapshot::from_parts(
+        Version::new(4).unwrap(),
+        s3.signed.merkle_root(),
+        s3.signed.entry_count(),
+        now,
+        t("2026-03-01T00:00:00Z"),
+    )
+    .unwrap();
+    let mut s4 = Signed::unsigned(s4);
+    s4.sign_with(&key(7));
+    write_json(&snapshot_file(reg, 4), &serde_json::to_value(&s4).unwrap());
+    let mut manifest = read_json(&reg.join("manifests/3.json"));
+    manifest["version"] = Value::from(4);
+    write_json(&reg.join("manifests/4.json"), &manifest);
+    write_json(
+        &reg.join("registry.json"),
+        &json!({"format": "govproof-registry/v1", "root_version": 2, "snapshot_version": 4}),
+    );
+    root2
 }
 
 fn snapshot_file(reg: &Path, v: u64) -> PathBuf {
@@ -576,6 +622,151 @@ fn generate(root: &Path) {
         },
         &trust_root1(&reg),
     );
+
+    // Accepted: an invalid signature claiming bob's key id, placed before bob's valid one.
+    let reg = fresh("accepted", "invalid-signature-before-valid-one", false);
+    let doc = read_json(&snapshot_file(&reg, 3));
+    let m = signing_bytes_of(&reg, 3);
+    let mut forged = sig_json(9, &m);
+    forged["key_id"] = Value::from(key(2).key_id().to_string());
+    set_signatures(
+        &reg,
+        3,
+        vec![
+            forged,
+            doc["signatures"][0].clone(),
+            doc["signatures"][1].clone(),
+        ],
+    );
+    write_case(
+        root,
+        &Case {
+            outcome: "accepted",
+            name: "invalid-signature-before-valid-one",
+            now: "2025-03-01T00:00:00Z",
+            expect: "accepted",
+            attack: "a signature under bob's key id by another key comes first; bob's and carol's valid ones follow and count",
+        },
+        &trust_root1(&reg),
+    );
+
+    // Accepted: a state that walked a proper rotation, checked against the out-of-band root 1.
+    let reg = fresh("accepted", "state-checked-against-trusted-root", false);
+    let before = trust_after(&reg, "2025-03-01T00:00:00Z");
+    rotate(&RegistryDir::at(&reg));
+    let (_, rotated) = RegistryDir::at(&reg)
+        .verify(&before, t("2025-04-01T00:00:00Z"))
+        .unwrap();
+    assert_eq!(rotated.roots().len(), 2);
+    let root1 = read_json(&reg.join("root/1.json"));
+    write_case_raw(
+        root,
+        &Case {
+            outcome: "accepted",
+            name: "state-checked-against-trusted-root",
+            now: "2025-04-01T00:00:00Z",
+            expect: "accepted",
+            attack: "none: a state holding roots 1 and 2 (a signed rotation), read with --trusted-root root 1",
+        },
+        &serde_json::to_value(&rotated).unwrap(),
+        Some(&root1),
+    );
+
+    // Trust state replaces the root: an attacker's root 2, not signed by root 1, in the state.
+    let reg = fresh("rejected", "trust-state-replaces-root", false);
+    let honest = trust_root1(&reg);
+    let root2 = attacker_takeover(&reg);
+    let mut state = serde_json::to_value(&honest).unwrap();
+    state["roots"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::to_value(&root2).unwrap());
+    write_case_raw(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "trust-state-replaces-root",
+            now: "2025-04-01T00:00:00Z",
+            expect: "trust-state-chain-broken",
+            attack: "the trust state's chain ends in an attacker's root 2 that root 1 never signed; the registry's snapshot 4 is signed by the attacker's key only",
+        },
+        &state,
+        None,
+    );
+
+    // Trust state replaces the root outright: only the attacker's self-signed root 2, checked
+    // against the root the client trusts out of band.
+    let reg = fresh("rejected", "trust-state-self-signed-root", false);
+    let root1 = read_json(&reg.join("root/1.json"));
+    let root2 = attacker_takeover(&reg);
+    let state = json!({
+        "format": "govproof-trust-state/v2",
+        "roots": [serde_json::to_value(&root2).unwrap()],
+    });
+    write_case_raw(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "trust-state-self-signed-root",
+            now: "2025-04-01T00:00:00Z",
+            expect: "trust-state-not-from-trusted-root",
+            attack: "the trust state holds only an attacker's self-signed root 2; the client trusts root 1",
+        },
+        &state,
+        Some(&root1),
+    );
+
+    // A trust state of the first format (one root, no chain): refused, not guessed at.
+    let reg = fresh("rejected", "trust-state-old-format", false);
+    let state = json!({"root": read_json(&reg.join("root/1.json"))});
+    write_case_raw(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "trust-state-old-format",
+            now: "2025-03-01T00:00:00Z",
+            expect: "old-trust-state-format",
+            attack: "a trust state in the first format, which keeps no chain of roots to check",
+        },
+        &state,
+        None,
+    );
+
+    // A snapshot created after the time it is judged at.
+    let reg = fresh("rejected", "snapshot-created-after-now", false);
+    write_case(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "snapshot-created-after-now",
+            now: "2025-01-20T00:00:00Z",
+            expect: "created-after-now",
+            attack:
+                "snapshot 3 was created on 2025-02-01; checked on 2025-01-20 it did not exist yet",
+        },
+        &trust_root1(&reg),
+    );
+
+    // A right-to-left override in an entry's note, which would make `registry show` lie.
+    let reg = fresh("rejected", "bidi-override-in-note", false);
+    let p = reg.join(format!(
+        "entries/{}.json",
+        entry("fraud-score", "3.0.0", 2).digest()
+    ));
+    let mut doc = read_json(&p);
+    doc["approved_by"] = Value::from("Model Risk Committee \u{202e}3202-nim");
+    write_json(&p, &doc);
+    write_case(
+        root,
+        &Case {
+            outcome: "rejected",
+            name: "bidi-override-in-note",
+            now: "2025-03-01T00:00:00Z",
+            expect: "malformed-file",
+            attack: "fraud-score 3.0.0's approver written with U+202E so that it shows reversed",
+        },
+        &trust_root1(&reg),
+    );
 }
 
 struct Loaded {
@@ -583,6 +774,20 @@ struct Loaded {
     dir: PathBuf,
     now: Timestamp,
     expect: String,
+    trusted_root: Option<PathBuf>,
+}
+
+impl Loaded {
+    fn anchor(&self) -> Option<Signed<Root>> {
+        self.trusted_root
+            .as_ref()
+            .map(|p| serde_json::from_value(read_json(p)).unwrap())
+    }
+
+    /// Whether the case is a trust state that cannot be used (`registry verify` exits 1).
+    fn bad_state(&self) -> bool {
+        self.expect.contains("trust-state")
+    }
 }
 
 fn load_cases() -> Vec<Loaded> {
@@ -606,6 +811,7 @@ fn load_cases() -> Vec<Loaded> {
                 name: format!("{outcome}/{name}"),
                 now: t(case["now"].as_str().unwrap()),
                 expect,
+                trusted_root: case["trusted_root"].as_str().map(|f| dir.join(f)),
                 dir,
             });
         }
@@ -658,6 +864,11 @@ fn every_attack_is_rejected_and_every_honest_case_accepted() {
         "tampered-entry-file",
         "truncated-file",
         "wrong-json-types",
+        "trust-state-replaces-root",
+        "trust-state-self-signed-root",
+        "trust-state-old-format",
+        "snapshot-created-after-now",
+        "bidi-override-in-note",
     ];
     for r in required {
         assert!(
@@ -667,7 +878,20 @@ fn every_attack_is_rejected_and_every_honest_case_accepted() {
     }
     let mut report = String::new();
     for c in &cases {
-        let trust = TrustState::read(&c.dir.join("trust.json")).unwrap();
+        let bytes = std::fs::read(c.dir.join("trust.json")).unwrap();
+        let trust = match TrustState::from_json(&bytes, "trust.json", c.anchor().as_ref()) {
+            Ok(t) => t,
+            Err(e) => {
+                assert_eq!(
+                    e.kind(),
+                    c.expect,
+                    "{}: unusable for the wrong reason: {e}",
+                    c.name
+                );
+                report.push_str(&format!("{}: {}: {e}\n", c.name, e.kind()));
+                continue;
+            }
+        };
         let result = RegistryDir::at(c.dir.join("registry")).verify(&trust, c.now);
         match (&result, c.expect.as_str()) {
             (Ok((reg, next)), "accepted") => {
@@ -708,12 +932,23 @@ fn the_cli_rejects_with_exit_code_2_and_keeps_the_trust_state() {
             RegistryCommand::Verify(VerifyArgs {
                 dir: c.dir.join("registry"),
                 trust: trust.clone(),
-                trusted_root: None,
+                trusted_root: c.trusted_root.clone(),
                 now: Some(c.now),
             }),
             &mut out,
-        )
-        .unwrap();
+        );
+        if c.bad_state() {
+            let e = outcome.unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{}", c.name);
+            assert!(
+                e.to_string().contains("start a new state"),
+                "{}: {e}",
+                c.name
+            );
+            assert_eq!(std::fs::read(&trust).unwrap(), before, "{}", c.name);
+            continue;
+        }
+        let outcome = outcome.unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             tree_contents(&c.dir.join("registry")),
@@ -735,4 +970,165 @@ fn the_cli_rejects_with_exit_code_2_and_keeps_the_trust_state() {
             );
         }
     }
+}
+
+/// A decision is judged by whether its model was revoked at its decision time, against the newest
+/// snapshot the client verified in full: one made before the revocation stays valid though it
+/// carries the older snapshot, one made after is refused even with the older snapshot.
+#[test]
+fn revocation_is_judged_at_the_decision_time_against_the_newest_snapshot_known() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = build_history(&tmp.path().join("registry"), false);
+    let trust = trust_after(reg.path(), "2025-03-01T00:00:00Z");
+    let r = trust
+        .revocations()
+        .iter()
+        .map(|r| {
+            (
+                r.model_id.as_str(),
+                r.version.as_str(),
+                r.snapshot_version.get(),
+            )
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(r, vec![("credit-risk", "1.0.0", 3)]);
+    let s2: Signed<Snapshot> =
+        serde_json::from_value(read_json(&snapshot_file(reg.path(), 2))).unwrap();
+    let id = ModelId::new("credit-risk").unwrap();
+    let v = ModelVersion::new("1.0.0").unwrap();
+    // Before the revocation (2025-02-01), against snapshot 2: valid, and the state stays at 3.
+    let ok = trust
+        .check_decision(&s2, &id, &v, t("2025-01-20T00:00:00Z"))
+        .unwrap();
+    assert_eq!(trust.after(&ok).last_snapshot().unwrap().version.get(), 3);
+    // After it, with the same older snapshot: refused.
+    let e = trust
+        .check_decision(&s2, &id, &v, t("2025-02-15T00:00:00Z"))
+        .unwrap_err();
+    assert_eq!(e.kind(), "revoked");
+    assert_eq!(
+        e.to_string(),
+        "model `credit-risk` version `1.0.0` was revoked at 2025-02-01T00:00:00Z (seen revoked in \
+         snapshot 3, which this client verified), not after the decision time 2025-02-15T00:00:00Z"
+    );
+    // Another model of snapshot 2 is not affected; a state that never saw snapshot 3 knows nothing.
+    let other = ModelId::new("fraud-score").unwrap();
+    let v3 = ModelVersion::new("3.0.0").unwrap();
+    assert!(trust
+        .check_decision(&s2, &other, &v3, t("2025-02-15T00:00:00Z"))
+        .is_ok());
+    assert!(trust_root1(reg.path())
+        .check_decision(&s2, &id, &v, t("2025-02-15T00:00:00Z"))
+        .is_ok());
+    // The revocations survive the state file, and the snapshot created after the decision is
+    // refused as a decision's snapshot.
+    let p = tmp.path().join("trust.json");
+    trust.write(&p).unwrap();
+    let back = TrustState::read(&p, Some(trust.roots().first().unwrap())).unwrap();
+    assert_eq!(back, trust);
+    let s3: Signed<Snapshot> =
+        serde_json::from_value(read_json(&snapshot_file(reg.path(), 3))).unwrap();
+    let e = trust
+        .check_decision(&s3, &other, &v3, t("2025-01-20T00:00:00Z"))
+        .unwrap_err();
+    assert_eq!(e.kind(), "created-after-now");
+}
+
+/// A trust state file that is a FIFO, a device or oversized is refused without blocking.
+#[cfg(unix)]
+#[test]
+fn a_trust_state_that_is_not_a_regular_file_is_refused() {
+    let e = TrustState::read(Path::new("/dev/zero"), None).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("is not a regular file (a character device)"),
+        "{e}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("trust.json");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = TrustState::read(&fifo, None).unwrap_err();
+    assert!(e.to_string().contains("(a FIFO)"), "{e}");
+    let big = tmp.path().join("big.json");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(govproof::registry::trust::MAX_TRUST_STATE_BYTES + 1)
+        .unwrap();
+    let e = TrustState::read(&big, None).unwrap_err();
+    assert!(e.to_string().contains("is larger than"), "{e}");
+}
+
+/// `registry sign --proposal` shows the key holder the entries being approved (what changed since
+/// the published snapshot) before signing, and refuses a copy whose list of changes does not
+/// account for every entry that differs (nothing is written then).
+#[test]
+fn signing_a_proposal_copy_shows_what_changed_and_refuses_an_incomplete_list() {
+    use govproof::registry::cli::SignArgs;
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = build_history(&tmp.path().join("registry"), false);
+    // Stage snapshot 4: revoke fraud-score 3.0.0 and add a new model version.
+    reg.revoke(
+        &ModelId::new("fraud-score").unwrap(),
+        &ModelVersion::new("3.0.0").unwrap(),
+        Note::new("vendor withdrew the model").unwrap(),
+        days(365),
+        t("2025-03-01T00:00:00Z"),
+    )
+    .unwrap();
+    reg.add(
+        entry("fraud-score", "3.1.0", 4),
+        days(365),
+        t("2025-03-01T00:00:00Z"),
+    )
+    .unwrap();
+    let copy = tmp.path().join("proposal.json");
+    std::fs::copy(reg.path().join("staged/proposal.json"), &copy).unwrap();
+    let (secret, _) = write_key_files(tmp.path(), 1);
+    let sign = |proposal: &Path, out: &Path| {
+        let mut text = Vec::new();
+        let r = run_registry(
+            RegistryCommand::Sign(SignArgs {
+                dir: None,
+                proposal: Some(proposal.to_path_buf()),
+                out: Some(out.to_path_buf()),
+                key: secret.clone(),
+            }),
+            &mut text,
+        );
+        (r, String::from_utf8(text).unwrap())
+    };
+    let (r, text) = sign(&copy, &tmp.path().join("alice.sig.json"));
+    assert_eq!(r.unwrap(), Exit::Success, "{text}");
+    assert!(
+        text.contains("changes from published snapshot 3 (3 entries), as the proposal lists them:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("revokes `fraud-score` version `3.0.0` as of 2025-03-01T00:00:00Z: vendor withdrew the model"),
+        "{text}"
+    );
+    assert!(
+        text.contains("adds `fraud-score` version `3.1.0`"),
+        "{text}"
+    );
+    assert!(text.contains("2 other entries stay as published"), "{text}");
+
+    // The folder keeper hides the added entry's document: refused, no signature written.
+    let mut doc = read_json(&copy);
+    let docs = doc["changes"]["documents"].as_array_mut().unwrap();
+    docs.retain(|d| d["version"] != "3.1.0");
+    let hidden = tmp.path().join("hidden.json");
+    write_json(&hidden, &doc);
+    let out = tmp.path().join("hidden.sig.json");
+    let (r, _) = sign(&hidden, &out);
+    let e = r.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("its document is not in the list of changes"),
+        "{e}"
+    );
+    assert!(!out.exists());
 }

@@ -194,7 +194,7 @@ fn a_registry_lives_through_init_add_revoke_and_rotation() {
     insta::assert_snapshot!("registry_cli_transcript", t);
 
     // The trust state advanced to root 2 and snapshot 4.
-    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json")).unwrap();
+    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json"), None).unwrap();
     assert_eq!(trust.root().version().get(), 2);
     assert_eq!(trust.last_snapshot().unwrap().version.get(), 4);
     // Carol left with the rotation: nothing is staged, and she could not sign anyway.
@@ -452,7 +452,7 @@ fn key_holders_sign_away_from_the_folder_and_the_signatures_are_attached() {
     );
     insta::assert_snapshot!("registry_detached_transcript", t);
 
-    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json")).unwrap();
+    let trust = govproof::registry::TrustState::read(&tmp.join("trust.json"), None).unwrap();
     assert_eq!(trust.root().version().get(), 2);
     assert_eq!(trust.last_snapshot().unwrap().version.get(), 2);
 }

@@ -86,6 +86,10 @@ pub struct Expect {
     /// `rejected/`): `valid-policy-not-checked` for a bundle checked without its policy file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
+    /// The exit code when it is not the folder's (1: the verifier could not check, e.g. a trust
+    /// state that does not follow the trusted root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<u8>,
 }
 
 impl Expect {

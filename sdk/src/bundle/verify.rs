@@ -8,7 +8,7 @@
 //! | `format` | the document reads strictly as a bundle of this format version |
 //! | `setup` | the proof was made with Ignition, or with the development setup and the verifier was told to accept it |
 //! | `circuit` | the circuit is one this build pins, its artifact digest and bb version are the pinned ones, and the bundle's verification-key hash is the pinned key's |
-//! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, and it is not older than a snapshot the trust state already accepted |
+//! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, it is no fork of a snapshot the trust state accepted, and no snapshot the trust state verified in full revoked the model at or before the decision time |
 //! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
 //! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
 //! | `proof` | the proof verifies against the pinned key and the public inputs, checked in-process by `govproof-verify` (and by bb too when asked: [`BundleVerifier::cross_check_with_bb`]) |
@@ -530,7 +530,7 @@ impl BundleVerifier {
         let trust = &self.options.trust;
         let snapshot = &b.registry.snapshot;
         let time = b.decision.time;
-        let verified = match trust.check_snapshot(snapshot, time) {
+        let verified = match trust.check_decision(snapshot, &b.model.id, &b.model.version, time) {
             Ok(v) => v,
             Err(e) => {
                 r.put(
@@ -542,27 +542,20 @@ impl BundleVerifier {
             }
         };
         let s = &snapshot.signed;
-        if s.created() > time {
-            r.put(
-                CheckName::Registry,
-                Status::Fail,
-                format!(
-                    "snapshot {} was created at {}, after the decision time {time}: the decision \
-                     cannot have been made against it",
-                    s.version(),
-                    s.created()
-                ),
-            );
-            return (None, None);
-        }
         let root = trust.root();
         let tally = root.authority().tally(
             &crate::registry::document::SignedContent::signing_bytes(s),
             &snapshot.signatures,
         );
         let rollback = match trust.last_snapshot() {
-            Some(seen) => format!("not older than snapshot {} already accepted", seen.version),
-            None => "rollback not checked (no trust state with an accepted snapshot)".to_string(),
+            Some(seen) => format!(
+                "and the model was not revoked at the decision time by any snapshot this trust \
+                 state verified in full (newest snapshot accepted: {})",
+                seen.version
+            ),
+            None => "revocation by later snapshots not checked (no trust state with an accepted \
+                     snapshot)"
+                .to_string(),
         };
         r.put(
             CheckName::Registry,

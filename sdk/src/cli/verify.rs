@@ -19,9 +19,8 @@ use crate::decide::{InputOpening, MAX_OPENING_BYTES};
 use crate::input_file::{read_input, read_input_text, InputFileError};
 use crate::policy::cli::Format;
 use crate::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
-use crate::registry::document::Signed;
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
-use crate::registry::{Root, TrustState};
+use crate::registry::TrustState;
 use crate::setup::{dangerous, AcceptancePolicy};
 
 use super::Exit;
@@ -65,9 +64,6 @@ pub struct VerifyArgs {
     pub bb: Option<PathBuf>,
 }
 
-/// Largest trust root document read.
-pub const MAX_TRUST_ROOT_BYTES: u64 = 1 << 20;
-
 /// A bundle file, read: its report when it is not a bundle at all (larger than the format
 /// allows: the `format` check fails, exit 2), or the reason it could not be read (exit 1).
 enum BundleFile {
@@ -88,11 +84,12 @@ fn read_bundle(path: &Path) -> Result<BundleFile, InputFileError> {
     }
 }
 
-/// Reads and bootstraps the trust root, and merges the trust state file when there is one.
+/// Reads and bootstraps the trust root, and reads the trust state file when there is one. The
+/// state is checked again as it is read: its chain of roots must be properly signed and contain
+/// the `--trust` root, so it can hold no root that this one did not reach through signed
+/// rotations; a state that does not is an error (could not check), never a silent replacement.
 fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
-    let bytes = read_input(&args.trust, "trust root", MAX_TRUST_ROOT_BYTES)?;
-    let root: Signed<Root> = serde_json::from_slice(&bytes)
-        .with_context(|| format!("`{}` is not a registry root document", args.trust.display()))?;
+    let root = crate::registry::cli::read_root_file(&args.trust)?;
     let anchored = TrustState::bootstrap(root.clone()).with_context(|| {
         format!(
             "`{}` is not signed by its own threshold",
@@ -105,18 +102,7 @@ fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
     if !path.exists() {
         return Ok(anchored);
     }
-    let state = TrustState::read(path)?;
-    let (have, given) = (state.root().version(), root.signed.version());
-    if state.signed_root() == &root || have > given {
-        Ok(state)
-    } else {
-        anyhow::bail!(
-            "the trust state `{}` trusts root {have}, which is not the root `{}` (version {given}); \
-             advance it with `govproof registry verify` or start a new state file",
-            path.display(),
-            args.trust.display()
-        )
-    }
+    Ok(TrustState::read(path, Some(&root))?)
 }
 
 fn policy(path: &Path, err: &mut dyn Write) -> anyhow::Result<Policy> {

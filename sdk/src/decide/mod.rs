@@ -144,14 +144,10 @@ impl TrustedRegistry {
         now: Timestamp,
     ) -> Result<TrustedRegistry, DecideError> {
         let (registry, trust) = dir.verify(trust, now)?;
-        let published = dir
-            .published()?
-            .ok_or(crate::registry::VerifyError::Unpublished)?;
-        if &published.snapshot.signed != registry.snapshot().snapshot() {
-            return Err(DecideError::RegistryChanged);
-        }
+        // The snapshot as verified, not read again from the folder (which may have changed).
+        let snapshot = registry.snapshot().signed();
         Ok(TrustedRegistry {
-            snapshot: published.snapshot,
+            snapshot,
             registry,
             trust,
         })
@@ -166,8 +162,8 @@ impl TrustedRegistry {
         now: Timestamp,
     ) -> Result<TrustedRegistry, DecideError> {
         let verified = trust.check_snapshot(&snapshot, now)?;
-        let next = trust.after(&verified);
         let registry = verified.check_entries(entries)?;
+        let next = trust.after_registry(&registry);
         Ok(TrustedRegistry {
             snapshot,
             registry,
@@ -935,17 +931,20 @@ impl DecisionProver {
     ) -> Result<(Decision, Vec<Reason>), DecideError> {
         let mut reasons = Vec::new();
         let snapshot = &self.registry.snapshot;
-        if let Err(e) = self
-            .registry
-            .trust
-            .check_snapshot(snapshot, application.time)
-        {
-            reasons.push(Reason::Registry(e));
-        } else if snapshot.signed.created() > application.time {
+        // The verifier's own check of a decision's snapshot (signatures, expiry, revocations the
+        // trust state knows), after the clearer reason for a snapshot newer than the decision.
+        if snapshot.signed.created() > application.time {
             reasons.push(Reason::SnapshotAfterDecision {
                 created: snapshot.signed.created(),
                 time: application.time,
             });
+        } else if let Err(e) = self.registry.trust.check_decision(
+            snapshot,
+            &self.model.id,
+            &self.model.version,
+            application.time,
+        ) {
+            reasons.push(Reason::Registry(e));
         }
         let score = self.model.weights.score(&application.features)?;
         let outcome = match self.encoding.spec().rule.outcome(score) {

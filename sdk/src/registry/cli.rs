@@ -20,7 +20,7 @@ use super::root::{Root, RootKey};
 use super::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
 use super::threshold::{Subject, Tally};
 use super::time::{TimeSpan, Timestamp};
-use super::trust::TrustState;
+use super::trust::{TrustState, TrustStateError, MAX_ROOT_BYTES};
 pub use crate::cli::Exit;
 use crate::field::Field;
 
@@ -226,8 +226,9 @@ pub struct VerifyArgs {
     /// The client's trust state file: read, and replaced when the registry verifies.
     #[arg(long)]
     pub trust: PathBuf,
-    /// A root document obtained out of band, to start a new trust state (only when `--trust`
-    /// does not exist yet).
+    /// A root document obtained out of band: starts a new trust state when `--trust` does not
+    /// exist yet, and otherwise checks that the trust state was reached from this root through
+    /// signed rotations.
     #[arg(long)]
     pub trusted_root: Option<PathBuf>,
     /// The time to judge expiry at (RFC 3339) instead of the system clock.
@@ -269,6 +270,9 @@ pub enum CliError {
     /// A document given on the command line is malformed.
     #[error(transparent)]
     Document(#[from] DocumentError),
+    /// The trust state cannot be used.
+    #[error(transparent)]
+    TrustState(#[from] TrustStateError),
     /// An entry given on the command line breaks a rule.
     #[error(transparent)]
     Entry(#[from] EntryError),
@@ -539,20 +543,9 @@ fn read_json_file<T: serde::de::DeserializeOwned>(
     what: &'static str,
     limit: u64,
 ) -> Result<T, CliError> {
-    use std::io::Read;
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| IoError::new("read", path, e))?;
-    if bytes.len() as u64 > limit {
-        return Err(DocumentError {
-            path: shown,
-            problem: DocumentProblem::TooLarge(limit),
-        }
-        .into());
-    }
+    let bytes = crate::input_file::read_input(path, what, limit)
+        .map_err(|e| DocumentError::from_input(shown.clone(), e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         DocumentError {
             path: shown,
@@ -572,6 +565,8 @@ fn sign_detached(
     out: &mut dyn Write,
 ) -> Result<Exit, CliError> {
     let proposal: Proposal = read_json_file(proposal_path, "proposal", MAX_PROPOSAL_BYTES)?;
+    // What the signer approves is checked and shown before anything is signed.
+    let changes = detached::describe_changes(&proposal).map_err(StoreError::StagedInconsistent)?;
     let file = DetachedSignatures::sign(&proposal, key);
     let mut text = serde_json::to_string_pretty(&file)
         .unwrap_or_else(|e| unreachable!("signature files always serialize: {e}"));
@@ -585,6 +580,9 @@ fn sign_detached(
     )?;
     writeln!(out, "signed with key {}:", key.key_id())?;
     for line in detached::describe(&proposal) {
+        writeln!(out, "  {line}")?;
+    }
+    for line in &changes {
         writeln!(out, "  {line}")?;
     }
     writeln!(
@@ -691,39 +689,39 @@ fn sign_report(dir: &RegistryDir, r: &SignReport, out: &mut dyn Write) -> Result
     Ok(Exit::Success)
 }
 
+/// Reads a root document given on the command line (bounded, strictly parsed).
+pub fn read_root_file(path: &Path) -> Result<Signed<Root>, DocumentError> {
+    let shown = path.display().to_string();
+    let bytes = crate::input_file::read_input(path, "root document", MAX_ROOT_BYTES)
+        .map_err(|e| DocumentError::from_input(shown.clone(), e))?;
+    serde_json::from_slice(&bytes).map_err(|e| DocumentError {
+        path: shown,
+        problem: DocumentProblem::Malformed {
+            what: "root document",
+            detail: e.to_string(),
+        },
+    })
+}
+
 fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let trust = match (&a.trusted_root, a.trust.exists()) {
-        (Some(_), true) => {
-            return Err(CliError::Usage(format!(
-                "`--trusted-root` starts a new trust state, but `{}` already exists",
-                a.trust.display()
-            )))
-        }
+    let anchor = a.trusted_root.as_deref().map(read_root_file).transpose()?;
+    let trust = match (anchor, a.trust.exists()) {
+        // An existing state is checked again: its chain of roots from its first root and, with
+        // `--trusted-root`, that this root is in it.
+        (anchor, true) => TrustState::read(&a.trust, anchor.as_ref())?,
+        (Some(root), false) => match TrustState::bootstrap(root) {
+            Ok(t) => t,
+            Err(e) => {
+                writeln!(out, "rejected: {e}")?;
+                return Ok(Exit::Rejected);
+            }
+        },
         (None, false) => {
             return Err(CliError::Usage(format!(
                 "no trust state at `{}`: pass `--trusted-root <root.json>`, a root document obtained out of band, to start one",
                 a.trust.display()
             )))
         }
-        (Some(root_path), false) => {
-            let shown = root_path.display().to_string();
-            let bytes = std::fs::read(root_path).map_err(|e| IoError::new("read", root_path, e))?;
-            let root: Signed<Root> = serde_json::from_slice(&bytes).map_err(|e| DocumentError {
-                path: shown,
-                problem: super::document::DocumentProblem::Malformed {
-                    what: "root document",
-                    detail: e.to_string(),
-                },
-            })?;
-            match TrustState::bootstrap(root) {
-                Ok(t) => t,
-                Err(e) => {
-                    writeln!(out, "rejected: {e}")?;
-                    return Ok(Exit::Rejected);
-                }
-            }
-        }
-        (None, true) => TrustState::read(&a.trust)?,
     };
     let now = a.now.unwrap_or_else(Timestamp::now);
     match RegistryDir::at(&a.dir).verify(&trust, now) {

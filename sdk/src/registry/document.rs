@@ -164,6 +164,23 @@ pub struct DocumentError {
     pub problem: DocumentProblem,
 }
 
+impl DocumentError {
+    /// The error for a file that [`crate::input_file::read_input`] refused (`path` as shown).
+    pub fn from_input(path: String, e: crate::input_file::InputFileError) -> Self {
+        use crate::input_file::InputFileError as E;
+        let problem = match e {
+            _ if e.is_not_found() => DocumentProblem::Missing,
+            E::TooLarge { limit, .. } => DocumentProblem::TooLarge(limit),
+            E::NotRegular { kind, .. } => {
+                DocumentProblem::Unreadable(format!("it is not a regular file ({kind})"))
+            }
+            E::Io { source, .. } => DocumentProblem::Unreadable(source.to_string()),
+            other => DocumentProblem::Unreadable(other.to_string()),
+        };
+        DocumentError { path, problem }
+    }
+}
+
 /// What is wrong with a registry file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentProblem {

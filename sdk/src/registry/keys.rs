@@ -30,6 +30,8 @@ const KEY_ID_DOMAIN: &[u8] = b"govproof/key-id/v1\0";
 const SECRET_HEADER: &str = "govproof-secret-key-v1 ed25519";
 /// A secret key file is two short lines; anything much longer is not one.
 const MAX_SECRET_FILE_LEN: u64 = 4096;
+/// Largest public key file read (one key, its id and a holder's note of at most 200 characters).
+pub const MAX_PUBLIC_FILE_LEN: u64 = 64 << 10;
 
 /// Why a key could not be made, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -438,7 +440,12 @@ impl PublicKeyFile {
 
     /// Reads a public key file and checks that its id matches its key.
     pub fn read(path: &Path) -> Result<Self, KeyError> {
-        let bytes = std::fs::read(path).map_err(|e| IoError::new("read", path, e))?;
+        let bytes = crate::input_file::read_input(path, "public key file", MAX_PUBLIC_FILE_LEN)
+            .map_err(|e| KeyError::Format {
+                path: path.to_path_buf(),
+                kind: "public",
+                problem: e.to_string(),
+            })?;
         let file: PublicKeyFile = serde_json::from_slice(&bytes).map_err(|e| KeyError::Format {
             path: path.to_path_buf(),
             kind: "public",

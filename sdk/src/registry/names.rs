@@ -4,7 +4,12 @@
 //!   ASCII letters, digits, `-`, `_`, `.` or `+`, starting with a letter or digit. They become field
 //!   elements through [`crate::commit::label`], so their bytes are part of the commitments.
 //! - **Notes** (who approved an entry, why it was revoked, who holds a key) are one line of 1 to 200
-//!   characters, without control characters or surrounding spaces.
+//!   characters, without control characters or surrounding spaces, and without characters that
+//!   change how the text around them shows while showing nothing themselves ([`is_hidden`]):
+//!   bidirectional overrides and isolates (U+202A..U+202E, U+2066..U+2069), which can make
+//!   `registry show` display text in another order than it is stored, zero-width and other format
+//!   characters, spaces other than the plain one, line and paragraph separators, variation
+//!   selectors and tag characters.
 
 use std::fmt;
 use std::str::FromStr;
@@ -151,6 +156,13 @@ impl Note {
         if text.trim() != text {
             return Err(err("it starts or ends with a space"));
         }
+        if let Some(c) = text.chars().find(|&c| is_hidden(c)) {
+            return Err(NameError {
+                what: "note",
+                value: escape_hidden(text),
+                problem: hidden_problem(c),
+            });
+        }
         Ok(Note(text.to_string()))
     }
 
@@ -184,6 +196,82 @@ impl<'de> Deserialize<'de> for Note {
         let s = String::deserialize(d)?;
         Self::new(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// Whether `c` is a character that shows nothing itself but can change how the text around it is
+/// shown: the Unicode format characters (general category Cf, which holds the bidirectional
+/// controls and the zero-width characters), line and paragraph separators, spaces other than
+/// U+0020, fillers that render blank, variation selectors, and tag characters.
+pub fn is_hidden(c: char) -> bool {
+    matches!(
+        c as u32,
+        // Format characters (Cf), as of Unicode 15.
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+            // Separators other than the plain space (Zs, Zl, Zp).
+            | 0x00A0
+            | 0x1680
+            | 0x2000..=0x200A
+            | 0x2028..=0x2029
+            | 0x202F
+            | 0x205F
+            | 0x3000
+            // Blank fillers, the combining grapheme joiner, variation selectors.
+            | 0x034F
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180D
+            | 0x180F
+            | 0x3164
+            | 0xFFA0
+            | 0xFE00..=0xFE0F
+            | 0xE0100..=0xE01EF
+    )
+}
+
+fn hidden_problem(c: char) -> &'static str {
+    match c as u32 {
+        0x202A..=0x202E | 0x2066..=0x2069 | 0x200E | 0x200F | 0x061C => {
+            "it contains a bidirectional control character, which can make the text show in another order than it is stored"
+        }
+        0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => {
+            "it contains a space other than the plain space"
+        }
+        _ => "it contains an invisible or formatting character",
+    }
+}
+
+/// `text` with its hidden characters written as `\u{...}`, so an error message shows where they
+/// are instead of acting on the terminal that shows it.
+fn escape_hidden(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_hidden(c) {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Text quoted in an error message, cut to its first 40 characters (with the full length said)
@@ -222,5 +310,40 @@ mod tests {
         for bad in ["", " x", "x ", "a\nb", &"x".repeat(201)] {
             assert!(Note::new(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn notes_refuse_bidi_controls_and_invisible_characters() {
+        let e = Note::new("Approved by \u{202e}eettimmoc ksir").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`Approved by \\u{202e}eettimmoc ksir` is not a valid note: it contains a bidirectional \
+             control character, which can make the text show in another order than it is stored"
+        );
+        for c in [
+            '\u{202a}',
+            '\u{202d}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{feff}',
+            '\u{00ad}',
+            '\u{00a0}',
+            '\u{2028}',
+            '\u{fe0f}',
+            '\u{e0041}',
+            '\u{061c}',
+        ] {
+            let text = format!("a{c}b");
+            assert!(Note::new(&text).is_err(), "{:04x}", c as u32);
+            let json = serde_json::to_string(&text).unwrap();
+            assert!(
+                serde_json::from_str::<Note>(&json).is_err(),
+                "{:04x}",
+                c as u32
+            );
+        }
+        assert!(Note::new("Müller, Ørsted & Zhāng (风险委员会)").is_ok());
     }
 }

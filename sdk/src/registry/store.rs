@@ -22,13 +22,12 @@
 //! refuse to build on one that does not.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::detached::DetachedSignatures;
+use super::detached::{Changes, DetachedSignatures};
 use super::document::{
     DocumentError, DocumentProblem, Signed, SignedContent, Version, VersionError,
 };
@@ -56,9 +55,9 @@ const LOCK_FILE: &str = ".lock";
 const DIRS: [&str; 5] = [ROOT_DIR, SNAPSHOT_DIR, MANIFEST_DIR, ENTRY_DIR, STAGED_DIR];
 
 /// Largest root, snapshot, entry or pointer document read.
-const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
 /// Largest manifest or proposal read (a full tree lists 2^20 digests of 67 bytes each).
-const MAX_LIST_BYTES: u64 = 128 << 20;
+pub const MAX_LIST_BYTES: u64 = 128 << 20;
 
 /// Why a registry operation failed (verification failures are [`VerifyError`]s).
 #[derive(Debug, thiserror::Error)]
@@ -189,7 +188,7 @@ pub struct Pointer {
 }
 
 /// The next root and/or snapshot, collecting signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a proposal")]
 pub struct Proposal {
     /// A new root (at `init`, or a key rotation).
@@ -199,6 +198,10 @@ pub struct Proposal {
     pub snapshot: Signed<Snapshot>,
     /// Its entries' digests, in tree order.
     pub entries: Vec<Digest>,
+    /// What it changes in the published registry, for key holders signing a copy (absent in
+    /// proposals staged by an older govproof).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 /// A published version as read from disk, not verified (for display).
@@ -329,6 +332,7 @@ impl RegistryDir {
             root: Some(Signed::unsigned(root)),
             snapshot: Signed::unsigned(snapshot),
             entries: Vec::new(),
+            changes: Some(Changes::between(None, &EntrySet::empty())),
         };
         dir.write_proposal(&proposal)?;
         let staged = Staged {
@@ -708,7 +712,7 @@ impl RegistryDir {
         let verified = state.check_snapshot_inner(&snapshot, expiry)?;
         let entries = self.read_manifest_entries(v, Some(&verified))?;
         let registry = verified.check_entries(entries)?;
-        let state = state.after(registry.snapshot());
+        let state = state.after_registry(&registry);
         Ok((registry, state))
     }
 
@@ -779,20 +783,8 @@ impl RegistryDir {
             problem,
         };
         let full = self.path.join(rel);
-        let file = File::open(&full).map_err(|e| {
-            err(if e.kind() == std::io::ErrorKind::NotFound {
-                DocumentProblem::Missing
-            } else {
-                DocumentProblem::Unreadable(e.to_string())
-            })
-        })?;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| err(DocumentProblem::Unreadable(e.to_string())))?;
-        if bytes.len() as u64 > limit {
-            return Err(err(DocumentProblem::TooLarge(limit)));
-        }
+        let bytes = crate::input_file::read_input(&full, what, limit)
+            .map_err(|e| DocumentError::from_input(rel.to_string(), e))?;
         serde_json::from_slice(&bytes).map_err(|e| {
             err(DocumentProblem::Malformed {
                 what,
@@ -925,6 +917,15 @@ impl RegistryDir {
             root,
             snapshot: Signed::unsigned(snapshot),
             entries: entries.digests(),
+            changes: Some(Changes::between(
+                current.map(|c| {
+                    (
+                        c.registry.snapshot().snapshot().version(),
+                        c.registry.entries(),
+                    )
+                }),
+                &entries,
+            )),
         };
         self.write_proposal(&proposal)?;
         Ok(Staged {

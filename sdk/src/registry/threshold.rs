@@ -7,11 +7,16 @@
 //!
 //! 1. a signature whose key id is not one of the authority's keys is **ignored** (unknown keys, and
 //!    keys removed by a rotation, which are no longer in the root);
-//! 2. only the first signature claiming a given key id is looked at; later ones are **ignored** as
-//!    repeats, so one key is never counted twice (and each key costs at most one verification);
-//! 3. that signature is checked with ed25519 `verify_strict` against the trusted public key for the
-//!    id over the document's domain-separated canonical bytes; if it fails it is **ignored**;
+//! 2. a signature claiming a key id that is already counted is **ignored** as a repeat, so one key
+//!    is never counted twice;
+//! 3. otherwise it is checked with ed25519 `verify_strict` against the trusted public key for the
+//!    id over the document's domain-separated canonical bytes; if it fails it is **ignored**, and a
+//!    later signature claiming the same id is still looked at (an invalid signature placed first
+//!    cannot hide a valid one: anyone can put anything in the envelope);
 //! 4. the document is signed when the number of counted keys reaches the threshold.
+//!
+//! Verifications are bounded by the number of signatures in the envelope, which the size limit of
+//! the file that holds it bounds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -79,7 +84,7 @@ impl fmt::Display for Subject {
 pub enum Ignored {
     /// The key is not one of the authority's keys (unknown, or removed by a rotation).
     NotTrusted,
-    /// Another signature claiming this key came first.
+    /// A valid signature by this key was already counted.
     Repeated,
     /// The signature does not verify under the key.
     Invalid,
@@ -176,7 +181,7 @@ impl Authority {
 
     /// Counts the signatures on `message` by the rules in the module documentation.
     pub fn tally(&self, message: &[u8], signatures: &[KeySignature]) -> Tally {
-        let mut seen = BTreeSet::new();
+        let mut counted_keys = BTreeSet::new();
         let mut counted = Vec::new();
         let mut ignored = Vec::new();
         for s in signatures {
@@ -184,11 +189,12 @@ impl Authority {
                 ignored.push((s.key_id, Ignored::NotTrusted));
                 continue;
             };
-            if !seen.insert(s.key_id) {
+            if counted_keys.contains(&s.key_id) {
                 ignored.push((s.key_id, Ignored::Repeated));
                 continue;
             }
             if key.verifies(message, &s.signature) {
+                counted_keys.insert(s.key_id);
                 counted.push(s.key_id);
             } else {
                 ignored.push((s.key_id, Ignored::Invalid));
@@ -268,6 +274,29 @@ mod tests {
         assert_eq!(
             err.tally.ignored,
             vec![(key(1).key_id(), Ignored::Repeated)]
+        );
+    }
+
+    #[test]
+    fn an_invalid_signature_first_does_not_hide_a_valid_one_under_the_same_id() {
+        let m = b"message";
+        let a = authority(2);
+        let mut forged = sig(&key(9), m);
+        forged.key_id = key(1).key_id(); // claims alice's id, signed by another key
+        let t = a
+            .require(
+                Subject::Snapshot(Version::FIRST),
+                m,
+                &[forged, sig(&key(1), m), sig(&key(1), m), sig(&key(2), m)],
+            )
+            .unwrap();
+        assert_eq!(t.counted, vec![key(1).key_id(), key(2).key_id()]);
+        assert_eq!(
+            t.ignored,
+            vec![
+                (key(1).key_id(), Ignored::Invalid),
+                (key(1).key_id(), Ignored::Repeated),
+            ]
         );
     }
 

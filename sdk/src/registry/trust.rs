@@ -15,6 +15,20 @@
 //!    Merkle root (**mix-and-match**), or a single entry's leaf and path must lead to it
 //!    ([`VerifiedSnapshot::check_membership`]).
 //!
+//! 4. **Decisions** ([`TrustState::check_decision`]), for the bundled verifier: the snapshot a
+//!    bundle carries is checked as in 2, except that an older snapshot than one accepted is not a
+//!    rollback by itself; instead the model must not have been revoked at the decision time by any
+//!    snapshot this client verified in full (the [`Revocation`]s the state records).
+//!
+//! Every check of a snapshot at a time `now` also refuses a snapshot created after `now`.
+//!
+//! A trust state file keeps the whole chain of roots from the one it was started with, and is
+//! re-walked whenever it is read ([`TrustState::from_json`]): each root must carry the threshold
+//! of the previous one and its own, and, given the root the caller trusts out of band, that root
+//! must be in the chain. So an edited state can hold no root that the trusted root did not reach
+//! through signed rotations; what it holds besides (the newest snapshot seen, the revocations)
+//! only ever refuses more, so the worst an edited state can do is to be no better than none.
+//!
 //! All signature counting goes through [`super::threshold::Authority::require`]. Expiry is judged
 //! at a time the caller passes in (the bundled verifier passes the decision time); nothing here
 //! reads the clock.
@@ -25,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::document::{DocumentError, DocumentProblem, Signed, SignedContent, Version};
 use super::durable::{self, IoError, Replace, DOCUMENT_MODE};
+use super::entry::Status;
 use super::names::{ModelId, ModelVersion};
 use super::root::Root;
 use super::snapshot::{EntrySet, Membership, Snapshot, SnapshotError, TREE_DEPTH};
@@ -139,6 +154,31 @@ pub enum VerifyError {
         /// What is wrong.
         source: SnapshotError,
     },
+    /// A snapshot created after the time it is judged at.
+    #[error("snapshot {version} was created at {created}, after {now}: it did not exist yet at that time")]
+    SnapshotFromFuture {
+        /// The snapshot's version.
+        version: Version,
+        /// When it was created.
+        created: Timestamp,
+        /// The time checked at.
+        now: Timestamp,
+    },
+    /// The model of a decision was revoked at or before the decision time, as a snapshot this
+    /// client verified in full shows.
+    #[error("model `{model_id}` version `{version}` was revoked at {revoked_at} (seen revoked in snapshot {revoked_in}, which this client verified), not after the decision time {decision_time}")]
+    Revoked {
+        /// The model.
+        model_id: ModelId,
+        /// Its version.
+        version: ModelVersion,
+        /// When the revocation took effect.
+        revoked_at: Timestamp,
+        /// The snapshot in which this client saw it revoked.
+        revoked_in: Version,
+        /// The decision's time.
+        decision_time: Timestamp,
+    },
     /// A file that is missing, unreadable or malformed.
     #[error(transparent)]
     Document(#[from] DocumentError),
@@ -156,6 +196,8 @@ impl VerifyError {
             VerifyError::RootRollback { .. } => "root-rollback",
             VerifyError::RootExpired { .. } => "root-expired",
             VerifyError::SnapshotExpired { .. } => "expired",
+            VerifyError::SnapshotFromFuture { .. } => "created-after-now",
+            VerifyError::Revoked { .. } => "revoked",
             VerifyError::Rollback { .. } => "rollback",
             VerifyError::Fork { .. } => "fork",
             VerifyError::RootMismatch { .. } => "mix-and-match",
@@ -188,13 +230,140 @@ pub struct SeenSnapshot {
     pub merkle_root: Field,
 }
 
-/// What a client trusts: a root document, and the newest snapshot it has accepted.
+/// The format tag of a trust state file.
+pub const TRUST_STATE_FORMAT: &str = "govproof-trust-state/v2";
+/// Largest trust state file read (a chain of roots, the newest snapshot seen, and the revocations
+/// of a registry of up to about 100,000 revoked entries).
+pub const MAX_TRUST_STATE_BYTES: u64 = 32 << 20;
+/// Largest root document read from outside a registry folder (`--trusted-root`, `--trust`).
+pub const MAX_ROOT_BYTES: u64 = 1 << 20;
+
+/// A model version that a snapshot this client verified in full shows revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a trust state")]
+#[serde(deny_unknown_fields, expecting = "a revocation")]
+pub struct Revocation {
+    /// The model.
+    pub model_id: ModelId,
+    /// Its version.
+    pub version: ModelVersion,
+    /// The entry's signed `revoked_at`.
+    pub revoked_at: Timestamp,
+    /// The first snapshot in which this client saw the entry revoked.
+    pub snapshot_version: Version,
+    /// When that snapshot was created.
+    pub snapshot_created: Timestamp,
+}
+
+impl Revocation {
+    /// When the revocation took effect: the entry's `revoked_at`, or the creation of the snapshot
+    /// that published it if that is earlier (govproof never makes it so, but a signed snapshot
+    /// that says so is believed).
+    pub fn effective(&self) -> Timestamp {
+        self.revoked_at.min(self.snapshot_created)
+    }
+}
+
+/// What a client trusts: the chain of root documents from the one it started with to the newest
+/// (each signed by the previous one's threshold and its own), the newest snapshot it has accepted,
+/// and the revocations it has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustState {
-    root: Signed<Root>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Never empty; `roots[i + 1]` follows `roots[i]`.
+    roots: Vec<Signed<Root>>,
     last_snapshot: Option<SeenSnapshot>,
+    /// Sorted by model id, then version; one record each.
+    revocations: Vec<Revocation>,
+}
+
+/// The file form of a [`TrustState`].
+#[derive(Serialize)]
+struct StateFileOut<'a> {
+    format: &'static str,
+    roots: &'a [Signed<Root>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_snapshot: &'a Option<SeenSnapshot>,
+    #[serde(skip_serializing_if = "<[Revocation]>::is_empty")]
+    revocations: &'a [Revocation],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a trust state")]
+struct StateFileIn {
+    #[allow(dead_code)]
+    format: String,
+    roots: Vec<Signed<Root>>,
+    #[serde(default)]
+    last_snapshot: Option<SeenSnapshot>,
+    #[serde(default)]
+    revocations: Vec<Revocation>,
+}
+
+impl Serialize for TrustState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        StateFileOut {
+            format: TRUST_STATE_FORMAT,
+            roots: &self.roots,
+            last_snapshot: &self.last_snapshot,
+            revocations: &self.revocations,
+        }
+        .serialize(s)
+    }
+}
+
+/// Why a trust state file cannot be used (the caller cannot check anything with it: exit 1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustStateError {
+    /// Missing, unreadable, too large or not JSON of the right shape.
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    /// A file of the first format, which kept one root and no chain.
+    #[error("the trust state `{path}` has an old format that keeps no chain of roots and cannot be checked: remove it and start a new state (`govproof registry verify --trusted-root ROOT --trust FILE`, or `govproof verify --state FILE`, which creates it)")]
+    OldFormat {
+        /// The file.
+        path: String,
+    },
+    /// A file of a format this build does not know.
+    #[error("the trust state `{path}` has format `{format}`, not `{TRUST_STATE_FORMAT}`: remove it and start a new state (`govproof registry verify --trusted-root ROOT --trust FILE`)")]
+    UnknownFormat {
+        /// The file.
+        path: String,
+        /// The format it names.
+        format: String,
+    },
+    /// The chain of roots does not hold: a root not signed by the one before it, or a first root
+    /// not signed by its own threshold.
+    #[error("the trust state `{path}` holds root {version}, which does not follow from the roots before it ({source}): the file was edited or damaged; remove it and start a new state")]
+    Chain {
+        /// The file.
+        path: String,
+        /// The root that does not follow.
+        version: Version,
+        /// Why.
+        source: Box<VerifyError>,
+    },
+    /// The chain does not contain the root the caller trusts.
+    #[error("the trust state `{path}` was not reached from the trusted root {anchor} ({why}): remove it and start a new state from that root")]
+    NotFromAnchor {
+        /// The file.
+        path: String,
+        /// The trusted root's version.
+        anchor: Version,
+        /// What the chain holds instead.
+        why: String,
+    },
+}
+
+impl TrustStateError {
+    /// A short, stable name for the kind of problem (used by fixtures and reports).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TrustStateError::Document(_) => "unusable-trust-state",
+            TrustStateError::OldFormat { .. } => "old-trust-state-format",
+            TrustStateError::UnknownFormat { .. } => "unknown-trust-state-format",
+            TrustStateError::Chain { .. } => "trust-state-chain-broken",
+            TrustStateError::NotFromAnchor { .. } => "trust-state-not-from-trusted-root",
+        }
+    }
 }
 
 impl TrustState {
@@ -208,24 +377,44 @@ impl TrustState {
             &root.signatures,
         )?;
         Ok(TrustState {
-            root,
+            roots: vec![root],
             last_snapshot: None,
+            revocations: Vec::new(),
         })
     }
 
-    /// The trusted root.
+    /// The newest trusted root.
     pub fn root(&self) -> &Root {
-        &self.root.signed
+        &self.signed_root().signed
     }
 
-    /// The trusted root with its signatures.
+    /// The newest trusted root with its signatures.
     pub fn signed_root(&self) -> &Signed<Root> {
-        &self.root
+        // `roots` is never empty: every constructor puts a root in it.
+        &self.roots[self.roots.len() - 1]
+    }
+
+    /// The chain of trusted roots, oldest first.
+    pub fn roots(&self) -> &[Signed<Root>] {
+        &self.roots
     }
 
     /// The newest snapshot accepted so far.
     pub fn last_snapshot(&self) -> Option<&SeenSnapshot> {
         self.last_snapshot.as_ref()
+    }
+
+    /// The revocations seen in snapshots verified in full, by model id and version.
+    pub fn revocations(&self) -> &[Revocation] {
+        &self.revocations
+    }
+
+    /// The revocation of `model_id` at `version`, if one was seen.
+    pub fn revocation(&self, model_id: &ModelId, version: &ModelVersion) -> Option<&Revocation> {
+        self.revocations
+            .binary_search_by(|r| (&r.model_id, &r.version).cmp(&(model_id, version)))
+            .ok()
+            .map(|i| &self.revocations[i])
     }
 
     /// Trusts the next root: it must be the next version, signed by the threshold of the trusted
@@ -243,10 +432,9 @@ impl TrustState {
         next.signed
             .authority()
             .require(Subject::Root(found), &message, &next.signatures)?;
-        Ok(TrustState {
-            root: next,
-            last_snapshot: self.last_snapshot,
-        })
+        let mut state = self.clone();
+        state.roots.push(next);
+        Ok(state)
     }
 
     /// Checks a snapshot against the trusted root at time `now` (see the module documentation).
@@ -265,6 +453,43 @@ impl TrustState {
         snapshot: &Signed<Snapshot>,
         now: Option<Timestamp>,
     ) -> Result<VerifiedSnapshot, VerifyError> {
+        self.check_signed_snapshot(snapshot, now, true)
+    }
+
+    /// The snapshot a decision carries, judged at the decision `time`: signed by the newest
+    /// trusted root's threshold, that root and the snapshot unexpired at `time`, the snapshot
+    /// created no later than `time`, no fork of a snapshot version already accepted, and the
+    /// model (`model_id` at `version`) not revoked at `time` by any snapshot this client verified
+    /// in full. A snapshot older than the newest accepted is no rollback by itself: a decision
+    /// made against it before a revocation stays valid, and one made after is refused.
+    pub fn check_decision(
+        &self,
+        snapshot: &Signed<Snapshot>,
+        model_id: &ModelId,
+        version: &ModelVersion,
+        time: Timestamp,
+    ) -> Result<VerifiedSnapshot, VerifyError> {
+        let verified = self.check_signed_snapshot(snapshot, Some(time), false)?;
+        if let Some(r) = self.revocation(model_id, version) {
+            if r.effective() <= time {
+                return Err(VerifyError::Revoked {
+                    model_id: model_id.clone(),
+                    version: version.clone(),
+                    revoked_at: r.effective(),
+                    revoked_in: r.snapshot_version,
+                    decision_time: time,
+                });
+            }
+        }
+        Ok(verified)
+    }
+
+    fn check_signed_snapshot(
+        &self,
+        snapshot: &Signed<Snapshot>,
+        now: Option<Timestamp>,
+        refuse_rollback: bool,
+    ) -> Result<VerifiedSnapshot, VerifyError> {
         let root = self.root();
         if let Some(now) = now {
             if root.expires() <= now {
@@ -282,7 +507,7 @@ impl TrustState {
             &snapshot.signatures,
         )?;
         if let Some(seen) = &self.last_snapshot {
-            if s.version() < seen.version {
+            if refuse_rollback && s.version() < seen.version {
                 return Err(VerifyError::Rollback {
                     seen: seen.version,
                     found: s.version(),
@@ -297,6 +522,13 @@ impl TrustState {
             }
         }
         if let Some(now) = now {
+            if s.created() > now {
+                return Err(VerifyError::SnapshotFromFuture {
+                    version: s.version(),
+                    created: s.created(),
+                    now,
+                });
+            }
             if s.expires() <= now {
                 return Err(VerifyError::SnapshotExpired {
                     version: s.version(),
@@ -307,53 +539,169 @@ impl TrustState {
         }
         Ok(VerifiedSnapshot {
             snapshot: s.clone(),
+            signatures: snapshot.signatures.clone(),
             root_version: root.version(),
         })
     }
 
-    /// The state after accepting `snapshot`: it becomes the newest snapshot seen.
+    /// The state after accepting `snapshot`: it becomes the newest snapshot seen, unless a newer
+    /// one was seen already (a decision may carry an older snapshot).
     pub fn after(&self, snapshot: &VerifiedSnapshot) -> TrustState {
-        TrustState {
-            root: self.root.clone(),
-            last_snapshot: Some(SeenSnapshot {
-                version: snapshot.snapshot.version(),
+        let mut state = self.clone();
+        let version = snapshot.snapshot.version();
+        if self.last_snapshot.is_none_or(|s| s.version <= version) {
+            state.last_snapshot = Some(SeenSnapshot {
+                version,
                 merkle_root: snapshot.snapshot.merkle_root(),
-            }),
+            });
         }
+        state
     }
 
-    /// Reads a trust state file.
-    pub fn read(path: &Path) -> Result<Self, DocumentError> {
+    /// The state after verifying `registry` in full: [`TrustState::after`] its snapshot, and every
+    /// entry it shows revoked recorded (an entry already recorded keeps its first record).
+    pub fn after_registry(&self, registry: &VerifiedRegistry) -> TrustState {
+        let mut state = self.after(registry.snapshot());
+        let s = registry.snapshot().snapshot();
+        for e in registry.entries().entries() {
+            let Status::Revoked { revoked_at, .. } = e.status() else {
+                continue;
+            };
+            if let Err(i) = state
+                .revocations
+                .binary_search_by(|r| (&r.model_id, &r.version).cmp(&(e.model_id(), e.version())))
+            {
+                state.revocations.insert(
+                    i,
+                    Revocation {
+                        model_id: e.model_id().clone(),
+                        version: e.version().clone(),
+                        revoked_at: *revoked_at,
+                        snapshot_version: s.version(),
+                        snapshot_created: s.created(),
+                    },
+                );
+            }
+        }
+        state
+    }
+
+    /// Reads a trust state file, re-walking its chain of roots from its first root (see
+    /// [`TrustState::from_json`]); `anchor` is the root the caller trusts out of band, if any.
+    pub fn read(path: &Path, anchor: Option<&Signed<Root>>) -> Result<Self, TrustStateError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| DocumentError {
-            path: shown.clone(),
-            problem: if e.kind() == std::io::ErrorKind::NotFound {
-                DocumentProblem::Missing
-            } else {
-                DocumentProblem::Unreadable(e.to_string())
-            },
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| DocumentError {
-            path: shown,
+        let bytes = crate::input_file::read_input(path, "trust state", MAX_TRUST_STATE_BYTES)
+            .map_err(|e| DocumentError::from_input(shown.clone(), e))?;
+        Self::from_json(&bytes, &shown, anchor)
+    }
+
+    /// Reads a trust state from its file's bytes (`shown` names the file in errors), checking it
+    /// again: its format, that its first root carries its own threshold, that each later root
+    /// carries the threshold of the one before and its own, and, when `anchor` (the root the
+    /// caller trusts out of band) is given, that `anchor` is one of its roots, so every newer root
+    /// was reached from it through signed rotations.
+    pub fn from_json(
+        bytes: &[u8],
+        shown: &str,
+        anchor: Option<&Signed<Root>>,
+    ) -> Result<Self, TrustStateError> {
+        let malformed = |detail: String| DocumentError {
+            path: shown.to_string(),
             problem: DocumentProblem::Malformed {
                 what: "trust state",
-                detail: e.to_string(),
+                detail,
             },
-        })
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+        match value.get("format") {
+            None if value.get("root").is_some() => {
+                return Err(TrustStateError::OldFormat {
+                    path: shown.to_string(),
+                })
+            }
+            Some(serde_json::Value::String(f)) if f == TRUST_STATE_FORMAT => {}
+            Some(serde_json::Value::String(f)) => {
+                return Err(TrustStateError::UnknownFormat {
+                    path: shown.to_string(),
+                    format: super::names::shorten(f),
+                })
+            }
+            _ => {
+                return Err(malformed(format!(
+                    "it has no `format` string (expected `{TRUST_STATE_FORMAT}`)"
+                ))
+                .into())
+            }
+        }
+        let file: StateFileIn =
+            serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        let mut roots = file.roots.into_iter();
+        let first = roots
+            .next()
+            .ok_or_else(|| malformed("it holds no root".to_string()))?;
+        let chain_error = |version, source| TrustStateError::Chain {
+            path: shown.to_string(),
+            version,
+            source: Box::new(source),
+        };
+        let first_version = first.signed.version();
+        let mut state = TrustState::bootstrap(first).map_err(|e| chain_error(first_version, e))?;
+        for next in roots {
+            let version = next.signed.version();
+            state = state.with_root(next).map_err(|e| chain_error(version, e))?;
+        }
+        if let Some(anchor) = anchor {
+            if !state.roots.iter().any(|r| r.signed == anchor.signed) {
+                let versions: Vec<String> = state
+                    .roots
+                    .iter()
+                    .map(|r| r.signed.version().to_string())
+                    .collect();
+                let why = if state
+                    .roots
+                    .iter()
+                    .any(|r| r.signed.version() == anchor.signed.version())
+                {
+                    format!(
+                        "its root {} is a different document",
+                        anchor.signed.version()
+                    )
+                } else {
+                    format!("it holds roots {}", versions.join(", "))
+                };
+                return Err(TrustStateError::NotFromAnchor {
+                    path: shown.to_string(),
+                    anchor: anchor.signed.version(),
+                    why,
+                });
+            }
+        }
+        let mut revocations = file.revocations;
+        revocations.sort_by(|a, b| (&a.model_id, &a.version).cmp(&(&b.model_id, &b.version)));
+        revocations.dedup_by(|a, b| a.model_id == b.model_id && a.version == b.version);
+        state.last_snapshot = file.last_snapshot;
+        state.revocations = revocations;
+        Ok(state)
     }
 
     /// Writes the state atomically (temporary file, flush, rename).
     pub fn write(&self, path: &Path) -> Result<(), IoError> {
-        let mut text = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| unreachable!("a trust state always serializes: {e}"));
-        text.push('\n');
         durable::write_atomic(
             path,
             "trust",
-            text.as_bytes(),
+            self.to_json_pretty().as_bytes(),
             DOCUMENT_MODE,
             Replace::Allow,
         )
+    }
+
+    /// The state as its file holds it (pretty JSON, with a final line break).
+    pub fn to_json_pretty(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| unreachable!("a trust state always serializes: {e}"));
+        text.push('\n');
+        text
     }
 }
 
@@ -361,6 +709,8 @@ impl TrustState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSnapshot {
     snapshot: Snapshot,
+    /// The signatures it was verified with.
+    signatures: Vec<super::document::KeySignature>,
     root_version: Version,
 }
 
@@ -368,6 +718,15 @@ impl VerifiedSnapshot {
     /// The snapshot.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// The snapshot with the very signatures that were verified (what a bundle should carry,
+    /// instead of reading the snapshot file again).
+    pub fn signed(&self) -> Signed<Snapshot> {
+        Signed {
+            signatures: self.signatures.clone(),
+            signed: self.snapshot.clone(),
+        }
     }
 
     /// The version of the root whose keys signed it.
