@@ -1,0 +1,135 @@
+//! Many proofs checked with one pairing: each proof is reduced to its KZG claim
+//! `e(P0_i, [1]_2) e(-W_i, [tau]_2) == 1` (every other check is made per proof), and the claims
+//! are combined with random weights `r_i` into `e(sum r_i P0_i, [1]_2) e(-sum r_i W_i, [tau]_2)
+//! == 1`. A false claim survives the combination only with probability about 2^-128 over the
+//! weights, which are derived from a caller's secret seed and every claim, so a prover cannot
+//! aim at them. When the combined pairing fails, each claim is paired on its own to name the
+//! failing proofs.
+
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::CurveGroup;
+use ark_ff::{PrimeField, Zero};
+
+use crate::error::{rejected, BatchError, Check, VerifyError};
+use crate::field::{fr_to_word, g1_words};
+use crate::key::VerificationKey;
+use crate::layout::Proof;
+use crate::pairing::G2Point;
+use crate::protocol::{msm, reduce, Claim};
+use crate::transcript::keccak_fr;
+
+/// One proof of a batch: its key, its bytes and its public inputs (as for [`crate::verify`]).
+pub type BatchItem<'a> = (&'a VerificationKey, &'a [u8], &'a [[u8; 32]]);
+
+/// Verifies many proofs against one setup with one combined pairing.
+///
+/// `rng_seed` must be unpredictable to whoever made the proofs (32 bytes from the operating
+/// system's generator); the weights are derived from it and from every proof's claim. Returns
+/// every failing item with its own answer.
+pub fn verify_batch(
+    items: &[BatchItem<'_>],
+    g2: &G2Point,
+    rng_seed: [u8; 32],
+) -> Result<(), BatchError> {
+    let results = reduce_all(items);
+    let mut failures = Vec::new();
+    let mut claims = Vec::with_capacity(items.len());
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(c) => claims.push((i, c)),
+            Err(e) => failures.push((i, e)),
+        }
+    }
+    if !claims.is_empty() && !combined_holds(&claims, g2, &rng_seed) {
+        for (i, c) in &claims {
+            if !g2.kzg_holds(c.p0().into_affine(), c.w) {
+                failures.push((*i, rejected(Check::Pairing)));
+            }
+        }
+        failures.sort_by_key(|(i, _)| *i);
+        if failures.is_empty() {
+            // Each claim holds, so the combination does too except with negligible chance; a
+            // failure here means a weight was degenerate. Report it rather than accept.
+            failures.push((claims[0].0, rejected(Check::Pairing)));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(BatchError::new(failures))
+    }
+}
+
+fn reduce_one(item: &BatchItem<'_>) -> Result<Claim, VerifyError> {
+    let (key, bytes, inputs) = *item;
+    let proof = Proof::from_bytes(key.target(), bytes, key.log_circuit_size())?;
+    reduce(key, &proof, inputs)
+}
+
+/// Reduces every item, on all cores where threads exist.
+fn reduce_all(items: &[BatchItem<'_>]) -> Vec<Result<Claim, VerifyError>> {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(items.len().max(1));
+        if threads > 1 {
+            let chunk = items.len().div_ceil(threads);
+            let mut out: Vec<Result<Claim, VerifyError>> = Vec::with_capacity(items.len());
+            let parts: Vec<Vec<Result<Claim, VerifyError>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = items
+                    .chunks(chunk)
+                    .map(|part| s.spawn(move || part.iter().map(reduce_one).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+            for p in parts {
+                out.extend(p);
+            }
+            if out.len() == items.len() {
+                return out;
+            }
+            // A worker died (it cannot: reduction does not panic); redo the work here.
+        }
+    }
+    items.iter().map(reduce_one).collect()
+}
+
+/// The weights: the low 128 bits of Keccak-256 over the seed, the item's index, its transcript
+/// binding and its `W`.
+fn weight(seed: &[u8; 32], index: usize, claim: &Claim) -> Fr {
+    let mut data = Vec::with_capacity(32 + 8 + 32 + 64);
+    data.extend_from_slice(seed);
+    data.extend_from_slice(&(index as u64).to_be_bytes());
+    data.extend_from_slice(&fr_to_word(&claim.binding));
+    let (x, y) = g1_words(&claim.w);
+    data.extend_from_slice(&x);
+    data.extend_from_slice(&y);
+    let h = keccak_fr(&data).into_bigint().0;
+    Fr::from(u128::from(h[0]) | (u128::from(h[1]) << 64))
+}
+
+fn combined_holds(claims: &[(usize, Claim)], g2: &G2Point, seed: &[u8; 32]) -> bool {
+    let total: usize = claims.iter().map(|(_, c)| c.bases.len()).sum();
+    let mut bases: Vec<G1Affine> = Vec::with_capacity(total);
+    let mut scalars: Vec<Fr> = Vec::with_capacity(total);
+    let mut w_bases = Vec::with_capacity(claims.len());
+    let mut w_scalars = Vec::with_capacity(claims.len());
+    for (i, c) in claims {
+        let r = weight(seed, *i, c);
+        if r.is_zero() {
+            return false;
+        }
+        bases.extend_from_slice(&c.bases);
+        scalars.extend(c.scalars.iter().map(|s| *s * r));
+        w_bases.push(c.w);
+        w_scalars.push(r);
+    }
+    let p0: G1Projective = msm(&bases, &scalars);
+    let w: G1Projective = msm(&w_bases, &w_scalars);
+    g2.kzg_holds(p0.into_affine(), w.into_affine())
+}

@@ -1,0 +1,88 @@
+//! Batch verification: one combined pairing for many proofs, and the failing items named.
+
+mod common;
+
+use common::{development_g2, flipped, valid_bundles, Fixture};
+use govproof_verify::{verify_batch, Check, G2Point, Malformed, Target, VerifyError};
+
+const SEED: [u8; 32] = [7u8; 32];
+
+#[test]
+fn a_batch_of_valid_proofs_verifies_with_one_pairing() {
+    let bundles = valid_bundles();
+    let keys: Vec<_> = bundles.iter().map(|b| b.key()).collect();
+    let items: Vec<_> = bundles
+        .iter()
+        .zip(keys.iter())
+        .map(|(b, k)| (k, b.proof.as_slice(), b.public_inputs.as_slice()))
+        .collect();
+    assert_eq!(verify_batch(&items, &development_g2(), SEED), Ok(()));
+    assert_eq!(verify_batch(&[], &development_g2(), SEED), Ok(()));
+}
+
+#[test]
+fn both_targets_batch_together() {
+    let nr = Fixture::load(Target::NoirRecursive);
+    let evm = Fixture::load(Target::Evm);
+    let (knr, kevm) = (nr.key(), evm.key());
+    let items = [
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+        (&kevm, evm.proof.as_slice(), evm.public_inputs.as_slice()),
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+    ];
+    assert_eq!(verify_batch(&items, &G2Point::ignition(), SEED), Ok(()));
+}
+
+#[test]
+fn a_batch_names_every_failing_item_with_its_own_answer() {
+    let nr = Fixture::load(Target::NoirRecursive);
+    let evm = Fixture::load(Target::Evm);
+    let dev = &valid_bundles()[0];
+    let (knr, kevm, kdev) = (nr.key(), evm.key(), dev.key());
+    let tampered = flipped(&evm.proof, 40);
+    let short = &nr.proof[..100];
+    let items = [
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+        // Passes every check but the pairing (a development proof against Ignition).
+        (&kdev, dev.proof.as_slice(), dev.public_inputs.as_slice()),
+        (&kevm, tampered.as_slice(), evm.public_inputs.as_slice()),
+        (&kevm, evm.proof.as_slice(), evm.public_inputs.as_slice()),
+        (&knr, short, nr.public_inputs.as_slice()),
+    ];
+    let err = verify_batch(&items, &G2Point::ignition(), SEED).unwrap_err();
+    let failures = err.failures();
+    assert_eq!(
+        failures.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![1, 2, 4]
+    );
+    assert_eq!(
+        failures[0].1,
+        VerifyError::Rejected {
+            check: Check::Pairing
+        }
+    );
+    assert!(failures[1].1.is_rejection());
+    assert!(matches!(
+        failures[2].1,
+        VerifyError::Malformed {
+            reason: Malformed::Size { .. }
+        }
+    ));
+    assert!(err
+        .to_string()
+        .starts_with("3 of the batch's proofs do not verify"));
+}
+
+#[test]
+fn a_batch_whose_only_fault_is_the_pairing_is_caught_whatever_the_seed() {
+    let nr = Fixture::load(Target::NoirRecursive);
+    let knr = nr.key();
+    let items = [
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+    ];
+    for seed in [[0u8; 32], [1u8; 32], [0xffu8; 32]] {
+        let err = verify_batch(&items, &development_g2(), seed).unwrap_err();
+        assert_eq!(err.failures().len(), 2);
+    }
+}
