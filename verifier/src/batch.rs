@@ -129,7 +129,32 @@ fn combined_holds(claims: &[(usize, Claim)], g2: &G2Point, seed: &[u8; 32]) -> b
         w_bases.push(c.w);
         w_scalars.push(r);
     }
-    let p0: G1Projective = msm(&bases, &scalars);
+    let p0: G1Projective = parallel_msm(&bases, &scalars);
     let w: G1Projective = msm(&w_bases, &w_scalars);
     g2.kzg_holds(p0.into_affine(), w.into_affine())
+}
+
+/// The MSM split over the available cores (one large MSM is most of a batch's shared work).
+fn parallel_msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        if threads > 1 && bases.len() >= 1024 {
+            let chunk = bases.len().div_ceil(threads);
+            let parts: Vec<Option<G1Projective>> = std::thread::scope(|s| {
+                let handles: Vec<_> = bases
+                    .chunks(chunk)
+                    .zip(scalars.chunks(chunk))
+                    .map(|(b, k)| s.spawn(move || msm(b, k)))
+                    .collect();
+                handles.into_iter().map(|h| h.join().ok()).collect()
+            });
+            if parts.iter().all(Option::is_some) {
+                return parts.into_iter().flatten().sum();
+            }
+        }
+    }
+    msm(bases, scalars)
 }

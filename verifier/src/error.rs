@@ -87,6 +87,14 @@ pub enum Malformed {
         /// Public inputs given.
         actual: usize,
     },
+    /// A proof parsed for one target given with a key for the other.
+    #[error("the proof is for `{proof}` and the key for `{key}`")]
+    TargetMismatch {
+        /// The key's target.
+        key: crate::Target,
+        /// The proof's target.
+        proof: crate::Target,
+    },
     /// The G2 point given for the pairing is not a valid `[tau]_2`.
     #[error("the setup's G2 point is {0}")]
     G2(&'static str),

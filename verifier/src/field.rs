@@ -108,10 +108,9 @@ mod tests {
     use super::*;
     use ark_ff::{One, Zero};
 
-    fn word_of(v: u128, shift_words: usize) -> Word {
+    fn word_of(v: u128) -> Word {
         let mut w = [0u8; 32];
         w[16..].copy_from_slice(&v.to_be_bytes());
-        let _ = shift_words;
         w
     }
 
@@ -129,8 +128,8 @@ mod tests {
 
     #[test]
     fn limbs_recombine_and_refuse_wide_low_limbs() {
-        let lo = word_of(5, 0);
-        let hi = word_of(1, 0);
+        let lo = word_of(5);
+        let hi = word_of(1);
         let x = fq_from_limbs(&lo, &hi).ok().unwrap();
         let two_136 = Fq::from(2u64).pow_by_square(136);
         assert_eq!(x, Fq::from(5u64) + two_136);

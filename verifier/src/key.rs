@@ -5,7 +5,7 @@ use ark_bn254::{Fr, G1Affine};
 
 use crate::error::{Malformed, Part, VerifyError};
 use crate::field::{fr, limbs, Word};
-use crate::layout::{read_point, PointError};
+use crate::layout::read_point;
 use crate::poseidon2;
 use crate::transcript::keccak_fr;
 use crate::{Target, PAIRING_POINTS_SIZE};
@@ -151,25 +151,4 @@ impl VerificationKey {
 
 fn hex_word(w: &Word) -> String {
     w.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl PointError {
-    /// The [`Malformed`] problem for a point whose first word is `first` in `part`.
-    pub(crate) fn at(self, part: Part, first: usize) -> Malformed {
-        match self {
-            PointError::NonCanonical(k) => Malformed::NonCanonical {
-                part,
-                field: first + k,
-            },
-            PointError::Limb(k) => Malformed::LimbOutOfRange {
-                part,
-                field: first + k,
-            },
-            PointError::NotOnCurve(n) => Malformed::NotOnCurve {
-                part,
-                first,
-                last: first + n - 1,
-            },
-        }
-    }
 }

@@ -51,6 +51,27 @@ pub(crate) enum PointError {
     NotOnCurve(usize),
 }
 
+impl PointError {
+    /// The [`Malformed`] problem for a point whose first word is `first` in `part`.
+    pub(crate) fn at(self, part: Part, first: usize) -> Malformed {
+        match self {
+            PointError::NonCanonical(k) => Malformed::NonCanonical {
+                part,
+                field: first + k,
+            },
+            PointError::Limb(k) => Malformed::LimbOutOfRange {
+                part,
+                field: first + k,
+            },
+            PointError::NotOnCurve(n) => Malformed::NotOnCurve {
+                part,
+                first,
+                last: first + n - 1,
+            },
+        }
+    }
+}
+
 /// The point encoded by `words` (4 limbs or 2 coordinates, by target).
 pub(crate) fn read_point(target: Target, words: &[Word]) -> Result<G1Affine, PointError> {
     let (x, y) = match target {
@@ -248,8 +269,7 @@ impl Proof {
     pub(crate) fn sections(&self) -> Sections {
         let g = self.target.fields_per_point();
         let l = self.rounds;
-        let after_pairing = PAIRING_POINTS_SIZE;
-        let eta_end = after_pairing + 4 * g; // masking, w1, w2, w3
+        let eta_end = PAIRING_POINTS_SIZE + 4 * g; // masking, w1, w2, w3
         let beta_end = eta_end + 3 * g; // read counts, read tags, w4
         let alpha_end = beta_end + 2 * g; // lookup inverses, z_perm
         let libra_end = alpha_end + g + 1; // libra concatenation, libra sum
@@ -259,7 +279,6 @@ impl Proof {
         let nu_end = r_end + l + LIBRA_EVALUATIONS;
         let z_end = nu_end + g;
         Sections {
-            after_pairing,
             eta_end,
             beta_end,
             alpha_end,
@@ -275,7 +294,6 @@ impl Proof {
 
 /// Where each transcript round's data ends (exclusive word offsets).
 pub(crate) struct Sections {
-    pub(crate) after_pairing: usize,
     pub(crate) eta_end: usize,
     pub(crate) beta_end: usize,
     pub(crate) alpha_end: usize,

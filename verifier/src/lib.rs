@@ -60,6 +60,12 @@ pub enum Target {
     Evm,
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Target {
     /// The name bb gives the target (`-t`).
     pub fn name(self) -> &'static str {
@@ -90,10 +96,9 @@ pub fn verify_parsed(
     g2: &G2Point,
 ) -> Result<(), VerifyError> {
     if proof.target() != key.target() {
-        return Err(Malformed::Size {
-            part: Part::Proof,
-            expected: key.target().proof_size(key.log_circuit_size()),
-            actual: proof.words.len() * 32,
+        return Err(Malformed::TargetMismatch {
+            key: key.target(),
+            proof: proof.target(),
         }
         .into());
     }

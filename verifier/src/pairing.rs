@@ -3,7 +3,7 @@
 use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::AffineRepr;
-use ark_ff::Zero;
+use ark_ff::{MontFp, Zero};
 
 use crate::error::Malformed;
 use crate::field::fq;
@@ -45,8 +45,22 @@ impl Eq for G2Point {}
 impl G2Point {
     /// Aztec Ignition's `[x]_2`: the point real proofs verify against.
     pub fn ignition() -> Self {
-        // The constant is a valid point (checked by a test), so this never falls back.
-        Self::from_bytes(&IGNITION_G2_BYTES).unwrap_or_else(|_| Self::new(G2Affine::generator()))
+        // The coordinates of `IGNITION_G2_BYTES`; a test checks that they are that constant and a
+        // valid point of the subgroup, so no check (and no fallback) is needed here.
+        const X_C0: Fq =
+            MontFp!("496075682290949347282619629729389528669750910289829251317610107342504362928");
+        const X_C1: Fq = MontFp!(
+            "17212635814319756364507010169094758005397460366678210664966334781961899574209"
+        );
+        const Y_C0: Fq = MontFp!(
+            "15828724851114720558251891430452666121603726704878231219287131634746610441813"
+        );
+        const Y_C1: Fq =
+            MontFp!("2255182984359105691812395885056400739448730162863181907784180250290003009508");
+        Self::new(G2Affine::new_unchecked(
+            Fq2::new(X_C0, X_C1),
+            Fq2::new(Y_C0, Y_C1),
+        ))
     }
 
     /// A `[tau]_2` from the 128-byte file encoding (`x.c0, x.c1, y.c0, y.c1`, big-endian).
@@ -98,5 +112,29 @@ impl G2Point {
         let ml =
             Bn254::multi_miller_loop([p0, neg_w], [self.generator.clone(), self.prepared.clone()]);
         Bn254::final_exponentiation(ml).is_some_and(|o: PairingOutput<Bn254>| o.is_zero())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignition_point_is_the_checked_constant() {
+        let checked = G2Point::from_bytes(&IGNITION_G2_BYTES).unwrap();
+        assert_eq!(G2Point::ignition(), checked);
+        assert_eq!(G2Point::ignition().to_bytes(), IGNITION_G2_BYTES);
+    }
+
+    #[test]
+    fn invalid_g2_points_are_refused() {
+        let mut off = IGNITION_G2_BYTES;
+        off[127] ^= 1;
+        assert_eq!(
+            G2Point::from_bytes(&off),
+            Err(Malformed::G2("not on the curve"))
+        );
+        assert!(G2Point::from_bytes(&[0u8; G2_POINT_BYTES]).is_err());
+        assert!(G2Point::from_bytes(&[0xffu8; G2_POINT_BYTES]).is_err());
     }
 }

@@ -13,7 +13,7 @@ use crate::key::VerificationKey;
 use crate::layout::{witness as wi, Proof, NUM_EVALUATIONS, UNIVARIATE_LENGTH};
 use crate::relations::{self, RelationParameters, NUM_ENTITIES};
 use crate::transcript::{Hash, Transcript};
-use crate::{Target, PAIRING_POINTS_SIZE};
+use crate::Target;
 
 /// `PERMUTATION_ARGUMENT_VALUE_SEPARATOR`: public inputs are placed at row `2^28 + offset`.
 const PERMUTATION_SEPARATOR: u64 = 1 << 28;
@@ -24,6 +24,9 @@ const SUBGROUP_GENERATOR: Fr =
     MontFp!("3478517300119284901893091970156912948790432420133812234316178878452092729974");
 const SUBGROUP_GENERATOR_INVERSE: Fr =
     MontFp!("14607982016670611764231825270871087984049314771307170893064215224383340934614");
+/// `1 / 256` in the scalar field.
+const SUBGROUP_SIZE_INVERSE: Fr =
+    MontFp!("21802741923121153053409505722814863857733722351976909209543133076471996743681");
 /// `prod_{j != i} (i - j)` over `{0, ..., 8}`: the barycentric weights of the round univariates.
 const BARYCENTRIC_DENOMINATORS: [i64; UNIVARIATE_LENGTH] =
     [40320, -5040, 1440, -720, 576, -720, 1440, -5040, 40320];
@@ -110,7 +113,6 @@ fn transcript(vk: &VerificationKey, proof: &Proof, public_inputs: &[Fr]) -> Chal
     let nu = t.challenge();
     t.absorb_words(&w[s.nu_end..s.z_end]);
     let z = t.challenge();
-    let _ = s.after_pairing;
     Challenges {
         eta,
         beta,
@@ -151,31 +153,48 @@ fn public_input_delta(
     Ok(num * inverse(den)?)
 }
 
-/// The round univariate (given by its values at 0..=8) evaluated at `x`.
-fn barycentric(values: &[Fr; UNIVARIATE_LENGTH], x: Fr) -> Fr {
-    let mut dens = [Fr::zero(); UNIVARIATE_LENGTH];
-    let mut numerator = Fr::one();
-    for (i, d) in dens.iter_mut().enumerate() {
-        let diff = x - Fr::from(i as u64);
-        if diff.is_zero() {
-            return values[i];
+/// Each round univariate (given by its values at 0..=8) evaluated at that round's challenge,
+/// with one inversion for all rounds.
+fn barycentric_all(univariates: &[[Fr; UNIVARIATE_LENGTH]], xs: &[Fr]) -> Vec<Fr> {
+    let mut dens = Vec::with_capacity(UNIVARIATE_LENGTH * xs.len());
+    let mut numerators = Vec::with_capacity(xs.len());
+    let mut exact = Vec::with_capacity(xs.len());
+    for x in xs {
+        let mut numerator = Fr::one();
+        let mut hit = None;
+        for (i, d) in BARYCENTRIC_DENOMINATORS.iter().enumerate() {
+            let diff = *x - Fr::from(i as u64);
+            if diff.is_zero() {
+                hit = Some(i);
+            }
+            numerator *= diff;
+            // A zero stays zero through batch inversion and is not used below.
+            dens.push(Fr::from(*d) * diff);
         }
-        numerator *= diff;
-        *d = Fr::from(BARYCENTRIC_DENOMINATORS[i]) * diff;
+        numerators.push(numerator);
+        exact.push(hit);
     }
     batch_inversion(&mut dens);
-    let sum: Fr = values.iter().zip(dens.iter()).map(|(v, d)| *v * d).sum();
-    sum * numerator
+    univariates
+        .iter()
+        .zip(dens.chunks(UNIVARIATE_LENGTH))
+        .zip(numerators.iter().zip(exact.iter()))
+        .map(|((values, d), (numerator, hit))| match hit {
+            Some(i) => values[*i],
+            None => values.iter().zip(d.iter()).map(|(v, d)| *v * d).sum::<Fr>() * numerator,
+        })
+        .collect()
 }
 
 fn sumcheck(proof: &Proof, c: &Challenges, rp: &RelationParameters) -> Result<(), VerifyError> {
     let mut target = c.libra * proof.libra_sum;
     let mut pow = Fr::one();
+    let next_targets = barycentric_all(&proof.univariates, &c.u);
     for (r, univariate) in proof.univariates.iter().enumerate() {
         if univariate[0] + univariate[1] != target {
             return Err(rejected(Check::SumcheckRound(r)));
         }
-        target = barycentric(univariate, c.u[r]);
+        target = next_targets[r];
         pow *= Fr::one() + c.u[r] * (c.gates[r] - Fr::one());
     }
     let mut entities = [Fr::zero(); NUM_ENTITIES];
@@ -215,7 +234,7 @@ fn libra_consistency(proof: &Proof, c: &Challenges) -> Result<(), VerifyError> {
     // r^256 != 1 so no denominator is zero.
     batch_inversion(&mut dens);
     let challenge_eval: Fr = lagrange.iter().zip(dens.iter()).map(|(l, d)| *l * d).sum();
-    let numerator = vanishing * inverse(Fr::from(SUBGROUP_SIZE as u64))?;
+    let numerator = vanishing * SUBGROUP_SIZE_INVERSE;
     let challenge_eval = challenge_eval * numerator;
     let lagrange_first = dens[0] * numerator;
     let lagrange_last = dens[SUBGROUP_SIZE - 1] * numerator;
@@ -248,10 +267,33 @@ fn shplemini(
     let mut bases = Vec::with_capacity(size);
     let mut scalars = Vec::with_capacity(size);
 
-    let pos_inv = inverse(c.z - powers[0])?;
-    let neg_inv = inverse(c.z + powers[0])?;
+    // Every denominator of Shplemini, inverted at once: 1/(z - r^(2^i)), 1/(z + r^(2^i)),
+    // 1/(r^(2^i) (1 - u_i) + u_i), 1/r, 1/(z - g r), 1/(z - 1).
+    let mut inv = Vec::with_capacity(3 * l + 3);
+    inv.extend(powers.iter().map(|p| c.z - p));
+    inv.extend(powers.iter().map(|p| c.z + p));
+    inv.extend(
+        powers
+            .iter()
+            .zip(c.u.iter())
+            .map(|(p, u)| *p * (Fr::one() - u) + u),
+    );
+    inv.push(c.gemini_r);
+    inv.push(c.z - SUBGROUP_GENERATOR * c.gemini_r);
+    inv.push(c.z - Fr::one());
+    if inv.iter().any(|x| x.is_zero()) {
+        return Err(rejected(Check::DegenerateChallenge));
+    }
+    batch_inversion(&mut inv);
+    let (pos_invs, rest) = inv.split_at(l);
+    let (neg_invs, rest) = rest.split_at(l);
+    let (fold_invs, rest) = rest.split_at(l);
+    let (r_inv, z_minus_gr_inv, z_minus_one_inv) = (rest[0], rest[1], rest[2]);
+
+    let pos_inv = pos_invs[0];
+    let neg_inv = neg_invs[0];
     let unshifted_scalar = pos_inv + c.nu * neg_inv;
-    let shifted_scalar = inverse(c.gemini_r)? * (pos_inv - c.nu * neg_inv);
+    let shifted_scalar = r_inv * (pos_inv - c.nu * neg_inv);
 
     bases.push(proof.shplonk_q);
     scalars.push(Fr::one());
@@ -294,14 +336,14 @@ fn shplemini(
         let cp = powers[i - 1];
         let u = c.u[i - 1];
         let num = cp * acc * Fr::from(2u64) - a[i - 1] * (cp * (Fr::one() - u) - u);
-        acc = num * inverse(cp * (Fr::one() - u) + u)?;
+        acc = num * fold_invs[i - 1];
         fold_pos[i - 1] = acc;
     }
     let mut constant = fold_pos[0] * pos_inv + a[0] * c.nu * neg_inv;
     let mut batching = c.nu.square();
     for i in 0..l.saturating_sub(1) {
-        let pos = inverse(c.z - powers[i + 1])?;
-        let neg = inverse(c.z + powers[i + 1])?;
+        let pos = pos_invs[i + 1];
+        let neg = neg_invs[i + 1];
         let scale_pos = batching * pos;
         let scale_neg = batching * c.nu * neg;
         scalars.push(-scale_neg - scale_pos);
@@ -312,14 +354,8 @@ fn shplemini(
 
     // SmallSubgroupIPA: five claims at {r, g r, r, 1, r} on [G], [A], [A], [A], [Q]; the value at
     // 1 is zero and not sent.
-    let d0 = inverse(c.z - c.gemini_r)?;
-    let dens = [
-        d0,
-        inverse(c.z - SUBGROUP_GENERATOR * c.gemini_r)?,
-        d0,
-        inverse(c.z - Fr::one())?,
-        d0,
-    ];
+    let d0 = pos_invs[0];
+    let dens = [d0, z_minus_gr_inv, d0, z_minus_one_inv, d0];
     let e = &proof.libra_poly_evals;
     let values = [e[0], e[1], e[2], Fr::zero(), e[3]];
     let mut claim_scalars = [Fr::zero(); 5];
@@ -439,7 +475,6 @@ pub(crate) fn reduce(
         // -W' = s P1 + P1_nested, so W' = s W - P1_nested.
         w = (proof.kzg_w.into_group() * s - p1_nested.into_group()).into_affine();
     }
-    let _ = PAIRING_POINTS_SIZE;
     Ok(Claim {
         bases,
         scalars,
@@ -467,6 +502,7 @@ mod tests {
         assert_eq!(SUBGROUP_GENERATOR * SUBGROUP_GENERATOR_INVERSE, Fr::one());
         assert_eq!(SUBGROUP_GENERATOR.pow([256u64]), Fr::one());
         assert_ne!(SUBGROUP_GENERATOR.pow([128u64]), Fr::one());
+        assert_eq!(SUBGROUP_SIZE_INVERSE * Fr::from(256u64), Fr::one());
     }
 
     #[test]
@@ -482,7 +518,7 @@ mod tests {
         let f = |x: Fr| x.pow([8u64]) + Fr::from(3u64) * x + Fr::one();
         let values = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(|i| f(Fr::from(i as u64)));
         let x = Fr::from(123_456_789u64);
-        assert_eq!(barycentric(&values, x), f(x));
-        assert_eq!(barycentric(&values, Fr::from(4u64)), values[4]);
+        let at = barycentric_all(&[values, values], &[x, Fr::from(4u64)]);
+        assert_eq!(at, vec![f(x), values[4]]);
     }
 }

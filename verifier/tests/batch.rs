@@ -86,3 +86,26 @@ fn a_batch_whose_only_fault_is_the_pairing_is_caught_whatever_the_seed() {
         assert_eq!(err.failures().len(), 2);
     }
 }
+
+#[test]
+fn a_large_batch_splits_its_msm_over_cores_and_still_catches_a_bad_pairing() {
+    // 20 proofs x 67 points: the combined MSM is large enough to be split across threads.
+    let nr = Fixture::load(Target::NoirRecursive);
+    let dev = &valid_bundles()[0];
+    let (knr, kdev) = (nr.key(), dev.key());
+    let mut items: Vec<_> = (0..20)
+        .map(|_| (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()))
+        .collect();
+    assert_eq!(verify_batch(&items, &G2Point::ignition(), SEED), Ok(()));
+    items[13] = (&kdev, dev.proof.as_slice(), dev.public_inputs.as_slice());
+    let err = verify_batch(&items, &G2Point::ignition(), SEED).unwrap_err();
+    assert_eq!(
+        err.failures(),
+        &[(
+            13,
+            VerifyError::Rejected {
+                check: Check::Pairing
+            }
+        )]
+    );
+}

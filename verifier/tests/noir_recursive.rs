@@ -291,3 +291,55 @@ fn a_parsed_proof_can_be_kept_and_verified() {
         Ok(())
     );
 }
+
+#[test]
+fn a_proof_parsed_for_the_other_target_is_refused() {
+    let nr = Fixture::load(Target::NoirRecursive);
+    let evm = Fixture::load(Target::Evm);
+    let proof = Proof::from_bytes(Target::Evm, &evm.proof, 5).unwrap();
+    assert_eq!(
+        govproof_verify::verify_parsed(&nr.key(), &proof, &nr.public_inputs, &G2Point::ignition()),
+        malformed(Malformed::TargetMismatch {
+            key: Target::NoirRecursive,
+            proof: Target::Evm
+        })
+    );
+}
+
+#[test]
+fn random_corruption_never_panics_and_is_never_accepted() {
+    // A small deterministic generator (xorshift), so a failure reproduces.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let g2 = G2Point::ignition();
+    for target in [Target::NoirRecursive, Target::Evm] {
+        let f = Fixture::load(target);
+        let key = f.key();
+        for _ in 0..150 {
+            let mut proof = f.proof.clone();
+            let mut key_bytes = f.key_bytes.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % proof.len();
+                proof[i] = next() as u8;
+            }
+            if proof != f.proof {
+                assert!(verify(&key, &proof, &f.public_inputs, &g2).is_err());
+            }
+            let i = (next() as usize) % key_bytes.len();
+            key_bytes[i] ^= 1 << (next() % 8);
+            if let Ok(k) = VerificationKey::from_bytes(target, &key_bytes) {
+                assert!(verify(&k, &f.proof, &f.public_inputs, &g2).is_err());
+            }
+            let cut = (next() as usize) % (proof.len() + 64);
+            let mut resized = proof.clone();
+            resized.resize(cut, 0);
+            let _ = Proof::from_bytes(target, &resized, (next() % 30) as u32);
+            let _ = VerificationKey::from_bytes(target, &key_bytes[..cut.min(key_bytes.len())]);
+        }
+    }
+}
