@@ -146,9 +146,15 @@ pub fn trusted_root(root: &Path) -> Result<TrustState, LoadError> {
 /// expiry at `now`, and keeps its signed snapshot.
 pub fn registry(dir: &Path, root: &Path, now: Timestamp) -> Result<TrustedRegistry, LoadError> {
     let trust = trusted_root(root)?;
-    TrustedRegistry::open(&RegistryDir::at(dir), &trust, now).map_err(|e| LoadError::Registry {
-        dir: dir.to_path_buf(),
-        problem: format!("does not verify against `{}`: {e}", root.display()),
+    TrustedRegistry::open(&RegistryDir::at(dir), &trust, now).map_err(|e| {
+        let why = match e {
+            super::DecideError::Registry(v) => v.to_string(),
+            other => other.to_string(),
+        };
+        LoadError::Registry {
+            dir: dir.to_path_buf(),
+            problem: format!("does not verify against `{}`: {why}", root.display()),
+        }
     })
 }
 
@@ -305,5 +311,74 @@ impl fmt::Display for Shortened<'_> {
             f.write_str("...")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        crate::cli::demo::demo_policy(Timestamp::now()).unwrap()
+    }
+
+    fn reference(policy: &Policy) -> serde_json::Value {
+        let features: serde_json::Map<String, serde_json::Value> = policy
+            .features()
+            .iter()
+            .zip(super::super::reference::reference_applicant(policy))
+            .map(|(f, v)| (f.name.as_str().to_string(), v.into()))
+            .collect();
+        serde_json::json!({
+            "decision_id": "APP-1",
+            "scope": policy.scopes()[0].to_string(),
+            "features": features,
+        })
+    }
+
+    #[test]
+    fn an_application_with_named_features_reads_in_the_policys_order() {
+        let p = policy();
+        let now = Timestamp::now();
+        let doc = reference(&p);
+        let app = parse_application(doc.to_string().as_bytes(), &p, now).unwrap();
+        assert_eq!(app.time, now);
+        assert_eq!(app.decision_id.as_str(), "APP-1");
+        let expected =
+            super::super::quantize_features(&super::super::reference::reference_applicant(&p))
+                .unwrap();
+        assert_eq!(app.features, expected);
+    }
+
+    #[test]
+    fn every_problem_of_an_application_is_named() {
+        let p = policy();
+        let mut doc = reference(&p);
+        let features = doc["features"].as_object_mut().unwrap();
+        features.remove("age");
+        features.insert("agee".into(), 1.into());
+        features.insert("debt_to_income".into(), 11.into());
+        features.insert("bureau_score".into(), "high".into());
+        doc["time"] = "yesterday".into();
+        doc["decision_id"] = "has space".into();
+        let problems =
+            parse_application(doc.to_string().as_bytes(), &p, Timestamp::now()).unwrap_err();
+        let all = problems.join("; ");
+        for part in [
+            "`has space` is not a decision id",
+            "time `yesterday`",
+            "feature `agee` is not in policy `eu-consumer-credit`",
+            "feature `age` is missing",
+            "feature `debt_to_income` is `11`, outside its declared range [0, 10]",
+            "feature `bureau_score` is `\"high\"`, not a number",
+        ] {
+            assert!(all.contains(part), "{part}: {all}");
+        }
+        assert_eq!(problems.len(), 6, "{all}");
+
+        let unknown_field = r#"{"decision_id": "A", "features": {}, "salt": "0x1"}"#;
+        let problems =
+            parse_application(unknown_field.as_bytes(), &p, Timestamp::now()).unwrap_err();
+        assert!(problems[0].contains("unknown field `salt`"), "{problems:?}");
     }
 }
