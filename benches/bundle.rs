@@ -14,7 +14,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use govproof::bundle::{Bundle, BundleVerifier, DecisionId, Verdict, VerifyOptions};
 use govproof::cli::demo::demo_application;
-use govproof::decide::DecisionProver;
+use govproof::decide::{ContextOptions, DecisionContext, DecisionParts};
 use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::dangerous;
 
@@ -61,22 +61,33 @@ fn bench(c: &mut Criterion) {
         ..
     } = support::demo_lender(work.path(), now);
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-bench-bundle");
-    let mut prover = DecisionProver::builder()
-        .registry(trusted)
-        .policy(policy.clone())
-        .model(model)
-        .setup(dangerous::development_setup(&cache).unwrap())
-        .bb(bb)
-        .cache_dir(cache.join("vk"))
-        .build()
-        .unwrap();
+    let context = DecisionContext::with_options(
+        DecisionParts {
+            registry: trusted,
+            policy: policy.clone(),
+            model,
+            setup: dangerous::development_setup(&cache).unwrap(),
+        },
+        ContextOptions {
+            bb: Some(bb),
+            cache_dir: Some(cache.join("vk")),
+            ..ContextOptions::default()
+        },
+    )
+    .unwrap();
+    let mut prover = context.prover().unwrap();
     let mut application = demo_application(&policy, now).unwrap();
     application.decision_id = DecisionId::new("bench").unwrap();
-    prover.prove(&application).unwrap();
+    let mut decide = move || {
+        context
+            .decide(&application, &mut prover)
+            .unwrap()
+            .proved()
+            .unwrap()
+    };
+    decide();
     group.sample_size(20);
-    group.bench_function("prove (warm prover)", |b| {
-        b.iter(|| prover.prove(&application).unwrap())
-    });
+    group.bench_function("prove (warm prover)", |b| b.iter(&mut decide));
     group.finish();
 }
 

@@ -16,13 +16,14 @@
 //! The lender is the SDK's demonstration deployment (`govproof demo`: the example policy, the
 //! reference model, a registry signed by two of three keys). Each sample decides a fresh
 //! applicant (features drawn inside the policy's ranges, a new id, a new salt). Measurements:
-//! 1. warm latency of `DecisionProver::prove` (the SDK's API: one warm bb using every core),
+//! 1. warm latency of `DecisionContext::decide` on one warm `Prover` (one bb using every core),
 //!    split into native checks (registry, model, policy, every circuit constraint), witness
-//!    generation (acvm), proving (bb) and bundling (the rest: public-input check, bundle assembly);
-//! 2. warm latency through the prover pool (the path a service takes: native checks and witness,
-//!    then a pool request), for the default pool and for one worker using every core;
-//! 3. cold latency: a decision prover built from scratch (bb starts and loads its CRS, the key is
-//!    read from the disk cache) and its first decision;
+//!    generation (acvm), proving (bb) and sealing (the rest: public-input check, bundle assembly);
+//! 2. warm latency of `DecisionContext::decide` on the prover pool (the path a service and
+//!    `govproof prove --applications` take), for the default pool and for one worker using every
+//!    core;
+//! 3. cold latency: a decision context built from scratch (the key is read from the disk cache)
+//!    with its prover (bb starts), and its first decision (bb loads its CRS);
 //! 4. verification: the SDK's bundle verifier on each bundle, every check (registry signatures,
 //!    policy, public inputs, proof), warm, and bb's proof check alone;
 //! 5. throughput with 1, 2 and 4 concurrent clients through each pool;
@@ -37,30 +38,29 @@ mod toolchain_support;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use govproof::artifact::Artifact;
 use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
-use govproof::decide::{quantize_features, Application, DecisionProver, TrustedRegistry};
+use govproof::decide::{
+    quantize_features, Application, ContextOptions, DecisionContext, DecisionParts, Preparation,
+    ProofBackend, TrustedRegistry,
+};
 use govproof::field::Field;
 use govproof::policy::Policy;
 use govproof::prover::pool::{available_cores, PoolConfig, ProofRequest, ProverPool};
-use govproof::prover::{CircuitBytecode, ProofTarget, Prover, Verifier, WitnessStack};
+use govproof::prover::{ProofTarget, Prover, Verifier};
 use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::{dangerous, Setup};
 
 const TARGET: ProofTarget = ProofTarget::NoirRecursive;
 
-/// The demonstration lender: policy, model, signed registry, and the circuit it proves with.
+/// The demonstration lender: policy, model, signed registry, and the circuit's artifact.
 struct Lender {
     policy: Policy,
     root: Signed<Root>,
     trusted: TrustedRegistry,
     model: govproof::decide::Model,
-    artifact: Artifact,
     artifact_json: &'static [u8],
-    circuit: Arc<CircuitBytecode>,
     _registry_dir: tempfile::TempDir,
 }
 
@@ -75,31 +75,31 @@ impl Lender {
         } = support::demo_lender(dir.path(), now);
         let name = policy.profile().name();
         let artifact_json = govproof::noir::embedded(&name).unwrap();
-        let artifact = Artifact::from_json_bytes(&name, artifact_json).unwrap();
-        let circuit =
-            Arc::new(CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec()).unwrap());
         Lender {
             policy,
             root,
             trusted,
             model,
-            artifact,
             artifact_json,
-            circuit,
             _registry_dir: dir,
         }
     }
 
-    fn prover(&self, env: &Env) -> DecisionProver {
-        DecisionProver::builder()
-            .registry(self.trusted.clone())
-            .policy(self.policy.clone())
-            .model(self.model.clone())
-            .setup(env.setup.clone())
-            .bb(&env.bb)
-            .cache_dir(&env.keys)
-            .build()
-            .unwrap()
+    fn context(&self, env: &Env) -> DecisionContext {
+        DecisionContext::with_options(
+            DecisionParts {
+                registry: self.trusted.clone(),
+                policy: self.policy.clone(),
+                model: self.model.clone(),
+                setup: env.setup.clone(),
+            },
+            ContextOptions {
+                bb: Some(env.bb.clone()),
+                cache_dir: Some(env.keys.clone()),
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     /// Applicants with features drawn inside the policy's ranges.
@@ -130,25 +130,22 @@ impl Lender {
             .collect()
     }
 
-    /// Native checks and witness for `application`: the pool request and the two phase times.
+    /// `DecisionContext::prepare` for `application`: the pool request and the gzipped witness
+    /// (for the `bb prove` command).
     fn prepare(
         &self,
-        prover: &DecisionProver,
+        context: &DecisionContext,
         application: &Application,
-    ) -> (ProofRequest, Vec<u8>, Duration, Duration) {
-        let t = Instant::now();
-        let decision = prover.check(application, salt(application)).unwrap();
-        let native = t.elapsed();
-        let t = Instant::now();
-        let solved = govproof::witness::execute(&self.artifact, &decision.inputs()).unwrap();
-        let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec()).unwrap();
-        let witness_time = t.elapsed();
-        (
-            ProofRequest::new(Arc::clone(&self.circuit), witness, TARGET),
-            solved.gzipped().to_vec(),
-            native,
-            witness_time,
-        )
+    ) -> (ProofRequest, Vec<u8>) {
+        let Preparation::Ready(prepared) = context
+            .prepare_with_salt(application, salt(application))
+            .unwrap()
+        else {
+            panic!("a bench applicant was refused")
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, prepared.request().witness().as_bytes()).unwrap();
+        (prepared.request().clone(), gz.finish().unwrap())
     }
 }
 
@@ -158,6 +155,19 @@ fn salt(application: &Application) -> Field {
     wide[..32]
         .copy_from_slice(blake3::hash(application.decision_id.as_str().as_bytes()).as_bytes());
     Field::from_wide_bytes_reduce(&wide)
+}
+
+/// One decision through the SDK's public path, expected to be proved.
+fn decide<B: ProofBackend>(
+    context: &DecisionContext,
+    application: &Application,
+    backend: &mut B,
+) -> govproof::Proved {
+    context
+        .decide(application, backend)
+        .unwrap()
+        .proved()
+        .unwrap()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -250,7 +260,8 @@ fn main() {
             "s"
         }
     );
-    let mut api = lender.prover(&env);
+    let api = lender.context(&env);
+    let mut warm = api.prover().unwrap();
     let warm_up = lender.prepare(&api, &lender.applications(1, 99, now)[0]).0;
     let bb_version = Prover::new(&env.bb, &env.setup, &env.keys)
         .unwrap()
@@ -264,14 +275,14 @@ fn main() {
         lender.policy.profile().name(),
     );
 
-    // 1. The SDK's API, warm.
+    // 1. The SDK's API on one warm prover.
     let mut bundles = Vec::new();
     let (mut native, mut witness, mut prove, mut bundling, mut total) =
         (vec![], vec![], vec![], vec![], vec![]);
-    api.prove(&lender.applications(1, 98, now)[0]).unwrap();
+    decide(&api, &lender.applications(1, 98, now)[0], &mut warm);
     for application in lender.applications(samples, 1, now) {
         let t = Instant::now();
-        let proved = api.prove(&application).unwrap();
+        let proved = decide(&api, &application, &mut warm);
         let all = t.elapsed();
         let timings = proved.timings;
         native.push(timings.checks);
@@ -284,7 +295,7 @@ fn main() {
     println!("## Warm decision latency (ms)\n");
     println!("| phase | p50 | p95 | samples |\n| --- | --- | --- | --- |");
     row(
-        "**end to end**, `DecisionProver::prove` (one bb, every core)",
+        "**end to end**, `DecisionContext::decide` on one `Prover` (one bb, every core)",
         total,
     );
     row(
@@ -293,7 +304,7 @@ fn main() {
     );
     row("- witness generation", witness);
     row("- proving", prove);
-    row("- bundling (salt, public-input check, bundle)", bundling);
+    row("- sealing (public-input check, bundle)", bundling);
 
     // 2. Through the pool, warm.
     let mut bb_peak: f64 = 0.0;
@@ -305,15 +316,16 @@ fn main() {
         let (mut native, mut witness, mut proving, mut total) = (vec![], vec![], vec![], vec![]);
         for application in lender.applications(samples, 2, now) {
             let t = Instant::now();
-            let (request, _, n, w) = lender.prepare(&api, &application);
-            let t_prove = Instant::now();
-            pool.prove(request).unwrap();
-            proving.push(t_prove.elapsed());
+            let proved = decide(&api, &application, &mut &pool);
             total.push(t.elapsed());
-            native.push(n);
-            witness.push(w);
+            native.push(proved.timings.checks);
+            witness.push(proved.timings.witness);
+            proving.push(proved.timings.proof);
         }
-        row(&format!("**end to end through the pool**, {name}"), total);
+        row(
+            &format!("**end to end through the pool**, `DecisionContext::decide` on `&ProverPool`, {name}"),
+            total,
+        );
         row("- native checks", native);
         row("- witness generation", witness);
         row("- proving (pool request to proof)", proving);
@@ -322,20 +334,21 @@ fn main() {
     }
     println!();
 
-    // 3. Cold: a decision prover built from scratch, then its first decision.
+    // 3. Cold: a decision context and its prover built from scratch, then its first decision.
     println!("## Cold decision latency (ms)\n");
     println!("| case | p50 | p95 | samples |\n| --- | --- | --- | --- |");
     let (mut build, mut first) = (vec![], vec![]);
     for application in lender.applications(samples.div_ceil(3).max(2), 3, now) {
         let t = Instant::now();
-        let mut cold = lender.prover(&env);
+        let cold = lender.context(&env);
+        let mut prover = cold.prover().unwrap();
         build.push(t.elapsed());
         let t = Instant::now();
-        cold.prove(&application).unwrap();
+        decide(&cold, &application, &mut prover);
         first.push(t.elapsed());
     }
     row(
-        "build a decision prover (checks, starts bb, key from the disk cache)",
+        "build a decision context and its prover (checks, key from the disk cache, starts bb)",
         build,
     );
     row("its first decision (bb loads the CRS)", first);
@@ -428,7 +441,7 @@ fn main() {
     let pool = env.pool(all_cores.clone().warm_up(warm_up.clone()));
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for (k, application) in lender.applications(samples, 4, now).iter().enumerate() {
-        let (request, gz, _, _) = lender.prepare(&api, application);
+        let (request, gz) = lender.prepare(&api, application);
         let witness_path = files.path().join("witness.gz");
         std::fs::write(&witness_path, gz).unwrap();
         let out = files.path().join(format!("out-{k}"));

@@ -44,7 +44,7 @@ use govproof::abi::{InputValue, Inputs};
 use govproof::artifact::Artifact;
 use govproof::bundle::DecisionId;
 use govproof::cli::demo::{demo_application, demo_model, publish_registry, Approval};
-use govproof::decide::DecisionProver;
+use govproof::decide::{ContextOptions, DecisionContext, DecisionParts};
 use govproof::field::Field;
 use govproof::hash::poseidon2_permutation;
 use govproof::policy::{check, CheckOptions, SourceFile};
@@ -114,23 +114,33 @@ fn decision_proofs(
     .unwrap();
     let trust = TrustState::bootstrap(root_doc).unwrap();
     let trusted = govproof::decide::TrustedRegistry::open(&registry, &trust, now).unwrap();
-    let mut prover = DecisionProver::builder()
-        .registry(trusted)
-        .policy(policy.clone())
-        .model(model)
-        .setup(setup.clone())
-        .target(sdk_target(target))
-        .bb(bb)
-        .cache_dir(cache.join("vk"))
-        .build()
-        .unwrap();
+    let context = DecisionContext::with_options(
+        DecisionParts {
+            registry: trusted,
+            policy: policy.clone(),
+            model,
+            setup: setup.clone(),
+        },
+        ContextOptions {
+            target: sdk_target(target),
+            bb: Some(bb.to_path_buf()),
+            cache_dir: Some(cache.join("vk")),
+            ..ContextOptions::default()
+        },
+    )
+    .unwrap();
+    let mut prover = context.prover().unwrap();
     let circuit = policy.profile().name().to_string();
-    let vk = prover.verification_key().as_bytes().to_vec();
+    let vk = context.verification_key().as_bytes().to_vec();
     let mut application = demo_application(&policy, now).unwrap();
     (0..count)
         .map(|n| {
             application.decision_id = DecisionId::new(&format!("agreement-{n}")).unwrap();
-            let proved = prover.prove(&application).unwrap();
+            let proved = context
+                .decide(&application, &mut prover)
+                .unwrap()
+                .proved()
+                .unwrap();
             Base {
                 name: Base::name_for(&circuit, target, n),
                 circuit: circuit.clone(),

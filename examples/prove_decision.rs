@@ -1,55 +1,48 @@
-//! A credit service's side of govproof in one file: prove one decision into a bundle with the
-//! prover API, then check the bundle as a regulator would.
+//! A credit service's side of govproof in one file, through the public API only: load the parts
+//! of a decision from files, prove it into a bundle, and check the bundle as a regulator would.
 //!
-//! It builds everything it needs in a temporary folder (two governance keys, a registry that
-//! approves the reference model, the example policy) and proves with the development setup, so it
-//! runs offline; its proof proves nothing. Run: `cargo run --example prove_decision`.
+//! It reads a folder as `govproof demo` leaves it (a registry, its trusted root, the policy, the
+//! `.govproof` model file and an application) and proves with the development setup, so it runs
+//! offline; its proof proves nothing. Run:
+//!
+//! ```sh
+//! cargo run --release -- demo --dev-setup --dir demo
+//! cargo run --release --example prove_decision -- demo
+//! ```
 
-use govproof::bundle::{BundleVerifier, DecisionId, VerifyOptions};
-use govproof::cli::demo::{demo_model, demo_policy, model_file, publish_registry, Approval};
-use govproof::decide::{
-    quantize_features, reference, Application, DecisionProver, TrustedRegistry,
-};
-use govproof::registry::entry::Digest;
-use govproof::registry::{SecretKey, Timestamp, TrustState};
+use std::path::PathBuf;
+
 use govproof::setup::dangerous;
+use govproof::{
+    load, BundleVerifier, Decided, DecisionContext, DecisionParts, Timestamp, VerifyOptions,
+};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        return Err("give the folder `govproof demo --dev-setup --dir DIR` made".into());
+    };
     let home = govproof::toolchain::home()?;
-    let work = tempfile::tempdir()?;
     let now = Timestamp::now();
 
     // What the lender has: a checked policy, an approved model, a signed registry, a setup.
-    let policy = demo_policy(now)?;
-    let model = demo_model(&policy)?;
-    let digest = Digest::from_bytes(*blake3::hash(&model_file(&policy, &model)).as_bytes());
-    let keys = vec![SecretKey::generate()?, SecretKey::generate()?];
-    let approval = Approval {
-        model: &model,
-        model_digest: digest,
-        policy: &policy,
-    };
-    let (registry, root) =
-        publish_registry(&work.path().join("registry"), &keys, 2, &[approval], now)?;
-    let trust = TrustState::bootstrap(root)?;
-    let setup = dangerous::development_setup(&home.join("setups").join("development"))?;
+    let policy = load::policy(&dir.join("policy.toml"), Some(now))?;
+    let application = load::application(&dir.join("application.json"), &policy, now)?;
+    let context = DecisionContext::new(DecisionParts {
+        registry: load::registry(&dir.join("registry"), &dir.join("root.json"), now)?,
+        model: load::model(&dir.join("model.govproof"))?,
+        policy: policy.clone(),
+        setup: dangerous::development_setup(&home.join("setups").join("development"))?,
+    })?;
 
-    // The prover: `build` exists only once registry, policy, model and setup are all given.
-    let mut prover = DecisionProver::builder()
-        .registry(TrustedRegistry::open(&registry, &trust, now)?)
-        .policy(policy.clone())
-        .model(model)
-        .setup(setup)
-        .build()?;
-
-    // One application: features in the policy's order and units.
-    let application = Application {
-        decision_id: DecisionId::new("APP-2026-000042")?,
-        time: now,
-        scope: "consumer-credit/EU-DE/personal-loan".parse()?,
-        features: quantize_features(&reference::reference_applicant(&policy))?,
+    // Prepare (native checks, witness), prove on a warm prover, seal into a bundle.
+    let mut prover = context.prover()?;
+    let proved = match context.decide(&application, &mut prover)? {
+        Decided::Proved(p) => p,
+        Decided::Refused(refusal) => {
+            println!("{refusal}");
+            return Ok(());
+        }
     };
-    let proved = prover.prove(&application)?;
     println!(
         "proved {}: {} in {:.0} ms; bundle {} bytes",
         application.decision_id,
@@ -62,7 +55,7 @@ fn main() -> anyhow::Result<()> {
 
     // The regulator's side: the bundle, the registry's root and the policy file.
     let mut verifier = BundleVerifier::new(VerifyOptions {
-        trust,
+        trust: load::trusted_root(&dir.join("root.json"))?,
         policy: Some(policy),
         acceptance: dangerous::accept_development_proofs(),
         bb: None,

@@ -24,7 +24,8 @@ use bundle_support::*;
 use govproof::bundle::{Bundle, DecisionId, OutcomeClaim, ProofBytes, PublicOutcome};
 use govproof::cli::demo::{demo_model, model_file, publish_registry, Approval};
 use govproof::decide::{
-    quantize_features, reference, Application, DecisionProver, TrustedRegistry,
+    quantize_features, reference, Application, ContextOptions, DecisionContext, DecisionParts,
+    TrustedRegistry,
 };
 use govproof::field::Field;
 use govproof::registry::entry::Digest;
@@ -116,22 +117,30 @@ fn prove_sources() {
     ] {
         let trusted = TrustedRegistry::open(&registry, &trust, at).unwrap();
         let features = quantize_features(&reference::reference_applicant(&policy)).unwrap();
-        let mut prover = DecisionProver::builder()
-            .registry(trusted)
-            .policy(policy)
-            .model(model)
-            .setup(setup.clone())
-            .bb(bb())
-            .cache_dir(dev.join("vk"))
-            .build()
-            .unwrap();
-        let proved = prover
-            .prove(&Application {
-                decision_id: DecisionId::new(id).unwrap(),
-                time: at,
-                scope: scope.parse::<Scope>().unwrap(),
-                features,
-            })
+        let context = DecisionContext::with_options(
+            DecisionParts {
+                registry: trusted,
+                policy,
+                model,
+                setup: setup.clone(),
+            },
+            ContextOptions {
+                bb: Some(bb()),
+                cache_dir: Some(dev.join("vk")),
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap();
+        let application = Application {
+            decision_id: DecisionId::new(id).unwrap(),
+            time: at,
+            scope: scope.parse::<Scope>().unwrap(),
+            features,
+        };
+        let proved = context
+            .decide(&application, &mut context.prover().unwrap())
+            .unwrap()
+            .proved()
             .unwrap();
         write(dest, proved.bundle.to_json_pretty().as_bytes());
     }

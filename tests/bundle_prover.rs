@@ -1,6 +1,7 @@
 //! The prover API: proved decisions become bundles that verify and hold neither the features nor
 //! the salt; decisions the policy or the registry forbid are refused with their reasons before
-//! anything is proved; batches; the builder's checks; policy test cases proved end to end.
+//! anything is proved; batches through one warm prover; the context's checks; policy test cases
+//! proved end to end.
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,8 +16,8 @@ use govproof::cli::demo::{demo_model, publish_registry, Approval};
 use govproof::cli::Exit;
 use govproof::decide::case::{prove_case, CaseKit, CaseProof};
 use govproof::decide::{
-    quantize_features, reference, Application, DecideError, DecisionProver, Model, Reason,
-    TrustedRegistry,
+    quantize_features, reference, Application, ContextOptions, DecideError, DecisionContext,
+    DecisionParts, Model, Preparation, Proved, Reason, TrustedRegistry,
 };
 use govproof::policy::evaluate::DecisionInput;
 use govproof::policy::Policy;
@@ -83,17 +84,32 @@ fn world() -> World {
 }
 
 impl World {
-    fn prover(&self, model: &Model) -> Result<DecisionProver, DecideError> {
+    fn context(&self, model: &Model) -> Result<DecisionContext, DecideError> {
         let trusted =
             TrustedRegistry::open(&self.registry, &self.trust, time(DECISION_TIME)).unwrap();
-        DecisionProver::builder()
-            .registry(trusted)
-            .policy(self.policy.clone())
-            .model(model.clone())
-            .setup(self.setup.clone())
-            .bb(bb())
-            .cache_dir(dev_cache().join("vk"))
-            .build()
+        self.context_on(trusted, model, govproof::prover::ProofTarget::default())
+    }
+
+    fn context_on(
+        &self,
+        registry: TrustedRegistry,
+        model: &Model,
+        target: govproof::prover::ProofTarget,
+    ) -> Result<DecisionContext, DecideError> {
+        DecisionContext::with_options(
+            DecisionParts {
+                registry,
+                policy: self.policy.clone(),
+                model: model.clone(),
+                setup: self.setup.clone(),
+            },
+            ContextOptions {
+                target,
+                bb: Some(bb()),
+                cache_dir: Some(dev_cache().join("vk")),
+                ..ContextOptions::default()
+            },
+        )
     }
 
     fn application(&self, id: &str, change: impl FnOnce(&mut Vec<f64>)) -> Application {
@@ -132,19 +148,25 @@ fn collect_keys(v: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-fn refusal(result: Result<impl std::fmt::Debug, DecideError>) -> Vec<Reason> {
+fn refusal(result: Result<Preparation, DecideError>) -> Vec<Reason> {
     match result {
-        Err(DecideError::Refused(r)) => r.reasons,
+        Ok(Preparation::Refused(r)) => r.reasons,
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+/// Proves `app` on a fresh warm prover of `context`, expecting it to be proved.
+fn prove(context: &DecisionContext, app: &Application) -> Proved {
+    let mut prover = context.prover().unwrap();
+    context.decide(app, &mut prover).unwrap().proved().unwrap()
 }
 
 #[test]
 fn a_proved_decision_verifies_and_its_bundle_holds_neither_features_nor_salt() {
     let w = world();
-    let mut prover = w.prover(&w.model).unwrap();
+    let context = w.context(&w.model).unwrap();
     let app = w.application("APP-1", |_| {});
-    let proved = prover.prove(&app).unwrap();
+    let proved = prove(&context, &app);
     assert_eq!(proved.opening.commitment(), proved.bundle.input_commitment);
     let text = proved.bundle.to_json_pretty();
     // The salt (a random field element) appears nowhere; no object in the bundle has a key for
@@ -167,17 +189,10 @@ fn a_proved_decision_verifies_and_its_bundle_holds_neither_features_nor_salt() {
 fn an_evm_target_bundle_verifies_with_the_pinned_evm_key() {
     let w = world();
     let trusted = TrustedRegistry::open(&w.registry, &w.trust, time(DECISION_TIME)).unwrap();
-    let mut prover = DecisionProver::builder()
-        .setup(w.setup.clone())
-        .model(w.model.clone())
-        .registry(trusted)
-        .policy(w.policy.clone())
-        .target(govproof::prover::ProofTarget::Evm)
-        .bb(bb())
-        .cache_dir(dev_cache().join("vk"))
-        .build()
+    let context = w
+        .context_on(trusted, &w.model, govproof::prover::ProofTarget::Evm)
         .unwrap();
-    let proved = prover.prove(&w.application("EVM-1", |_| {})).unwrap();
+    let proved = prove(&context, &w.application("EVM-1", |_| {}));
     assert_eq!(
         proved.bundle.circuit.proof_target,
         govproof::prover::ProofTarget::Evm
@@ -191,12 +206,12 @@ fn an_evm_target_bundle_verifies_with_the_pinned_evm_key() {
 #[test]
 fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
     let w = world();
-    let prover = w.prover(&w.model).unwrap();
+    let prover = w.context(&w.model).unwrap();
     let age = w.policy.feature_index("age").unwrap();
     let salt = govproof::field::Field::from(5u64);
 
     let under_age = w.application("APP-2", |v| v[age] = 17.0);
-    let reasons = refusal(prover.check(&under_age, salt));
+    let reasons = refusal(prover.prepare_with_salt(&under_age, salt));
     assert!(
         matches!(
             &reasons[..],
@@ -209,7 +224,7 @@ fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
     spain.scope = "consumer-credit/EU-ES/personal-loan"
         .parse::<Scope>()
         .unwrap();
-    let reasons = refusal(prover.check(&spain, salt));
+    let reasons = refusal(prover.prepare_with_salt(&spain, salt));
     let constraints: Vec<Constraint> = reasons
         .iter()
         .filter_map(|r| match r {
@@ -224,7 +239,7 @@ fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
 
     let mut late = w.application("APP-4", |_| {});
     late.time = time("2026-06-01T00:00:00Z");
-    let reasons = refusal(prover.check(&late, salt));
+    let reasons = refusal(prover.prepare_with_salt(&late, salt));
     assert!(
         matches!(&reasons[0], Reason::Registry(e) if e.kind() == "expired"),
         "{reasons:?}"
@@ -232,14 +247,14 @@ fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
 
     let mut early = w.application("APP-5", |_| {});
     early.time = time("2026-04-01T00:00:00Z");
-    let reasons = refusal(prover.check(&early, salt));
+    let reasons = refusal(prover.prepare_with_salt(&early, salt));
     assert!(
         matches!(&reasons[0], Reason::SnapshotAfterDecision { .. }),
         "{reasons:?}"
     );
 
-    let weighted = w.prover(&w.weighting_age).unwrap();
-    let reasons = refusal(weighted.check(&w.application("APP-6", |_| {}), salt));
+    let weighted = w.context(&w.weighting_age).unwrap();
+    let reasons = refusal(weighted.prepare_with_salt(&w.application("APP-6", |_| {}), salt));
     assert!(
         matches!(
             &reasons[..],
@@ -257,16 +272,20 @@ fn decisions_the_policy_or_registry_forbid_are_refused_with_their_reasons() {
 #[test]
 fn a_batch_proves_what_it_can_and_refuses_the_rest() {
     let w = world();
-    let mut prover = w.prover(&w.model).unwrap();
+    let context = w.context(&w.model).unwrap();
+    let mut prover = context.prover().unwrap();
     let age = w.policy.feature_index("age").unwrap();
-    let results = prover.prove_batch(&[
+    let results: Vec<Result<Proved, _>> = [
         w.application("B-1", |_| {}),
         w.application("B-2", |v| v[age] = 101.0),
         w.application("B-3", |v| v[age] = 64.0),
-    ]);
+    ]
+    .iter()
+    .map(|a| context.decide(a, &mut prover).unwrap().proved())
+    .collect();
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok());
-    assert!(matches!(&results[1], Err(DecideError::Refused(r)) if r.decision_id.as_str() == "B-2"));
+    assert!(matches!(&results[1], Err(r) if r.decision_id.as_str() == "B-2"));
     let third = results[2].as_ref().unwrap();
     assert_eq!(third.bundle.decision.id.as_str(), "B-3");
     let mut verifier = w.verifier();
@@ -277,7 +296,7 @@ fn a_batch_proves_what_it_can_and_refuses_the_rest() {
 }
 
 #[test]
-fn the_builder_refuses_a_model_the_registry_does_not_approve() {
+fn the_context_refuses_a_model_the_registry_does_not_approve() {
     let w = world();
     let unknown = Model::new(
         w.model.id().clone(),
@@ -285,7 +304,7 @@ fn the_builder_refuses_a_model_the_registry_does_not_approve() {
         w.model.weights().clone(),
     );
     assert!(matches!(
-        w.prover(&unknown),
+        w.context(&unknown),
         Err(DecideError::NotInRegistry { .. })
     ));
     let other_weights = Model::new(
@@ -293,7 +312,7 @@ fn the_builder_refuses_a_model_the_registry_does_not_approve() {
         w.model.version().clone(),
         w.weighting_age.weights().clone(),
     );
-    let e = w.prover(&other_weights).unwrap_err();
+    let e = w.context(&other_weights).unwrap_err();
     assert!(matches!(e, DecideError::EntryMismatch { .. }), "{e}");
     assert!(e.to_string().contains("commits to weights"), "{e}");
 }
@@ -388,14 +407,8 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     .unwrap();
     assert_eq!(&forked_root, w.trust.signed_root());
     let forked_trusted = TrustedRegistry::open(&forked, &w.trust, time(DECISION_TIME)).unwrap();
-    let mut forked_prover = DecisionProver::builder()
-        .registry(forked_trusted)
-        .policy(w.policy.clone())
-        .model(w.model.clone())
-        .setup(w.setup.clone())
-        .bb(bb())
-        .cache_dir(dev_cache().join("vk"))
-        .build()
+    let forked_context = w
+        .context_on(forked_trusted, &w.model, Default::default())
         .unwrap();
 
     let write = |name: &str, text: String| {
@@ -403,14 +416,11 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
         std::fs::write(&path, text).unwrap();
         path.display().to_string()
     };
-    let honest = w
-        .prover(&w.model)
-        .unwrap()
-        .prove(&w.application("BATCH-1", |_| {}))
-        .unwrap();
-    let fork = forked_prover
-        .prove(&w.application("BATCH-2", |_| {}))
-        .unwrap();
+    let honest = prove(
+        &w.context(&w.model).unwrap(),
+        &w.application("BATCH-1", |_| {}),
+    );
+    let fork = prove(&forked_context, &w.application("BATCH-2", |_| {}));
     let a = write("a.json", honest.bundle.to_json_pretty());
     let b = write("b.json", fork.bundle.to_json_pretty());
     let root = write(
@@ -511,11 +521,10 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
 #[test]
 fn the_applicants_opening_passes_and_their_true_features_in_it_fail_the_opening_check() {
     let w = world();
-    let proved = w
-        .prover(&w.model)
-        .unwrap()
-        .prove(&w.application("OPEN-1", |_| {}))
-        .unwrap();
+    let proved = prove(
+        &w.context(&w.model).unwrap(),
+        &w.application("OPEN-1", |_| {}),
+    );
     let scratch = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {
         let path = scratch.path().join(name);

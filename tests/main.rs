@@ -32,6 +32,7 @@ mod policy_diagnostics;
 mod policy_hash;
 mod policy_robustness;
 mod pool;
+mod prove_cli;
 mod prover;
 mod registry_attacks;
 mod registry_cli;

@@ -9,8 +9,46 @@
 //! - [`artifact`], [`abi`], [`witness`]: reading artifacts, encoding inputs, solving witnesses with acvm;
 //! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover;
 //! - [`policy`]: policies as TOML, checked, hashed, tested and explained;
-//! - [`decide`]: the prover API (one call proves one decision into a bundle);
+//! - [`decide`]: the decision path (prepare, prove on any backend, seal) and its [`load`]ers;
 //! - [`bundle`]: proof bundles and the bundled verifier.
+//!
+//! The types a service needs to embed govproof are re-exported here. Given a folder as
+//! `govproof demo` leaves it (a registry, its trusted root, a policy, a `.govproof` model file and
+//! an application), proving one decision is:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let scratch = tempfile::tempdir()?;
+//! # let dir = scratch.path().join("demo");
+//! # let args = govproof::cli::demo::DemoArgs { dir: Some(dir.clone()), dev_setup: true, offline: false };
+//! # let exit = govproof::cli::demo::run(args, &mut std::io::sink(), &mut std::io::sink())?;
+//! # assert_eq!(exit, govproof::cli::Exit::Success);
+//! # let home = govproof::toolchain::home()?;
+//! # let setup = govproof::setup::dangerous::development_setup(&home.join("setups/development"))?;
+//! # prove_one(&dir, setup)?;
+//! # assert!(dir.join("bundle-2.json").is_file());
+//! # Ok(()) }
+//! use std::path::Path;
+//! use govproof::{load, Decided, DecisionContext, DecisionParts, Setup, Timestamp};
+//!
+//! fn prove_one(dir: &Path, setup: Setup) -> Result<(), Box<dyn std::error::Error>> {
+//!     let now = Timestamp::now();
+//!     let policy = load::policy(&dir.join("policy.toml"), Some(now))?;
+//!     let application = load::application(&dir.join("application.json"), &policy, now)?;
+//!     let context = DecisionContext::new(DecisionParts {
+//!         registry: load::registry(&dir.join("registry"), &dir.join("root.json"), now)?,
+//!         model: load::model(&dir.join("model.govproof"))?,
+//!         policy,
+//!         setup, // `Setup::ignition(..)` in production: the demo's folder uses the development one
+//!     })?;
+//!     let mut prover = context.prover()?; // or `context.pool(..)` to prove many at once
+//!     match context.decide(&application, &mut prover)? {
+//!         Decided::Proved(p) => std::fs::write(dir.join("bundle-2.json"), p.bundle.to_json_pretty())?,
+//!         Decided::Refused(refusal) => println!("{refusal}"),
+//!     }
+//!     Ok(())
+//! }
+//! ```
 
 pub mod abi;
 pub mod artifact;
@@ -31,3 +69,19 @@ pub mod registry;
 pub mod setup;
 pub mod toolchain;
 pub mod witness;
+
+pub use bundle::{Bundle, BundleVerifier, Report, VerifyOptions};
+pub use decide::{
+    load, Application, ContextOptions, DecideError, Decided, DecisionContext, DecisionParts,
+    InputOpening, Model, Preparation, PreparedDecision, ProofBackend, Proved, Refusal,
+    TrustedRegistry,
+};
+pub use prover::pool::{PoolConfig, ProverPool};
+pub use prover::Prover;
+pub use registry::Timestamp;
+pub use setup::Setup;
+
+/// The README's examples, compiled as doc tests (the embedding example there is the one above).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -2,8 +2,8 @@
 //! crate, re-exported here), plus the environment report behind `govproof doctor`.
 
 pub use govproof_toolchain::{
-    compile, ensure, find_installed, home, install, pins, sources, InstallOutcome, InstallPolicy,
-    Installed, ToolchainError, BB_VERSION, NOIR_VERSION, PINNED,
+    atomic, compile, ensure, find_installed, home, install, pins, sources, InstallOutcome,
+    InstallPolicy, Installed, ToolchainError, BB_VERSION, NOIR_VERSION, PINNED,
 };
 
 use std::path::PathBuf;

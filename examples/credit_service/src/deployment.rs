@@ -64,8 +64,16 @@ struct ModelFile {
     weights: Vec<i64>,
 }
 
+/// Largest deployment file read (the model file's own limit; roots and policies are far smaller).
+const MAX_DEPLOYMENT_FILE_BYTES: u64 = govproof::model::file::MAX_FILE_BYTES;
+
+/// Reads a deployment file: regular files only, bounded (a FIFO or `/dev/zero` is refused).
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
+    Ok(govproof::input_file::read_input(
+        path,
+        "deployment file",
+        MAX_DEPLOYMENT_FILE_BYTES,
+    )?)
 }
 
 impl Deployment {

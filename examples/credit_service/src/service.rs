@@ -38,7 +38,7 @@ use govproof::decide::Application;
 use govproof::registry::{Scope, Timestamp};
 
 use crate::deployment::Deployment;
-use crate::engine::{decision_id, random_salt, ApplicationInput, Engine, EngineError, Opening};
+use crate::engine::{decision_id, ApplicationInput, Engine, EngineError};
 use crate::log::{DecisionLog, OpenReport, Receipt};
 
 /// Largest request body accepted.
@@ -195,7 +195,7 @@ struct Created {
     scope: Scope,
     outcome: OutcomeClaim,
     receipt: Receipt,
-    opening: Opening,
+    opening: govproof::decide::InputOpening,
     timings_ms: Timings,
     bundle: Bundle,
 }
@@ -222,14 +222,21 @@ impl Service {
         let deployment = Deployment::load(&config.deployment, now)?;
         let engine = Engine::new(deployment, &config.bb, &config.setup, &config.keys_dir)?;
         let sample = engine.application(&engine.sample_application("warm-up"), now)?;
-        let warm_up = engine.prepare(sample, random_salt()?)?;
+        let warm_up = engine.prepare(&sample)?;
         let workers = config.pool.worker_count().get();
         let pool = ProverPool::start(
             &config.bb,
             &config.setup,
             &config.keys_dir,
-            config.pool.clone().warm_up(warm_up.request()),
+            config.pool.clone().warm_up(warm_up.request().clone()),
         )?;
+        if pool.bb_version() != engine.context().bb_version() {
+            anyhow::bail!(
+                "the prover pool runs bb `{}`, the decision context's key was computed by bb `{}`",
+                pool.bb_version(),
+                engine.context().bb_version()
+            );
+        }
         let service = Service {
             engine,
             pool,
@@ -335,18 +342,15 @@ impl Service {
                 )
             })?;
             let service = Arc::clone(&self);
-            tokio::task::spawn_blocking(move || {
-                let salt = random_salt()?;
-                service.engine.prepare(application, salt)
-            })
-            .await
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??
+            tokio::task::spawn_blocking(move || service.engine.prepare(&application))
+                .await
+                .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??
         };
         let prepare = started.elapsed();
 
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.pool
-            .submit_with(prepared.request(), move |result| {
+            .submit_with(prepared.request().clone(), move |result| {
                 let _ = tx.send(result);
             })
             .map_err(pool_failure)?;
@@ -360,9 +364,7 @@ impl Service {
             })?
             .map_err(pool_failure)?;
 
-        let sealed = self
-            .engine
-            .seal(prepared, &proved.proof, self.pool.bb_version())?;
+        let sealed = self.engine.seal(prepared, proved.proof)?;
         let logged = Instant::now();
         let service = Arc::clone(&self);
         let id = sealed.bundle.decision.id.clone();

@@ -1,6 +1,7 @@
-//! `govproof demo`: the main job, end to end. It creates governance keys, a signed registry that
-//! approves the reference model, a policy, and an application; proves the decision into a bundle;
-//! verifies the bundle with the bundled verifier; and shows that a tampered copy is rejected.
+//! `govproof demo`: one credit decision, end to end. It creates governance keys, a signed registry
+//! that approves the reference model, a policy, a model file and an application; proves the
+//! decision into a bundle; verifies the bundle with the bundled verifier; and shows that a tampered
+//! copy is rejected.
 //! Everything it creates is written under one folder, so a regulator can rerun `govproof verify`
 //! on it. Each phase is timed.
 
@@ -11,7 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::bundle::{BundleVerifier, DecisionId, VerifyOptions};
-use crate::decide::{reference, Application, DecisionProver, Model, TrustedRegistry};
+use crate::decide::{
+    reference, Application, Decided, DecisionContext, DecisionParts, Model, TrustedRegistry,
+};
 use crate::policy::{check, CheckOptions, Policy, SourceFile};
 use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE, SECRET_MODE};
 use crate::registry::entry::{Digest, EntryDraft};
@@ -30,6 +33,10 @@ use super::Exit;
 pub const DEMO_POLICY: &str = include_str!("../../../policies/eu-consumer-credit.toml");
 /// The file name of the demo's policy copy.
 pub const POLICY_FILE: &str = "policy.toml";
+/// The file name of the demo's model file (the reference model, a `.govproof` file).
+pub const MODEL_FILE: &str = "model.govproof";
+/// The file name of the demo's application (features by name; private to the lender, 0600).
+pub const APPLICATION_FILE: &str = "application.json";
 /// Governance keys the demo creates, and how many must sign.
 pub const DEMO_KEYS: usize = 3;
 /// Signatures a demo snapshot needs.
@@ -330,8 +337,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
 
     let t = Instant::now();
     let model = demo_model(&policy)?;
-    let model_bytes = model_file(&policy, &model);
-    write(&dir, "reference-model.json", &model_bytes, DOCUMENT_MODE)?;
+    let model_bytes = reference::reference_model_file(&policy, &model)?.to_bytes();
+    write(&dir, MODEL_FILE, &model_bytes, DOCUMENT_MODE)?;
     let digest = Digest::from_bytes(*blake3::hash(&model_bytes).as_bytes());
     step(
         out,
@@ -339,7 +346,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         "model",
         format!(
             "`{}` version `{}`: deterministic {}-input model, zero weight on the {} protected \
-             features (reference-model.json)",
+             features ({MODEL_FILE})",
             model.id(),
             model.version(),
             model.weights().features(),
@@ -391,24 +398,30 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
              bb download them (omit --offline), or run with --dev-setup",
         )?
     };
-    let mut prover = DecisionProver::builder()
-        .registry(trusted)
-        .policy(policy.clone())
-        .model(model)
-        .setup(setup.clone())
-        .bb(installed.bb())
-        .cache_dir(home.join("cache"))
-        .build()?;
+    let context = DecisionContext::with_options(
+        DecisionParts {
+            registry: trusted,
+            policy: policy.clone(),
+            model,
+            setup: setup.clone(),
+        },
+        crate::decide::ContextOptions {
+            bb: Some(installed.bb()),
+            cache_dir: Some(home.join("cache")),
+            ..Default::default()
+        },
+    )?;
+    let mut prover = context.prover()?;
     step(
         out,
         6,
         "prover",
         format!(
             "circuit `{}`, {} setup, verification key {} ({})",
-            prover.profile().name(),
+            context.profile().name(),
             setup.kind(),
-            hex::encode(prover.verification_key().hash()),
-            if prover.key_is_pinned() {
+            hex::encode(context.verification_key().hash()),
+            if context.key_is_pinned() {
                 "equal to the pinned key"
             } else {
                 "not pinned yet"
@@ -419,7 +432,16 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
 
     let t = Instant::now();
     let application = demo_application(&policy, now)?;
-    let proved = prover.prove(&application)?;
+    write(
+        &dir,
+        APPLICATION_FILE,
+        reference::application_json(&policy, &application).as_bytes(),
+        SECRET_MODE,
+    )?;
+    let proved = match context.decide(&application, &mut prover)? {
+        Decided::Proved(p) => p,
+        Decided::Refused(r) => anyhow::bail!("the demo's own decision was refused: {r}"),
+    };
     let prove_time = t.elapsed();
     step(
         out,
@@ -544,6 +566,17 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         } else {
             ""
         }
+    )?;
+    writeln!(out, "prove another decision from these files:")?;
+    writeln!(
+        out,
+        "  govproof prove --registry {} --trust {} --policy {} --model {} --application {}{} -o bundle-2.json",
+        dir.join("registry").display(),
+        dir.join("root.json").display(),
+        dir.join(POLICY_FILE).display(),
+        dir.join(MODEL_FILE).display(),
+        dir.join(APPLICATION_FILE).display(),
+        if args.dev_setup { " --dev-setup" } else { "" }
     )?;
     let rejected = tampered_report.verdict() == crate::bundle::Verdict::Invalid;
     Ok(match (report.verdict(), rejected) {

@@ -1,4 +1,4 @@
-//! `govproof example`: the foundation's end-to-end job on the project's own example circuit
+//! `govproof example`: a check of the toolchain end to end on the project's small example circuit
 //! (`circuits/hello_gate`): install the toolchain if needed, solve the witness in-process, prove
 //! with a warm bb, verify, and show that a tampered public input is rejected.
 

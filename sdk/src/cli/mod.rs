@@ -3,12 +3,15 @@
 
 pub mod demo;
 pub mod example;
+pub mod prove;
 pub mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+pub use prove::Format;
 
 use crate::toolchain::{self, InstallOutcome, InstallPolicy, PINNED};
 
@@ -48,9 +51,9 @@ pub enum Command {
     },
     /// Show what govproof found on this machine; exits 1 if something required is missing.
     Doctor {
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = prove::Format::Text)]
+        format: prove::Format,
     },
     /// Compile a Noir project folder (Nargo.toml + src/) to a program artifact.
     Compile {
@@ -60,7 +63,8 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
-    /// Prove and verify the project's example circuit end to end (the foundation's main job).
+    /// Prove and verify the small example circuit `circuits/hello_gate` end to end (a check of the
+    /// toolchain: in-process witness, warm bb, verification, a tampered commitment rejected).
     Example {
         /// Prove with the development setup (publicly known tau: offline, proves nothing).
         #[arg(long)]
@@ -69,9 +73,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "dev_setup")]
         offline: bool,
     },
-    /// The main job: keys, a signed registry, a policy and an application; prove the decision into
-    /// a bundle, verify it, and print the report (every file is written under one folder).
+    /// The whole pipeline once: keys, a signed registry, a policy, a model file and an application;
+    /// prove the decision into a bundle, verify it, and print the report (every file is written
+    /// under one folder, ready for `govproof prove` and `govproof verify`).
     Demo(demo::DemoArgs),
+    /// Prove decisions into bundles: one application, or many (JSON Lines) through a prover pool.
+    Prove(prove::ProveArgs),
     /// Verify a proof bundle offline (exit 0 valid, 2 invalid, 1 could not check).
     Verify(verify::VerifyArgs),
     /// Write a verifier for on-chain verification of `evm`-target bundles.
@@ -150,20 +157,21 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             example::run(choice, out, err)
         }
         Command::Demo(args) => demo::run(args, out, err),
+        Command::Prove(args) => prove::run(args, out, err),
         Command::Verify(args) => verify::run_verify(args, out, err),
         Command::ExportVerifier(args) => verify::run_export(args, out),
         Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
         Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
         Command::Model { command } => crate::model::cli::run_model(command, out, err),
-        Command::Doctor { json } => doctor(json, out),
+        Command::Doctor { format } => doctor(format == prove::Format::Json, out),
         Command::Compile { project, out: dest } => {
             let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {
                 let _ = writeln!(err, "{m}");
             })?;
             match dest {
                 Some(path) => {
-                    toolchain::sources::write_atomic(&path, &json)?;
+                    toolchain::atomic::write_atomic(&path, &json, Some(0o644))?;
                     writeln!(out, "wrote {}", path.display())?;
                 }
                 None => {

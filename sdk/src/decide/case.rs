@@ -32,8 +32,8 @@ use crate::registry::{
 use crate::setup::{dangerous, Setup};
 
 use super::{
-    policy_encoding, quantize_features, reference, Application, DecideError, DecisionProver, Model,
-    Proved, Reason, TrustedRegistry,
+    policy_encoding, quantize_features, reference, Application, ContextOptions, DecideError,
+    DecisionContext, DecisionParts, Model, Preparation, Proved, Reason, TrustedRegistry,
 };
 
 /// What proving cases needs: a setup, bb, and folders for the key cache and the verifier.
@@ -156,32 +156,37 @@ pub fn prove_case(
     let trust = TrustState::bootstrap(registry.0.clone())?;
     let trusted = TrustedRegistry::from_parts(registry.1, registry.2, &trust, time)?;
 
-    let mut builder = DecisionProver::builder()
-        .registry(trusted)
-        .policy(policy.clone())
-        .model(Model::new(model_id, version, weights))
-        .setup(kit.setup.clone())
-        .cache_dir(&kit.cache_dir)
-        .allow_unpinned_circuit();
-    if let Some(bb) = &kit.bb {
-        builder = builder.bb(bb);
-    }
-    let mut prover = builder.build()?;
+    let context = DecisionContext::with_options(
+        DecisionParts {
+            registry: trusted,
+            policy: policy.clone(),
+            model: Model::new(model_id, version, weights),
+            setup: kit.setup.clone(),
+        },
+        ContextOptions {
+            bb: kit.bb.clone(),
+            cache_dir: Some(kit.cache_dir.clone()),
+            allow_unpinned_circuit: true,
+            ..ContextOptions::default()
+        },
+    )?;
     let application = Application {
         decision_id: DecisionId::new("policy-test-case").map_err(|e| bad("decision id", e))?,
         time,
         scope,
         features,
     };
-    match prover.prove(&application) {
-        Ok(proved) => {
+    match context.prepare(&application)? {
+        Preparation::Ready(prepared) => {
+            let mut prover = context.prover()?;
+            let proved = context.prove(prepared, &mut prover)?;
             let acceptance = match kit.setup.kind() {
                 crate::setup::SetupKind::Ignition => {
                     crate::setup::AcceptancePolicy::ignition_only()
                 }
                 crate::setup::SetupKind::Development => dangerous::accept_development_proofs(),
             };
-            let (verified, detail) = if prover.key_is_pinned() {
+            let (verified, detail) = if context.key_is_pinned() {
                 let mut verifier = BundleVerifier::new(VerifyOptions {
                     trust,
                     policy: Some(policy.clone()),
@@ -201,7 +206,7 @@ pub fn prove_case(
                     },
                 )
             } else {
-                let outcome = verify_with_key(&proved, prover.verification_key(), kit, acceptance);
+                let outcome = verify_with_key(&proved, context.verification_key(), kit, acceptance);
                 (
                     outcome.is_ok(),
                     match outcome {
@@ -218,15 +223,14 @@ pub fn prove_case(
                 detail,
             })
         }
-        Err(DecideError::Refused(refusal)) => {
-            let message = prover.circuit_refusal(&application)?;
+        Preparation::Refused(refusal) => {
+            let message = context.circuit_refusal(&application)?;
             Ok(CaseProof::Refused {
                 reasons: refusal.reasons,
                 circuit: Constraint::from_message(&message),
                 circuit_message: message,
             })
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -1,94 +1,68 @@
-//! The prover API a credit service embeds: one call proves one decision and returns a proof
-//! bundle.
+//! The decision path a credit service embeds, in three steps:
 //!
-//! ```no_run
-//! # fn demo(
-//! #     registry: govproof::decide::TrustedRegistry,
-//! #     policy: govproof::policy::Policy,
-//! #     model: govproof::decide::Model,
-//! #     setup: govproof::setup::Setup,
-//! #     application: govproof::decide::Application,
-//! # ) -> Result<(), govproof::decide::DecideError> {
-//! use govproof::decide::DecisionProver;
+//! 1. [`DecisionContext::prepare`] runs the model natively and checks every constraint of the
+//!    circuit natively (registry snapshot at the decision time, policy scope and window, allowed
+//!    model, protected features, feature ranges, band). A decision the policy or the registry
+//!    forbids comes back as a [`Refusal`] with every reason, a value and never proved; one that
+//!    passes comes back as a [`PreparedDecision`]: the witness (solved in-process), the public
+//!    inputs and the opening of the input commitment.
+//! 2. Any [`ProofBackend`] proves it: one warm [`crate::prover::Prover`], the
+//!    [`crate::prover::pool::ProverPool`], or the service's own.
+//! 3. [`DecisionContext::seal`] checks the proof's setup, target and public inputs against the
+//!    prepared ones and assembles the [`crate::bundle::Bundle`] (which holds neither the features
+//!    nor the salt; those are the [`InputOpening`] the lender keeps).
 //!
-//! let mut prover = DecisionProver::builder()
-//!     .registry(registry) // a signed snapshot checked against a trust root
-//!     .policy(policy)     // a checked policy file
-//!     .model(model)       // the approved model version and its weights
-//!     .setup(setup)       // Ignition (or, through `setup::dangerous`, development)
-//!     .build()?;          // only compiles once all four are given
-//! let proved = prover.prove(&application)?;
-//! std::fs::write("bundle.json", proved.bundle.to_json_pretty()).unwrap();
-//! // keep `proved.opening` (features and salt) where the applicant can ask for it
-//! # Ok(()) }
-//! ```
+//! [`DecisionContext::decide`] does all three. The context is built once from [`DecisionParts`],
+//! whose four fields are all required, so a context without a registry, a policy, a model or a
+//! setup does not compile:
 //!
-//! A prover missing one of the four parts does not compile (there is no `build` to call), and
-//! neither does one given a part twice:
-//!
-//! ```compile_fail,E0599
+//! ```compile_fail,E0063
 //! # fn demo(
 //! #     registry: govproof::decide::TrustedRegistry,
 //! #     policy: govproof::policy::Policy,
 //! #     model: govproof::decide::Model,
 //! # ) {
-//! let prover = govproof::decide::DecisionProver::builder()
-//!     .registry(registry)
-//!     .policy(policy)
-//!     .model(model)
-//!     .build(); // no setup
+//! let parts = govproof::decide::DecisionParts { registry, policy, model }; // no setup
 //! # }
 //! ```
 //!
-//! ```compile_fail,E0599
-//! # fn demo(policy: govproof::policy::Policy, other: govproof::policy::Policy) {
-//! let builder = govproof::decide::DecisionProver::builder()
-//!     .policy(policy)
-//!     .policy(other); // a policy was already given
-//! # }
-//! ```
-//!
-//! [`DecisionProver::prove`] runs the model natively, checks every constraint of the circuit
-//! natively first (a decision the policy or the registry forbids is refused with its reasons, never
-//! proved: [`DecideError::Refused`]), solves the witness in-process, proves with a warm bb, and
-//! returns a [`crate::bundle::Bundle`] that holds neither the features nor the salt; those come
-//! back separately as an [`InputOpening`]. [`DecisionProver::prove_batch`] proves many decisions
-//! with the same warm prover, one result per application.
+//! The context is `Send + Sync` and every method takes `&self`: share one (in an `Arc`, or by
+//! reference in scoped threads) across a service's threads. [`load`] reads its parts from files
+//! with errors that name the file and the problem.
 //!
 //! [`case::prove_case`] proves one policy test case end to end (for `govproof policy test
 //! --prove`); [`reference`] builds the deterministic reference model and application that
 //! `govproof demo` proves.
 
+pub mod backend;
 pub mod case;
+pub mod context;
+pub mod load;
 pub mod reference;
 
-use std::fmt;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use crate::artifact::{Artifact, ArtifactError};
-use crate::bundle::keys::{pinned, PinError, REGENERATE};
-use crate::bundle::{
-    BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, ModelClaim, OutcomeClaim,
-    PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
+pub use backend::ProofBackend;
+pub use context::{
+    ContextOptions, Decided, DecisionContext, DecisionParts, Preparation, PreparedDecision,
 };
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::artifact::ArtifactError;
+use crate::bundle::keys::{PinError, REGENERATE};
+use crate::bundle::{Bundle, DecisionId, OutcomeClaim, PolicyName};
 use crate::circuits::{
-    fixed, Constraint, Decision, DecisionError, DecisionWitness, Features, ModelError, Outcome,
-    PolicyEncoding, Profile, PublicStatement, QuantizedModel, Score,
+    fixed, Constraint, DecisionError, Features, ModelError, Outcome, PolicyEncoding, Profile,
+    QuantizedModel, Score,
 };
 use crate::field::Field;
 use crate::policy::{Decision as PolicyDecision, Policy};
-use crate::prover::{
-    CircuitBytecode, ProofTarget, Prover, ProverError, VerificationKey, WitnessStack,
-};
-use crate::registry::entry::Digest;
-use crate::registry::names::{ModelId, ModelVersion, ProfileName};
+use crate::prover::ProverError;
+use crate::registry::names::{ModelId, ModelVersion};
 use crate::registry::{
-    EntrySet, Membership, RegistryDir, Scope, Signed, Snapshot, Timestamp, TrustState,
-    VerifiedRegistry,
+    EntrySet, RegistryDir, Scope, Signed, Snapshot, Timestamp, TrustState, VerifiedRegistry,
 };
-use crate::setup::{Setup, SetupId};
-use crate::toolchain::{self, InstallPolicy, ToolchainError};
+use crate::toolchain::ToolchainError;
 use crate::witness::WitnessError;
 
 /// A model version as the registry approved it: its id, its version and its quantized weights.
@@ -241,17 +215,24 @@ impl InputOpening {
         self.features.commitment(self.salt)
     }
 
-    /// `{"features": [...], "salt": "0x..."}` with features in fixed point (scale `2^16`).
+    /// `{"features_fixed_point": [...], "salt": "0x...", "commitment": "0x..."}` with features in
+    /// fixed point (scale `2^16`): what [`InputOpening::from_json`] reads.
     pub fn to_json_pretty(&self) -> String {
-        let doc = serde_json::json!({
-            "features_fixed_point": self.features.values(),
-            "salt": self.salt,
-            "commitment": self.commitment(),
-        });
-        let mut text = serde_json::to_string_pretty(&doc)
+        let mut text = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| unreachable!("an opening always serializes: {e}"));
         text.push('\n');
         text
+    }
+}
+
+impl serde::Serialize for InputOpening {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut doc = serializer.serialize_struct("InputOpening", 3)?;
+        doc.serialize_field("features_fixed_point", self.features.values())?;
+        doc.serialize_field("salt", &self.salt)?;
+        doc.serialize_field("commitment", &self.commitment())?;
+        doc.end()
     }
 }
 
@@ -408,9 +389,6 @@ impl fmt::Display for Refusal {
 /// Errors from building a prover or proving a decision.
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
-    /// The decision breaks the policy or the registry: it is not proved.
-    #[error("{0}")]
-    Refused(Refusal),
     /// The policy names a profile the circuits do not know.
     #[error("the policy's profile `{profile}` is not a circuit profile: {reason}")]
     Profile {
@@ -476,9 +454,6 @@ pub enum DecideError {
     /// The registry could not be verified.
     #[error("the registry does not verify: {0}")]
     Registry(#[from] crate::registry::VerifyError),
-    /// The registry changed between verifying it and reading its snapshot.
-    #[error("the registry changed while it was being read; try again")]
-    RegistryChanged,
     /// The parts of the decision do not fit the profile.
     #[error(transparent)]
     Decision(#[from] DecisionError),
@@ -515,6 +490,17 @@ pub enum DecideError {
     /// No randomness for the salt.
     #[error("no randomness for the commitment salt: {0}")]
     Randomness(String),
+    /// The proof backend failed (its error is the source: a [`crate::prover::ProverError`] for one
+    /// prover, a [`crate::prover::pool::PoolError`] for a pool).
+    #[error("proving failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A proof or a backend that does not belong to this context (another setup, target, bb or
+    /// circuit).
+    #[error("{0}")]
+    BackendMismatch(String),
+    /// A file given to a loader cannot be used.
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
 }
 
 impl From<crate::registry::document::DocumentError> for DecideError {
@@ -563,627 +549,6 @@ pub fn outcome_claim(policy: &Policy, outcome: Outcome) -> Option<OutcomeClaim> 
             outcome: if d { *at_or_above } else { *below }.into(),
         }),
         _ => None,
-    }
-}
-
-/// Marks a part the builder has not been given yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Missing;
-
-/// Builds a [`DecisionProver`]. [`Builder::build`] exists only once the registry, the policy,
-/// the model and the setup are all given, so a prover without one of them does not compile.
-#[derive(Debug)]
-pub struct Builder<R, P, M, S> {
-    registry: R,
-    policy: P,
-    model: M,
-    setup: S,
-    target: ProofTarget,
-    bb: Option<PathBuf>,
-    cache_dir: Option<PathBuf>,
-    unpinned: bool,
-}
-
-impl<R, P, M, S> Builder<R, P, M, S> {
-    /// Also accept a profile whose circuit is not pinned (not one of the reference profiles): its
-    /// composite is generated and compiled with the pinned toolchain (node and the Noir compiler,
-    /// once, then cached), and its bundles name a circuit that `govproof verify` does not know, so
-    /// only a verifier given this prover's key can check them. For testing policies
-    /// ([`case::prove_case`]), not for decisions anyone relies on.
-    pub fn allow_unpinned_circuit(mut self) -> Self {
-        self.unpinned = true;
-        self
-    }
-
-    /// The proof target (default `noir-recursive`; `evm` for the Solidity verifier).
-    pub fn target(mut self, target: ProofTarget) -> Self {
-        self.target = target;
-        self
-    }
-
-    /// The bb binary to prove with (default: the installed pinned toolchain's).
-    pub fn bb(mut self, path: impl Into<PathBuf>) -> Self {
-        self.bb = Some(path.into());
-        self
-    }
-
-    /// Where verification keys are cached (default: `<govproof home>/cache`).
-    pub fn cache_dir(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(path.into());
-        self
-    }
-}
-
-impl<P, M, S> Builder<Missing, P, M, S> {
-    /// The registry the model is approved in.
-    pub fn registry(self, registry: TrustedRegistry) -> Builder<TrustedRegistry, P, M, S> {
-        Builder {
-            registry,
-            policy: self.policy,
-            model: self.model,
-            setup: self.setup,
-            target: self.target,
-            bb: self.bb,
-            cache_dir: self.cache_dir,
-            unpinned: self.unpinned,
-        }
-    }
-}
-
-impl<R, M, S> Builder<R, Missing, M, S> {
-    /// The policy decisions are made under.
-    pub fn policy(self, policy: Policy) -> Builder<R, Policy, M, S> {
-        Builder {
-            registry: self.registry,
-            policy,
-            model: self.model,
-            setup: self.setup,
-            target: self.target,
-            bb: self.bb,
-            cache_dir: self.cache_dir,
-            unpinned: self.unpinned,
-        }
-    }
-}
-
-impl<R, P, S> Builder<R, P, Missing, S> {
-    /// The model that decides.
-    pub fn model(self, model: Model) -> Builder<R, P, Model, S> {
-        Builder {
-            registry: self.registry,
-            policy: self.policy,
-            model,
-            setup: self.setup,
-            target: self.target,
-            bb: self.bb,
-            cache_dir: self.cache_dir,
-            unpinned: self.unpinned,
-        }
-    }
-}
-
-impl<R, P, M> Builder<R, P, M, Missing> {
-    /// The trusted setup proofs are made with.
-    pub fn setup(self, setup: Setup) -> Builder<R, P, M, Setup> {
-        Builder {
-            registry: self.registry,
-            policy: self.policy,
-            model: self.model,
-            setup,
-            target: self.target,
-            bb: self.bb,
-            cache_dir: self.cache_dir,
-            unpinned: self.unpinned,
-        }
-    }
-}
-
-impl Builder<TrustedRegistry, Policy, Model, Setup> {
-    /// Checks that the parts fit together (profile, pinned circuit, registry entry, weights) and
-    /// starts the warm prover. Computes (or reads from the cache) the verification key and checks
-    /// it against the pinned one.
-    pub fn build(self) -> Result<DecisionProver, DecideError> {
-        let encoding = policy_encoding(&self.policy)?;
-        let profile = *encoding.profile();
-        self.model.weights.check_profile(&profile)?;
-
-        let pins = pinned()?;
-        let pin = pins.circuit(&profile.name());
-        let (circuit_id, artifact) = match pin {
-            Some(pin) => {
-                let json =
-                    crate::noir::embedded(&pin.id).ok_or_else(|| DecideError::PinsStale {
-                        what: format!(
-                            "circuit `{}` is pinned but not embedded in this build",
-                            pin.id
-                        ),
-                    })?;
-                let artifact = Artifact::from_json_bytes(&pin.id, json)?;
-                if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
-                    return Err(DecideError::PinsStale {
-                        what: format!(
-                            "the embedded circuit `{}` has digest {}, the pin says {}",
-                            pin.id,
-                            artifact.digest(),
-                            pin.artifact_digest
-                        ),
-                    });
-                }
-                (pin.id.clone(), artifact)
-            }
-            None if self.unpinned => {
-                let json = crate::circuits::generate::profile_artifact(
-                    &profile,
-                    InstallPolicy::InstallIfMissing,
-                    &mut |_| {},
-                )
-                .map_err(|e| DecideError::Circuit(e.to_string()))?;
-                (
-                    profile.name(),
-                    Artifact::from_json_bytes(&profile.name(), &json)?,
-                )
-            }
-            None => {
-                return Err(DecideError::UnpinnedCircuit {
-                    profile: profile.name(),
-                    known: pins.ids().join(", "),
-                })
-            }
-        };
-
-        let membership = self
-            .registry
-            .registry
-            .membership(&self.model.id, &self.model.version)
-            .ok_or_else(|| DecideError::NotInRegistry {
-                model_id: self.model.id.clone(),
-                version: self.model.version.clone(),
-            })?;
-        let mismatch = |problem: String| DecideError::EntryMismatch {
-            model_id: self.model.id.clone(),
-            version: self.model.version.clone(),
-            problem,
-        };
-        let entry = membership.entry.fields();
-        if entry.weights_commitment != self.model.weights.commitment() {
-            return Err(mismatch(format!(
-                "commits to weights {}, but the model's weights commit to {}",
-                entry.weights_commitment,
-                self.model.weights.commitment()
-            )));
-        }
-        if entry.profile.as_str() != profile.name() {
-            return Err(mismatch(format!(
-                "is for profile `{}`, but the policy proves with `{}`",
-                entry.profile,
-                profile.name()
-            )));
-        }
-
-        let home = toolchain::home()?;
-        let bb = match self.bb {
-            Some(p) => p,
-            None => toolchain::ensure(&home, InstallPolicy::RequireInstalled, &mut |_| {})?.bb(),
-        };
-        let cache = self.cache_dir.unwrap_or_else(|| home.join("cache"));
-        let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())?;
-        let mut prover = Prover::new(&bb, &self.setup, &cache)?;
-        let vk = prover.verification_key(&circuit, self.target)?;
-        let pinned_key = pin.and_then(|p| p.key(self.setup.id(), self.target));
-        if let Some(k) = pinned_key {
-            if k.vk_hash.as_bytes() != &vk.hash() {
-                return Err(DecideError::PinsStale {
-                    what: format!(
-                        "bb computes verification key {} for `{circuit_id}`, the pin says {}",
-                        hex::encode(vk.hash()),
-                        k.vk_hash
-                    ),
-                });
-            }
-        }
-        let bb_version = BbVersion::new(prover.bb_version()).map_err(|e| {
-            DecideError::Prover(ProverError::Bb(crate::prover::BbError::Version {
-                command: bb.display().to_string(),
-                detail: e,
-            }))
-        })?;
-        let circuit_id = ProfileName::new(&circuit_id).map_err(|e| DecideError::PinsStale {
-            what: e.to_string(),
-        })?;
-        let profile_name = ProfileName::new(&profile.name()).map_err(|e| DecideError::Profile {
-            profile: profile.name(),
-            reason: e.to_string(),
-        })?;
-        Ok(DecisionProver {
-            circuit_claim: CircuitClaim {
-                id: circuit_id,
-                profile: profile_name,
-                artifact_digest: Digest::from_bytes(*artifact.digest().as_bytes()),
-                vk_hash: Digest::from_bytes(vk.hash()),
-                bb_version,
-                proof_target: self.target,
-            },
-            vk_pinned: pinned_key.is_some(),
-            profile,
-            encoding,
-            policy: self.policy,
-            model: self.model,
-            registry: self.registry,
-            membership,
-            artifact,
-            circuit,
-            prover,
-            vk,
-            target: self.target,
-        })
-    }
-}
-
-/// A warm prover for one registry version, policy, model and setup (see the module docs).
-pub struct DecisionProver {
-    profile: Profile,
-    encoding: PolicyEncoding,
-    policy: Policy,
-    model: Model,
-    registry: TrustedRegistry,
-    membership: Membership,
-    artifact: Artifact,
-    circuit: CircuitBytecode,
-    prover: Prover,
-    vk: VerificationKey,
-    target: ProofTarget,
-    circuit_claim: CircuitClaim,
-    vk_pinned: bool,
-}
-
-impl fmt::Debug for DecisionProver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "DecisionProver({} {} under policy {} {}, {}, {})",
-            self.model.id,
-            self.model.version,
-            self.policy.id().as_str(),
-            self.policy.version().as_str(),
-            self.profile.name(),
-            self.prover.setup().id()
-        )
-    }
-}
-
-fn random_salt() -> Result<Field, DecideError> {
-    let mut wide = [0u8; 64];
-    getrandom::getrandom(&mut wide).map_err(|e| DecideError::Randomness(e.to_string()))?;
-    Ok(Field::from_wide_bytes_reduce(&wide))
-}
-
-impl DecisionProver {
-    /// A builder with nothing given yet.
-    pub fn builder() -> Builder<Missing, Missing, Missing, Missing> {
-        Builder {
-            registry: Missing,
-            policy: Missing,
-            model: Missing,
-            setup: Missing,
-            target: ProofTarget::default(),
-            bb: None,
-            cache_dir: None,
-            unpinned: false,
-        }
-    }
-
-    /// The circuit profile decisions are proved with.
-    pub fn profile(&self) -> &Profile {
-        &self.profile
-    }
-
-    /// The policy.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
-    /// The model.
-    pub fn model(&self) -> &Model {
-        &self.model
-    }
-
-    /// The registry.
-    pub fn registry(&self) -> &TrustedRegistry {
-        &self.registry
-    }
-
-    /// The setup proofs are made with.
-    pub fn setup_id(&self) -> SetupId {
-        self.prover.setup().id()
-    }
-
-    /// The verification key proofs verify under.
-    pub fn verification_key(&self) -> &VerificationKey {
-        &self.vk
-    }
-
-    /// Whether that key is pinned in this build (always for the development setup; for Ignition
-    /// only once the Ignition keys were generated).
-    pub fn key_is_pinned(&self) -> bool {
-        self.vk_pinned
-    }
-
-    /// What the circuit would do with `application`: the decision (statement and witness) when
-    /// every native check passes, otherwise the refusal with every reason. Nothing is proved.
-    pub fn check(&self, application: &Application, salt: Field) -> Result<Decision, DecideError> {
-        let (decision, reasons) = self.assess(application, salt)?;
-        if reasons.is_empty() {
-            Ok(decision)
-        } else {
-            Err(DecideError::Refused(Refusal {
-                decision_id: application.decision_id.clone(),
-                reasons,
-            }))
-        }
-    }
-
-    /// The decision for `application` (with a placeholder band when no band holds the score)
-    /// and every reason it would be refused, in the circuit's order.
-    fn assess(
-        &self,
-        application: &Application,
-        salt: Field,
-    ) -> Result<(Decision, Vec<Reason>), DecideError> {
-        let mut reasons = Vec::new();
-        let snapshot = &self.registry.snapshot;
-        // The verifier's own check of a decision's snapshot (signatures, expiry, revocations the
-        // trust state knows), after the clearer reason for a snapshot newer than the decision.
-        if snapshot.signed.created() > application.time {
-            reasons.push(Reason::SnapshotAfterDecision {
-                created: snapshot.signed.created(),
-                time: application.time,
-            });
-        } else if let Err(e) = self.registry.trust.check_decision(
-            snapshot,
-            &self.model.id,
-            &self.model.version,
-            application.time,
-        ) {
-            reasons.push(Reason::Registry(e));
-        }
-        let score = self.model.weights.score(&application.features)?;
-        let outcome = match self.encoding.spec().rule.outcome(score) {
-            Some(o) => o,
-            None => {
-                reasons.push(Reason::NoBand {
-                    logit: format!("{:.6}", score.logit()),
-                });
-                Outcome::Band(0)
-            }
-        };
-        let no_band = !reasons.is_empty() && matches!(reasons.last(), Some(Reason::NoBand { .. }));
-        let statement = PublicStatement {
-            registry_root: snapshot.signed.merkle_root(),
-            policy_hash: self.policy.hash(),
-            model_id: self.model.id.label(),
-            model_version: self.model.version.label(),
-            scope: application.scope.labels(),
-            decision_time: application.time.unix(),
-            input_commitment: application.features.commitment(salt),
-            decision_id: application.decision_id.label(),
-            outcome,
-        };
-        let entry_scopes = self
-            .membership
-            .entry
-            .fields()
-            .scopes
-            .iter()
-            .map(Scope::id)
-            .collect();
-        let witness = DecisionWitness {
-            model: self.model.weights.clone(),
-            features: application.features.clone(),
-            salt,
-            entry: self.membership.leaf.clone(),
-            entry_path: self.membership.path.clone(),
-            entry_scopes,
-            policy: self.encoding.clone(),
-        };
-        let decision = Decision::new(self.profile, statement, witness)?;
-        for c in decision.violations() {
-            // The placeholder band of a score outside every band fails its band check; the
-            // reason already says why.
-            if no_band && matches!(c, Constraint::WrongBand | Constraint::BandIndex) {
-                continue;
-            }
-            reasons.push(Reason::Constraint {
-                constraint: c,
-                detail: self.explain(c, application),
-            });
-        }
-        Ok((decision, reasons))
-    }
-
-    /// Runs a decision the native checks refuse through the circuit's witness solver and returns
-    /// the circuit's refusal message (for tests of the policy against the circuit). A circuit
-    /// that accepts it is an error: the native mirror and the circuit disagree.
-    pub fn circuit_refusal(&self, application: &Application) -> Result<String, DecideError> {
-        let (decision, _) = self.assess(application, random_salt()?)?;
-        match crate::witness::execute(&self.artifact, &decision.inputs()) {
-            Err(WitnessError::AssertionFailed { message, .. }) => Ok(message),
-            Err(e) => Ok(e.to_string()),
-            Ok(_) => Err(DecideError::CircuitAccepted {
-                decision_id: application.decision_id.clone(),
-            }),
-        }
-    }
-
-    /// The details that make constraint `c` fail for `application`, in the policy's words.
-    fn explain(&self, c: Constraint, app: &Application) -> String {
-        let entry = self.membership.entry.fields();
-        let names = |indices: Vec<usize>| {
-            indices
-                .iter()
-                .map(|&i| {
-                    self.policy
-                        .features()
-                        .get(i)
-                        .map_or_else(|| format!("#{i}"), |f| format!("`{}`", f.name.as_str()))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match c {
-            Constraint::Revoked => format!(
-                "`{}` version `{}` is revoked in registry snapshot {}",
-                self.model.id,
-                self.model.version,
-                self.registry.snapshot.signed.version()
-            ),
-            Constraint::EntryWindow => format!(
-                "the entry is valid from {} until {}, the decision is at {}",
-                entry.valid_from, entry.valid_until, app.time
-            ),
-            Constraint::ScopeNotApproved => format!(
-                "the registry approves `{}` for {}, not for `{}`",
-                self.model.id,
-                entry
-                    .scopes
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                app.scope
-            ),
-            Constraint::ModelNotAllowed => format!(
-                "policy `{}` does not allow `{}@{}`",
-                self.policy.id().as_str(),
-                self.model.id,
-                self.model.version
-            ),
-            Constraint::ScopeNotAllowed => format!(
-                "policy `{}` does not allow scope `{}`",
-                self.policy.id().as_str(),
-                app.scope
-            ),
-            Constraint::PolicyWindow => format!(
-                "the policy is valid from {} until {}, the decision is at {}",
-                self.policy.valid_from(),
-                self.policy.valid_until(),
-                app.time
-            ),
-            Constraint::ProtectedFeature => {
-                let w = &self.model.weights;
-                let weighted = self
-                    .policy
-                    .protected()
-                    .iter()
-                    .copied()
-                    .filter(|&i| w.uses_feature(i))
-                    .collect();
-                format!("the model weights {}", names(weighted))
-            }
-            Constraint::FeatureRange => {
-                let outside = self
-                    .policy
-                    .features()
-                    .iter()
-                    .zip(app.features.values())
-                    .enumerate()
-                    .filter(|(_, (f, &x))| x < f.lo || x > f.hi)
-                    .map(|(i, _)| i)
-                    .collect();
-                format!("outside the declared range: {}", names(outside))
-            }
-            _ => String::new(),
-        }
-    }
-
-    /// Proves one decision: refuses it with its reasons when the policy or the registry forbid it,
-    /// otherwise returns its bundle, the commitment's opening, the score and the timings.
-    pub fn prove(&mut self, application: &Application) -> Result<Proved, DecideError> {
-        let started = Instant::now();
-        let salt = random_salt()?;
-        let decision = self.check(application, salt)?;
-        let checks = started.elapsed();
-
-        let started = Instant::now();
-        let solved = crate::witness::execute(&self.artifact, &decision.inputs()).map_err(|e| {
-            let constraint = match &e {
-                WitnessError::AssertionFailed { message, .. } => Constraint::from_message(message)
-                    .map_or_else(|| format!("`{message}`"), |c| c.to_string()),
-                _ => "no named constraint".to_string(),
-            };
-            DecideError::CircuitRefused {
-                decision_id: application.decision_id.clone(),
-                constraint,
-                source: Box::new(e),
-            }
-        })?;
-        let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec())?;
-        let witness_time = started.elapsed();
-
-        let started = Instant::now();
-        let proof = self.prover.prove(&self.circuit, &witness, self.target)?;
-        let proof_time = started.elapsed();
-        let statement = decision.statement();
-        if proof.public_inputs() != statement.to_fields().as_slice() {
-            return Err(DecideError::PublicInputsDiffer);
-        }
-        let is_band = matches!(statement.outcome, Outcome::Band(_));
-        let public_inputs = PublicInputs::from_fields(proof.public_inputs(), is_band)
-            .ok_or(DecideError::PublicInputsDiffer)?;
-        let outcome = outcome_claim(&self.policy, statement.outcome).ok_or_else(|| {
-            DecideError::PolicyEncoding("the policy has no name for the proved outcome".to_string())
-        })?;
-        let policy_name =
-            |n: &str| PolicyName::new(n).map_err(|e| DecideError::PolicyEncoding(e.to_string()));
-        let bundle = Bundle {
-            format: FORMAT.to_string(),
-            version: FORMAT_VERSION,
-            circuit: self.circuit_claim.clone(),
-            setup: proof.setup(),
-            registry: RegistryClaim {
-                snapshot: self.registry.snapshot.clone(),
-            },
-            policy: PolicyClaim {
-                id: policy_name(self.policy.id().as_str())?,
-                version: policy_name(self.policy.version().as_str())?,
-                hash: self.policy.hash(),
-            },
-            model: ModelClaim {
-                id: self.model.id.clone(),
-                version: self.model.version.clone(),
-            },
-            decision: DecisionClaim {
-                id: application.decision_id.clone(),
-                time: application.time,
-                scope: application.scope.clone(),
-                outcome,
-            },
-            input_commitment: statement.input_commitment,
-            public_inputs,
-            proof: ProofBytes::new(proof.to_bytes())
-                .map_err(|_| DecideError::Prover(ProverError::ProofEncoding))?,
-        };
-        Ok(Proved {
-            bundle,
-            opening: InputOpening {
-                features: application.features.clone(),
-                salt,
-            },
-            score: decision.score(),
-            timings: ProveTimings {
-                checks,
-                witness: witness_time,
-                proof: proof_time,
-            },
-        })
-    }
-
-    /// Proves many decisions with the same warm prover: one result per application, in order (a
-    /// refused decision does not stop the others).
-    pub fn prove_batch(
-        &mut self,
-        applications: &[Application],
-    ) -> Vec<Result<Proved, DecideError>> {
-        applications.iter().map(|a| self.prove(a)).collect()
     }
 }
 

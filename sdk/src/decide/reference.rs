@@ -196,3 +196,117 @@ pub fn reference_weights(policy: &Policy, seed: u64) -> Result<QuantizedModel, D
         .map_err(|e| DecideError::PolicyEncoding(e.to_string()))?;
     Ok(QuantizedModel::new(n, h, weights)?)
 }
+
+/// The reference model as a `.govproof` model file (what `govproof demo` writes and `govproof
+/// prove --model` reads). Its weights are defined in fixed point, so there is no float model to
+/// differ from: the certificate records one calibration row (the reference applicant), an error
+/// of zero and a bound of zero for every input, and says why.
+pub fn reference_model_file(
+    policy: &Policy,
+    model: &super::Model,
+) -> Result<crate::model::ModelFile, DecideError> {
+    use crate::model::certificate::{CalibrationInfo, ErrorStats, CERTIFICATE_FORMAT};
+    use crate::model::file::Source;
+    use crate::model::quantize::{Bound, RoundingStats};
+    use crate::model::{Certificate, FeatureSchema, FeatureSpec, ModelFile, ScoreKind};
+
+    let invalid = |e: String| DecideError::PolicyEncoding(format!("the reference model file: {e}"));
+    let encoding = super::policy_encoding(policy)?;
+    let schema = FeatureSchema::new(
+        policy
+            .features()
+            .iter()
+            .map(|f| FeatureSpec {
+                name: f.name.as_str().to_string(),
+                min: f.min,
+                max: f.max,
+                integer: false,
+            })
+            .collect(),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let weight_bytes: Vec<u8> = model
+        .weights()
+        .weights()
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let row: Vec<u8> = reference_applicant(policy)
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let certificate = Certificate {
+        format: CERTIFICATE_FORMAT.to_string(),
+        score: ScoreKind::LogOdds,
+        scale_bits: fixed::SCALE_BITS,
+        calibration: CalibrationInfo {
+            rows: 1,
+            blake3: blake3::hash(&row).to_hex().to_string(),
+        },
+        score_error: ErrorStats {
+            max_abs: 0.0,
+            mean_abs: 0.0,
+            worst_row: 0,
+        },
+        bound: Bound {
+            max_abs: 0.0,
+            holds_for: "every input: the reference weights are defined in fixed point, so the \
+                        quantized model is the model"
+                .to_string(),
+            all_inputs: true,
+        },
+        rounding: RoundingStats {
+            count: model.weights().weights().len(),
+            rounded_to_zero: 0,
+            max_rounding: 0.0,
+        },
+        tree_paths: None,
+        band_agreement: None,
+    };
+    ModelFile::new(
+        model.id().clone(),
+        model.version().clone(),
+        *encoding.profile(),
+        model.weights().clone(),
+        schema,
+        ScoreKind::LogOdds,
+        None,
+        Source {
+            file: "(none: the govproof reference model, not imported)".to_string(),
+            blake3: blake3::hash(&weight_bytes).to_hex().to_string(),
+            producer: "govproof reference model (deterministic demonstration weights, not a \
+                       credit model)"
+                .to_string(),
+            score_tensor: "score".to_string(),
+            readout: Vec::new(),
+        },
+        certificate,
+    )
+    .map_err(|e| invalid(e.to_string()))
+}
+
+/// `application` as the JSON document [`super::load::application`] reads: features by name, in
+/// the policy's units (the fixed-point values divided by `2^16`).
+pub fn application_json(policy: &Policy, application: &super::Application) -> String {
+    let features: serde_json::Map<String, serde_json::Value> = policy
+        .features()
+        .iter()
+        .zip(application.features.values())
+        .map(|(f, &x)| {
+            (
+                f.name.as_str().to_string(),
+                serde_json::json!(x as f64 / f64::from(1u32 << fixed::SCALE_BITS)),
+            )
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "decision_id": application.decision_id.as_str(),
+        "time": application.time.to_string(),
+        "scope": application.scope.to_string(),
+        "features": features,
+    });
+    let mut text = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| unreachable!("an application always serializes: {e}"));
+    text.push('\n');
+    text
+}

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cli::Exit;
+use crate::cli::{Exit, Format};
 use crate::toolchain::InstallPolicy;
 
 use super::file::ModelFile;
@@ -20,9 +20,9 @@ pub enum ModelCommand {
     Inspect {
         /// The model file.
         model: PathBuf,
-        /// Print the certificate as JSON instead of the summary.
-        #[arg(long)]
-        json: bool,
+        /// `json`: print the certificate as JSON instead of the summary.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Write a model file's quantization certificate as a JSON object (for `registry add
     /// --certificate`).
@@ -77,9 +77,9 @@ pub fn run_model(
 ) -> anyhow::Result<Exit> {
     match cmd {
         ModelCommand::Import(a) => import(a, out, err),
-        ModelCommand::Inspect { model, json } => {
+        ModelCommand::Inspect { model, format } => {
             let file = ModelFile::read(&model)?;
-            if json {
+            if format == Format::Json {
                 serde_json::to_writer_pretty(&mut *out, &file.certificate)?;
                 writeln!(out)?;
             } else {
@@ -91,7 +91,7 @@ pub fn run_model(
             let file = ModelFile::read(&model)?;
             let mut bytes = serde_json::to_vec_pretty(&file.certificate)?;
             bytes.push(b'\n');
-            crate::toolchain::sources::write_atomic(&dest, &bytes)?;
+            crate::toolchain::atomic::write_atomic(&dest, &bytes, Some(0o644))?;
             writeln!(out, "wrote {}", dest.display())?;
             Ok(Exit::Success)
         }

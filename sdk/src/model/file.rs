@@ -167,6 +167,14 @@ pub enum ModelFileError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file is too large.
+    #[error("model file `{path}` is larger than the limit of {MAX_FILE_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size.
+        size: u64,
+    },
     /// Not the expected JSON.
     #[error("model file `{path}` is not valid: {reason}")]
     Syntax {
@@ -409,19 +417,28 @@ impl ModelFile {
             path: shown.clone(),
             source,
         };
-        let bytes = crate::input_file::read_input(path, "model file", MAX_FILE_BYTES)
-            .map_err(|e| io(std::io::Error::other(e.reason())))?;
+        // Regular files only, read through a bounded reader (a FIFO or `/dev/zero` is refused).
+        let bytes = crate::input_file::read_input(path, "model file", MAX_FILE_BYTES).map_err(
+            |e| match e {
+                crate::input_file::InputFileError::TooLarge { .. } => ModelFileError::TooLarge {
+                    path: shown.clone(),
+                    size: MAX_FILE_BYTES + 1,
+                },
+                crate::input_file::InputFileError::Io { source, .. } => io(source),
+                other => io(std::io::Error::other(other.to_string())),
+            },
+        )?;
         Self::from_bytes(&shown, &bytes)
     }
 
     /// Writes the file atomically (temporary file, sync, rename): an existing file is replaced
     /// only by a complete new one.
     pub fn write(&self, path: &Path) -> Result<(), ModelFileError> {
-        crate::toolchain::sources::write_atomic(path, &self.to_bytes()).map_err(|e| {
+        crate::toolchain::atomic::write_atomic(path, &self.to_bytes(), Some(0o644)).map_err(|e| {
             ModelFileError::Io {
                 action: "write",
                 path: path.display().to_string(),
-                source: std::io::Error::other(e.to_string()),
+                source: e.source,
             }
         })
     }

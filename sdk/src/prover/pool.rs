@@ -82,6 +82,11 @@ impl ProofRequest {
     pub fn target(&self) -> ProofTarget {
         self.target
     }
+
+    /// The solved witness.
+    pub fn witness(&self) -> &WitnessStack {
+        &self.witness
+    }
 }
 
 /// The pool's number for an accepted request, unique for the life of the pool.

@@ -31,6 +31,7 @@ pub const DEFAULT_SNAPSHOT_LIFETIME: &str = "30d";
 
 /// `govproof registry <command>`.
 #[derive(Debug, Clone, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process: variant sizes do not matter
 pub enum RegistryCommand {
     /// Create a registry: stage root 1 and an empty snapshot 1 for the key holders to sign.
     Init(InitArgs),
@@ -78,21 +79,26 @@ pub struct InitArgs {
 
 /// Arguments of `govproof registry add`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(group(clap::ArgGroup::new("digest").required(true).args(["model_file", "model_digest"])))]
+#[command(group(clap::ArgGroup::new("digest").required(true).args(["model", "model_file", "model_digest"])))]
 pub struct AddArgs {
     /// The registry folder.
     #[arg(long)]
     pub dir: PathBuf,
-    /// The model's id.
+    /// The `.govproof` model file (from `govproof model import`): the id, version, profile,
+    /// weights commitment, digest and quantization certificate come from it, and any flag that
+    /// contradicts it is refused.
+    #[arg(long, value_name = "FILE", conflicts_with = "model_file")]
+    pub model: Option<PathBuf>,
+    /// The model's id (with `--model`: must be the file's).
     #[arg(long)]
-    pub model_id: ModelId,
-    /// The model's version.
+    pub model_id: Option<ModelId>,
+    /// The model's version (with `--model`: must be the file's).
     #[arg(long)]
-    pub model_version: ModelVersion,
+    pub model_version: Option<ModelVersion>,
     /// The Poseidon2 commitment to the quantized weights (0x-hex field element).
     #[arg(long)]
-    pub weights_commitment: Field,
-    /// The model file, whose blake3 digest is recorded.
+    pub weights_commitment: Option<Field>,
+    /// A model file of another format, whose blake3 digest is recorded.
     #[arg(long)]
     pub model_file: Option<PathBuf>,
     /// The model file's blake3 digest (64 hex digits), instead of `--model-file`.
@@ -100,13 +106,13 @@ pub struct AddArgs {
     pub model_digest: Option<Digest>,
     /// The circuit profile the model is proved with.
     #[arg(long)]
-    pub profile: ProfileName,
-    /// The profile's scope capacity.
+    pub profile: Option<ProfileName>,
+    /// The profile's scope capacity (default: the profile's).
     #[arg(long)]
-    pub scope_capacity: u32,
-    /// The fixed-point scale of the quantized model.
+    pub scope_capacity: Option<u32>,
+    /// The fixed-point scale of the quantized model (default: the circuits' 65536).
     #[arg(long)]
-    pub fixed_point_scale: u64,
+    pub fixed_point_scale: Option<u64>,
     /// An approved scope, `purpose/jurisdiction/product`; repeat for each.
     #[arg(long = "scope", required = true)]
     pub scopes: Vec<Scope>,
@@ -390,40 +396,169 @@ fn report_staged(s: &Staged, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The entry fields a model file fixes, and what the flags say about each.
+struct FromModel {
+    model_id: ModelId,
+    version: ModelVersion,
+    weights_commitment: Field,
+    model_digest: Digest,
+    profile: ProfileName,
+    certificate: QuantizationCertificate,
+}
+
+/// `flag` given with `--model`: its value when it agrees with the model file's, otherwise the
+/// refusal naming both values.
+fn agree<T: PartialEq + std::fmt::Display>(
+    flag: &str,
+    given: Option<T>,
+    file_value: T,
+    file: &Path,
+) -> Result<T, CliError> {
+    match given {
+        Some(v) if v != file_value => Err(CliError::Usage(format!(
+            "`--{flag}` is `{v}` but the model file `{}` says `{file_value}`",
+            file.display()
+        ))),
+        _ => Ok(file_value),
+    }
+}
+
+fn read_model(path: &Path) -> Result<FromModel, CliError> {
+    let bytes =
+        crate::input_file::read_input(path, "model file", crate::model::file::MAX_FILE_BYTES)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    let file = crate::model::ModelFile::from_bytes(&path.display().to_string(), &bytes)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(FromModel {
+        model_id: file.model_id.clone(),
+        version: file.version.clone(),
+        weights_commitment: file.weights_commitment(),
+        model_digest: Digest::from_bytes(*blake3::hash(&bytes).as_bytes()),
+        profile: ProfileName::new(&file.profile.name())?,
+        certificate: QuantizationCertificate(file.certificate.to_json_object()),
+    })
+}
+
+/// A flag needed when no `--model` file is given.
+fn required<T>(flag: &str, value: Option<T>) -> Result<T, CliError> {
+    value.ok_or_else(|| {
+        CliError::Usage(format!(
+            "give `--{flag}`, or `--model FILE` to read it from a model file"
+        ))
+    })
+}
+
 fn add(a: AddArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let model_digest = match (&a.model_file, a.model_digest) {
-        (Some(path), None) => {
-            let mut f = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
-            Digest::of_reader(&mut f).map_err(|e| IoError::new("read", path, e))?
+    let certificate = a.certificate.as_deref().map(read_certificate).transpose()?;
+    let (model_id, version, weights_commitment, model_digest, profile, certificate) = match &a.model
+    {
+        Some(path) => {
+            let m = read_model(path)?;
+            if let Some(given) = &certificate {
+                if given != &m.certificate {
+                    return Err(CliError::Usage(format!(
+                        "the certificate `{}` is not the one in the model file `{}`",
+                        a.certificate.as_deref().unwrap_or(Path::new("")).display(),
+                        path.display()
+                    )));
+                }
+            }
+            (
+                agree("model-id", a.model_id, m.model_id, path)?,
+                agree("model-version", a.model_version, m.version, path)?,
+                agree(
+                    "weights-commitment",
+                    a.weights_commitment,
+                    m.weights_commitment,
+                    path,
+                )?,
+                agree("model-digest", a.model_digest, m.model_digest, path)?,
+                agree("profile", a.profile, m.profile, path)?,
+                Some(m.certificate),
+            )
         }
-        (None, Some(d)) => d,
-        _ => {
-            return Err(CliError::Usage(
-                "give exactly one of `--model-file` and `--model-digest`".into(),
-            ))
+        None => {
+            let model_digest = match (&a.model_file, a.model_digest) {
+                (Some(path), None) => {
+                    let mut f =
+                        std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
+                    Digest::of_reader(&mut f).map_err(|e| IoError::new("read", path, e))?
+                }
+                (None, Some(d)) => d,
+                _ => {
+                    return Err(CliError::Usage(
+                        "give exactly one of `--model`, `--model-file` and `--model-digest`".into(),
+                    ))
+                }
+            };
+            (
+                required("model-id", a.model_id)?,
+                required("model-version", a.model_version)?,
+                required("weights-commitment", a.weights_commitment)?,
+                model_digest,
+                required("profile", a.profile)?,
+                certificate,
+            )
         }
     };
-    let quantization_certificate = a.certificate.as_deref().map(read_certificate).transpose()?;
+    let (scope_capacity, fixed_point_scale) =
+        profile_values(&profile, a.scope_capacity, a.fixed_point_scale)?;
     let entry = Entry::new(EntryDraft {
-        model_id: a.model_id,
-        version: a.model_version,
-        weights_commitment: a.weights_commitment,
+        model_id,
+        version,
+        weights_commitment,
         model_digest,
-        profile: a.profile,
-        scope_capacity: a.scope_capacity,
-        fixed_point_scale: a.fixed_point_scale,
+        profile,
+        scope_capacity,
+        fixed_point_scale,
         scopes: a.scopes,
         valid_from: a.valid_from,
         valid_until: a.valid_until,
         status: Status::Approved,
         approved_by: a.approved_by,
         approved_at: a.approved_at,
-        quantization_certificate,
+        quantization_certificate: certificate,
     })?;
     let now = a.now.unwrap_or_else(Timestamp::now);
     let staged = RegistryDir::at(&a.dir).add(entry, a.snapshot_expires_in, now)?;
     report_staged(&staged, out)?;
     Ok(Exit::Success)
+}
+
+/// The scope capacity and fixed-point scale of an entry for `profile`: a circuit profile fixes
+/// both, so a value that contradicts it (an entry that could never be proved) is refused, naming
+/// the profile's value. A name that is not a circuit profile fixes neither, and both must be given.
+fn profile_values(
+    profile: &ProfileName,
+    scope_capacity: Option<u32>,
+    fixed_point_scale: Option<u64>,
+) -> Result<(u32, u64), CliError> {
+    let Ok(circuit) = crate::circuits::Profile::from_name(profile.as_str()) else {
+        return Ok((
+            required("scope-capacity", scope_capacity)?,
+            required("fixed-point-scale", fixed_point_scale)?,
+        ));
+    };
+    let capacity = u32::try_from(circuit.scopes())
+        .map_err(|_| CliError::Usage(format!("profile `{profile}` has too many scopes")))?;
+    let scale = 1u64 << crate::circuits::fixed::SCALE_BITS;
+    match scope_capacity {
+        Some(c) if c != capacity => {
+            return Err(CliError::Usage(format!(
+                "`--scope-capacity` is `{c}` but profile `{profile}` holds {capacity} scopes"
+            )))
+        }
+        _ => {}
+    }
+    match fixed_point_scale {
+        Some(s) if s != scale => {
+            return Err(CliError::Usage(format!(
+                "`--fixed-point-scale` is `{s}` but profile `{profile}` proves at scale {scale}"
+            )))
+        }
+        _ => {}
+    }
+    Ok((capacity, scale))
 }
 
 fn read_certificate(path: &Path) -> Result<QuantizationCertificate, CliError> {

@@ -2,44 +2,15 @@
 //! file or the complete new one, never a torn write.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, then
-/// fsync of the folder. Creates the folder if needed. `mode` sets Unix permissions (e.g. 0o755
-/// for an executable); `None` keeps the default.
+/// Writes `bytes` to `path` atomically (the one helper, [`crate::toolchain::atomic::write_atomic`]):
+/// a temporary file in the same folder, fsync, rename, then fsync of the folder. Creates the folder
+/// if needed. `mode` sets Unix permissions (e.g. 0o755 for an executable); `None` keeps the
+/// default.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".govproof-tmp-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    if let Some(mode) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
-}
-
-/// Flushes a folder's entries to disk so a completed rename survives a crash.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    crate::toolchain::atomic::write_atomic(path, bytes, mode).map_err(|e| e.source)
 }
 
 /// Holds an exclusive advisory lock on `<path>` (created if missing) until dropped, so processes

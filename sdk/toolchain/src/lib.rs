@@ -5,6 +5,7 @@
 //! changed, and its own binary (`govproof-toolchain`) can install and rebuild even when the SDK does
 //! not build.
 
+pub mod atomic;
 pub mod compile;
 pub mod error;
 pub mod install;

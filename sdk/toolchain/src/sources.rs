@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{compile_package, CompileError, Compiler};
-use crate::install::write_synced;
 use crate::ToolchainError;
 
 /// The manifest's place below `circuits/`.
@@ -250,19 +249,8 @@ pub fn build_all(
     Ok(reports)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` atomically as an ordinary project file (mode 0644), through the one
+/// atomic-write helper ([`crate::atomic::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SourcesError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    write_synced(tmp.path(), bytes)?;
-    #[cfg(unix)]
-    {
-        // Temporary files are created owner-only; these are ordinary project files.
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(io(path))?;
-    }
-    tmp.persist(path).map_err(|e| io(path)(e.error))?;
-    crate::install::sync_dir(dir)?;
-    Ok(())
+    crate::atomic::write_atomic(path, bytes, Some(0o644)).map_err(|e| io(path)(e.source))
 }
