@@ -610,9 +610,11 @@ fn quantize_table(
         }
         trees.push(table);
     }
+    // A split whose left side is never taken has one child, so a tree may need more internal
+    // slots than its leaves minus one: size the table by both.
     let leaves = trees
         .iter()
-        .map(|t| t.leaves.len())
+        .map(|t| t.leaves.len().max(t.splits.len() + 1))
         .max()
         .unwrap_or(0)
         .max(2);
@@ -859,6 +861,69 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn trees_become_node_tables_of_their_own_shape() {
+        let leaf = |value| Node::Leaf { value };
+        // Tree 0: a stump with no split. Tree 1: a branch no input takes left, then a real split
+        // (x1 < 0.5) three levels down the right side.
+        let trees = vec![
+            Tree {
+                nodes: vec![leaf(0.25)],
+            },
+            Tree {
+                nodes: vec![
+                    Node::Branch {
+                        feature: 0,
+                        threshold: -1e12,
+                        rule: Rule::Leq,
+                        yes: 1,
+                        no: 2,
+                    },
+                    leaf(9.0),
+                    Node::Branch {
+                        feature: 1,
+                        threshold: 0.5,
+                        rule: Rule::Lt,
+                        yes: 3,
+                        no: 4,
+                    },
+                    leaf(-1.0),
+                    leaf(2.0),
+                ],
+            },
+        ];
+        let model = FloatModel {
+            features: 2,
+            scaler: None,
+            architecture: Architecture::Trees(Ensemble { trees, base: 0.5 }),
+            score_kind: ScoreKind::Raw,
+        };
+        let q = quantize(&model, &schema(&[(-10.0, 10.0), (0.0, 1.0)])).unwrap();
+        let shape = q.model.table_shape().unwrap();
+        // The unreachable left leaf is dropped; the pass-through split takes a slot: 3 slots of
+        // leaves (2 used), depth 2.
+        assert_eq!((shape.trees(), shape.leaves(), shape.depth()), (2, 3, 2));
+        assert_eq!(
+            q.model.feature_weight_mass()[..2],
+            [0u64.into(), 1u64.into()]
+        );
+        let one = 1i64 << 16;
+        for (x1, expected) in [(0, 0.25 + 0.5 - 1.0), (one / 2, 0.25 + 0.5 + 2.0)] {
+            let x = crate::circuits::Features::new(vec![0, x1]).unwrap();
+            assert_eq!(q.model.score(&x).unwrap().logit(), expected);
+        }
+        // A profile with a shallower table refuses it, naming both shapes.
+        let profile = Profile::from_name("trees-2-2l3h1-d4-s2-p1-m1-gate").unwrap();
+        let e = quantize_for(
+            &model,
+            &schema(&[(-10.0, 10.0), (0.0, 1.0)]),
+            Some(&profile),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("depth up to 2") && e.contains("depth 1"), "{e}");
     }
 
     fn deep(first: [f64; 4]) -> FloatModel {
