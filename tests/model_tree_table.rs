@@ -202,7 +202,9 @@ fn a_table_deeper_than_its_depth_or_splitting_on_an_unflagged_feature_fails_in_t
     let mut cycle = flat;
     cycle[1] = Split { left: 0, ..inner }.word(cb);
     assert!(QuantizedModel::tree_table(2, shape, cycle.clone()).is_err());
-    assert_eq!(run(cycle, [0, -1]), Err(true));
+    // The circuit refuses it (the leaf index underflows: a failed constraint, which acvm may
+    // report without an assertion message).
+    assert!(run(cycle, [0, -1]).is_err());
 }
 
 /// Imports a fixture, proves and verifies one calibration row's decision in the generated
