@@ -26,6 +26,7 @@ mod model_deep;
 mod model_german_credit;
 mod model_import;
 mod model_robustness;
+mod model_tree_table;
 mod policy_circuit;
 mod policy_cli;
 mod policy_diagnostics;

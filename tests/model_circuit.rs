@@ -111,6 +111,20 @@ pub(crate) fn cache_dir() -> PathBuf {
 pub(crate) fn score_program(model: &QuantizedModel) -> Artifact {
     let n = model.features();
     let w = model.weights().len();
+    if let Some(s) = model.table_shape() {
+        let (globals, _) = govproof::circuits::tree_table::composite_parts(s);
+        return program(
+            n,
+            w,
+            &globals,
+            [
+                "tree_table::commitment::<N, T, L, TD, CB, W>(weights)",
+                "tree_table::score::<N, T, L, TD, CB, W>(weights, features)",
+                "tree_table::feature_weight_mass::<N, T, L, TD, CB, W>(weights)",
+            ],
+            "tree_table",
+        );
+    }
     let (globals, calls, deps) = match model.tree_shape() {
         Some(s) => (
             format!(
@@ -158,6 +172,11 @@ pub(crate) fn score_program(model: &QuantizedModel) -> Artifact {
             "inference",
         ),
     };
+    program(n, w, &globals, calls, deps)
+}
+
+/// The program of [`score_program`] for a shape's globals and calls, compiled once (cached).
+fn program(n: usize, w: usize, globals: &str, calls: [&str; 3], deps: &str) -> Artifact {
     let main = format!(
         "global N: u32 = {n};\n{globals}global W: u32 = {w};\n\n\
          fn main(weights: [Field; W], features: [Field; N]) -> pub (Field, Field, [Field; N + 1]) {{\n    \
@@ -296,7 +315,10 @@ fn random_ensembles_at_the_bounds_score_alike_in_the_circuit() {
 fn tree_composite_proves_an_imported_ensemble_and_refuses_a_protected_split() {
     circuits_support::bb();
     let imported = Imported::new("gbt_sklearn", 0, 5);
-    assert_eq!(imported.file.profile.name(), "trees-4-8x3-d20-b8-s16-p4-m4");
+    assert_eq!(
+        imported.file.profile.name(),
+        "trees-4-8l8h3-d20-b8-s16-p4-m4"
+    );
     let Imported {
         file,
         artifact,

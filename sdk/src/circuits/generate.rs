@@ -38,7 +38,7 @@ macro_rules! library {
 }
 
 /// The circuit libraries, dependencies before dependents.
-pub const LIBRARIES: [Library; 9] = [
+pub const LIBRARIES: [Library; 10] = [
     library!("poseidon2_sponge"),
     library!("fixed_point"),
     library!("inference"),
@@ -48,6 +48,7 @@ pub const LIBRARIES: [Library; 9] = [
     library!("policy_scope"),
     library!("tree_ensemble"),
     library!("perceptron"),
+    library!("tree_table"),
 ];
 
 /// Whether a profile's composite depends on `library`: only tree profiles use `tree_ensemble`,
@@ -57,6 +58,7 @@ fn uses_library(profile: &Profile, library: &str) -> bool {
     match library {
         "tree_ensemble" => matches!(profile.family(), ModelFamily::Trees { .. }),
         "perceptron" => matches!(profile.family(), ModelFamily::DeepMlp { .. }),
+        "tree_table" => matches!(profile.family(), ModelFamily::TreeTable { .. }),
         _ => true,
     }
 }
@@ -179,6 +181,24 @@ pub fn composite_main(profile: &Profile) -> String {
             (
                 format!(
                     "an ensemble of {trees} trees of depth {depth} on {} features",
+                    profile.features()
+                ),
+                globals,
+                calls,
+            )
+        }
+        ModelFamily::TreeTable {
+            trees,
+            leaves,
+            depth,
+        } => {
+            let shape = profile
+                .table_shape()
+                .unwrap_or_else(|| unreachable!("Profile::new checked the table shape"));
+            let (globals, calls) = super::tree_table::composite_parts(shape);
+            (
+                format!(
+                    "an ensemble of {trees} trees of at most {leaves} leaves and depth {depth} on {} features",
                     profile.features()
                 ),
                 globals,

@@ -141,6 +141,14 @@ pub fn describe_profile(p: &Profile) -> String {
             "tree ensemble, {} features, {trees} trees x depth {depth}",
             p.features()
         ),
+        ModelFamily::TreeTable {
+            trees,
+            leaves,
+            depth,
+        } => format!(
+            "tree ensemble (node table), {} features, {trees} trees of at most {leaves} leaves, depth {depth}",
+            p.features()
+        ),
     };
     let kind = match p.kind() {
         DecisionKind::ScoreBand { bands } => format!("score band (up to {bands} bands)"),

@@ -23,6 +23,7 @@ pub mod info;
 pub mod model;
 pub mod policy;
 pub mod profile;
+pub mod tree_table;
 pub mod trees;
 
 pub use decision::{Constraint, Decision, DecisionError, DecisionWitness, PublicStatement};

@@ -9,6 +9,7 @@ use super::fixed::{
     WEIGHTS_PER_FIELD, WEIGHT_BITS, WEIGHT_MAX, WEIGHT_MIN,
 };
 use super::profile::{perceptron_weight_count, ModelFamily, Profile, MAX_HIDDEN_LAYERS};
+use super::tree_table::{self, TableError, TableShape};
 use super::trees::{self, TreeError, TreeShape};
 
 /// Why a model or an input is refused.
@@ -79,6 +80,9 @@ pub enum ModelError {
     /// A tree ensemble that breaks a bound or its shape.
     #[error(transparent)]
     Trees(#[from] TreeError),
+    /// A tree-table ensemble that breaks a bound or its shape.
+    #[error(transparent)]
+    TreeTable(#[from] TableError),
     /// A hidden activation too large to feed the next layer (a deep perceptron rescales each
     /// hidden activation to the feature scale, where it must stay below the feature bound).
     #[error("hidden unit {unit} of layer {layer} reaches {} in real terms, beyond the bound 32768 the next layer takes", .units >> 32)]
@@ -123,6 +127,7 @@ pub struct QuantizedModel {
     hidden: Vec<usize>,
     weights: Vec<i64>,
     trees: Option<TreeShape>,
+    table: Option<TableShape>,
 }
 
 fn weight_count(features: usize, hidden: &[usize]) -> usize {
@@ -208,6 +213,7 @@ impl QuantizedModel {
             hidden: hidden.to_vec(),
             weights,
             trees: None,
+            table: None,
         })
     }
 
@@ -219,7 +225,47 @@ impl QuantizedModel {
             hidden: Vec::new(),
             weights: flat,
             trees: Some(shape),
+            table: None,
         })
+    }
+
+    /// A tree ensemble in the node-table layout of [`super::tree_table`], checked against every
+    /// bound and its depth.
+    pub fn tree_table(
+        features: usize,
+        shape: TableShape,
+        flat: Vec<i64>,
+    ) -> Result<Self, ModelError> {
+        tree_table::check(features, shape, &flat)?;
+        Ok(QuantizedModel {
+            features,
+            hidden: Vec::new(),
+            weights: flat,
+            trees: None,
+            table: Some(shape),
+        })
+    }
+
+    /// The ensemble's shape, for a tree-table ensemble.
+    pub fn table_shape(&self) -> Option<TableShape> {
+        self.table
+    }
+
+    /// The model's shape in words, as the profile-mismatch error gives it: `0 hidden units`,
+    /// `hidden layers 16 x 8`, `30 trees of depth 3`, `500 trees of at most 31 leaves and depth 12`.
+    pub fn describe_shape(&self) -> String {
+        if let Some(s) = self.trees {
+            return format!("{} trees of depth {}", s.trees(), s.depth());
+        }
+        if let Some(s) = self.table {
+            return format!(
+                "{} trees of at most {} leaves and depth {}",
+                s.trees(),
+                s.leaves(),
+                s.depth()
+            );
+        }
+        describe_hidden(&self.hidden)
     }
 
     /// The ensemble's shape, for a tree ensemble.
@@ -295,7 +341,11 @@ impl QuantizedModel {
     pub fn check_profile(&self, profile: &Profile) -> Result<(), ModelError> {
         let family_ok = match (profile.family(), self.trees) {
             (ModelFamily::Trees { .. }, shape) => shape.is_some() && shape == profile.tree_shape(),
+            (ModelFamily::TreeTable { .. }, _) => {
+                self.table.is_some() && self.table == profile.table_shape()
+            }
             (_, Some(_)) => false,
+            (_, None) if self.table.is_some() => false,
             (family, None) => matches!(
                 (family, self.hidden.len()),
                 (ModelFamily::Linear, 0)
@@ -305,12 +355,22 @@ impl QuantizedModel {
         };
         let profile_hidden = profile.hidden_layers();
         if !family_ok || profile.features() != self.features || profile_hidden != self.hidden {
+            let profile_shape = match (profile.tree_shape(), profile.table_shape()) {
+                (Some(s), _) => format!("{} trees of depth {}", s.trees(), s.depth()),
+                (_, Some(s)) => format!(
+                    "{} trees of at most {} leaves and depth {}",
+                    s.trees(),
+                    s.leaves(),
+                    s.depth()
+                ),
+                _ => describe_hidden(&profile_hidden),
+            };
             return Err(ModelError::Profile {
                 profile: profile.name(),
                 features: self.features,
-                hidden: describe_hidden(&self.hidden),
+                hidden: self.describe_shape(),
                 profile_features: profile.features(),
-                profile_hidden: describe_hidden(&profile_hidden),
+                profile_hidden: profile_shape,
             });
         }
         Ok(())
@@ -322,6 +382,9 @@ impl QuantizedModel {
         if let Some(shape) = self.trees {
             return trees::commitment(shape, &self.weights);
         }
+        if let Some(shape) = self.table {
+            return tree_table::commitment(self.features, shape, &self.weights);
+        }
         hash(
             Domain::Weights,
             &pack_signed(&self.weights, WEIGHT_BITS, WEIGHTS_PER_FIELD),
@@ -331,7 +394,7 @@ impl QuantizedModel {
     /// Bounds on the score (in [`Score`] units) of every input whose fixed-point features lie in
     /// `[lo[i], hi[i]]`: interval arithmetic over [`QuantizedModel::score`]'s exact integer
     /// steps, so the true scores always lie within (the bounds may be wider than what inputs
-    /// reach). `None` for tree ensembles, for a box of the wrong length or inverted, and when an
+    /// reach). `None` for complete-tree ensembles, for a box of the wrong length or inverted, and when an
     /// activation's bound passes what the circuit accepts (such inputs are refused, not scored).
     pub fn score_bounds(&self, lo: &[i64], hi: &[i64]) -> Option<(i128, i128)> {
         let n = self.features;
@@ -340,6 +403,9 @@ impl QuantizedModel {
         }
         if lo.iter().zip(hi).any(|(l, h)| l > h) {
             return None;
+        }
+        if let Some(shape) = self.table {
+            return Some(tree_table::score_bounds(n, shape, &self.weights, lo, hi));
         }
         let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
         // The bounds of `sum_i w_i * x_i` for `x_i` in `[l_i, h_i]`.
@@ -404,6 +470,14 @@ impl QuantizedModel {
                 features.values(),
             ));
         }
+        if let Some(shape) = self.table {
+            return Ok(tree_table::score(
+                self.features,
+                shape,
+                &self.weights,
+                features.values(),
+            ));
+        }
         let x: Vec<i128> = features.values().iter().map(|&v| v.into()).collect();
         let w: Vec<i128> = self.weights.iter().map(|&v| v.into()).collect();
         let n = self.features;
@@ -458,6 +532,9 @@ impl QuantizedModel {
     pub fn feature_weight_mass(&self) -> Vec<Field> {
         if let Some(shape) = self.trees {
             return trees::feature_weight_mass(self.features, shape, &self.weights);
+        }
+        if let Some(shape) = self.table {
+            return tree_table::feature_weight_mass(self.features, shape, &self.weights);
         }
         let n = self.features;
         let mut mass: Vec<Field> = (0..n)

@@ -13,6 +13,7 @@ use crate::commit::label;
 use crate::field::Field;
 
 use super::fixed::MAX_WIDTH;
+use super::tree_table::TableShape;
 use super::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
 
 /// The most bands a band table may hold.
@@ -86,6 +87,16 @@ pub enum ModelFamily {
         /// Depth of every tree.
         depth: usize,
     },
+    /// A tree ensemble by its real shape: `trees` trees of at most `leaves` leaves, walked
+    /// `depth` steps (see [`super::tree_table`]).
+    TreeTable {
+        /// Number of trees.
+        trees: usize,
+        /// Leaves per tree, at most.
+        leaves: usize,
+        /// The deepest path.
+        depth: usize,
+    },
 }
 
 /// What the public outcome of a decision is.
@@ -124,7 +135,9 @@ impl ModelFamily {
     /// ensemble).
     pub fn hidden_layers(&self) -> Vec<usize> {
         match self {
-            ModelFamily::Linear | ModelFamily::Trees { .. } => Vec::new(),
+            ModelFamily::Linear | ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => {
+                Vec::new()
+            }
             ModelFamily::Mlp { hidden } => vec![*hidden],
             ModelFamily::DeepMlp { hidden } => hidden.widths().to_vec(),
         }
@@ -188,8 +201,20 @@ pub enum ProfileError {
         layers: usize,
     },
     /// A profile name that does not parse.
-    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `mlp-24x16x8-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-30x3-d20-b8-s16-p8-m4`)")]
+    #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `mlp-24x16x8-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-500l31h12-d20-b8-s16-p8-m4`)")]
     Name(String),
+    /// A tree-table shape the circuits do not prove.
+    #[error("a tree table has 1 to {max_trees} trees of 2 to {max_leaves} leaves and depth 1 to {max_depth} (below the leaves) on 1 to {max_features} features, got {trees} trees of {leaves} leaves and depth {depth} on {features} features", max_trees = super::tree_table::MAX_TABLE_TREES, max_leaves = super::tree_table::MAX_TABLE_LEAVES, max_depth = super::tree_table::MAX_TABLE_DEPTH, max_features = super::tree_table::MAX_TABLE_FEATURES)]
+    TreeTable {
+        /// Trees.
+        trees: usize,
+        /// Leaves per tree.
+        leaves: usize,
+        /// Depth.
+        depth: usize,
+        /// Features.
+        features: usize,
+    },
 }
 
 /// The capacities of one composite circuit; constructed only through [`Profile::new`], which
@@ -238,6 +263,23 @@ impl Profile {
         if let ModelFamily::Trees { trees, depth } = family {
             check("tree count", trees, 1, MAX_TREES)?;
             check("tree depth", depth, 1, MAX_TREE_DEPTH)?;
+        }
+        if let ModelFamily::TreeTable {
+            trees,
+            leaves,
+            depth,
+        } = family
+        {
+            if TableShape::new(trees, leaves, depth).is_none()
+                || features > super::tree_table::MAX_TABLE_FEATURES
+            {
+                return Err(ProfileError::TreeTable {
+                    trees,
+                    leaves,
+                    depth,
+                    features,
+                });
+            }
         }
         check("tree depth", depth, 1, MAX_DEPTH)?;
         if let DecisionKind::ScoreBand { bands } = kind {
@@ -318,7 +360,7 @@ impl Profile {
     /// [`Profile::hidden_layers`] for every layer.
     pub fn hidden(&self) -> usize {
         match self.family {
-            ModelFamily::Linear | ModelFamily::Trees { .. } => 0,
+            ModelFamily::Linear | ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => 0,
             ModelFamily::Mlp { hidden } => hidden,
             ModelFamily::DeepMlp { hidden } => hidden.widths()[0],
         }
@@ -334,6 +376,18 @@ impl Profile {
     pub fn tree_shape(&self) -> Option<TreeShape> {
         match self.family {
             ModelFamily::Trees { trees, depth } => TreeShape::new(trees, depth),
+            _ => None,
+        }
+    }
+
+    /// The ensemble's shape, for a tree-table profile.
+    pub fn table_shape(&self) -> Option<TableShape> {
+        match self.family {
+            ModelFamily::TreeTable {
+                trees,
+                leaves,
+                depth,
+            } => TableShape::new(trees, leaves, depth),
             _ => None,
         }
     }
@@ -372,6 +426,9 @@ impl Profile {
             ModelFamily::DeepMlp { hidden } => perceptron_weight_count(n, hidden.widths()),
             ModelFamily::Trees { trees, depth } => {
                 2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1 + n
+            }
+            ModelFamily::TreeTable { trees, leaves, .. } => {
+                trees * (leaves - 1) + trees * leaves + 1 + n
             }
         }
     }
@@ -437,14 +494,24 @@ impl Profile {
                 (ModelFamily::perceptron(&widths)?, n)
             }
             "trees" => {
-                let (t, d) = ensemble.ok_or_else(bad)?.split_once('x').ok_or_else(bad)?;
-                (
+                let ensemble = ensemble.ok_or_else(bad)?;
+                let family = if let Some((t, rest)) = ensemble.split_once('l') {
+                    // `TlLhD`: T trees of at most L leaves, depth D (a tree table).
+                    let (l, d) = rest.split_once('h').ok_or_else(bad)?;
+                    ModelFamily::TreeTable {
+                        trees: number(t, "")?,
+                        leaves: number(l, "")?,
+                        depth: number(d, "")?,
+                    }
+                } else {
+                    // `TxD`: T complete trees of depth D.
+                    let (t, d) = ensemble.split_once('x').ok_or_else(bad)?;
                     ModelFamily::Trees {
                         trees: number(t, "")?,
                         depth: number(d, "")?,
-                    },
-                    number(parts[1], "")?,
-                )
+                    }
+                };
+                (family, number(parts[1], "")?)
             }
             _ => return Err(bad()),
         };
@@ -482,6 +549,11 @@ impl fmt::Display for Profile {
             ModelFamily::Trees { trees, depth } => {
                 write!(f, "trees-{}-{trees}x{depth}", self.features)?
             }
+            ModelFamily::TreeTable {
+                trees,
+                leaves,
+                depth,
+            } => write!(f, "trees-{}-{trees}l{leaves}h{depth}", self.features)?,
         }
         write!(f, "-d{}", self.depth)?;
         if let DecisionKind::ScoreBand { bands } = self.kind {
@@ -575,6 +647,36 @@ mod tests {
         ] {
             assert!(Profile::from_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tree_table_profiles_name_trees_leaves_and_depth() {
+        let p = Profile::from_name("trees-20-500l31h12-d20-b8-s16-p8-m4").unwrap();
+        assert_eq!(
+            p.family(),
+            ModelFamily::TreeTable {
+                trees: 500,
+                leaves: 31,
+                depth: 12
+            }
+        );
+        assert_eq!(p.weight_count(), 500 * 30 + 500 * 31 + 1 + 20);
+        assert_eq!(p.table_shape().unwrap().code_bits(), 6);
+        let g = Profile::from_name("trees-3-1l2h1-d4-s2-p1-m1-gate").unwrap();
+        assert_eq!(g.name(), "trees-3-1l2h1-d4-s2-p1-m1-gate");
+        for bad in [
+            "trees-20-500l31-d20-b8-s16-p8-m4",
+            "trees-20-500l31h31-d20-b8-s16-p8-m4",
+            "trees-20-500l1h1-d20-b8-s16-p8-m4",
+            "trees-20-0l31h3-d20-b8-s16-p8-m4",
+            "trees-20-5000l31h3-d20-b8-s16-p8-m4",
+            "trees-20-50l031h3-d20-b8-s16-p8-m4",
+            "trees-256-5l31h3-d20-b8-s16-p8-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
+        let e = Profile::from_name("trees-20-500l31h40-d20-b8-s16-p8-m4").unwrap_err();
+        assert!(e.to_string().contains("depth 40"), "{e}");
     }
 
     #[test]

@@ -113,6 +113,24 @@ fn constant_model(policy: &Policy, score: f64) -> Result<QuantizedModel, DecideE
             flat[shape.base_index()] = bias;
             QuantizedModel::trees(n, shape, flat)
         }
+        ModelFamily::TreeTable { .. } => {
+            let shape = profile
+                .table_shape()
+                .ok_or_else(|| bad("profile", "its tree table shape is out of bounds"))?;
+            // Every tree: the root reads the constant 0 and both sides reach leaf 0 (value 0).
+            let leaf = shape.internal();
+            let word = crate::circuits::tree_table::Split {
+                feature: n,
+                threshold: 0,
+                left: leaf,
+                right: leaf,
+            }
+            .word(shape.code_bits());
+            let mut flat = vec![0i64; shape.weight_count(n)];
+            flat[..shape.leaves_index()].fill(word);
+            flat[shape.base_index()] = bias;
+            QuantizedModel::tree_table(n, shape, flat)
+        }
         _ => {
             let mut weights = vec![0i64; profile.weight_count()];
             let last = weights.len() - 1;

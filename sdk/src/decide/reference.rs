@@ -129,7 +129,8 @@ pub fn reference_weights(policy: &Policy, seed: u64) -> Result<QuantizedModel, D
     let encoding = super::policy_encoding(policy)?;
     let profile = encoding.profile();
     match profile.family() {
-        crate::circuits::ModelFamily::Trees { .. } => {
+        crate::circuits::ModelFamily::Trees { .. }
+        | crate::circuits::ModelFamily::TreeTable { .. } => {
             return Err(DecideError::Profile {
                 profile: profile.name(),
                 reason:

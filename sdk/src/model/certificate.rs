@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::circuits::fixed::{quantize_feature, SCALE_BITS, SCORE_SCALE_BITS};
 use crate::circuits::model::Features;
 use crate::circuits::policy::{DecisionRule, Outcome};
-use crate::circuits::trees;
+use crate::circuits::{tree_table, trees};
 use crate::field::Field;
 
 use super::calibration::Calibration;
@@ -187,9 +187,23 @@ pub fn certify(
                 // Counted by `agreeing`; only the first rows are listed.
             }
         }
-        if let (Architecture::Trees(e), Some(shape)) = (&float.architecture, model.tree_shape()) {
+        let slots = match (model.tree_shape(), model.table_shape()) {
+            (Some(shape), _) => Some(trees::leaf_indices(
+                model.features(),
+                shape,
+                model.weights(),
+                x.values(),
+            )),
+            (_, Some(shape)) => Some(tree_table::leaf_indices(
+                model.features(),
+                shape,
+                model.weights(),
+                x.values(),
+            )),
+            _ => None,
+        };
+        if let (Architecture::Trees(e), Some(slots)) = (&float.architecture, slots) {
             let x32: Vec<f32> = row.iter().map(|&v| v as f32).collect();
-            let slots = trees::leaf_indices(model.features(), shape, model.weights(), x.values());
             let differs = e
                 .trees
                 .iter()

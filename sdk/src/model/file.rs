@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::circuits::fixed::SCALE_BITS;
 use crate::circuits::model::{ModelError, QuantizedModel};
 use crate::circuits::profile::{HiddenLayers, ModelFamily, Profile, ProfileError};
+use crate::circuits::tree_table::{TableError, TableShape};
 use crate::circuits::trees::TreeShape;
 use crate::field::Field;
 use crate::registry::names::{ModelId, ModelVersion, NameError};
@@ -67,11 +68,27 @@ pub enum Family {
         /// Padded depth.
         depth: usize,
     },
+    /// A tree ensemble by its real shape (a node table).
+    TreeTable {
+        /// Trees.
+        trees: usize,
+        /// Leaves per tree, at most.
+        leaves: usize,
+        /// The deepest path.
+        depth: usize,
+    },
 }
 
 impl Family {
     /// The family of a quantized model.
     pub fn of(model: &QuantizedModel) -> Family {
+        if let Some(s) = model.table_shape() {
+            return Family::TreeTable {
+                trees: s.trees(),
+                leaves: s.leaves(),
+                depth: s.depth(),
+            };
+        }
         match (model.tree_shape(), model.hidden_layers()) {
             (Some(s), _) => Family::Trees {
                 trees: s.trees(),
@@ -94,6 +111,15 @@ impl Family {
             Family::Mlp { hidden } => ModelFamily::Mlp { hidden },
             Family::DeepMlp { hidden } => ModelFamily::DeepMlp { hidden },
             Family::Trees { trees, depth } => ModelFamily::Trees { trees, depth },
+            Family::TreeTable {
+                trees,
+                leaves,
+                depth,
+            } => ModelFamily::TreeTable {
+                trees,
+                leaves,
+                depth,
+            },
         }
     }
 
@@ -115,6 +141,13 @@ impl Family {
             Family::Trees { trees, depth } => {
                 format!("tree ensemble, {features} features, {trees} trees x depth {depth}")
             }
+            Family::TreeTable {
+                trees,
+                leaves,
+                depth,
+            } => format!(
+                "tree ensemble, {features} features, {trees} trees of at most {leaves} leaves, depth {depth}"
+            ),
         }
     }
 }
@@ -280,6 +313,21 @@ fn model_from(
                 },
             ))?;
             QuantizedModel::trees(features, shape, weights)
+        }
+        Family::TreeTable {
+            trees,
+            leaves,
+            depth,
+        } => {
+            let shape = TableShape::new(trees, leaves, depth).ok_or(ModelError::TreeTable(
+                TableError::Shape {
+                    trees,
+                    leaves,
+                    depth,
+                    features,
+                },
+            ))?;
+            QuantizedModel::tree_table(features, shape, weights)
         }
     }
 }

@@ -17,7 +17,7 @@ use super::certificate::{certify, CertificateError, PolicyRule};
 use super::file::{Family, ModelFile, ModelFileCheck, Source};
 use super::graph::{recognise, GraphError, Recognised};
 use super::onnx::{self, OnnxError};
-use super::quantize::{quantize, QuantizeError};
+use super::quantize::{quantize_for, QuantizeError};
 use super::schema::{FeatureSchema, SchemaError};
 
 /// Registry depth of the profiles import chooses by default (the registry's tree depth).
@@ -231,7 +231,13 @@ pub fn import(req: &ImportRequest<'_>) -> Result<(ModelFile, Recognised), Import
             },
         });
     }
-    let quantized = quantize(&recognised.model, req.schema)?;
+    // A tree ensemble is laid out for the profile asked for (complete trees or a node table
+    // padded to its shape), when one is.
+    let requested = match req.profile.or(req.policy.map(|p| p.profile.as_str())) {
+        Some(name) => Some(Profile::from_name(name)?),
+        None => None,
+    };
+    let quantized = quantize_for(&recognised.model, req.schema, requested.as_ref())?;
     if let Some(limit) = req.max_bound {
         if quantized.bound.max_abs > limit {
             return Err(ImportError::BoundTooLarge {

@@ -34,6 +34,10 @@
 use crate::circuits::fixed::{quantize_weight, FixedError, FEATURE_MAX, FEATURE_MIN, SCALE_BITS};
 use crate::circuits::model::{ModelError, QuantizedModel};
 use crate::circuits::profile::MAX_HIDDEN_LAYERS;
+use crate::circuits::profile::{ModelFamily, Profile};
+use crate::circuits::tree_table::{
+    self, Split, TableShape, MAX_TABLE_DEPTH, MAX_TABLE_LEAVES, MAX_TABLE_TREES,
+};
 use crate::circuits::trees::{TreeShape, MAX_TREES, MAX_TREE_DEPTH};
 
 use super::float::{Architecture, Dense, Ensemble, FloatModel, Node, Rule, Tree};
@@ -68,6 +72,20 @@ pub enum QuantizeError {
         trees: usize,
         /// Deepest tree.
         depth: usize,
+    },
+    /// A tree ensemble whose real shape does not fit a tree table (or the profile's).
+    #[error(
+        "the ensemble has {trees} trees of up to {leaves} leaves and depth up to {depth}; {fits}"
+    )]
+    Table {
+        /// Trees.
+        trees: usize,
+        /// Most leaves of one tree.
+        leaves: usize,
+        /// Deepest tree.
+        depth: usize,
+        /// What the circuits or the profile hold.
+        fits: String,
     },
     /// The model's feature count differs from the schema's.
     #[error("the model takes {model} features, the feature schema lists {schema}")]
@@ -163,8 +181,20 @@ fn inflate(bound: f64) -> f64 {
     bound * (1.0 + 1e-9) + 1e-12
 }
 
-/// Quantizes `model` for the circuits and bounds its error over `schema`'s ranges.
+/// Quantizes `model` for the circuits and bounds its error over `schema`'s ranges; a tree
+/// ensemble becomes a node table of its own shape ([`tree_table`]).
 pub fn quantize(model: &FloatModel, schema: &FeatureSchema) -> Result<Quantized, QuantizeError> {
+    quantize_for(model, schema, None)
+}
+
+/// As [`quantize`], for the circuit `profile` when one is chosen: a tree ensemble becomes complete
+/// trees for a complete-tree profile (`trees-N-TxD-...`), else a node table padded to the
+/// profile's trees, leaves and depth (refused, naming both shapes, when it does not fit).
+pub fn quantize_for(
+    model: &FloatModel,
+    schema: &FeatureSchema,
+    profile: Option<&Profile>,
+) -> Result<Quantized, QuantizeError> {
     if model.features != schema.len() {
         return Err(QuantizeError::Features {
             model: model.features,
@@ -173,7 +203,15 @@ pub fn quantize(model: &FloatModel, schema: &FeatureSchema) -> Result<Quantized,
     }
     match &model.architecture {
         Architecture::Layers(layers) => quantize_layers(model, layers, schema),
-        Architecture::Trees(ensemble) => quantize_trees(model.features, ensemble, schema),
+        Architecture::Trees(ensemble) => match profile.map(Profile::family) {
+            Some(ModelFamily::Trees { .. }) => quantize_trees(model.features, ensemble, schema),
+            _ => quantize_table(
+                model.features,
+                ensemble,
+                schema,
+                profile.and_then(Profile::table_shape),
+            ),
+        },
     }
 }
 
@@ -464,6 +502,248 @@ fn pad(tree: &Tree, depth: usize, features: usize) -> Padded {
     out
 }
 
+/// One tree as a node table: internal codes in discovery order, leaf codes after them.
+struct TableTree {
+    splits: Vec<(usize, i64, Child, Child)>,
+    leaves: Vec<(usize, f64)>,
+    depth: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Child {
+    Internal(usize),
+    Leaf(usize),
+}
+
+/// Which side of its parent a node is written to.
+#[derive(Clone, Copy)]
+enum Side {
+    Left,
+    Right,
+    /// Both sides: the parent's left side is never taken.
+    Both,
+}
+
+/// The reachable part of `tree` as splits and leaves: a branch no representable input takes to
+/// the left becomes a split on the constant 0 against -1 whose both sides are the right child;
+/// a tree with no split becomes one split on the constant 0 whose both sides are its leaf.
+fn table_tree(tree: &Tree) -> TableTree {
+    let none = usize::MAX;
+    let mut out = TableTree {
+        splits: Vec::new(),
+        leaves: Vec::new(),
+        depth: 1,
+    };
+    if let Some(Node::Leaf { value }) = tree.nodes.first() {
+        out.leaves.push((0, *value));
+        out.splits.push((none, 0, Child::Leaf(0), Child::Leaf(0)));
+        return out;
+    }
+    // (float node, its depth, its parent split and side).
+    type Pending = (usize, usize, Option<(usize, Side)>);
+    let mut stack: Vec<Pending> = vec![(0, 0, None)];
+    while let Some((k, d, parent)) = stack.pop() {
+        let child = match &tree.nodes[k] {
+            Node::Leaf { value } => {
+                out.leaves.push((k, *value));
+                out.depth = out.depth.max(d);
+                Child::Leaf(out.leaves.len() - 1)
+            }
+            Node::Branch {
+                feature,
+                threshold,
+                rule,
+                yes,
+                no,
+            } => {
+                let at = out.splits.len();
+                match split(*threshold, *rule, *yes, *no) {
+                    (Some(t), left, right) => {
+                        out.splits
+                            .push((*feature, t, Child::Leaf(0), Child::Leaf(0)));
+                        stack.push((right, d + 1, Some((at, Side::Right))));
+                        stack.push((left, d + 1, Some((at, Side::Left))));
+                    }
+                    (None, _, right) => {
+                        out.splits.push((none, -1, Child::Leaf(0), Child::Leaf(0)));
+                        stack.push((right, d + 1, Some((at, Side::Both))));
+                    }
+                }
+                Child::Internal(at)
+            }
+        };
+        if let Some((p, side)) = parent {
+            match side {
+                Side::Left => out.splits[p].2 = child,
+                Side::Right => out.splits[p].3 = child,
+                Side::Both => {
+                    out.splits[p].2 = child;
+                    out.splits[p].3 = child;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn quantize_table(
+    features: usize,
+    ensemble: &Ensemble,
+    schema: &FeatureSchema,
+    target: Option<TableShape>,
+) -> Result<Quantized, QuantizeError> {
+    let mut trees: Vec<TableTree> = Vec::with_capacity(ensemble.trees.len());
+    let mut split_features = vec![false; features];
+    for (t, tree) in ensemble.trees.iter().enumerate() {
+        for node in &tree.nodes {
+            if let Node::Branch { threshold, .. } = node {
+                if threshold.is_nan() {
+                    return Err(QuantizeError::NotFinite(format!("a threshold of tree {t}")));
+                }
+            }
+        }
+        let table = table_tree(tree);
+        for &(f, ..) in &table.splits {
+            if f < features {
+                split_features[f] = true;
+            }
+        }
+        trees.push(table);
+    }
+    // A split whose left side is never taken has one child, so a tree may need more internal
+    // slots than its leaves minus one: size the table by both.
+    let leaves = trees
+        .iter()
+        .map(|t| t.leaves.len().max(t.splits.len() + 1))
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0).max(1);
+    let count = trees.len();
+    let refuse = |fits: String| QuantizeError::Table {
+        trees: count,
+        leaves,
+        depth,
+        fits,
+    };
+    let shape = match target {
+        Some(s) if s.trees() >= count && s.leaves() >= leaves && s.depth() >= depth => s,
+        Some(s) => {
+            return Err(refuse(format!(
+                "the profile's circuit holds {} trees of at most {} leaves and depth {}",
+                s.trees(),
+                s.leaves(),
+                s.depth()
+            )))
+        }
+        None => TableShape::new(count, leaves, depth)
+            .filter(|_| features <= tree_table::MAX_TABLE_FEATURES)
+            .ok_or_else(|| {
+                refuse(format!(
+                    "the circuits prove 1 to {MAX_TABLE_TREES} trees of at most {MAX_TABLE_LEAVES} leaves and depth at most {MAX_TABLE_DEPTH} on at most {} features",
+                    tree_table::MAX_TABLE_FEATURES
+                ))
+            })?,
+    };
+    let cb = shape.code_bits();
+    let internal = shape.internal();
+    let code = |c: Child| match c {
+        Child::Internal(k) => k,
+        Child::Leaf(j) => internal + j,
+    };
+    // Padding: a split on the constant 0 whose both sides are leaf 0 (value 0 in padding trees).
+    let pad = Split {
+        feature: features,
+        threshold: 0,
+        left: internal,
+        right: internal,
+    }
+    .word(cb);
+    let mut words = Vec::with_capacity(shape.trees() * internal);
+    let mut values = Vec::with_capacity(shape.trees() * shape.leaves());
+    let mut origins = Vec::with_capacity(count);
+    let mut r = Rounder::new();
+    let mut bound = 0.0;
+    for t in 0..shape.trees() {
+        let Some(tree) = trees.get(t) else {
+            words.extend(std::iter::repeat_n(pad, internal));
+            values.extend(std::iter::repeat_n(0, shape.leaves()));
+            continue;
+        };
+        for &(f, threshold, left, right) in &tree.splits {
+            let feature = if f == usize::MAX { features } else { f };
+            words.push(
+                Split {
+                    feature,
+                    threshold,
+                    left: code(left),
+                    right: code(right),
+                }
+                .word(cb),
+            );
+        }
+        words.extend(std::iter::repeat_n(pad, internal - tree.splits.len()));
+        let mut worst: f64 = 0.0;
+        let mut slots = Vec::with_capacity(shape.leaves());
+        for (slot, &(k, v)) in tree.leaves.iter().enumerate() {
+            let (q, d) = r.round(v, || format!("leaf value {slot} of tree {t}"))?;
+            values.push(q);
+            slots.push(k);
+            worst = worst.max(d.abs());
+        }
+        values.extend(std::iter::repeat_n(0, shape.leaves() - tree.leaves.len()));
+        slots.extend(std::iter::repeat_n(
+            usize::MAX,
+            shape.leaves() - tree.leaves.len(),
+        ));
+        origins.push(slots);
+        bound += worst;
+    }
+    let (base, db) = r.round(ensemble.base, || "the base value".to_string())?;
+    bound += db.abs();
+    let flags = tree_table::flags_for(features, shape, &words);
+    let mut flat = words;
+    flat.extend(values);
+    flat.push(base);
+    flat.extend(flags);
+    let (holds_for, all_inputs) = tree_bound_scope(schema, &split_features);
+    Ok(Quantized {
+        model: QuantizedModel::tree_table(features, shape, flat)?,
+        bound: Bound {
+            max_abs: inflate(bound),
+            holds_for,
+            all_inputs,
+        },
+        rounding: r.stats,
+        leaf_origins: origins,
+    })
+}
+
+/// For which inputs a tree ensemble's bound holds (see `docs/models.md`).
+fn tree_bound_scope(schema: &FeatureSchema, split_features: &[bool]) -> (String, bool) {
+    let fractional: Vec<String> = schema
+        .features()
+        .iter()
+        .zip(split_features)
+        .filter(|(f, &split)| split && !f.integer)
+        .map(|(f, _)| format!("`{}`", f.name))
+        .collect();
+    if fractional.is_empty() {
+        (
+            "every input in the declared feature ranges (every feature a split reads is a whole number, which the fixed point and float32 hold exactly)".to_string(),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "inputs whose non-integer split features ({}) each lie on the 2^-16 grid in float32, or farther than their input rounding (2^-17 plus float32 rounding) from every threshold on them; closer inputs can take the other branch, which this bound does not cover",
+                fractional.join(", ")
+            ),
+            false,
+        )
+    }
+}
+
 fn quantize_trees(
     features: usize,
     ensemble: &Ensemble,
@@ -581,6 +861,69 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn trees_become_node_tables_of_their_own_shape() {
+        let leaf = |value| Node::Leaf { value };
+        // Tree 0: a stump with no split. Tree 1: a branch no input takes left, then a real split
+        // (x1 < 0.5) three levels down the right side.
+        let trees = vec![
+            Tree {
+                nodes: vec![leaf(0.25)],
+            },
+            Tree {
+                nodes: vec![
+                    Node::Branch {
+                        feature: 0,
+                        threshold: -1e12,
+                        rule: Rule::Leq,
+                        yes: 1,
+                        no: 2,
+                    },
+                    leaf(9.0),
+                    Node::Branch {
+                        feature: 1,
+                        threshold: 0.5,
+                        rule: Rule::Lt,
+                        yes: 3,
+                        no: 4,
+                    },
+                    leaf(-1.0),
+                    leaf(2.0),
+                ],
+            },
+        ];
+        let model = FloatModel {
+            features: 2,
+            scaler: None,
+            architecture: Architecture::Trees(Ensemble { trees, base: 0.5 }),
+            score_kind: ScoreKind::Raw,
+        };
+        let q = quantize(&model, &schema(&[(-10.0, 10.0), (0.0, 1.0)])).unwrap();
+        let shape = q.model.table_shape().unwrap();
+        // The unreachable left leaf is dropped; the pass-through split takes a slot: 3 slots of
+        // leaves (2 used), depth 2.
+        assert_eq!((shape.trees(), shape.leaves(), shape.depth()), (2, 3, 2));
+        assert_eq!(
+            q.model.feature_weight_mass()[..2],
+            [0u64.into(), 1u64.into()]
+        );
+        let one = 1i64 << 16;
+        for (x1, expected) in [(0, 0.25 + 0.5 - 1.0), (one / 2, 0.25 + 0.5 + 2.0)] {
+            let x = crate::circuits::Features::new(vec![0, x1]).unwrap();
+            assert_eq!(q.model.score(&x).unwrap().logit(), expected);
+        }
+        // A profile with a shallower table refuses it, naming both shapes.
+        let profile = Profile::from_name("trees-2-2l3h1-d4-s2-p1-m1-gate").unwrap();
+        let e = quantize_for(
+            &model,
+            &schema(&[(-10.0, 10.0), (0.0, 1.0)]),
+            Some(&profile),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("depth up to 2") && e.contains("depth 1"), "{e}");
     }
 
     fn deep(first: [f64; 4]) -> FloatModel {

@@ -242,11 +242,13 @@ fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
                 d
             }
         }
-        Err(e @ ProfileError::HiddenLayers { .. }) => Diagnostic::error(
-            Code::InvalidValue,
-            s.span,
-            format!("`{name}` is not a circuit profile: {e}"),
-        ),
+        Err(e @ (ProfileError::HiddenLayers { .. } | ProfileError::TreeTable { .. })) => {
+            Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                format!("`{name}` is not a circuit profile: {e}"),
+            )
+        }
         Err(ProfileError::Name(_)) => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
@@ -1343,7 +1345,8 @@ fn decision_spans(doc: &toml_edit::Document<String>) -> (BandNameSpans, Option<R
 /// With a model's weights: warns about bands no input in the declared feature ranges can reach,
 /// and a gate decided the same way for all of them. The score bounds are sound (interval
 /// arithmetic over the circuit's own integer steps), so a warning is never wrong; a band not
-/// warned about may still be unreachable. Tree ensembles and open-ended ranges are not analysed.
+/// warned about may still be unreachable. Node-table tree ensembles are bounded by the leaves a
+/// path in the box can reach; complete-tree ensembles and open-ended ranges are not analysed.
 fn check_reachable(
     r: &mut Reader<'_>,
     doc: &toml_edit::Document<String>,
