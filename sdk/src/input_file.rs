@@ -120,8 +120,9 @@ fn kind_of(file_type: std::fs::FileType) -> FileKind {
     }
 }
 
-/// Opens `path` for reading without blocking on a FIFO that has no writer.
-fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+/// Opens `path` for reading without blocking on a FIFO that has no writer (for readers that
+/// need the open file itself, such as the secret key reader, which wipes its buffer).
+pub(crate) fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

@@ -296,7 +296,9 @@ impl SecretKey {
             kind: "secret",
             problem: problem.to_string(),
         };
-        let mut file = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
+        // Opened without blocking, so a FIFO in place of the key file is refused, not waited on.
+        let mut file =
+            crate::input_file::open_nonblocking(path).map_err(|e| IoError::new("open", path, e))?;
         let meta = file
             .metadata()
             .map_err(|e| IoError::new("inspect", path, e))?;
@@ -531,6 +533,20 @@ mod tests {
         fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
         wiped_on_drop::<SigningKey>();
         wiped_on_drop::<SecretKey>();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_a_secret_key_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("signer.key");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = SecretKey::read(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]
