@@ -5,7 +5,7 @@ use ark_bn254::{Fr, G1Affine};
 
 use crate::error::{Malformed, Part, VerifyError};
 use crate::field::{fr, limbs, Word};
-use crate::layout::read_point;
+use crate::layout::{read_point, sized_words};
 use crate::poseidon2;
 use crate::transcript::keccak_fr;
 use crate::{Target, PAIRING_POINTS_SIZE};
@@ -42,23 +42,7 @@ impl VerificationKey {
 
     /// Parses and checks a key for `target` from bb's bytes.
     pub fn from_bytes(target: Target, bytes: &[u8]) -> Result<Self, VerifyError> {
-        let expected = Self::size(target);
-        if bytes.len() != expected {
-            return Err(Malformed::Size {
-                part: Part::Key,
-                expected,
-                actual: bytes.len(),
-            }
-            .into());
-        }
-        let words: Vec<Word> = bytes
-            .chunks_exact(32)
-            .map(|c| {
-                let mut w = [0u8; 32];
-                w.copy_from_slice(c);
-                w
-            })
-            .collect();
+        let words = sized_words(Part::Key, Self::size(target), bytes)?;
         let header = |i: usize, name: &'static str, ok: fn(u64) -> bool, expected: &'static str| {
             let l = limbs(&words[i]);
             let small = l[1] == 0 && l[2] == 0 && l[3] == 0;

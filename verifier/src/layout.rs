@@ -10,6 +10,30 @@ use crate::field::{fq, fq_from_limbs, fr, g1, LimbError, Word};
 use crate::key::MAX_LOG_N;
 use crate::{Target, PAIRING_POINTS_SIZE};
 
+/// `bytes` as 32-byte words, refused unless exactly `expected` bytes long.
+pub(crate) fn sized_words(
+    part: Part,
+    expected: usize,
+    bytes: &[u8],
+) -> Result<Vec<Word>, VerifyError> {
+    if bytes.len() != expected {
+        return Err(Malformed::Size {
+            part,
+            expected,
+            actual: bytes.len(),
+        }
+        .into());
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut w = [0u8; 32];
+            w.copy_from_slice(c);
+            w
+        })
+        .collect())
+}
+
 /// Evaluations sent after sumcheck: the masking polynomial, then bb's 41 entities.
 pub(crate) const NUM_EVALUATIONS: usize = 42;
 /// Values of each round's univariate (degree 8 with zero knowledge).
@@ -180,23 +204,7 @@ impl Proof {
             }
             .into());
         }
-        let expected = target.proof_size(log_n);
-        if bytes.len() != expected {
-            return Err(Malformed::Size {
-                part: Part::Proof,
-                expected,
-                actual: bytes.len(),
-            }
-            .into());
-        }
-        let words: Vec<Word> = bytes
-            .chunks_exact(32)
-            .map(|c| {
-                let mut w = [0u8; 32];
-                w.copy_from_slice(c);
-                w
-            })
-            .collect();
+        let words = sized_words(Part::Proof, target.proof_size(log_n), bytes)?;
         let rounds = target.rounds(u64::from(log_n));
         let mut r = Reader {
             target,
