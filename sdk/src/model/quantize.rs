@@ -799,27 +799,7 @@ fn quantize_trees(
     flat.push(base);
     let flags = crate::circuits::trees::flags_for(features, shape, &flat);
     flat.extend(flags);
-    let fractional: Vec<String> = schema
-        .features()
-        .iter()
-        .zip(&split_features)
-        .filter(|(f, &split)| split && !f.integer)
-        .map(|(f, _)| format!("`{}`", f.name))
-        .collect();
-    let (holds_for, all_inputs) = if fractional.is_empty() {
-        (
-            "every input in the declared feature ranges (every feature a split reads is a whole number, which the fixed point and float32 hold exactly)".to_string(),
-            true,
-        )
-    } else {
-        (
-            format!(
-                "inputs whose non-integer split features ({}) each lie on the 2^-16 grid in float32, or farther than their input rounding (2^-17 plus float32 rounding) from every threshold on them; closer inputs can take the other branch, which this bound does not cover",
-                fractional.join(", ")
-            ),
-            false,
-        )
-    };
+    let (holds_for, all_inputs) = tree_bound_scope(schema, &split_features);
     Ok(Quantized {
         model: QuantizedModel::trees(features, shape, flat)?,
         bound: Bound {
