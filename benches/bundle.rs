@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use govproof::bundle::{Bundle, BundleVerifier, DecisionId, Verdict, VerifyOptions};
-use govproof::cli::demo::demo_application;
 use govproof::decide::{ContextOptions, DecisionContext, DecisionParts};
+use govproof::demo::demo_application;
 use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::dangerous;
 

@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 
 use bundle_support::*;
 use govproof::bundle::{Bundle, DecisionId, OutcomeClaim, ProofBytes, PublicOutcome};
-use govproof::cli::demo::{demo_model, model_file, publish_registry, Approval};
 use govproof::decide::{
     quantize_features, reference, Application, ContextOptions, DecisionContext, DecisionParts,
     TrustedRegistry,
 };
+use govproof::demo::{demo_model, model_file, publish_registry, Approval};
 use govproof::field::Field;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelVersion;

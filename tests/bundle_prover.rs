@@ -12,19 +12,19 @@ use std::path::Path;
 use bundle_support::*;
 use govproof::bundle::{BundleVerifier, DecisionId, Verdict, VerifyOptions};
 use govproof::circuits::{Constraint, QuantizedModel};
-use govproof::cli::demo::{demo_model, publish_registry, Approval};
-use govproof::cli::Exit;
 use govproof::decide::case::{prove_case, CaseKit, CaseProof};
 use govproof::decide::{
     quantize_features, reference, Application, ContextOptions, DecideError, DecisionContext,
     DecisionParts, Model, Preparation, Proved, Reason, TrustedRegistry,
 };
+use govproof::demo::{demo_model, publish_registry, Approval};
 use govproof::policy::evaluate::DecisionInput;
 use govproof::policy::Policy;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelVersion;
 use govproof::registry::{RegistryDir, Scope, TrustState};
 use govproof::setup::{dangerous, Setup};
+use govproof_cli::Exit;
 
 struct World {
     _dir: tempfile::TempDir,

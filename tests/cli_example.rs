@@ -3,7 +3,7 @@
 //! warm bb, development setup, verification, and a tampered public input rejected.
 
 use clap::Parser;
-use govproof::cli::{run, Cli, Exit};
+use govproof_cli::{run, Cli, Exit};
 
 fn govproof(args: &[&str]) -> (Exit, String, String) {
     let cli = Cli::try_parse_from(std::iter::once("govproof").chain(args.iter().copied())).unwrap();

@@ -7,7 +7,7 @@
 use crate::bundle_support;
 
 use bundle_support::*;
-use govproof::cli::Exit;
+use govproof_cli::Exit;
 
 #[test]
 fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {

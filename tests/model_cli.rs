@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-use govproof::cli::{run, Cli, Exit};
 use govproof::model::Certificate;
+use govproof_cli::{run, Cli, Exit};
 
 fn fixture(kind: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

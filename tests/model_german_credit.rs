@@ -19,7 +19,6 @@ use govproof::artifact::Artifact;
 use govproof::circuits::fixed::SCORE_SCALE_BITS;
 use govproof::circuits::generate::compile_cached;
 use govproof::circuits::{Constraint, Decision, DecisionWitness, PublicStatement};
-use govproof::cli::{run, Cli, Exit};
 use govproof::commit::{label, ScopeLabels};
 use govproof::field::Field;
 use govproof::model::calibration::Calibration;
@@ -32,6 +31,7 @@ use govproof::registry::names::{ModelId, ModelVersion, Note, ProfileName, ScopeP
 use govproof::registry::{Entry, EntryDraft, EntrySet, Scope, Status, Timestamp};
 use govproof::toolchain::InstallPolicy;
 use govproof::witness::{execute, WitnessError};
+use govproof_cli::{run, Cli, Exit};
 
 fn here() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/german_credit")

@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
-use govproof::cli::Exit;
-use govproof::policy::cli::{default_cases_path, run_policy, Format, PolicyCommand};
+use govproof_cli::policy::{default_cases_path, run_policy, Format, PolicyCommand};
+use govproof_cli::Exit;
 
 fn cli(cmd: PolicyCommand) -> (Exit, String, String) {
     let mut out = Vec::new();

@@ -10,10 +10,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use govproof::cli::Exit;
-use govproof::policy::cli::{run_policy, Format, PolicyCommand};
 use govproof::policy::model_schema::ModelSchema;
 use govproof::policy::{check, CheckOptions, Checked, Code, Severity, SourceFile, Timestamp};
+use govproof_cli::policy::{run_policy, Format, PolicyCommand};
+use govproof_cli::Exit;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/policies")

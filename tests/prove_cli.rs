@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::bundle_support;
 
 use bundle_support::*;
-use govproof::cli::Exit;
+use govproof_cli::Exit;
 
 /// A demo folder (made once per test) and the arguments `govproof prove` needs to read it.
 struct Demo {

@@ -17,10 +17,10 @@ use crate::registry_support;
 
 use std::path::{Path, PathBuf};
 
-use govproof::registry::cli::{run_registry, Exit, RegistryCommand, VerifyArgs};
 use govproof::registry::document::{KeySignature, Signed, SignedContent};
 use govproof::registry::names::{ModelId, ModelVersion, Note};
 use govproof::registry::{RegistryDir, Root, Snapshot, Timestamp, TrustState, Version};
+use govproof_cli::registry::{run_registry, Exit, RegistryCommand, VerifyArgs};
 use registry_support::*;
 use serde_json::{json, Value};
 
@@ -1066,7 +1066,7 @@ fn a_trust_state_that_is_not_a_regular_file_is_refused() {
 /// account for every entry that differs (nothing is written then).
 #[test]
 fn signing_a_proposal_copy_shows_what_changed_and_refuses_an_incomplete_list() {
-    use govproof::registry::cli::SignArgs;
+    use govproof_cli::registry::SignArgs;
     let tmp = tempfile::tempdir().unwrap();
     let reg = build_history(&tmp.path().join("registry"), false);
     // Stage snapshot 4: revoke fraud-score 3.0.0 and add a new model version.

@@ -8,11 +8,11 @@ use crate::registry_support;
 use std::path::Path;
 
 use clap::Parser;
-use govproof::registry::cli::{
-    run_keygen, run_registry, CliError, Exit, KeygenArgs, RegistryCommand,
-};
 use govproof::registry::keys::KeyError;
 use govproof::registry::store::StoreError;
+use govproof_cli::registry::{
+    run_keygen, run_registry, CliError, Exit, KeygenArgs, RegistryCommand,
+};
 use registry_support::*;
 
 #[derive(Parser)]

@@ -10,8 +10,8 @@ use crate::toolchain_support;
 use bundle_support::*;
 use govproof::bundle::solidity::{solidity_verifier, SolidityError};
 use govproof::bundle::KeyLookup;
-use govproof::cli::Exit;
 use govproof::setup::{dangerous, SetupId, CANONICAL_IGNITION_G2};
+use govproof_cli::Exit;
 
 fn coordinate(g2: &[u8; 128], i: usize) -> String {
     format!("0x{}", hex::encode(&g2[32 * i..32 * (i + 1)]))

@@ -9,7 +9,7 @@ use crate::bundle_support;
 
 use crate::toolchain_support;
 use bundle_support::*;
-use govproof::cli::Exit;
+use govproof_cli::Exit;
 
 #[test]
 fn every_fixture_is_judged_as_its_folder_says() {

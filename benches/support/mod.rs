@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use govproof::cli::demo::{demo_model, demo_policy, publish_registry, Approval};
 use govproof::decide::{Model, TrustedRegistry};
+use govproof::demo::{demo_model, demo_policy, publish_registry, Approval};
 use govproof::policy::Policy;
 use govproof::registry::entry::Digest;
 use govproof::registry::{Root, SecretKey, Signed, Timestamp, TrustState};

@@ -10,7 +10,10 @@
 //! - [`setup`], [`prover`]: trusted setups (Ignition or development) and the warm `bb` prover;
 //! - [`policy`]: policies as TOML, checked, hashed, tested and explained;
 //! - [`decide`]: the decision path (prepare, prove on any backend, seal) and its [`load`]ers;
-//! - [`bundle`]: proof bundles and the bundled verifier.
+//! - [`bundle`]: proof bundles and the bundled verifier;
+//! - [`demo`]: the demonstration's policy, reference model, registry and application.
+//!
+//! The command line (`govproof ...`) is the separate `govproof-cli` package (`cli/`).
 //!
 //! The types a service needs to embed govproof are re-exported here. Given a folder as
 //! `govproof demo` leaves it (a registry, its trusted root, a policy, a `.govproof` model file and
@@ -20,9 +23,21 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let scratch = tempfile::tempdir()?;
 //! # let dir = scratch.path().join("demo");
-//! # let args = govproof::cli::demo::DemoArgs { dir: Some(dir.clone()), dev_setup: true, offline: false };
-//! # let exit = govproof::cli::demo::run(args, &mut std::io::sink(), &mut std::io::sink())?;
-//! # assert_eq!(exit, govproof::cli::Exit::Success);
+//! # use govproof::demo::{self, Approval};
+//! # let now = Timestamp::now();
+//! # std::fs::create_dir_all(&dir)?;
+//! # let policy = demo::demo_policy(now)?;
+//! # std::fs::write(dir.join("policy.toml"), demo::DEMO_POLICY)?;
+//! # let model = demo::demo_model(&policy)?;
+//! # let model_bytes = govproof::decide::reference::reference_model_file(&policy, &model)?.to_bytes();
+//! # std::fs::write(dir.join("model.govproof"), &model_bytes)?;
+//! # let model_digest = govproof::registry::entry::Digest::from_bytes(*blake3::hash(&model_bytes).as_bytes());
+//! # let keys = demo::governance_keys(&dir.join("keys"))?;
+//! # let approval = Approval { model: &model, model_digest, policy: &policy };
+//! # let (_, root) = demo::publish_registry(&dir.join("registry"), &keys, demo::DEMO_THRESHOLD, &[approval], now)?;
+//! # std::fs::write(dir.join("root.json"), serde_json::to_string_pretty(&root)?)?;
+//! # let application = demo::demo_application(&policy, now)?;
+//! # std::fs::write(dir.join("application.json"), govproof::decide::reference::application_json(&policy, &application))?;
 //! # let home = govproof::toolchain::home()?;
 //! # let setup = govproof::setup::dangerous::development_setup(&home.join("setups/development"))?;
 //! # prove_one(&dir, setup)?;
@@ -54,9 +69,9 @@ pub mod abi;
 pub mod artifact;
 pub mod bundle;
 pub mod circuits;
-pub mod cli;
 pub mod commit;
 pub mod decide;
+pub mod demo;
 pub mod field;
 pub mod hash;
 pub mod input_file;

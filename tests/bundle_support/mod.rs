@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::toolchain_support;
 
 use clap::Parser;
-use govproof::cli::{run, Cli, Exit};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
 use govproof::registry::{SecretKey, Timestamp};
+use govproof_cli::{run, Cli, Exit};
 
 /// When the fixtures' registry was published.
 pub const REGISTRY_NOW: &str = "2026-04-10T00:00:00Z";

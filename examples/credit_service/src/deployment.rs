@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use govproof::circuits::QuantizedModel;
-use govproof::cli::demo::{
+use govproof::decide::{Model, TrustedRegistry};
+use govproof::demo::{
     demo_model, demo_policy, governance_keys, model_file, publish_registry, Approval, DEMO_POLICY,
     DEMO_THRESHOLD,
 };
-use govproof::decide::{Model, TrustedRegistry};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
 use govproof::registry::entry::Digest;
 use govproof::registry::names::{ModelId, ModelVersion};

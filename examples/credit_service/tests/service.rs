@@ -18,7 +18,7 @@ use credit_service::log::{verify_file, Entry, Receipt};
 use credit_service::service::{Service, ServiceConfig};
 use govproof::bundle::Verdict;
 use govproof::circuits::Features;
-use govproof::cli::demo::demo_policy;
+use govproof::demo::demo_policy;
 use govproof::field::Field;
 use govproof::prover::pool::PoolConfig;
 use govproof::registry::Timestamp;

@@ -319,7 +319,7 @@ mod tests {
     use super::*;
 
     fn policy() -> Policy {
-        crate::cli::demo::demo_policy(Timestamp::now()).unwrap()
+        crate::demo::demo_policy(Timestamp::now()).unwrap()
     }
 
     fn reference(policy: &Policy) -> serde_json::Value {

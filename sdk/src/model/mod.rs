@@ -16,7 +16,6 @@
 
 pub mod calibration;
 pub mod certificate;
-pub mod cli;
 pub mod file;
 pub mod float;
 pub mod graph;

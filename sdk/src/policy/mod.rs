@@ -14,7 +14,6 @@
 
 pub mod cases;
 pub mod check;
-pub mod cli;
 pub mod diagnostic;
 pub mod encoding;
 pub mod evaluate;

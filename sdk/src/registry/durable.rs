@@ -47,7 +47,8 @@ pub struct IoError {
 }
 
 impl IoError {
-    pub(crate) fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
+    /// The error of `op` on `path`.
+    pub fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
         IoError {
             op,
             path: path.to_path_buf(),
@@ -103,7 +104,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), IoError> {
 
 /// Whether an existing target may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replace {
+pub enum Replace {
     /// Replace the target if it exists.
     Allow,
     /// Fail if the target exists (used for secret keys).
@@ -112,7 +113,7 @@ pub(crate) enum Replace {
 
 /// Writes `bytes` to `path` atomically and durably, with the given Unix mode. `label` names the
 /// write in crash points (`<label>@written`, `@synced`, `@renamed`, `@dir-synced`).
-pub(crate) fn write_atomic(
+pub fn write_atomic(
     path: &Path,
     label: &str,
     bytes: &[u8],

@@ -14,7 +14,6 @@
 //! [`cli`] (the `govproof registry` and `govproof keygen` commands).
 
 pub mod canonical;
-pub mod cli;
 pub mod detached;
 pub mod document;
 pub mod durable;

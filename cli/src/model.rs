@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cli::{Exit, Format};
-use crate::toolchain::InstallPolicy;
+use crate::{Exit, Format};
+use govproof::toolchain::InstallPolicy;
 
-use super::file::ModelFile;
-use super::import::{import_files, ImportError};
+use govproof::model::file::ModelFile;
+use govproof::model::import::{import_files, ImportError};
 
 /// `govproof model ...`
 #[derive(Debug, clap::Subcommand)]
@@ -91,7 +91,7 @@ pub fn run_model(
             let file = ModelFile::read(&model)?;
             let mut bytes = serde_json::to_vec_pretty(&file.certificate)?;
             bytes.push(b'\n');
-            crate::toolchain::atomic::write_atomic(&dest, &bytes, Some(0o644))?;
+            govproof::toolchain::atomic::write_atomic(&dest, &bytes, Some(0o644))?;
             writeln!(out, "wrote {}", dest.display())?;
             Ok(Exit::Success)
         }
@@ -135,7 +135,7 @@ fn import(a: ImportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
     write!(out, "{}", inspect(&file))?;
     if !a.no_compile {
         let started = Instant::now();
-        if crate::noir::embedded(&file.profile.name()).is_none() {
+        if govproof::noir::embedded(&file.profile.name()).is_none() {
             writeln!(
                 err,
                 "profile `{}` has no prebuilt circuit: generating and compiling it with the pinned toolchain (once; cached)",
@@ -145,7 +145,7 @@ fn import(a: ImportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         let mut progress = |m: &str| {
             let _ = writeln!(err, "{m}");
         };
-        crate::circuits::generate::profile_artifact(
+        govproof::circuits::generate::profile_artifact(
             &file.profile,
             InstallPolicy::InstallIfMissing,
             &mut progress,
@@ -173,8 +173,8 @@ pub fn inspect(file: &ModelFile) -> String {
         .map(|c| format!(" of class `{c}`"))
         .unwrap_or_default();
     s += &match file.score {
-        super::float::ScoreKind::LogOdds => format!("score: log-odds{class}\n"),
-        super::float::ScoreKind::Raw => format!(
+        govproof::model::float::ScoreKind::LogOdds => format!("score: log-odds{class}\n"),
+        govproof::model::float::ScoreKind::Raw => format!(
             "score: raw output{class} (policies should use the `log_odds` scale with values of this output)\n"
         ),
     };

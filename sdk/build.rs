@@ -20,10 +20,11 @@ fn fail(msg: String) -> ! {
 }
 
 fn main() {
+    // The library's package is `sdk/`; the circuits are the repository's, beside it.
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
-    let circuits = root.join("circuits");
-    println!("cargo:rerun-if-changed=circuits");
+    let circuits = root.join("../circuits");
+    println!("cargo:rerun-if-changed=../circuits");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=GOVPROOF_HOME");
 

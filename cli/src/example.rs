@@ -8,15 +8,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::abi::{InputValue, Inputs};
-use crate::artifact::Artifact;
-use crate::field::Field;
-use crate::hash::poseidon2_permutation;
-use crate::prover::{CircuitBytecode, Proof, ProofTarget, Prover, Verifier, WitnessStack};
-use crate::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupKind};
-use crate::toolchain::{self, InstallPolicy};
+use govproof::abi::{InputValue, Inputs};
+use govproof::artifact::Artifact;
+use govproof::field::Field;
+use govproof::hash::poseidon2_permutation;
+use govproof::prover::{CircuitBytecode, Proof, ProofTarget, Prover, Verifier, WitnessStack};
+use govproof::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupKind};
+use govproof::toolchain::{self, InstallPolicy};
 
-use super::Exit;
+use crate::Exit;
 
 /// Which setup the example proves with.
 #[derive(Debug, Clone)]
@@ -94,13 +94,13 @@ pub fn run(choice: SetupChoice, out: &mut dyn Write, err: &mut dyn Write) -> any
         SetupKind::Development => dangerous::accept_development_proofs(),
     };
 
-    let json = crate::noir::embedded("hello_gate")
+    let json = govproof::noir::embedded("hello_gate")
         .context("the example circuit `hello_gate` is not embedded in this build")?;
     let artifact = Artifact::from_json_bytes("hello_gate", json)?;
     let (inputs, commitment) = example_inputs(random_salt()?);
 
     let t = Instant::now();
-    let solved = crate::witness::execute(&artifact, &inputs)?;
+    let solved = govproof::witness::execute(&artifact, &inputs)?;
     let witness_time = t.elapsed();
     let approved = solved.public_inputs().last().copied() == Some(Field::one());
 

@@ -13,16 +13,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::cli::Exit;
+use crate::Exit;
 
-use super::cases::{read_cases, run_cases, CaseResult};
-use super::check::{check, CheckOptions, Checked};
-use super::diagnostic::{Diagnostics, SourceFile};
-use super::evaluate::Verdict;
-use super::explain::explain;
-use super::model::Policy;
-use super::model_schema::{ModelSchema, ModelSchemaError};
-use crate::registry::Timestamp;
+use govproof::policy::cases::{read_cases, run_cases, CaseResult};
+use govproof::policy::check::{check, CheckOptions, Checked};
+use govproof::policy::diagnostic::{Diagnostics, SourceFile};
+use govproof::policy::evaluate::Verdict;
+use govproof::policy::explain::explain;
+use govproof::policy::model::Policy;
+use govproof::policy::model_schema::{ModelSchema, ModelSchemaError};
+use govproof::registry::Timestamp;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -114,8 +114,9 @@ impl From<std::io::Error> for PolicyCliError {
 
 fn read_source(path: &Path) -> Result<SourceFile, PolicyCliError> {
     let shown = path.display().to_string();
-    let text = crate::input_file::read_input_text(path, "policy", super::MAX_POLICY_BYTES)
-        .map_err(|e| PolicyCliError::Read {
+    let text =
+        govproof::input_file::read_input_text(path, "policy", govproof::policy::MAX_POLICY_BYTES)
+            .map_err(|e| PolicyCliError::Read {
             path: shown.clone(),
             reason: std::io::Error::other(e.reason()),
         })?;
@@ -185,11 +186,11 @@ pub fn run_policy(
             }
             let results = run_cases(&policy, cases);
             let proofs = if prove {
-                let home =
-                    crate::toolchain::home().map_err(|e| PolicyCliError::Prove(e.to_string()))?;
-                let kit = crate::decide::case::CaseKit::development(&home)
+                let home = govproof::toolchain::home()
                     .map_err(|e| PolicyCliError::Prove(e.to_string()))?;
-                crate::decide::case::check_cases(&policy, &results, &kit)
+                let kit = govproof::decide::case::CaseKit::development(&home)
+                    .map_err(|e| PolicyCliError::Prove(e.to_string()))?;
+                govproof::decide::case::check_cases(&policy, &results, &kit)
             } else {
                 Vec::new()
             };
@@ -355,7 +356,7 @@ fn run_check(
 fn report_tests(
     source: &SourceFile,
     results: &[CaseResult],
-    proofs: &[crate::decide::case::CaseCheck],
+    proofs: &[govproof::decide::case::CaseCheck],
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), PolicyCliError> {

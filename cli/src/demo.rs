@@ -11,36 +11,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::bundle::{BundleVerifier, DecisionId, VerifyOptions};
-use crate::decide::{
-    reference, Application, Decided, DecisionContext, DecisionParts, Model, TrustedRegistry,
-};
-use crate::policy::{check, CheckOptions, Policy, SourceFile};
-use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE, SECRET_MODE};
-use crate::registry::entry::{Digest, EntryDraft};
-use crate::registry::keys::{keygen, PublicKeyFile};
-use crate::registry::names::{Note, ProfileName};
-use crate::registry::{
-    Entry, RegistryDir, Root, RootKey, Scope, SecretKey, Signed, Status, TimeSpan, Timestamp,
-    TrustState, Version,
-};
-use crate::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupKind};
-use crate::toolchain::{self, InstallPolicy};
+use govproof::bundle::{BundleVerifier, VerifyOptions};
+use govproof::decide::{reference, Decided, DecisionContext, DecisionParts, TrustedRegistry};
+use govproof::registry::durable::{write_atomic, Replace, DOCUMENT_MODE, SECRET_MODE};
+use govproof::registry::entry::Digest;
+use govproof::registry::{Timestamp, TrustState};
+use govproof::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupKind};
+use govproof::toolchain::{self, InstallPolicy};
 
-use super::Exit;
+use govproof::demo::{
+    demo_application, demo_model, demo_policy, governance_keys, publish_registry, Approval,
+    APPLICATION_FILE, DEMO_KEYS, DEMO_POLICY, DEMO_THRESHOLD, MODEL_FILE, POLICY_FILE,
+};
 
-/// The policy the demo decides under: the project's example `policies/eu-consumer-credit.toml`.
-pub const DEMO_POLICY: &str = include_str!("../../../policies/eu-consumer-credit.toml");
-/// The file name of the demo's policy copy.
-pub const POLICY_FILE: &str = "policy.toml";
-/// The file name of the demo's model file (the reference model, a `.govproof` file).
-pub const MODEL_FILE: &str = "model.govproof";
-/// The file name of the demo's application (features by name; private to the lender, 0600).
-pub const APPLICATION_FILE: &str = "application.json";
-/// Governance keys the demo creates, and how many must sign.
-pub const DEMO_KEYS: usize = 3;
-/// Signatures a demo snapshot needs.
-pub const DEMO_THRESHOLD: u32 = 2;
+use crate::Exit;
 
 /// Arguments of `govproof demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,177 +40,6 @@ pub struct DemoArgs {
     /// Never let bb download Ignition points (fail when the CRS folder lacks them).
     #[arg(long, conflicts_with = "dev_setup")]
     pub offline: bool,
-}
-
-/// Reads and checks the demo policy text at `now`.
-pub fn demo_policy(now: Timestamp) -> anyhow::Result<Policy> {
-    let source = SourceFile::new(POLICY_FILE, DEMO_POLICY);
-    let checked = check(
-        &source,
-        &CheckOptions {
-            now: Some(now),
-            model: None,
-        },
-    );
-    checked.policy.ok_or_else(|| {
-        anyhow::anyhow!(
-            "the demo policy does not check at {now}:\n{}",
-            checked.diagnostics.render(&source)
-        )
-    })
-}
-
-/// The reference model for `policy`: the highest allowed version of its first allowed model id,
-/// with [`reference::reference_weights`].
-pub fn demo_model(policy: &Policy) -> anyhow::Result<Model> {
-    let first = policy
-        .models()
-        .first()
-        .context("the policy allows no model")?;
-    let allowed = policy
-        .models()
-        .iter()
-        .rfind(|m| m.id == first.id)
-        .unwrap_or(first);
-    let weights = reference::reference_weights(policy, reference::REFERENCE_SEED)?;
-    Ok(Model::new(
-        allowed.id.clone(),
-        allowed.version.clone(),
-        weights,
-    ))
-}
-
-/// The model file the demo writes (the reference weights in fixed point, with the feature names),
-/// whose blake3 the registry entry records.
-pub fn model_file(policy: &Policy, model: &Model) -> Vec<u8> {
-    let doc = serde_json::json!({
-        "model_id": model.id(),
-        "version": model.version(),
-        "profile": policy.profile().name(),
-        "description": "govproof reference model (deterministic demonstration weights, not a credit model)",
-        "features": policy.features().iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
-        "hidden_units": model.weights().hidden(),
-        "fixed_point_scale": 1u64 << 16,
-        "weights": model.weights().weights(),
-    });
-    let mut text = serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| unreachable!("a model file always serializes: {e}"));
-    text.push('\n');
-    text.into_bytes()
-}
-
-fn registry_scope(s: &Scope) -> anyhow::Result<Scope> {
-    Ok(s.clone())
-}
-
-/// Creates `keys_dir` and the demonstration's [`DEMO_KEYS`] governance key pairs in it
-/// (`governance-<i>.key`, 0600, and `.pub`), and reads each back.
-pub fn governance_keys(keys_dir: &Path) -> anyhow::Result<Vec<SecretKey>> {
-    std::fs::create_dir_all(keys_dir)
-        .with_context(|| format!("cannot create `{}`", keys_dir.display()))?;
-    (1..=DEMO_KEYS)
-        .map(|i| {
-            let made = keygen(
-                &keys_dir.join(format!("governance-{i}")),
-                Some(Note::new(&format!("governance key {i}"))?),
-            )?;
-            PublicKeyFile::read(&made.public_path)?;
-            Ok(SecretKey::read(&made.secret_path)?)
-        })
-        .collect()
-}
-
-/// One model version a registry approves, for every scope of a policy.
-#[derive(Debug, Clone, Copy)]
-pub struct Approval<'a> {
-    /// The model.
-    pub model: &'a Model,
-    /// blake3 of its model file.
-    pub model_digest: Digest,
-    /// The policy whose scopes and profile the entry gets.
-    pub policy: &'a Policy,
-}
-
-/// Creates a registry in `dir` whose root holds `keys` (the first `threshold` sign), publishes
-/// it, then publishes a snapshot approving each of `approvals` for every scope of its policy from
-/// `now` for a year. Returns the registry and its signed root 1.
-pub fn publish_registry(
-    dir: &Path,
-    keys: &[SecretKey],
-    threshold: u32,
-    approvals: &[Approval<'_>],
-    now: Timestamp,
-) -> anyhow::Result<(RegistryDir, Signed<Root>)> {
-    let root_keys = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            Ok(RootKey::new(
-                k.public_key(),
-                Some(Note::new(&format!("governance key {}", i + 1))?),
-            ))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let (registry, _) = RegistryDir::init(
-        dir,
-        root_keys,
-        threshold,
-        TimeSpan::days(365)?,
-        TimeSpan::days(30)?,
-        now,
-    )?;
-    for k in keys.iter().take(threshold as usize) {
-        registry.sign(k)?;
-    }
-    let entries = approvals
-        .iter()
-        .map(|a| entry(a, now))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    registry.add_many(entries, TimeSpan::days(30)?, now)?;
-    for k in keys.iter().take(threshold as usize) {
-        registry.sign(k)?;
-    }
-    let root = registry.read_root(Version::FIRST)?;
-    Ok((registry, root))
-}
-
-fn entry(a: &Approval<'_>, now: Timestamp) -> anyhow::Result<Entry> {
-    let profile = *crate::decide::policy_encoding(a.policy)?.profile();
-    Ok(Entry::new(EntryDraft {
-        model_id: a.model.id().clone(),
-        version: a.model.version().clone(),
-        weights_commitment: a.model.weights().commitment(),
-        model_digest: a.model_digest,
-        profile: ProfileName::new(&profile.name())?,
-        scope_capacity: u32::try_from(profile.scopes())?,
-        fixed_point_scale: 1 << 16,
-        scopes: a
-            .policy
-            .scopes()
-            .iter()
-            .map(registry_scope)
-            .collect::<anyhow::Result<Vec<_>>>()?,
-        valid_from: now,
-        valid_until: now.checked_add(TimeSpan::days(365)?)?,
-        status: Status::Approved,
-        approved_by: Note::new("Model Risk Committee (govproof demo)")?,
-        approved_at: now,
-        quantization_certificate: None,
-    })?)
-}
-
-/// The demo's application: the reference applicant, decided now in the policy's first scope.
-pub fn demo_application(policy: &Policy, now: Timestamp) -> anyhow::Result<Application> {
-    let scope = policy
-        .scopes()
-        .first()
-        .context("the policy allows no scope")?;
-    Ok(Application {
-        decision_id: DecisionId::new("demo-0001")?,
-        time: now,
-        scope: registry_scope(scope)?,
-        features: crate::decide::quantize_features(&reference::reference_applicant(policy))?,
-    })
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> anyhow::Result<PathBuf> {
@@ -393,7 +206,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         } else {
             CrsDownloads::Allowed
         };
-        Setup::ignition(&super::example::ignition_dir(&home), downloads).context(
+        Setup::ignition(&crate::example::ignition_dir(&home), downloads).context(
             "no usable Ignition points: import them with `govproof setup --import-crs DIR`, let \
              bb download them (omit --offline), or run with --dev-setup",
         )?
@@ -405,7 +218,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
             model,
             setup: setup.clone(),
         },
-        crate::decide::ContextOptions {
+        govproof::decide::ContextOptions {
             bb: Some(installed.bb()),
             cache_dir: Some(home.join("cache")),
             ..Default::default()
@@ -488,8 +301,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
             SetupKind::Development => dangerous::accept_development_proofs(),
         },
         bb: Some(installed.bb()),
-        work_dir: super::verify::verifier_work_dir(&home),
-        ignition_crs: Some(super::example::ignition_dir(&home)),
+        work_dir: crate::verify::verifier_work_dir(&home),
+        ignition_crs: Some(crate::example::ignition_dir(&home)),
     });
     // The regulator's check, with the applicant's opening: the decision was made on these features.
     let report = verifier.verify_opened(bundle_text.as_bytes(), Some(&proved.opening));
@@ -518,7 +331,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     let mut tampered = proved.bundle.clone();
     let mut proof = tampered.proof.as_bytes().to_vec();
     proof[100] ^= 0x01;
-    tampered.proof = crate::bundle::ProofBytes::new(proof)
+    tampered.proof = govproof::bundle::ProofBytes::new(proof)
         .map_err(|e| anyhow::anyhow!("cannot tamper with the proof: {e}"))?;
     let tampered_report = verifier.verify(tampered.to_json_pretty().as_bytes());
     let failed: Vec<&str> = tampered_report
@@ -543,7 +356,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     )?;
 
     writeln!(out)?;
-    super::verify::print_report(&report, &bundle_path, false, out)?;
+    crate::verify::print_report(&report, &bundle_path, false, out)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -578,10 +391,10 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         dir.join(APPLICATION_FILE).display(),
         if args.dev_setup { " --dev-setup" } else { "" }
     )?;
-    let rejected = tampered_report.verdict() == crate::bundle::Verdict::Invalid;
+    let rejected = tampered_report.verdict() == govproof::bundle::Verdict::Invalid;
     Ok(match (report.verdict(), rejected) {
-        (crate::bundle::Verdict::Valid, true) => Exit::Success,
-        (crate::bundle::Verdict::CouldNotCheck, _) => Exit::Error,
+        (govproof::bundle::Verdict::Valid, true) => Exit::Success,
+        (govproof::bundle::Verdict::CouldNotCheck, _) => Exit::Error,
         _ => Exit::Rejected,
     })
 }

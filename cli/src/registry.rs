@@ -7,22 +7,24 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::detached::{self, DetachedSignatures};
-use super::document::{DocumentError, DocumentProblem};
-use super::document::{Signed, SignedContent, Version};
-use super::durable;
-use super::durable::IoError;
-use super::entry::EntryError;
-use super::entry::{Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status};
-use super::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey};
-use super::names::{ModelId, ModelVersion, NameError, Note, ProfileName};
-use super::root::{Root, RootKey};
-use super::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
-use super::threshold::{Subject, Tally};
-use super::time::{TimeSpan, Timestamp};
-use super::trust::{TrustState, TrustStateError, MAX_ROOT_BYTES};
-pub use crate::cli::Exit;
-use crate::field::Field;
+pub use crate::Exit;
+use govproof::field::Field;
+use govproof::registry::detached::{self, DetachedSignatures};
+use govproof::registry::document::{DocumentError, DocumentProblem};
+use govproof::registry::document::{Signed, SignedContent, Version};
+use govproof::registry::durable;
+use govproof::registry::durable::IoError;
+use govproof::registry::entry::EntryError;
+use govproof::registry::entry::{
+    Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status,
+};
+use govproof::registry::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey};
+use govproof::registry::names::{ModelId, ModelVersion, NameError, Note, ProfileName};
+use govproof::registry::root::{Root, RootKey};
+use govproof::registry::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
+use govproof::registry::threshold::{Subject, Tally};
+use govproof::registry::time::{TimeSpan, Timestamp};
+use govproof::registry::trust::{TrustState, TrustStateError, MAX_ROOT_BYTES};
 
 /// How long a new root stays valid unless told otherwise.
 pub const DEFAULT_ROOT_LIFETIME: &str = "365d";
@@ -425,9 +427,9 @@ fn agree<T: PartialEq + std::fmt::Display>(
 
 fn read_model(path: &Path) -> Result<FromModel, CliError> {
     let bytes =
-        crate::input_file::read_input(path, "model file", crate::model::file::MAX_FILE_BYTES)
+        govproof::input_file::read_input(path, "model file", govproof::model::file::MAX_FILE_BYTES)
             .map_err(|e| CliError::Usage(e.to_string()))?;
-    let file = crate::model::ModelFile::from_bytes(&path.display().to_string(), &bytes)
+    let file = govproof::model::ModelFile::from_bytes(&path.display().to_string(), &bytes)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(FromModel {
         model_id: file.model_id.clone(),
@@ -533,7 +535,7 @@ fn profile_values(
     scope_capacity: Option<u32>,
     fixed_point_scale: Option<u64>,
 ) -> Result<(u32, u64), CliError> {
-    let Ok(circuit) = crate::circuits::Profile::from_name(profile.as_str()) else {
+    let Ok(circuit) = govproof::circuits::Profile::from_name(profile.as_str()) else {
         return Ok((
             required("scope-capacity", scope_capacity)?,
             required("fixed-point-scale", fixed_point_scale)?,
@@ -541,7 +543,7 @@ fn profile_values(
     };
     let capacity = u32::try_from(circuit.scopes())
         .map_err(|_| CliError::Usage(format!("profile `{profile}` has too many scopes")))?;
-    let scale = 1u64 << crate::circuits::fixed::SCALE_BITS;
+    let scale = 1u64 << govproof::circuits::fixed::SCALE_BITS;
     match scope_capacity {
         Some(c) if c != capacity => {
             return Err(CliError::Usage(format!(
@@ -566,7 +568,7 @@ fn read_certificate(path: &Path) -> Result<QuantizationCertificate, CliError> {
     let bytes = std::fs::read(path).map_err(|e| IoError::new("read", path, e))?;
     let malformed = |detail: String| DocumentError {
         path: shown.clone(),
-        problem: super::document::DocumentProblem::Malformed {
+        problem: govproof::registry::document::DocumentProblem::Malformed {
             what: "quantization certificate",
             detail,
         },
@@ -679,7 +681,7 @@ fn read_json_file<T: serde::de::DeserializeOwned>(
     limit: u64,
 ) -> Result<T, CliError> {
     let shown = path.display().to_string();
-    let bytes = crate::input_file::read_input(path, what, limit)
+    let bytes = govproof::input_file::read_input(path, what, limit)
         .map_err(|e| DocumentError::from_input(shown.clone(), e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         DocumentError {
@@ -827,7 +829,7 @@ fn sign_report(dir: &RegistryDir, r: &SignReport, out: &mut dyn Write) -> Result
 /// Reads a root document given on the command line (bounded, strictly parsed).
 pub fn read_root_file(path: &Path) -> Result<Signed<Root>, DocumentError> {
     let shown = path.display().to_string();
-    let bytes = crate::input_file::read_input(path, "root document", MAX_ROOT_BYTES)
+    let bytes = govproof::input_file::read_input(path, "root document", MAX_ROOT_BYTES)
         .map_err(|e| DocumentError::from_input(shown.clone(), e))?;
     serde_json::from_slice(&bytes).map_err(|e| DocumentError {
         path: shown,

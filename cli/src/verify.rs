@@ -1,7 +1,7 @@
 //! `govproof verify` (the bundled verifier regulators run) and `govproof export-verifier`.
 //!
 //! `verify` reads a bundle, the registry's trusted root document, optionally a trust state file
-//! (rollback protection) and a policy file, runs every check of [`crate::bundle::verify`], and
+//! (rollback protection) and a policy file, runs every check of [`govproof::bundle::verify`], and
 //! prints the report (`--format text`, or `--format json`). Exit codes: 0 valid, 2 invalid, 1 could
 //! not check (usage, unreadable inputs, a missing bb, a trust state that could not be written),
 //! 3 valid but the policy not checked (no `--policy`: the policy's id and version and the
@@ -14,16 +14,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
-use crate::decide::{InputOpening, MAX_OPENING_BYTES};
-use crate::input_file::{read_input, read_input_text, InputFileError};
-use crate::policy::cli::Format;
-use crate::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
-use crate::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
-use crate::registry::TrustState;
-use crate::setup::{dangerous, AcceptancePolicy};
+use crate::policy::Format;
+use govproof::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
+use govproof::decide::{InputOpening, MAX_OPENING_BYTES};
+use govproof::input_file::{read_input, read_input_text, InputFileError};
+use govproof::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
+use govproof::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
+use govproof::registry::TrustState;
+use govproof::setup::{dangerous, AcceptancePolicy};
 
-use super::Exit;
+use crate::Exit;
 
 /// Arguments of `govproof verify`.
 #[derive(Debug, Clone, clap::Args)]
@@ -89,7 +89,7 @@ fn read_bundle(path: &Path) -> Result<BundleFile, InputFileError> {
 /// the `--trust` root, so it can hold no root that this one did not reach through signed
 /// rotations; a state that does not is an error (could not check), never a silent replacement.
 fn trust(args: &VerifyArgs) -> anyhow::Result<TrustState> {
-    let root = crate::registry::cli::read_root_file(&args.trust)?;
+    let root = crate::registry::read_root_file(&args.trust)?;
     let anchored = TrustState::bootstrap(root.clone()).with_context(|| {
         format!(
             "`{}` is not signed by its own threshold",
@@ -160,7 +160,7 @@ pub fn run_verify(
                 .with_context(|| format!("cannot use the opening `{}`", p.display()))
         })
         .transpose()?;
-    let home = crate::toolchain::home()?;
+    let home = govproof::toolchain::home()?;
     let acceptance = if args.allow_dev_setup {
         dangerous::accept_development_proofs()
     } else {
@@ -172,7 +172,7 @@ pub fn run_verify(
         acceptance,
         bb: args.bb.clone(),
         work_dir: verifier_work_dir(&home),
-        ignition_crs: Some(super::example::ignition_dir(&home)),
+        ignition_crs: Some(crate::example::ignition_dir(&home)),
     });
     if args.cross_check_bb {
         verifier = verifier.cross_check_with_bb();
@@ -252,7 +252,7 @@ fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> a
 struct Batch {
     results: Vec<(PathBuf, Result<Report, String>)>,
     /// The Merkle roots bundles whose proof holds show for each snapshot version.
-    roots: std::collections::BTreeMap<u64, Vec<crate::field::Field>>,
+    roots: std::collections::BTreeMap<u64, Vec<govproof::field::Field>>,
     /// Why the trust state could not be written, if it could not.
     state_error: Option<String>,
 }
@@ -300,7 +300,7 @@ impl Batch {
 
     /// Snapshot versions that bundles show with different Merkle roots: the governance keys
     /// signed two registries under one version (a fork), which no single bundle reveals.
-    fn forks(&self) -> impl Iterator<Item = (&u64, &Vec<crate::field::Field>)> {
+    fn forks(&self) -> impl Iterator<Item = (&u64, &Vec<govproof::field::Field>)> {
         self.roots.iter().filter(|(_, r)| r.len() > 1)
     }
 
@@ -474,24 +474,25 @@ pub struct ExportArgs {
 
 /// Runs `govproof export-verifier`.
 pub fn run_export(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let home = crate::toolchain::home()?;
+    let home = govproof::toolchain::home()?;
     let (setup, g2) = if args.dev_setup {
         let dev = dangerous::development_setup(&home.join("setups").join("development"))?;
         (dev.id(), dev.g2_bytes())
     } else {
         (
-            crate::setup::SetupId::Ignition,
-            crate::setup::CANONICAL_IGNITION_G2,
+            govproof::setup::SetupId::Ignition,
+            govproof::setup::CANONICAL_IGNITION_G2,
         )
     };
     let work = verifier_work_dir(&home);
-    let crs = super::example::ignition_dir(&home);
-    let lookup = crate::bundle::KeyLookup {
+    let crs = crate::example::ignition_dir(&home);
+    let lookup = govproof::bundle::KeyLookup {
         bb: args.bb.as_deref(),
         work_dir: &work,
         ignition_crs: Some(&crs),
     };
-    let contract = crate::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
+    let contract =
+        govproof::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
     write_atomic(
         &args.out,
         "verifier",

@@ -3,7 +3,10 @@
 
 pub mod demo;
 pub mod example;
+pub mod model;
+pub mod policy;
 pub mod prove;
+pub mod registry;
 pub mod verify;
 
 use std::io::Write;
@@ -13,7 +16,7 @@ use clap::{Parser, Subcommand};
 
 pub use prove::Format;
 
-use crate::toolchain::{self, InstallOutcome, InstallPolicy, PINNED};
+use govproof::toolchain::{self, InstallOutcome, InstallPolicy, PINNED};
 
 /// How a command ended; the process exit code is the discriminant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,24 +87,24 @@ pub enum Command {
     /// Write a verifier for on-chain verification of `evm`-target bundles.
     ExportVerifier(verify::ExportArgs),
     /// Generate an ed25519 key pair for a registry key holder.
-    Keygen(crate::registry::cli::KeygenArgs),
+    Keygen(crate::registry::KeygenArgs),
     /// Check, hash, test and explain decision policies (TOML).
     Policy {
         /// What to do with them.
         #[command(subcommand)]
-        command: crate::policy::cli::PolicyCommand,
+        command: crate::policy::PolicyCommand,
     },
     /// Manage the signed model registry.
     Registry {
         /// What to do with it.
         #[command(subcommand)]
-        command: crate::registry::cli::RegistryCommand,
+        command: crate::registry::RegistryCommand,
     },
     /// Import ONNX models, inspect model files and their quantization certificates.
     Model {
         /// What to do.
         #[command(subcommand)]
-        command: crate::model::cli::ModelCommand,
+        command: crate::model::ModelCommand,
     },
     /// Work with the project's own circuits.
     Circuits {
@@ -148,9 +151,9 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
                 example::SetupChoice::Ignition {
                     dir: example::ignition_dir(&toolchain::home()?),
                     downloads: if offline {
-                        crate::setup::CrsDownloads::Forbidden
+                        govproof::setup::CrsDownloads::Forbidden
                     } else {
-                        crate::setup::CrsDownloads::Allowed
+                        govproof::setup::CrsDownloads::Allowed
                     },
                 }
             };
@@ -160,15 +163,16 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         Command::Prove(args) => prove::run(args, out, err),
         Command::Verify(args) => verify::run_verify(args, out, err),
         Command::ExportVerifier(args) => verify::run_export(args, out),
-        Command::Policy { command } => Ok(crate::policy::cli::run_policy(command, out, err)?),
-        Command::Keygen(args) => Ok(crate::registry::cli::run_keygen(args, out)?),
-        Command::Registry { command } => Ok(crate::registry::cli::run_registry(command, out)?),
-        Command::Model { command } => crate::model::cli::run_model(command, out, err),
+        Command::Policy { command } => Ok(crate::policy::run_policy(command, out, err)?),
+        Command::Keygen(args) => Ok(crate::registry::run_keygen(args, out)?),
+        Command::Registry { command } => Ok(crate::registry::run_registry(command, out)?),
+        Command::Model { command } => crate::model::run_model(command, out, err),
         Command::Doctor { format } => doctor(format == prove::Format::Json, out),
         Command::Compile { project, out: dest } => {
-            let json = crate::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {
-                let _ = writeln!(err, "{m}");
-            })?;
+            let json =
+                govproof::noir::compile(&project, InstallPolicy::InstallIfMissing, &mut |m| {
+                    let _ = writeln!(err, "{m}");
+                })?;
             match dest {
                 Some(path) => {
                     toolchain::atomic::write_atomic(&path, &json, Some(0o644))?;
@@ -193,7 +197,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
                 write!(
                     out,
                     "{}",
-                    crate::circuits::info::circuits_info(&installed.bb())?
+                    govproof::circuits::info::circuits_info(&installed.bb())?
                 )?;
                 Ok(Exit::Success)
             }
@@ -249,7 +253,7 @@ fn setup(
     )?;
     if let Some(src) = import_crs {
         let dest = example::ignition_dir(&home);
-        let imported = crate::setup::import_crs(&src, &dest)?;
+        let imported = govproof::setup::import_crs(&src, &dest)?;
         writeln!(
             out,
             "imported {} Ignition points into {} (generator, curve, order and G2 checked)",

@@ -1,7 +1,7 @@
 //! `govproof prove`: one decision (`--application FILE -o bundle.json`) or many (`--applications
 //! FILE.jsonl --out-dir DIR`, proved through the prover pool) from a registry folder, its trusted
 //! root, a policy, a `.govproof` model file and applications in JSON, through the SDK's public
-//! decision path ([`crate::decide::DecisionContext`]).
+//! decision path ([`govproof::decide::DecisionContext`]).
 //!
 //! Each proved decision writes a bundle (mode 0644) and its opening (features and salt, mode
 //! 0600), both atomically, and both or neither. Exit 0 when every decision was proved, 2 when
@@ -17,15 +17,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::decide::{
+use govproof::decide::{
     load, Application, ContextOptions, Decided, DecisionContext, DecisionParts, Proved,
 };
-use crate::prover::pool::PoolConfig;
-use crate::registry::Timestamp;
-use crate::setup::{dangerous, CrsDownloads, Setup};
-use crate::toolchain::{self, InstallPolicy};
+use govproof::prover::pool::PoolConfig;
+use govproof::registry::Timestamp;
+use govproof::setup::{dangerous, CrsDownloads, Setup};
+use govproof::toolchain::{self, InstallPolicy};
 
-use super::Exit;
+use crate::Exit;
 
 /// How a command prints its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -106,7 +106,7 @@ pub fn opening_path(bundle: &Path) -> PathBuf {
 /// neither: each is written to a temporary file first, and the bundle is removed again if the
 /// opening cannot be put in place.
 pub fn write_proved(proved: &Proved, bundle: &Path, opening: &Path) -> anyhow::Result<()> {
-    use crate::toolchain::atomic::{parent_dir, sync_dir};
+    use govproof::toolchain::atomic::{parent_dir, sync_dir};
     let stage = |path: &Path, bytes: &[u8], mode: u32| -> anyhow::Result<tempfile::NamedTempFile> {
         let dir = parent_dir(path);
         std::fs::create_dir_all(dir)
@@ -171,7 +171,7 @@ fn context(
     let setup = if args.dev_setup {
         dangerous::development_setup(&home.join("setups").join("development"))?
     } else {
-        Setup::ignition(&super::example::ignition_dir(&home), CrsDownloads::Allowed).context(
+        Setup::ignition(&crate::example::ignition_dir(&home), CrsDownloads::Allowed).context(
             "no usable Ignition points: import them with `govproof setup --import-crs DIR`, let \
              bb download them, or prove with --dev-setup (proves nothing)",
         )?
@@ -287,7 +287,7 @@ fn proved_json(
     })
 }
 
-fn refused_json(refusal: &crate::decide::Refusal) -> serde_json::Value {
+fn refused_json(refusal: &govproof::decide::Refusal) -> serde_json::Value {
     serde_json::json!({
         "decision_id": refusal.decision_id.as_str(),
         "status": "refused",
@@ -315,7 +315,7 @@ enum Answer {
         json: serde_json::Value,
         text: String,
     },
-    Refused(crate::decide::Refusal),
+    Refused(govproof::decide::Refusal),
     Failed(String),
 }
 
