@@ -20,12 +20,12 @@ fn fail(msg: String) -> ! {
 }
 
 fn main() {
-    // The library's package is `sdk/`; the circuits are the repository's, beside it.
+    // The library's package is `sdk/`; this script and the circuits it embeds are at the root.
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     let circuits = root.join("../circuits");
     println!("cargo:rerun-if-changed=../circuits");
-    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../build.rs");
     println!("cargo:rerun-if-env-changed=GOVPROOF_HOME");
 
     let manifest = if circuits.join("artifacts/manifest.json").exists() {
