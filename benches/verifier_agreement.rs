@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a generator run may fail loudly
-//! Agreement with bb 5.0.0, the oracle of the pure-Rust verifier (issue 13), and its speed.
+//! Agreement with bb 5.0.0, the oracle of the pure-Rust verifier, and its speed.
 //!
 //! The generator proves fresh valid proofs with the SDK's real prover (development setup) for
 //! three circuits and both targets, tampers with each of them in every way
@@ -49,8 +49,8 @@ use govproof::field::Field;
 use govproof::hash::poseidon2_permutation;
 use govproof::policy::{check, CheckOptions, SourceFile};
 use govproof::prover::{
-    CircuitBytecode, Proof, ProofTarget, Prover, Rejection, VerificationKey, Verifier, VerifyError,
-    WitnessStack,
+    CircuitBytecode, Proof, ProofRejection, ProofTarget, ProofVerifyError, Prover, VerificationKey,
+    Verifier, WitnessStack,
 };
 use govproof::registry::entry::Digest;
 use govproof::registry::{SecretKey, Timestamp, TrustState};
@@ -350,8 +350,10 @@ fn ask_bb(verifier: &mut Verifier, raw: &mut RawBb, case: &Instance, setup: Setu
     };
     match verifier.verify(&vk, &proof) {
         Ok(()) => answer(Verdict::Verified, None),
-        Err(VerifyError::Rejected(Rejection::CheckFailed)) => answer(Verdict::Rejected, None),
-        Err(VerifyError::Rejected(Rejection::Refused { message })) => {
+        Err(ProofVerifyError::Rejected(ProofRejection::CheckFailed)) => {
+            answer(Verdict::Rejected, None)
+        }
+        Err(ProofVerifyError::Rejected(ProofRejection::Refused { message })) => {
             answer(Verdict::Refused, Some(message))
         }
         Err(other) => panic!("the SDK's verifier reached no answer: {other}"),

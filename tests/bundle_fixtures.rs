@@ -224,7 +224,7 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
         serde_json::from_slice(&std::fs::read(fixtures().join("trust/root.json")).unwrap())
             .unwrap();
     let keys = keys();
-    let dev = ["--allow-dev-setup"];
+    let dev = ["--dev-setup"];
     let mut f = Files(BTreeMap::new());
 
     // Valid.
@@ -414,9 +414,11 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
     } else {
         band_index + 1
     };
-    b.decision.outcome =
-        govproof::decide::outcome_claim(&band_policy, govproof::circuits::Outcome::Band(other))
-            .unwrap();
+    b.decision.outcome = govproof::decide::outcome_claim(
+        &band_policy,
+        govproof::circuits::CircuitOutcome::Band(other),
+    )
+    .unwrap();
     b.public_inputs.outcome = PublicOutcome::BandIndex(Field::from(u64::from(other)));
     f.rejected(
         "changed-band",
@@ -432,7 +434,7 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
     };
     b.decision.outcome = govproof::decide::outcome_claim(
         &gate_policy,
-        govproof::circuits::Outcome::Decision(!decision),
+        govproof::circuits::CircuitOutcome::Decision(!decision),
     )
     .unwrap();
     b.public_inputs.outcome = PublicOutcome::Decision(Field::from(!decision));
@@ -708,7 +710,7 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
 
     f.rejected(
         "development-setup-without-flag",
-        "a development-setup proof checked without --allow-dev-setup",
+        "a development-setup proof checked without --dev-setup",
         json(&band),
         &[],
         &["setup"],

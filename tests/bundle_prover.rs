@@ -440,7 +440,7 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     let verify_with = |bundles: &[&str], extra: &[&str], policy: Option<&str>| {
         let mut args = vec!["verify"];
         args.extend_from_slice(bundles);
-        args.extend_from_slice(&["--trust", &root, "--allow-dev-setup", "--bb", &bb]);
+        args.extend_from_slice(&["--trust", &root, "--dev-setup", "--bb", &bb]);
         if let Some(p) = policy {
             args.extend_from_slice(&["--policy", p]);
         }
@@ -558,7 +558,7 @@ fn the_applicants_opening_passes_and_their_true_features_in_it_fail_the_opening_
             &policy,
             "--opening",
             opening,
-            "--allow-dev-setup",
+            "--dev-setup",
             "--bb",
             &bb,
         ])

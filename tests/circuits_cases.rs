@@ -18,7 +18,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use govproof::artifact::Artifact;
-use govproof::circuits::{Decision, Profile};
+use govproof::circuits::{CircuitDecision, Profile};
 use govproof::witness::{execute, WitnessError};
 
 use circuits_support::{mutated, proving};
@@ -45,7 +45,7 @@ fn composite(profile: &Profile) -> Artifact {
     Artifact::from_json(&name, std::str::from_utf8(json).unwrap()).unwrap()
 }
 
-fn load(outcome: &str, name: &str) -> (Case, Profile, Decision) {
+fn load(outcome: &str, name: &str) -> (Case, Profile, CircuitDecision) {
     let path = cases_root().join(outcome).join(name).join("case.toml");
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let case: Case = toml::from_str(&text).unwrap();
@@ -184,10 +184,10 @@ cases! {
 
 #[test]
 fn a_decision_refuses_an_outcome_of_the_other_kind() {
-    use govproof::circuits::{DecisionError, Outcome};
+    use govproof::circuits::{CircuitOutcome, DecisionError};
     let mut sc = circuits_support::Scenario::valid(Profile::reference_mlp_gate(), 1);
-    sc.outcome = Some(Outcome::Band(0));
+    sc.outcome = Some(CircuitOutcome::Band(0));
     let (statement, witness) = sc.parts();
-    let r = Decision::new(sc.profile, statement, witness);
+    let r = CircuitDecision::new(sc.profile, statement, witness);
     assert!(matches!(r, Err(DecisionError::OutcomeKind { .. })), "{r:?}");
 }

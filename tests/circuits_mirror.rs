@@ -20,8 +20,8 @@ use govproof::circuits::fixed::{
     EDGE_MAX, EDGE_MIN, FEATURE_MAX, FEATURE_MIN, WEIGHT_MAX, WEIGHT_MIN,
 };
 use govproof::circuits::{
-    DecisionRule, FeatureRange, Features, ModelRef, Outcome, PolicyEncoding, PolicySpec, Profile,
-    QuantizedModel,
+    CircuitOutcome, DecisionRule, FeatureRange, Features, ModelRef, PolicyEncoding, PolicySpec,
+    Profile, QuantizedModel,
 };
 use govproof::commit::{scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels};
 use govproof::field::Field;
@@ -191,10 +191,11 @@ fn check_case(artifact: &Artifact, seed: u64, extreme: Option<(i64, i64)>) {
     let gate_policy = random_policy(&gate_profile, &mut rng);
     let mlp_score = mlp.score(&features).unwrap();
     let linear_score = linear.score(&features).unwrap();
-    let Some(Outcome::Band(band)) = band_policy.spec().rule.outcome(mlp_score) else {
+    let Some(CircuitOutcome::Band(band)) = band_policy.spec().rule.outcome(mlp_score) else {
         panic!("the band table is open at both ends")
     };
-    let Some(Outcome::Decision(decision)) = gate_policy.spec().rule.outcome(linear_score) else {
+    let Some(CircuitOutcome::Decision(decision)) = gate_policy.spec().rule.outcome(linear_score)
+    else {
         panic!("a gate always decides")
     };
 

@@ -9,7 +9,7 @@ use crate::circuits_support;
 use govproof::abi::{InputValue, Inputs};
 use govproof::artifact::Artifact;
 use govproof::circuits::decision::{entry_input, policy_input};
-use govproof::circuits::{Decision, Outcome, Profile};
+use govproof::circuits::{CircuitDecision, CircuitOutcome, Profile};
 use govproof::field::Field;
 use govproof::witness::{execute, WitnessError};
 
@@ -24,14 +24,14 @@ fn fields(v: &[Field]) -> InputValue {
     InputValue::array(v.iter().copied())
 }
 
-fn outcome(d: &Decision) -> InputValue {
+fn outcome(d: &CircuitDecision) -> InputValue {
     match d.statement().outcome {
-        Outcome::Band(k) => InputValue::Field(Field::from(u64::from(k))),
-        Outcome::Decision(b) => InputValue::Bool(b),
+        CircuitOutcome::Band(k) => InputValue::Field(Field::from(u64::from(k))),
+        CircuitOutcome::Decision(b) => InputValue::Bool(b),
     }
 }
 
-fn commitments(d: &Decision) -> Inputs {
+fn commitments(d: &CircuitDecision) -> Inputs {
     let w = d.witness();
     // The registered commitment, which a tampered model no longer opens.
     Inputs::new()
@@ -42,19 +42,19 @@ fn commitments(d: &Decision) -> Inputs {
         .with("salt", w.salt)
 }
 
-pub fn inference_gate_inputs(d: &Decision) -> Inputs {
+pub fn inference_gate_inputs(d: &CircuitDecision) -> Inputs {
     commitments(d)
         .with("threshold", d.witness().policy.rule_fields()[0])
         .with("decision", outcome(d))
 }
 
-pub fn score_infer_inputs(d: &Decision) -> Inputs {
+pub fn score_infer_inputs(d: &CircuitDecision) -> Inputs {
     commitments(d)
         .with("rule", fields(&d.witness().policy.rule_fields()))
         .with("band_index", outcome(d))
 }
 
-pub fn registry_membership_inputs(d: &Decision) -> Inputs {
+pub fn registry_membership_inputs(d: &CircuitDecision) -> Inputs {
     let s = d.statement();
     let w = d.witness();
     let mut scopes = w.entry_scopes.clone();
@@ -75,7 +75,7 @@ pub fn registry_membership_inputs(d: &Decision) -> Inputs {
         .with("entry_scopes", fields(&scopes))
 }
 
-pub fn policy_scope_inputs(d: &Decision) -> Inputs {
+pub fn policy_scope_inputs(d: &CircuitDecision) -> Inputs {
     let s = d.statement();
     commitments(d)
         .with("policy_hash", s.policy_hash)

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
-//! The foundation's end-to-end job, in-process: compile-time embedded circuit, in-process witness,
-//! warm bb, development setup, verification, and a tampered public input rejected.
+//! The toolchain check (`govproof example`), in-process: compile-time embedded circuit,
+//! in-process witness, warm bb, development setup, verification, and a tampered public input
+//! rejected.
 
 use clap::Parser;
 use govproof_cli::{run, Cli, Exit};

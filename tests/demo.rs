@@ -51,7 +51,7 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
         &dir.join("root.json").display().to_string(),
         "--policy",
         &dir.join("policy.toml").display().to_string(),
-        "--allow-dev-setup",
+        "--dev-setup",
         "--bb",
         &bb,
     ]);
@@ -69,7 +69,7 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
             &dir.join("root.json").display().to_string(),
             "--policy",
             &dir.join("policy.toml").display().to_string(),
-            "--allow-dev-setup",
+            "--dev-setup",
             "--bb",
             &bb,
             "--opening",

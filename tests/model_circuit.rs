@@ -61,7 +61,7 @@ pub(crate) struct Imported {
     pub(crate) file: ModelFile,
     pub(crate) artifact: Artifact,
     pub(crate) sc: circuits_support::Scenario,
-    pub(crate) decision: govproof::circuits::Decision,
+    pub(crate) decision: govproof::circuits::CircuitDecision,
     pub(crate) solved: govproof::witness::SolvedWitness,
 }
 

@@ -18,7 +18,7 @@ use clap::Parser;
 use govproof::artifact::Artifact;
 use govproof::circuits::fixed::SCORE_SCALE_BITS;
 use govproof::circuits::generate::compile_cached;
-use govproof::circuits::{Constraint, Decision, DecisionWitness, PublicStatement};
+use govproof::circuits::{CircuitDecision, Constraint, DecisionWitness, PublicStatement};
 use govproof::commit::{label, ScopeLabels};
 use govproof::field::Field;
 use govproof::model::calibration::Calibration;
@@ -267,7 +267,7 @@ fn decision(
     set: &EntrySet,
     ex: &Example,
     row: usize,
-) -> Decision {
+) -> CircuitDecision {
     let slot = set.position(&file.model_id, &file.version).unwrap();
     let entry = &set.entries()[slot];
     let tree = set.tree();
@@ -299,7 +299,7 @@ fn decision(
         entry_scopes: entry.fields().scopes.iter().map(Scope::id).collect(),
         policy: encoding,
     };
-    Decision::new(file.profile, statement, witness).unwrap()
+    CircuitDecision::new(file.profile, statement, witness).unwrap()
 }
 
 fn read_policy(path: &Path) -> Policy {

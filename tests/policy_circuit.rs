@@ -13,7 +13,7 @@ use crate::circuits_support;
 use std::path::Path;
 
 use govproof::artifact::Artifact;
-use govproof::circuits::{Constraint, Decision, Features, ModelRef, Outcome};
+use govproof::circuits::{CircuitDecision, CircuitOutcome, Constraint, Features, ModelRef};
 use govproof::commit::{scope_id, ScopeLabels};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
 use govproof::witness::{execute, WitnessError};
@@ -43,7 +43,11 @@ fn composite(policy: &Policy) -> Artifact {
 
 /// A valid decision under `policy`: one of its models and scopes, a day into its window, every
 /// feature at its declared minimum, a model that gives its protected features zero weight.
-fn decision_under(policy: &Policy, model: (&str, &str), scope: (&str, &str, &str)) -> Decision {
+fn decision_under(
+    policy: &Policy,
+    model: (&str, &str),
+    scope: (&str, &str, &str),
+) -> CircuitDecision {
     let profile = *policy.profile();
     let mut sc = Scenario::valid(profile, 11);
     sc.policy = policy.encoding().spec().clone();
@@ -62,7 +66,7 @@ fn decision_under(policy: &Policy, model: (&str, &str), scope: (&str, &str, &str
 
 /// Proves the decision for real, and checks that `changed` (the same policy with one thing the
 /// circuit does not check changed) cannot stand in for the policy behind the public hash.
-fn proves_and_refuses_the_changed_document(policy: &Policy, changed: &Policy, d: &Decision) {
+fn proves_and_refuses_the_changed_document(policy: &Policy, changed: &Policy, d: &CircuitDecision) {
     assert_eq!(d.statement().policy_hash, policy.hash());
     let artifact = composite(policy);
     let solved = execute(&artifact, &d.inputs()).unwrap();
@@ -98,7 +102,7 @@ fn a_band_decision_proves_under_the_eu_policy_and_a_renamed_band_does_not_open_i
         ("consumer-credit", "EU-NL", "credit-card"),
     );
     // The public band index names a band of the file.
-    let Outcome::Band(index) = d.statement().outcome else {
+    let CircuitOutcome::Band(index) = d.statement().outcome else {
         panic!("a band profile proves a band")
     };
     let govproof::policy::Decision::ScoreBand { bands, .. } = policy.decision() else {
@@ -119,7 +123,7 @@ fn a_gate_decision_proves_under_the_fraud_policy_and_another_outcome_does_not_op
         ("sentinel-fraud-linear", "2.1.0"),
         ("fraud-screening", "EU-IT", "instant-transfer"),
     );
-    assert!(matches!(d.statement().outcome, Outcome::Decision(_)));
+    assert!(matches!(d.statement().outcome, CircuitOutcome::Decision(_)));
     let changed = text.replacen("at_or_above = \"decline\"", "at_or_above = \"refer\"", 1);
     assert_ne!(changed, text);
     proves_and_refuses_the_changed_document(&policy, &load(&changed), &d);

@@ -64,7 +64,7 @@ impl Demo {
             self.path("root.json"),
             "--policy".into(),
             self.path("policy.toml"),
-            "--allow-dev-setup".into(),
+            "--dev-setup".into(),
             "--bb".into(),
             s(&bb()),
         ];

@@ -15,8 +15,9 @@ use std::process::Command;
 use base64::Engine;
 use govproof::field::Field;
 use govproof::prover::{
-    BbError, CircuitBytecode, Proof, ProofTarget, Prover, ProverError, Rejection, RequestKind,
-    VerificationKey, Verifier, VerifyError, WitnessStack, EVM_VK_BYTES, NOIR_RECURSIVE_VK_BYTES,
+    BbError, CircuitBytecode, Proof, ProofRejection, ProofTarget, ProofVerifyError, Prover,
+    ProverError, RequestKind, VerificationKey, Verifier, WitnessStack, EVM_VK_BYTES,
+    NOIR_RECURSIVE_VK_BYTES,
 };
 use govproof::setup::{dangerous, AcceptancePolicy, CrsDownloads, Setup, SetupError, SetupKind};
 
@@ -53,7 +54,7 @@ fn development_setup() -> Setup {
     dangerous::development_setup(&shared_cache()).unwrap()
 }
 
-fn assert_rejected(result: Result<(), VerifyError>) {
+fn assert_rejected(result: Result<(), ProofVerifyError>) {
     match result {
         Err(e) if e.is_rejection() => eprintln!("rejected: {e}"),
         other => panic!("expected a rejection, got {other:?}"),
@@ -121,7 +122,7 @@ fn real_setup_evm_target_has_keccak_sizes_and_verifies() {
         .unwrap();
     assert!(matches!(
         verifier.verify(&recursive_vk, &proof),
-        Err(VerifyError::TargetMismatch { .. })
+        Err(ProofVerifyError::TargetMismatch { .. })
     ));
 }
 
@@ -198,7 +199,7 @@ fn development_setup_proves_and_verifies_a_20k_gate_circuit_and_catches_tamperin
     // A verifier that was not told to accept development proofs refuses it before running bb.
     let mut strict = Verifier::new(&bb, work.path(), AcceptancePolicy::ignition_only()).unwrap();
     match strict.verify(&vk, &proof) {
-        Err(VerifyError::Setup(SetupError::NotAccepted { setup })) => {
+        Err(ProofVerifyError::Setup(SetupError::NotAccepted { setup })) => {
             assert_eq!(setup.kind(), SetupKind::Development)
         }
         other => panic!("expected NotAccepted, got {other:?}"),
@@ -354,7 +355,7 @@ fn a_key_from_one_setup_does_not_verify_a_proof_from_another() {
         Verifier::new(&bb, work.path(), dangerous::accept_development_proofs()).unwrap();
     assert!(matches!(
         verifier.verify(&real_vk, &dev_proof),
-        Err(VerifyError::SetupMismatch { .. })
+        Err(ProofVerifyError::SetupMismatch { .. })
     ));
     // Relabelling the development proof and key as Ignition ones sends them to stock bb, which
     // checks against Ignition's [x]_2 and rejects them at the pairing.
@@ -368,7 +369,7 @@ fn a_key_from_one_setup_does_not_verify_a_proof_from_another() {
     let relabelled_vk =
         VerificationKey::from_parts(dev_vk.as_bytes().to_vec(), real_vk.setup(), target).unwrap();
     match verifier.verify(&relabelled_vk, &relabelled) {
-        Err(VerifyError::Rejected(Rejection::CheckFailed)) => {}
+        Err(ProofVerifyError::Rejected(ProofRejection::CheckFailed)) => {}
         other => panic!("expected stock bb to reject a development proof, got {other:?}"),
     }
 }

@@ -177,7 +177,7 @@ fn inputs_that_cannot_be_used_exit_1_and_change_nothing() {
         &bundle,
         "--trust",
         &root,
-        "--allow-dev-setup",
+        "--dev-setup",
         "--bb",
         &missing,
     ]);
@@ -191,7 +191,7 @@ fn inputs_that_cannot_be_used_exit_1_and_change_nothing() {
         &bundle,
         "--trust",
         &root,
-        "--allow-dev-setup",
+        "--dev-setup",
         "--cross-check-bb",
         "--bb",
         &missing,
@@ -223,7 +223,7 @@ fn bb_agrees_with_the_in_process_verifier_when_asked_to_cross_check() {
             &bundle,
             "--trust",
             &root,
-            "--allow-dev-setup",
+            "--dev-setup",
             "--cross-check-bb",
             "--bb",
             &bb,
@@ -267,7 +267,7 @@ fn reports_are_stable() {
 
 #[test]
 fn an_ignition_claim_is_never_valid_for_a_development_proof() {
-    use govproof::bundle::{BundleVerifier, CheckName, Status, Verdict, VerifyOptions};
+    use govproof::bundle::{BundleVerifier, CheckName, CheckStatus, Verdict, VerifyOptions};
     use govproof::registry::{Signed, TrustState};
     // The band bundle relabelled as an Ignition proof.
     let text = std::fs::read_to_string(fixtures().join("valid/band/bundle.json")).unwrap();
@@ -316,9 +316,9 @@ fn an_ignition_claim_is_never_valid_for_a_development_proof() {
             report.render_text()
         );
         let circuit = status(CheckName::Circuit);
-        assert_eq!(circuit.status, Status::Error);
+        assert_eq!(circuit.status, CheckStatus::Error);
         assert!(circuit.detail.contains("not pinned"), "{}", circuit.detail);
-        assert_eq!(status(CheckName::Proof).status, Status::Skip);
+        assert_eq!(status(CheckName::Proof).status, CheckStatus::Skip);
     }
 }
 
@@ -391,7 +391,7 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
             b.to_string(),
             "--trust".to_string(),
             t.to_string(),
-            "--allow-dev-setup".to_string(),
+            "--dev-setup".to_string(),
             "--bb".to_string(),
             bb.clone(),
         ]
@@ -460,7 +460,7 @@ fn a_policy_file_above_its_limit_is_refused() {
         &fixtures().join("trust/root.json").display().to_string(),
         "--policy",
         &padded.display().to_string(),
-        "--allow-dev-setup",
+        "--dev-setup",
         "--bb",
         &bb,
     ]);

@@ -374,11 +374,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         dir.join("root.json").display(),
         dir.join(POLICY_FILE).display(),
         dir.join("opening.json").display(),
-        if args.dev_setup {
-            " --allow-dev-setup"
-        } else {
-            ""
-        }
+        if args.dev_setup { " --dev-setup" } else { "" }
     )?;
     writeln!(out, "prove another decision from these files:")?;
     writeln!(

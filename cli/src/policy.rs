@@ -18,21 +18,14 @@ use crate::Exit;
 use govproof::policy::cases::{read_cases, run_cases, CaseResult};
 use govproof::policy::check::{check, CheckOptions, Checked};
 use govproof::policy::diagnostic::{Diagnostics, SourceFile};
-use govproof::policy::evaluate::Verdict;
+use govproof::policy::evaluate::PolicyVerdict;
 use govproof::policy::explain::explain;
 use govproof::policy::model::Policy;
 use govproof::policy::model_schema::{ModelSchema, ModelSchemaError};
 use govproof::registry::Timestamp;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// For people.
-    #[default]
-    Text,
-    /// One JSON document, for tools.
-    Json,
-}
+/// Output format: the command line's one `--format text|json`.
+pub use crate::Format;
 
 /// `govproof policy ...`
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -437,16 +430,16 @@ fn report_tests(
     Ok(())
 }
 
-fn verdict_json(v: &Verdict) -> serde_json::Value {
+fn verdict_json(v: &PolicyVerdict) -> serde_json::Value {
     match v {
-        Verdict::Band {
+        PolicyVerdict::Band {
             index,
             name,
             outcome,
         } => json!({"band": name, "band_index": index, "outcome": outcome.as_str()}),
-        Verdict::Gate { decision, outcome } => {
+        PolicyVerdict::Gate { decision, outcome } => {
             json!({"decision": decision, "outcome": outcome.as_str()})
         }
-        Verdict::Rejected(r) => json!({"rejected": r.as_str()}),
+        PolicyVerdict::Rejected(r) => json!({"rejected": r.as_str()}),
     }
 }

@@ -76,7 +76,7 @@ pub struct ProveArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Prove with the development setup: its secret is public, so the proof proves nothing
-    /// (for trying govproof offline; `govproof verify` refuses it without `--allow-dev-setup`).
+    /// (for trying govproof offline; `govproof verify` refuses it without `--dev-setup`).
     #[arg(long)]
     pub dev_setup: bool,
     /// The decision time of applications that name none, and the time the registry is checked

@@ -199,7 +199,7 @@ pub struct SignArgs {
     #[arg(long, requires = "out")]
     pub proposal: Option<PathBuf>,
     /// Where to write the signature file (with `--proposal`); an existing file is not replaced.
-    #[arg(long, requires = "proposal")]
+    #[arg(long, short, requires = "proposal")]
     pub out: Option<PathBuf>,
     /// The signer's secret key file (mode 0600).
     #[arg(long)]
@@ -256,7 +256,7 @@ pub struct ShowArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct KeygenArgs {
     /// Where to write the key pair: `<out>.key` (secret, mode 0600) and `<out>.pub`.
-    #[arg(long)]
+    #[arg(long, short)]
     pub out: PathBuf,
     /// Who holds the key (recorded in the public key file and the root).
     #[arg(long)]

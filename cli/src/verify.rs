@@ -52,7 +52,7 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Accept proofs made with the development setup (its secret is public: they prove nothing).
-    #[arg(long)]
+    #[arg(long = "dev-setup")]
     pub allow_dev_setup: bool,
     /// Also have bb verify every proof and report any disagreement with the in-process
     /// verifier (needs the installed toolchain's bb, or `--bb`).

@@ -20,7 +20,9 @@ use anyhow::{bail, Context};
 use govproof::artifact::Artifact;
 use govproof::circuits::generate::profile_artifact;
 use govproof::circuits::policy::PolicyEncoding;
-use govproof::circuits::{Decision, DecisionWitness, Features, Outcome, Profile, PublicStatement};
+use govproof::circuits::{
+    CircuitDecision, CircuitOutcome, DecisionWitness, Features, Profile, PublicStatement,
+};
 use govproof::commit::{label, ScopeLabels};
 use govproof::field::Field;
 use govproof::model::calibration::Calibration;
@@ -212,7 +214,7 @@ fn decision(
     set: &EntrySet,
     features: Features,
     applicant: usize,
-) -> anyhow::Result<Decision> {
+) -> anyhow::Result<CircuitDecision> {
     let id = ModelId::new(m.spec.id)?;
     let version = ModelVersion::new(m.spec.version)?;
     let slot = set
@@ -248,7 +250,7 @@ fn decision(
         entry_scopes: entry.fields().scopes.iter().map(Scope::id).collect(),
         policy: m.encoding.clone(),
     };
-    Ok(Decision::new(m.file.profile, statement, witness)?)
+    Ok(CircuitDecision::new(m.file.profile, statement, witness)?)
 }
 
 struct Timing {
@@ -361,8 +363,8 @@ fn main() -> anyhow::Result<()> {
             t.verify += started.elapsed();
             t.proofs += 1;
             let band = match d.statement().outcome {
-                Outcome::Band(k) => m.bands.get(k as usize).cloned().unwrap_or_default(),
-                Outcome::Decision(b) => b.to_string(),
+                CircuitOutcome::Band(k) => m.bands.get(k as usize).cloned().unwrap_or_default(),
+                CircuitOutcome::Decision(b) => b.to_string(),
             };
             let points = 600.0 + 20.0 / std::f64::consts::LN_2 * d.score().logit();
             println!(

@@ -85,12 +85,13 @@ pub mod setup;
 pub mod toolchain;
 pub mod witness;
 
-pub use bundle::{Bundle, BundleVerifier, Report, VerifyOptions};
+pub use bundle::{Bundle, BundleVerifier, Report, Verdict, VerifyOptions};
 pub use decide::{
     load, Application, ContextOptions, DecideError, Decided, DecisionContext, DecisionParts,
     InputOpening, Model, Preparation, PreparedDecision, ProofBackend, Proved, Refusal,
     TrustedRegistry,
 };
+pub use policy::Policy;
 pub use prover::pool::{PoolConfig, ProverPool};
 pub use prover::Prover;
 pub use registry::Timestamp;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use govproof::circuits::fixed::{edge_from_logit, EDGE_MAX, EDGE_MIN};
 use govproof::circuits::{
-    Decision, DecisionKind, DecisionRule, DecisionWitness, FeatureRange, Features, ModelRef,
-    Outcome, PolicyEncoding, PolicySpec, Profile, PublicStatement, QuantizedModel,
+    CircuitDecision, CircuitOutcome, DecisionKind, DecisionRule, DecisionWitness, FeatureRange,
+    Features, ModelRef, PolicyEncoding, PolicySpec, Profile, PublicStatement, QuantizedModel,
 };
 use govproof::commit::{label, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels};
 use govproof::field::Field;
@@ -104,7 +104,7 @@ pub struct Scenario {
     pub decision_time: u64,
     pub decision_id: Field,
     /// `None`: the outcome the rule gives the score.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<CircuitOutcome>,
 }
 
 pub const DECISION_TIME: u64 = 1_750_000_000;
@@ -202,9 +202,9 @@ impl Scenario {
 
     /// Assembles the decision: the registry tree holds the entry at `entry_index` among the other
     /// leaves, and the outcome is the rule's unless overridden.
-    pub fn build(&self) -> Decision {
+    pub fn build(&self) -> CircuitDecision {
         let (statement, witness) = self.parts();
-        Decision::new(self.profile, statement, witness).unwrap()
+        CircuitDecision::new(self.profile, statement, witness).unwrap()
     }
 
     /// The public statement and witness [`Scenario::build`] assembles.
@@ -245,24 +245,24 @@ impl Scenario {
 
 /// Rebuilds a decision with a changed witness or statement (the parts stay consistent in shape).
 pub fn rebuild(
-    d: &Decision,
+    d: &CircuitDecision,
     change: impl FnOnce(&mut PublicStatement, &mut DecisionWitness),
-) -> Decision {
+) -> CircuitDecision {
     let mut s = d.statement().clone();
     let mut w = d.witness().clone();
     change(&mut s, &mut w);
-    Decision::new(*d.profile(), s, w).unwrap()
+    CircuitDecision::new(*d.profile(), s, w).unwrap()
 }
 
-fn other_band(d: &Decision) -> Outcome {
+fn other_band(d: &CircuitDecision) -> CircuitOutcome {
     match d.statement().outcome {
-        Outcome::Band(k) => Outcome::Band(if k == 0 { 1 } else { k - 1 }),
-        Outcome::Decision(b) => Outcome::Decision(!b),
+        CircuitOutcome::Band(k) => CircuitOutcome::Band(if k == 0 { 1 } else { k - 1 }),
+        CircuitOutcome::Decision(b) => CircuitOutcome::Decision(!b),
     }
 }
 
 /// Applies a named mutation to the valid scenario of `profile` and `seed`.
-pub fn mutated(profile: Profile, seed: u64, mutation: &str) -> Decision {
+pub fn mutated(profile: Profile, seed: u64, mutation: &str) -> CircuitDecision {
     let mut sc = Scenario::valid(profile, seed);
     let t = sc.decision_time;
     match mutation {
@@ -315,7 +315,7 @@ pub fn mutated(profile: Profile, seed: u64, mutation: &str) -> Decision {
     sc.build()
 }
 
-fn post_build(d: Decision, mutation: &str) -> Decision {
+fn post_build(d: CircuitDecision, mutation: &str) -> CircuitDecision {
     match mutation {
         "tamper_weight" => rebuild(&d, |_, w| {
             let mut weights = w.model.weights().to_vec();
@@ -349,7 +349,7 @@ fn post_build(d: Decision, mutation: &str) -> Decision {
         }
         "band_beyond_table" => rebuild(&d, |s, w| {
             if let DecisionRule::ScoreBand { edges } = &w.policy.spec().rule {
-                s.outcome = Outcome::Band((edges.len() - 1) as u32);
+                s.outcome = CircuitOutcome::Band((edges.len() - 1) as u32);
             }
         }),
         other => panic!("unknown mutation `{other}`"),

@@ -23,6 +23,6 @@ pub use document::{
     PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
 };
 pub use verify::{
-    BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Unchecked, Verdict, VerifyOptions,
-    PINNED_BB_BUILD,
+    BundleVerifier, Check, CheckName, CheckStatus, KeyLookup, Report, Unchecked, Verdict,
+    VerifyOptions, PINNED_BB_BUILD,
 };

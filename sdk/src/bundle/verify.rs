@@ -98,7 +98,7 @@ impl CheckName {
 
 /// How one check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
+pub enum CheckStatus {
     /// It held.
     Pass,
     /// It failed: the bundle is invalid.
@@ -109,14 +109,14 @@ pub enum Status {
     Error,
 }
 
-impl Status {
+impl CheckStatus {
     /// `pass`, `fail`, `skip` or `error`.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Skip => "skip",
-            Status::Error => "error",
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Skip => "skip",
+            CheckStatus::Error => "error",
         }
     }
 }
@@ -127,7 +127,7 @@ pub struct Check {
     /// Which check.
     pub name: CheckName,
     /// How it went.
-    pub status: Status,
+    pub status: CheckStatus,
     /// Why, in one line.
     pub detail: String,
 }
@@ -241,7 +241,7 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn put(&mut self, name: CheckName, status: Status, detail: impl Into<String>) {
+    fn put(&mut self, name: CheckName, status: CheckStatus, detail: impl Into<String>) {
         self.checks.push(Check {
             name,
             status,
@@ -249,7 +249,7 @@ impl Recorder {
         });
     }
 
-    fn status(&self, name: CheckName) -> Option<Status> {
+    fn status(&self, name: CheckName) -> Option<CheckStatus> {
         self.checks
             .iter()
             .find(|c| c.name == name)
@@ -262,7 +262,7 @@ fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
     let Some(opening) = opening else {
         r.put(
             CheckName::Opening,
-            Status::Skip,
+            CheckStatus::Skip,
             "no opening given (the applicant's features and salt: `--opening FILE`)",
         );
         return;
@@ -271,7 +271,7 @@ fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
     if computed == b.input_commitment {
         r.put(
             CheckName::Opening,
-            Status::Pass,
+            CheckStatus::Pass,
             format!(
                 "the opening's {} features and salt hash to the input commitment {}: the decision \
                  was proved on these features",
@@ -282,7 +282,7 @@ fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
     } else {
         r.put(
             CheckName::Opening,
-            Status::Fail,
+            CheckStatus::Fail,
             format!(
                 "the opening's features and salt hash to {computed}, not to the bundle's input \
                  commitment {}: this decision was not made on these features",
@@ -346,7 +346,7 @@ impl BundleVerifier {
             Ok(b) => {
                 r.put(
                     CheckName::Format,
-                    Status::Pass,
+                    CheckStatus::Pass,
                     format!(
                         "a govproof bundle, format version {}, {} bytes",
                         b.version,
@@ -384,22 +384,22 @@ impl BundleVerifier {
         match b.setup {
             SetupId::Ignition => r.put(
                 CheckName::Setup,
-                Status::Pass,
+                CheckStatus::Pass,
                 "the Ignition setup (Aztec's ceremony)",
             ),
             SetupId::Development(_) if self.options.acceptance.accepts(b.setup) => r.put(
                 CheckName::Setup,
-                Status::Pass,
+                CheckStatus::Pass,
                 "the DEVELOPMENT setup, accepted because development proofs were allowed \
-                 (--allow-dev-setup): its secret is public, so this proof demonstrates the \
+                 (--dev-setup): its secret is public, so this proof demonstrates the \
                  pipeline and proves nothing",
             ),
             SetupId::Development(_) => r.put(
                 CheckName::Setup,
-                Status::Fail,
+                CheckStatus::Fail,
                 format!(
                     "made with the {} setup, whose secret is public: anyone can forge such a \
-                     proof (pass --allow-dev-setup to check it anyway)",
+                     proof (pass --dev-setup to check it anyway)",
                     b.setup
                 ),
             ),
@@ -412,14 +412,14 @@ impl BundleVerifier {
         let pins = match pinned() {
             Ok(p) => p,
             Err(e) => {
-                r.put(CheckName::Circuit, Status::Error, e.to_string());
+                r.put(CheckName::Circuit, CheckStatus::Error, e.to_string());
                 return None;
             }
         };
         let Some(pin) = pins.circuit(c.id.as_str()) else {
             r.put(
                 CheckName::Circuit,
-                Status::Fail,
+                CheckStatus::Fail,
                 format!(
                     "unknown circuit `{}`: this verifier knows {}",
                     c.id,
@@ -433,13 +433,13 @@ impl BundleVerifier {
             return None;
         };
         let fail = |r: &mut Recorder, detail: String| {
-            r.put(CheckName::Circuit, Status::Fail, detail);
+            r.put(CheckName::Circuit, CheckStatus::Fail, detail);
             None
         };
         let profile = match pin.parsed_profile() {
             Ok(p) => p,
             Err(e) => {
-                r.put(CheckName::Circuit, Status::Error, e.to_string());
+                r.put(CheckName::Circuit, CheckStatus::Error, e.to_string());
                 return None;
             }
         };
@@ -495,7 +495,7 @@ impl BundleVerifier {
         }
         r.put(
             CheckName::Circuit,
-            Status::Pass,
+            CheckStatus::Pass,
             format!(
                 "circuit `{}` (proves {}; bytecode digest {}), {how} verification key {} for \
                  the {} setup and target `{}`",
@@ -535,7 +535,7 @@ impl BundleVerifier {
             Err(e) => {
                 r.put(
                     CheckName::Registry,
-                    Status::Fail,
+                    CheckStatus::Fail,
                     format!("{} (judged at the decision time {time})", e),
                 );
                 return (None, None);
@@ -559,7 +559,7 @@ impl BundleVerifier {
         };
         r.put(
             CheckName::Registry,
-            Status::Pass,
+            CheckStatus::Pass,
             format!(
                 "snapshot {} is signed by {} of the {} keys of trusted root {} (threshold {}), \
                  was valid at the decision time {time} (expires {}), {rollback}",
@@ -583,7 +583,7 @@ impl BundleVerifier {
         let Some(policy) = &self.options.policy else {
             r.put(
                 CheckName::Policy,
-                Status::Skip,
+                CheckStatus::Skip,
                 format!(
                     "no policy file given (--policy): the proof binds the policy hash {} and the \
                      {}, but the policy's id and version and the outcome's names are the \
@@ -630,7 +630,7 @@ impl BundleVerifier {
         if problems.is_empty() {
             r.put(
                 CheckName::Policy,
-                Status::Pass,
+                CheckStatus::Pass,
                 format!(
                     "the policy file is `{}` version `{}` with hash {}, and names the outcome as \
                      the bundle does",
@@ -638,7 +638,7 @@ impl BundleVerifier {
                 ),
             );
         } else {
-            r.put(CheckName::Policy, Status::Fail, problems.join("; "));
+            r.put(CheckName::Policy, CheckStatus::Fail, problems.join("; "));
         }
     }
 
@@ -731,22 +731,26 @@ impl BundleVerifier {
         if problems.is_empty() {
             r.put(
                 CheckName::PublicInputs,
-                Status::Pass,
+                CheckStatus::Pass,
                 format!(
                     "all {} public inputs equal the bundle's claims",
                     actual.len()
                 ),
             );
         } else {
-            r.put(CheckName::PublicInputs, Status::Fail, problems.join("; "));
+            r.put(
+                CheckName::PublicInputs,
+                CheckStatus::Fail,
+                problems.join("; "),
+            );
         }
     }
 
     fn check_proof(&mut self, b: &Bundle, vk: Option<VerificationKey>, r: &mut Recorder) {
-        if r.status(CheckName::Setup) != Some(Status::Pass) {
+        if r.status(CheckName::Setup) != Some(CheckStatus::Pass) {
             r.put(
                 CheckName::Proof,
-                Status::Skip,
+                CheckStatus::Skip,
                 "not run: proofs from this setup are not accepted",
             );
             return;
@@ -754,7 +758,7 @@ impl BundleVerifier {
         let Some(vk) = vk else {
             r.put(
                 CheckName::Proof,
-                Status::Skip,
+                CheckStatus::Skip,
                 "not run: there is no trusted verification key for this circuit",
             );
             return;
@@ -762,7 +766,7 @@ impl BundleVerifier {
         let Some(g2) = setup_g2(b.setup) else {
             r.put(
                 CheckName::Proof,
-                Status::Error,
+                CheckStatus::Error,
                 format!(
                     "not run: the {} setup is not one this verifier knows the `[tau]_2` of",
                     b.setup
@@ -787,7 +791,7 @@ impl BundleVerifier {
         match (native, cross) {
             (Ok(()), None) => r.put(
                 CheckName::Proof,
-                Status::Pass,
+                CheckStatus::Pass,
                 format!(
                     "verified {what} in-process: sumcheck, all 29 subrelations, Shplemini and the \
                      KZG pairing (govproof-verify; bb not used)"
@@ -795,19 +799,19 @@ impl BundleVerifier {
             ),
             (Ok(()), Some(Ok(()))) => r.put(
                 CheckName::Proof,
-                Status::Pass,
+                CheckStatus::Pass,
                 format!("verified {what} in-process (govproof-verify) and by bb alike"),
             ),
             // A refused input (bb's error, not its "false") fails the check as a proof that
             // does not verify does: either way it is not a proof of these public inputs.
             (Err(e), None) | (Err(e), Some(Err(BbVerdict::Rejected(_)))) => r.put(
                 CheckName::Proof,
-                Status::Fail,
+                CheckStatus::Fail,
                 format!("{what} does not verify: {e}"),
             ),
             (Ok(()), Some(Err(bb))) => r.put(
                 CheckName::Proof,
-                Status::Error,
+                CheckStatus::Error,
                 format!(
                     "the in-process verifier accepts {what} but bb does not ({bb}): the two \
                      verifiers disagree, report this bundle"
@@ -815,7 +819,7 @@ impl BundleVerifier {
             ),
             (Err(e), Some(Ok(()))) => r.put(
                 CheckName::Proof,
-                Status::Error,
+                CheckStatus::Error,
                 format!(
                     "bb accepts {what} but the in-process verifier does not ({e}): the two \
                      verifiers disagree, report this bundle"
@@ -823,7 +827,7 @@ impl BundleVerifier {
             ),
             (Err(e), Some(Err(BbVerdict::CouldNotRun(why)))) => r.put(
                 CheckName::Proof,
-                Status::Error,
+                CheckStatus::Error,
                 format!(
                     "{what} does not verify in-process ({e}), and bb could not check it: {why}"
                 ),
@@ -938,23 +942,23 @@ impl KeyLookup<'_> {
     }
 
     /// The key of `pin` for `setup` and `target`, and whether it was `pinned` or `computed`.
-    /// The error carries the status a check reports: [`Status::Fail`] for a setup this build
-    /// has no key for, [`Status::Error`] when the key could not be obtained.
+    /// The error carries the status a check reports: [`CheckStatus::Fail`] for a setup this build
+    /// has no key for, [`CheckStatus::Error`] when the key could not be obtained.
     pub fn key(
         &self,
         pin: &PinnedCircuit,
         setup: SetupId,
         target: ProofTarget,
-    ) -> Result<(VerificationKey, &'static str), (Status, String)> {
+    ) -> Result<(VerificationKey, &'static str), (CheckStatus, String)> {
         if let Some(k) = pin.key(setup, target) {
             return k
                 .key()
                 .map(|vk| (vk, "pinned"))
-                .map_err(|e| (Status::Error, e.to_string()));
+                .map_err(|e| (CheckStatus::Error, e.to_string()));
         }
         if setup != SetupId::Ignition {
             return Err((
-                Status::Fail,
+                CheckStatus::Fail,
                 format!(
                     "no verification key of `{}` for the {setup} setup: the only development \
                      setup this build knows is its own",
@@ -966,7 +970,7 @@ impl KeyLookup<'_> {
             .map(|vk| (vk, "computed"))
             .map_err(|e| {
                 (
-                    Status::Error,
+                    CheckStatus::Error,
                     format!(
                         "the Ignition key of `{}` for target `{target}` is not pinned in this \
                          build, and it could not be computed: {e}; import Ignition points with \
@@ -1062,9 +1066,13 @@ impl Report {
     /// `size` is the document's size when it is known.
     pub fn format_failure(detail: impl Into<String>, size: Option<usize>) -> Report {
         let mut r = Recorder { checks: Vec::new() };
-        r.put(CheckName::Format, Status::Fail, detail);
+        r.put(CheckName::Format, CheckStatus::Fail, detail);
         for name in &CheckName::ALL[1..] {
-            r.put(*name, Status::Skip, "not run: the bundle cannot be read");
+            r.put(
+                *name,
+                CheckStatus::Skip,
+                "not run: the bundle cannot be read",
+            );
         }
         Report {
             bundle: None,
@@ -1090,7 +1098,7 @@ impl Report {
     pub fn failed(&self) -> Vec<CheckName> {
         self.checks
             .iter()
-            .filter(|c| c.status == Status::Fail)
+            .filter(|c| c.status == CheckStatus::Fail)
             .map(|c| c.name)
             .collect()
     }
@@ -1100,7 +1108,7 @@ impl Report {
     pub fn policy_checked(&self) -> bool {
         self.checks
             .iter()
-            .any(|c| c.name == CheckName::Policy && c.status == Status::Pass)
+            .any(|c| c.name == CheckName::Policy && c.status == CheckStatus::Pass)
     }
 
     /// What the bundle says that no check verified (empty once the policy check passed): the
@@ -1149,9 +1157,9 @@ impl Report {
 
     /// The verdict.
     pub fn verdict(&self) -> Verdict {
-        if self.checks.iter().any(|c| c.status == Status::Fail) {
+        if self.checks.iter().any(|c| c.status == CheckStatus::Fail) {
             Verdict::Invalid
-        } else if self.checks.iter().any(|c| c.status == Status::Error)
+        } else if self.checks.iter().any(|c| c.status == CheckStatus::Error)
             || self.state_error.is_some()
         {
             Verdict::CouldNotCheck
@@ -1193,7 +1201,7 @@ impl Report {
                 let mut what: Vec<String> = self
                     .checks
                     .iter()
-                    .filter(|c| c.status == Status::Error)
+                    .filter(|c| c.status == CheckStatus::Error)
                     .map(|c| c.name.as_str().to_string())
                     .collect();
                 if let Some(e) = &self.state_error {

@@ -9,7 +9,7 @@ use crate::merkle::MerklePath;
 
 use super::fixed::Score;
 use super::model::{Features, QuantizedModel};
-use super::policy::{DecisionRule, Outcome, PolicyEncoding};
+use super::policy::{CircuitOutcome, DecisionRule, PolicyEncoding};
 use super::profile::{DecisionKind, Profile};
 
 /// A constraint of the composite circuit, named by the message the circuit fails with.
@@ -150,15 +150,15 @@ pub struct PublicStatement {
     /// The lender's identifier for the decision.
     pub decision_id: Field,
     /// The band index or the yes/no bit.
-    pub outcome: Outcome,
+    pub outcome: CircuitOutcome,
 }
 
 impl PublicStatement {
     /// The public inputs in the circuit's order, as field elements (what `bb verify` checks).
     pub fn to_fields(&self) -> Vec<Field> {
         let outcome = match self.outcome {
-            Outcome::Band(k) => Field::from(u64::from(k)),
-            Outcome::Decision(d) => Field::from(d),
+            CircuitOutcome::Band(k) => Field::from(u64::from(k)),
+            CircuitOutcome::Decision(d) => Field::from(d),
         };
         vec![
             self.registry_root,
@@ -240,15 +240,15 @@ pub enum DecisionError {
 
 /// A decision ready for the composite circuit of `profile`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub struct CircuitDecision {
     profile: Profile,
     statement: PublicStatement,
     witness: DecisionWitness,
 }
 
-impl Decision {
+impl CircuitDecision {
     /// Checks that the parts have the profile's shapes (not that the decision is valid: see
-    /// [`Decision::first_violation`]).
+    /// [`CircuitDecision::first_violation`]).
     pub fn new(
         profile: Profile,
         statement: PublicStatement,
@@ -279,22 +279,22 @@ impl Decision {
         }
         scope_set_hash(&witness.entry_scopes, profile.scopes())?;
         match (profile.kind(), statement.outcome) {
-            (DecisionKind::ScoreBand { .. }, Outcome::Band(_))
-            | (DecisionKind::Gate, Outcome::Decision(_)) => {}
-            (DecisionKind::ScoreBand { .. }, Outcome::Decision(_)) => {
+            (DecisionKind::ScoreBand { .. }, CircuitOutcome::Band(_))
+            | (DecisionKind::Gate, CircuitOutcome::Decision(_)) => {}
+            (DecisionKind::ScoreBand { .. }, CircuitOutcome::Decision(_)) => {
                 return Err(DecisionError::OutcomeKind {
                     profile: profile.name(),
                     expected: "band-index",
                 })
             }
-            (DecisionKind::Gate, Outcome::Band(_)) => {
+            (DecisionKind::Gate, CircuitOutcome::Band(_)) => {
                 return Err(DecisionError::OutcomeKind {
                     profile: profile.name(),
                     expected: "yes/no",
                 })
             }
         }
-        Ok(Decision {
+        Ok(CircuitDecision {
             profile,
             statement,
             witness,
@@ -323,12 +323,12 @@ impl Decision {
             .model
             .score(&self.witness.features)
             .unwrap_or_else(|_| {
-                unreachable!("feature count and activations checked in Decision::new")
+                unreachable!("feature count and activations checked in CircuitDecision::new")
             })
     }
 
     /// The outcome the policy's rule gives this decision's score.
-    pub fn expected_outcome(&self) -> Option<Outcome> {
+    pub fn expected_outcome(&self) -> Option<CircuitOutcome> {
         self.witness.policy.spec().rule.outcome(self.score())
     }
 
@@ -406,7 +406,7 @@ impl Decision {
         // Outcome.
         let score = self.score();
         match (&policy.spec().rule, s.outcome) {
-            (DecisionRule::ScoreBand { edges }, Outcome::Band(k)) => {
+            (DecisionRule::ScoreBand { edges }, CircuitOutcome::Band(k)) => {
                 let k = k as usize;
                 if k + 1 >= edges.len() {
                     fail(Constraint::BandIndex, true);
@@ -415,7 +415,7 @@ impl Decision {
                     fail(Constraint::WrongBand, !inside);
                 }
             }
-            (DecisionRule::Gate { threshold }, Outcome::Decision(d)) => {
+            (DecisionRule::Gate { threshold }, CircuitOutcome::Decision(d)) => {
                 fail(
                     Constraint::WrongDecision,
                     (score.units() >= *threshold) != d,
@@ -434,8 +434,8 @@ impl Decision {
         let mut scopes = w.entry_scopes.clone();
         scopes.resize(self.profile.scopes(), Field::zero());
         let outcome = match s.outcome {
-            Outcome::Band(k) => InputValue::Field(Field::from(u64::from(k))),
-            Outcome::Decision(d) => InputValue::Bool(d),
+            CircuitOutcome::Band(k) => InputValue::Field(Field::from(u64::from(k))),
+            CircuitOutcome::Decision(d) => InputValue::Bool(d),
         };
         let outcome_name = match self.profile.kind() {
             DecisionKind::ScoreBand { .. } => "band_index",

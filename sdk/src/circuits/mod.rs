@@ -26,12 +26,12 @@ pub mod profile;
 pub mod tree_table;
 pub mod trees;
 
-pub use decision::{Constraint, Decision, DecisionError, DecisionWitness, PublicStatement};
+pub use decision::{CircuitDecision, Constraint, DecisionError, DecisionWitness, PublicStatement};
 pub use fixed::{FixedError, Score};
 pub use info::circuits_info;
 pub use model::{Features, ModelError, QuantizedModel};
 pub use policy::{
-    DecisionRule, FeatureRange, ModelRef, Outcome, PolicyEncoding, PolicyError, PolicySpec,
+    CircuitOutcome, DecisionRule, FeatureRange, ModelRef, PolicyEncoding, PolicyError, PolicySpec,
 };
 pub use profile::{DecisionKind, HiddenLayers, ModelFamily, Profile, ProfileError};
 

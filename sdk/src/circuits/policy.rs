@@ -92,7 +92,7 @@ pub enum DecisionRule {
 
 /// The public outcome of a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
+pub enum CircuitOutcome {
     /// The score lies in this band.
     Band(u32),
     /// The yes/no decision.
@@ -102,15 +102,15 @@ pub enum Outcome {
 impl DecisionRule {
     /// The outcome this rule gives `score` (the band holding it, or whether it reaches the
     /// threshold); `None` when no band holds the score.
-    pub fn outcome(&self, score: Score) -> Option<Outcome> {
+    pub fn outcome(&self, score: Score) -> Option<CircuitOutcome> {
         let s = score.units();
         match self {
             DecisionRule::ScoreBand { edges } => edges
                 .windows(2)
                 .position(|w| w[0] <= s && s < w[1])
                 .and_then(|k| u32::try_from(k).ok())
-                .map(Outcome::Band),
-            DecisionRule::Gate { threshold } => Some(Outcome::Decision(s >= *threshold)),
+                .map(CircuitOutcome::Band),
+            DecisionRule::Gate { threshold } => Some(CircuitOutcome::Decision(s >= *threshold)),
         }
     }
 }
@@ -588,11 +588,11 @@ mod tests {
             edges: vec![-10, 0, 10],
         };
         let s = |v| Score::new(v).unwrap();
-        assert_eq!(bands.outcome(s(-10)), Some(Outcome::Band(0)));
-        assert_eq!(bands.outcome(s(0)), Some(Outcome::Band(1)));
+        assert_eq!(bands.outcome(s(-10)), Some(CircuitOutcome::Band(0)));
+        assert_eq!(bands.outcome(s(0)), Some(CircuitOutcome::Band(1)));
         assert_eq!(bands.outcome(s(10)), None);
         let gate = DecisionRule::Gate { threshold: 5 };
-        assert_eq!(gate.outcome(s(5)), Some(Outcome::Decision(true)));
-        assert_eq!(gate.outcome(s(4)), Some(Outcome::Decision(false)));
+        assert_eq!(gate.outcome(s(5)), Some(CircuitOutcome::Decision(true)));
+        assert_eq!(gate.outcome(s(4)), Some(CircuitOutcome::Decision(false)));
     }
 }

@@ -21,7 +21,7 @@ use crate::bundle::{BundleVerifier, DecisionId, VerifyOptions};
 use crate::circuits::trees::TreeShape;
 use crate::circuits::{Constraint, ModelFamily, QuantizedModel, Score};
 use crate::policy::cases::CaseResult;
-use crate::policy::evaluate::{DecisionInput, Rejection, Verdict};
+use crate::policy::evaluate::{DecisionInput, PolicyVerdict, Rejection};
 use crate::policy::Policy;
 use crate::registry::entry::{Digest, EntryDraft};
 use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName};
@@ -399,11 +399,11 @@ pub fn check_cases(policy: &Policy, results: &[CaseResult], kit: &CaseKit) -> Ve
                     let same = match (claim, verdict) {
                         (
                             OutcomeClaim::ScoreBand { band_index, .. },
-                            Verdict::Band { index, .. },
+                            PolicyVerdict::Band { index, .. },
                         ) => *band_index as usize == *index,
                         (
                             OutcomeClaim::Gate { decision, .. },
-                            Verdict::Gate { decision: d, .. },
+                            PolicyVerdict::Gate { decision: d, .. },
                         ) => decision == d,
                         _ => false,
                     };
@@ -432,7 +432,7 @@ pub fn check_cases(policy: &Policy, results: &[CaseResult], kit: &CaseKit) -> Ve
                             circuit.and_then(rejection_of)
                         };
                     let same =
-                        matches!(verdict, Verdict::Rejected(r) if Some(*r) == circuit_rejection);
+                        matches!(verdict, PolicyVerdict::Rejected(r) if Some(*r) == circuit_rejection);
                     check(
                         same,
                         format!("the circuit refuses it: `{circuit_message}` (native: {verdict})"),

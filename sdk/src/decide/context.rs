@@ -20,7 +20,8 @@ use crate::bundle::{
     PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
 };
 use crate::circuits::{
-    Constraint, Decision, DecisionWitness, Outcome, PolicyEncoding, Profile, PublicStatement, Score,
+    CircuitDecision, CircuitOutcome, Constraint, DecisionWitness, PolicyEncoding, Profile,
+    PublicStatement, Score,
 };
 use crate::field::Field;
 use crate::policy::Policy;
@@ -112,7 +113,7 @@ impl fmt::Debug for DecisionContext {
 pub struct PreparedDecision {
     decision_id: DecisionId,
     application: Application,
-    decision: Decision,
+    decision: CircuitDecision,
     request: ProofRequest,
     opening: InputOpening,
     circuit_hash: crate::prover::CircuitHash,
@@ -548,7 +549,7 @@ impl DecisionContext {
         if proof.public_inputs() != statement.to_fields().as_slice() {
             return Err(DecideError::PublicInputsDiffer);
         }
-        let is_band = matches!(statement.outcome, Outcome::Band(_));
+        let is_band = matches!(statement.outcome, CircuitOutcome::Band(_));
         let public_inputs = PublicInputs::from_fields(proof.public_inputs(), is_band)
             .ok_or(DecideError::PublicInputsDiffer)?;
         let outcome = outcome_claim(&self.policy, statement.outcome).ok_or_else(|| {
@@ -612,7 +613,7 @@ impl DecisionContext {
         &self,
         application: &Application,
         salt: Field,
-    ) -> Result<(Decision, Vec<Reason>), DecideError> {
+    ) -> Result<(CircuitDecision, Vec<Reason>), DecideError> {
         let mut reasons = Vec::new();
         let snapshot = self.registry.snapshot();
         // The verifier's own check of a decision's snapshot (signatures, expiry, revocations the
@@ -637,7 +638,7 @@ impl DecisionContext {
                 reasons.push(Reason::NoBand {
                     logit: format!("{:.6}", score.logit()),
                 });
-                Outcome::Band(0)
+                CircuitOutcome::Band(0)
             }
         };
         let no_band = matches!(reasons.last(), Some(Reason::NoBand { .. }));
@@ -669,7 +670,7 @@ impl DecisionContext {
             entry_scopes,
             policy: self.encoding.clone(),
         };
-        let decision = Decision::new(self.profile, statement, witness)?;
+        let decision = CircuitDecision::new(self.profile, statement, witness)?;
         for c in decision.violations() {
             // The placeholder band of a score outside every band fails its band check; the
             // reason already says why.

@@ -52,8 +52,8 @@ use crate::artifact::ArtifactError;
 use crate::bundle::keys::{PinError, REGENERATE};
 use crate::bundle::{Bundle, DecisionId, OutcomeClaim, PolicyName};
 use crate::circuits::{
-    fixed, Constraint, DecisionError, Features, ModelError, Outcome, PolicyEncoding, Profile,
-    QuantizedModel, Score,
+    fixed, CircuitOutcome, Constraint, DecisionError, Features, ModelError, PolicyEncoding,
+    Profile, QuantizedModel, Score,
 };
 use crate::field::Field;
 use crate::policy::{Decision as PolicyDecision, Policy};
@@ -529,9 +529,9 @@ pub fn policy_encoding(policy: &Policy) -> Result<PolicyEncoding, DecideError> {
 }
 
 /// The policy's words for a proved outcome: band name and outcome, or the gate's outcome.
-pub fn outcome_claim(policy: &Policy, outcome: Outcome) -> Option<OutcomeClaim> {
+pub fn outcome_claim(policy: &Policy, outcome: CircuitOutcome) -> Option<OutcomeClaim> {
     match (policy.decision(), outcome) {
-        (PolicyDecision::ScoreBand { bands, .. }, Outcome::Band(k)) => {
+        (PolicyDecision::ScoreBand { bands, .. }, CircuitOutcome::Band(k)) => {
             let band = bands.get(k as usize)?;
             Some(OutcomeClaim::ScoreBand {
                 band_index: k,
@@ -543,7 +543,7 @@ pub fn outcome_claim(policy: &Policy, outcome: Outcome) -> Option<OutcomeClaim> 
             PolicyDecision::Gate {
                 at_or_above, below, ..
             },
-            Outcome::Decision(d),
+            CircuitOutcome::Decision(d),
         ) => Some(OutcomeClaim::Gate {
             decision: d,
             outcome: if d { *at_or_above } else { *below }.into(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::circuits::fixed::{quantize_feature, SCALE_BITS, SCORE_SCALE_BITS};
 use crate::circuits::model::Features;
-use crate::circuits::policy::{DecisionRule, Outcome};
+use crate::circuits::policy::{CircuitOutcome, DecisionRule};
 use crate::circuits::{tree_table, trees};
 use crate::field::Field;
 
@@ -131,15 +131,17 @@ pub enum CertificateError {
 
 /// The outcome a rule gives a float score: the band holding `score * 2^48`, compared with the
 /// integer edges as reals (see the module docs of [`crate::circuits::fixed`]).
-pub fn float_outcome(rule: &DecisionRule, score: f64) -> Option<Outcome> {
+pub fn float_outcome(rule: &DecisionRule, score: f64) -> Option<CircuitOutcome> {
     let units = score * (1u64 << SCORE_SCALE_BITS) as f64;
     match rule {
         DecisionRule::ScoreBand { edges } => edges
             .windows(2)
             .position(|w| w[0] as f64 <= units && units < w[1] as f64)
             .and_then(|k| u32::try_from(k).ok())
-            .map(Outcome::Band),
-        DecisionRule::Gate { threshold } => Some(Outcome::Decision(units >= *threshold as f64)),
+            .map(CircuitOutcome::Band),
+        DecisionRule::Gate { threshold } => {
+            Some(CircuitOutcome::Decision(units >= *threshold as f64))
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use std::ops::Range;
 
 use super::check::{fmt_num, name};
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
-use super::evaluate::{evaluate, DecisionInput, EvaluateError, Evaluation, Rejection, Verdict};
+use super::evaluate::{
+    evaluate, DecisionInput, EvaluateError, Evaluation, PolicyVerdict, Rejection,
+};
 use super::model::{Decision, Outcome, Policy, Scope};
 use super::names::{ModelId, ModelVersion, ScopePart};
 use super::read::{read_number, Reader, Spanned, Table};
@@ -39,13 +41,13 @@ impl std::fmt::Display for Expect {
 
 impl Expect {
     /// Whether `verdict` is what this expects.
-    pub fn matches(&self, verdict: &Verdict) -> bool {
+    pub fn matches(&self, verdict: &PolicyVerdict) -> bool {
         match (self, verdict) {
-            (Expect::Band(b), Verdict::Band { name, .. }) => b == name,
-            (Expect::Outcome(o), Verdict::Band { outcome, .. })
-            | (Expect::Outcome(o), Verdict::Gate { outcome, .. }) => o == outcome,
-            (Expect::Decision(d), Verdict::Gate { decision, .. }) => d == decision,
-            (Expect::Rejected(r), Verdict::Rejected(got)) => r == got,
+            (Expect::Band(b), PolicyVerdict::Band { name, .. }) => b == name,
+            (Expect::Outcome(o), PolicyVerdict::Band { outcome, .. })
+            | (Expect::Outcome(o), PolicyVerdict::Gate { outcome, .. }) => o == outcome,
+            (Expect::Decision(d), PolicyVerdict::Gate { decision, .. }) => d == decision,
+            (Expect::Rejected(r), PolicyVerdict::Rejected(got)) => r == got,
             _ => false,
         }
     }

@@ -85,7 +85,7 @@ pub struct DecisionInput {
 
 /// What the circuit would prove, or why it would refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum PolicyVerdict {
     /// The score lies in this band (index in score order, from 0).
     Band {
         /// Band index: the public outcome of the proof.
@@ -106,12 +106,14 @@ pub enum Verdict {
     Rejected(Rejection),
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for PolicyVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Verdict::Band { name, outcome, .. } => write!(f, "band `{name}` ({outcome})"),
-            Verdict::Gate { decision, outcome } => write!(f, "decision `{decision}` ({outcome})"),
-            Verdict::Rejected(r) => write!(f, "rejection `{r}`"),
+            PolicyVerdict::Band { name, outcome, .. } => write!(f, "band `{name}` ({outcome})"),
+            PolicyVerdict::Gate { decision, outcome } => {
+                write!(f, "decision `{decision}` ({outcome})")
+            }
+            PolicyVerdict::Rejected(r) => write!(f, "rejection `{r}`"),
         }
     }
 }
@@ -131,7 +133,7 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
     /// The result.
-    pub verdict: Verdict,
+    pub verdict: PolicyVerdict,
     /// Every check run, in order; the last one failed when the verdict is a rejection.
     pub log: Vec<Step>,
 }
@@ -192,7 +194,7 @@ pub fn evaluate(policy: &Policy, input: &DecisionInput) -> Result<Evaluation, Ev
     let mut log = Vec::new();
     let reject = |r, log| {
         Ok(Evaluation {
-            verdict: Verdict::Rejected(r),
+            verdict: PolicyVerdict::Rejected(r),
             log,
         })
     };
@@ -275,7 +277,7 @@ pub fn evaluate(policy: &Policy, input: &DecisionInput) -> Result<Evaluation, Ev
                     super::check::fmt_num(band.upper)
                 ),
             );
-            Verdict::Band {
+            PolicyVerdict::Band {
                 index,
                 name: band.name.to_string(),
                 outcome: band.outcome,
@@ -298,7 +300,7 @@ pub fn evaluate(policy: &Policy, input: &DecisionInput) -> Result<Evaluation, Ev
                     super::check::fmt_num(*threshold)
                 ),
             );
-            Verdict::Gate {
+            PolicyVerdict::Gate {
                 decision,
                 outcome: if decision { *at_or_above } else { *below },
             }

@@ -30,7 +30,7 @@ pub use bb::{
     BbError, ExitDescription, KillSwitch, RequestKind, StderrTail, STDERR_TAIL_BYTES,
     SUPPORTED_BB_VERSION,
 };
-pub use verifier::{Rejection, Verifier, VerifyError};
+pub use verifier::{ProofRejection, ProofVerifyError, Verifier};
 
 use crate::field::{Field, FieldError};
 use crate::setup::{Setup, SetupError, SetupId};

@@ -14,7 +14,7 @@ use crate::setup::{verifier_bb_for, verifier_crs_for, AcceptancePolicy, SetupErr
 
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
+pub enum ProofRejection {
     /// bb ran the check and it failed.
     CheckFailed,
     /// bb refused the proof or key as malformed.
@@ -24,22 +24,22 @@ pub enum Rejection {
     },
 }
 
-impl fmt::Display for Rejection {
+impl fmt::Display for ProofRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::CheckFailed => f.write_str("the proof does not verify"),
-            Rejection::Refused { message } => write!(f, "bb refused the proof: {message}"),
+            ProofRejection::CheckFailed => f.write_str("the proof does not verify"),
+            ProofRejection::Refused { message } => write!(f, "bb refused the proof: {message}"),
         }
     }
 }
 
-/// Errors from verifying. [`VerifyError::Rejected`] is the answer "this proof is not valid";
+/// Errors from verifying. [`ProofVerifyError::Rejected`] is the answer "this proof is not valid";
 /// every other variant means no answer was reached.
 #[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
+pub enum ProofVerifyError {
     /// The proof is invalid for this key and these public inputs.
     #[error("proof rejected: {0}")]
-    Rejected(Rejection),
+    Rejected(ProofRejection),
     /// The proof's setup is not accepted, or its verifier could not be prepared.
     #[error(transparent)]
     Setup(#[from] SetupError),
@@ -66,10 +66,10 @@ pub enum VerifyError {
     Bb(#[from] BbError),
 }
 
-impl VerifyError {
+impl ProofVerifyError {
     /// Whether this is a rejection of the proof itself (as opposed to a failure to check it).
     pub fn is_rejection(&self) -> bool {
-        matches!(self, VerifyError::Rejected(_))
+        matches!(self, ProofVerifyError::Rejected(_))
     }
 }
 
@@ -88,7 +88,7 @@ impl Verifier {
         bb_path: &Path,
         work_dir: &Path,
         policy: AcceptancePolicy,
-    ) -> Result<Verifier, VerifyError> {
+    ) -> Result<Verifier, ProofVerifyError> {
         probe_version(bb_path)?;
         Ok(Verifier {
             stock_bb: bb_path.to_path_buf(),
@@ -103,19 +103,19 @@ impl Verifier {
         &self.policy
     }
 
-    /// `Ok(())` when `proof` verifies against `vk`; [`VerifyError::Rejected`] when it does not.
+    /// `Ok(())` when `proof` verifies against `vk`; [`ProofVerifyError::Rejected`] when it does not.
     /// Refuses, before running anything, a proof whose setup the policy does not accept or whose
     /// setup or target differs from the key's.
-    pub fn verify(&mut self, vk: &VerificationKey, proof: &Proof) -> Result<(), VerifyError> {
+    pub fn verify(&mut self, vk: &VerificationKey, proof: &Proof) -> Result<(), ProofVerifyError> {
         self.policy.check(proof.setup())?;
         if vk.setup() != proof.setup() {
-            return Err(VerifyError::SetupMismatch {
+            return Err(ProofVerifyError::SetupMismatch {
                 key: vk.setup(),
                 proof: proof.setup(),
             });
         }
         if vk.target() != proof.target() {
-            return Err(VerifyError::TargetMismatch {
+            return Err(ProofVerifyError::TargetMismatch {
                 key: vk.target(),
                 proof: proof.target(),
             });
@@ -134,17 +134,19 @@ impl Verifier {
         });
         match outcome {
             Ok(r) if r.verified => Ok(()),
-            Ok(_) => Err(VerifyError::Rejected(Rejection::CheckFailed)),
+            Ok(_) => Err(ProofVerifyError::Rejected(ProofRejection::CheckFailed)),
             Err(BbError::Refused { message, .. }) => {
-                Err(VerifyError::Rejected(Rejection::Refused { message }))
+                Err(ProofVerifyError::Rejected(ProofRejection::Refused {
+                    message,
+                }))
             }
-            Err(e) => Err(VerifyError::Bb(e)),
+            Err(e) => Err(ProofVerifyError::Bb(e)),
         }
     }
 
     /// The bb process for `setup`, started on first use: stock bb and the canonical G2 for
     /// Ignition, the patched bb and the development G2 for the development setup.
-    fn session(&mut self, setup: SetupId) -> Result<&mut BbProcess, VerifyError> {
+    fn session(&mut self, setup: SetupId) -> Result<&mut BbProcess, ProofVerifyError> {
         match self.sessions.entry(setup) {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(slot) => {
