@@ -6,8 +6,6 @@
 //! Needs bb: `GOVPROOF_BB`, else the installed toolchain; prints why and measures nothing
 //! without it. Run: `cargo bench --bench bundle`.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,7 +17,7 @@ use govproof::registry::{Root, Signed, Timestamp, TrustState};
 use govproof::setup::dangerous;
 
 fn bench(c: &mut Criterion) {
-    let Some(bb) = support::installed_bb() else {
+    let Some(bb) = govproof_testkit::installed_bb() else {
         eprintln!("no bb (set GOVPROOF_BB or run `govproof setup`): nothing measured");
         return;
     };
@@ -54,12 +52,12 @@ fn bench(c: &mut Criterion) {
     });
 
     let now = Timestamp::now();
-    let support::DemoLender {
+    let govproof_testkit::DemoLender {
         policy,
         model,
         trusted,
         ..
-    } = support::demo_lender(work.path(), now);
+    } = govproof_testkit::demo_lender(work.path(), now).expect("the demonstration lender");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-bench-bundle");
     let context = DecisionContext::with_options(
         DecisionParts {

@@ -31,10 +31,6 @@
 //!    gzipped witness, verification key and CRS folder with the same thread count, alternating;
 //! 7. peak resident memory of this process and of the largest bb process.
 
-mod support;
-#[path = "../tests/toolchain_support/mod.rs"]
-mod toolchain_support;
-
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,12 +63,12 @@ struct Lender {
 impl Lender {
     fn new(now: Timestamp) -> Lender {
         let dir = tempfile::tempdir().unwrap();
-        let support::DemoLender {
+        let govproof_testkit::DemoLender {
             policy,
             model,
             root,
             trusted,
-        } = support::demo_lender(dir.path(), now);
+        } = govproof_testkit::demo_lender(dir.path(), now).expect("the demonstration lender");
         let name = policy.profile().name();
         let artifact_json = govproof::noir::embedded(&name).unwrap();
         Lender {
@@ -228,7 +224,7 @@ impl Env {
 }
 
 fn main() {
-    let Some(bb) = toolchain_support::bb() else {
+    let Some(bb) = govproof_testkit::bb() else {
         eprintln!("skipped: no bb");
         return;
     };

@@ -7,7 +7,6 @@
 //! without it. Run: `cargo bench --bench prover`.
 
 use std::io::Read;
-mod support;
 
 use std::path::Path;
 use std::time::Duration;
@@ -42,7 +41,7 @@ fn fixture(name: &str) -> (CircuitBytecode, WitnessStack) {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(bb) = support::installed_bb() else {
+    let Some(bb) = govproof_testkit::installed_bb() else {
         eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
         return;
     };

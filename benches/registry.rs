@@ -27,7 +27,7 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed(&[i; 32])
+    govproof_testkit::seeded_key(i)
 }
 
 fn entries() -> Vec<Entry> {

@@ -16,8 +16,6 @@
 
 #[path = "../tests/circuits_support/mod.rs"]
 mod circuits_support;
-#[path = "../tests/toolchain_support/mod.rs"]
-mod toolchain_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -146,7 +144,7 @@ fn load(dir: &Path, profile: Option<&str>) -> Option<(ModelFile, Calibration)> {
 }
 
 fn main() {
-    let bb = toolchain_support::bb().expect("bb");
+    let bb = govproof_testkit::bb().expect("bb");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-tree-bench");
     let setup = dangerous::development_setup(&cache).unwrap();
     let work = tempfile::tempdir().unwrap();

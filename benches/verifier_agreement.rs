@@ -23,8 +23,6 @@
 //! - `AGREEMENT_SKIP_SPEED=1`: skip the closing criterion comparison of bb's warm verify and the
 //!   Rust verifier on the reference circuit.
 
-mod support;
-
 #[path = "../verifier/tests/agreement_cases/mod.rs"]
 mod agreement_cases;
 #[path = "../verifier/tests/agreement_cases/rust.rs"]
@@ -98,7 +96,7 @@ fn decision_proofs(
         .policy
         .unwrap_or_else(|| panic!("{}", checked.diagnostics.render(&source)));
     let model = demo_model(&policy).unwrap();
-    let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+    let keys: Vec<SecretKey> = govproof_testkit::seeded_keys(3);
     let dir = tempfile::tempdir().unwrap();
     let (registry, root_doc) = publish_registry(
         &dir.path().join("registry"),
@@ -400,7 +398,7 @@ fn in_ci_sample(case: &Case, base_index: usize) -> bool {
 }
 
 fn main() {
-    let Some(bb) = support::installed_bb() else {
+    let Some(bb) = govproof_testkit::installed_bb() else {
         eprintln!("skipped: no bb (set GOVPROOF_BB or run `govproof setup`)");
         return;
     };

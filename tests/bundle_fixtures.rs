@@ -31,7 +31,6 @@ use govproof::field::Field;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelVersion;
 use govproof::registry::{Scope, Signed, Snapshot, TrustState, Version};
-use govproof::setup::dangerous;
 
 fn write(rel: &str, bytes: &[u8]) {
     let path = fixtures().join(rel);
@@ -98,7 +97,7 @@ fn prove_sources() {
     write("trust/root.json", root_text.as_bytes());
     let trust = TrustState::bootstrap(root).unwrap();
     let dev = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
-    let setup = dangerous::development_setup(&dev).unwrap();
+    let setup = govproof_testkit::development_setup();
     for (policy, model, id, scope, dest) in [
         (
             band_policy,

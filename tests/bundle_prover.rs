@@ -79,7 +79,7 @@ fn world() -> World {
         policy,
         model,
         weighting_age,
-        setup: dangerous::development_setup(&dev_cache()).unwrap(),
+        setup: govproof_testkit::development_setup(),
     }
 }
 
@@ -336,7 +336,7 @@ fn policy_test_cases_prove_and_the_circuit_refuses_the_rejected_ones() {
     let policy = policy_from("band", &fixture_policy_text(BAND_POLICY));
     let work = tempfile::tempdir().unwrap();
     let kit = CaseKit {
-        setup: dangerous::development_setup(&dev_cache()).unwrap(),
+        setup: govproof_testkit::development_setup(),
         bb: Some(bb()),
         cache_dir: dev_cache().join("vk"),
         work_dir: work.path().to_path_buf(),

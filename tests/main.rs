@@ -7,7 +7,6 @@
 mod bundle_support;
 mod circuits_support;
 mod registry_support;
-mod toolchain_support;
 
 mod bundle_fixtures;
 mod bundle_format;

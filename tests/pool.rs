@@ -34,7 +34,7 @@ fn cache() -> PathBuf {
 }
 
 fn setup() -> Setup {
-    dangerous::development_setup(&cache()).unwrap()
+    govproof_testkit::development_setup()
 }
 
 /// One reference decision, ready to prove, with the public inputs its proof must carry.

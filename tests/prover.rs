@@ -5,8 +5,7 @@
 //! `shared/crs/ignition-513` beside the repository. Each test prints why and returns when what it
 //! needs is missing.
 
-use crate::toolchain_support;
-use toolchain_support::{bb, ignition_513};
+use govproof_testkit::{bb, ignition_513};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

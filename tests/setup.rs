@@ -6,8 +6,7 @@
 //! `GOVPROOF_BB` or the installed toolchain. Each test prints why and returns when what it needs
 //! is missing.
 
-use crate::toolchain_support;
-use toolchain_support::{bb, ignition_513};
+use govproof_testkit::{bb, ignition_513};
 
 use std::fs;
 use std::path::Path;

@@ -6,7 +6,6 @@
 
 use crate::bundle_support;
 
-use crate::toolchain_support;
 use bundle_support::*;
 use govproof::bundle::solidity::{solidity_verifier, SolidityError};
 use govproof::bundle::KeyLookup;
@@ -61,7 +60,7 @@ fn a_development_contract_pairs_with_the_development_setup() {
 #[test]
 fn an_ignition_contract_needs_a_pinned_key_or_ignition_points() {
     let work = tempfile::tempdir().unwrap();
-    let crs = toolchain_support::ignition_513().unwrap_or_else(|| work.path().join("no-crs"));
+    let crs = govproof_testkit::ignition_513().unwrap_or_else(|| work.path().join("no-crs"));
     let bb = bb();
     let lookup = KeyLookup {
         bb: Some(&bb),

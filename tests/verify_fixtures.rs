@@ -7,7 +7,6 @@
 
 use crate::bundle_support;
 
-use crate::toolchain_support;
 use bundle_support::*;
 use govproof_cli::Exit;
 
@@ -278,7 +277,7 @@ fn an_ignition_claim_is_never_valid_for_a_development_proof() {
         serde_json::from_slice(&std::fs::read(fixtures().join("trust/root.json")).unwrap())
             .unwrap();
     let work = tempfile::tempdir().unwrap();
-    let crs = toolchain_support::ignition_513().unwrap_or_else(|| work.path().join("no-crs"));
+    let crs = govproof_testkit::ignition_513().unwrap_or_else(|| work.path().join("no-crs"));
     let mut verifier = BundleVerifier::new(VerifyOptions {
         trust: TrustState::bootstrap(root).unwrap(),
         policy: None,

@@ -20,10 +20,8 @@ use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
 use govproof::registry::entry::Digest;
 use govproof::setup::{dangerous, CrsDownloads, Setup, SetupId};
 
-use crate::toolchain_support;
-
 fn bb() -> PathBuf {
-    toolchain_support::bb().expect("GOVPROOF_BB names no file")
+    govproof_testkit::bb().expect("GOVPROOF_BB names no file")
 }
 
 fn keys_for(setup: &Setup, circuit: &CircuitBytecode) -> Vec<PinnedKey> {

@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::toolchain_support;
-
 use clap::Parser;
 use govproof::policy::{check, CheckOptions, Policy, SourceFile};
 use govproof::registry::{SecretKey, Timestamp};
@@ -25,7 +23,7 @@ pub const GATE_POLICY: &str = "card-fraud-gate";
 /// installed on first use). These tests cannot mean anything without bb, so a `GOVPROOF_BB` that
 /// names no file fails them.
 pub fn bb() -> PathBuf {
-    toolchain_support::bb().expect("GOVPROOF_BB names no file")
+    govproof_testkit::bb().expect("GOVPROOF_BB names no file")
 }
 
 /// Runs `govproof ARGS` in-process: the exit code, stdout and stderr.
@@ -54,7 +52,7 @@ pub fn time(text: &str) -> Timestamp {
 
 /// The fixtures' governance keys (fixed seeds, so every signature is reproducible).
 pub fn keys() -> Vec<SecretKey> {
-    (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect()
+    govproof_testkit::seeded_keys(3)
 }
 
 /// Checks a policy text.

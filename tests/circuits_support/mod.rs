@@ -5,7 +5,7 @@
 
 pub mod proving;
 
-pub use crate::toolchain_support::bb;
+pub use govproof_testkit::bb;
 
 use std::path::{Path, PathBuf};
 

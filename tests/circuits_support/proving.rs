@@ -25,7 +25,7 @@ fn kit() -> Option<&'static Kit> {
         let bb = super::bb()?;
         // Shared by every test binary, so the development points are generated once.
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
-        let setup = dangerous::development_setup(&cache).unwrap();
+        let setup = govproof_testkit::development_setup();
         let work = tempfile::tempdir().unwrap();
         let prover = Prover::new(&bb, &setup, &cache.join("vk")).unwrap();
         let verifier =

@@ -13,7 +13,7 @@ pub const HOLDERS: [&str; 7] = ["", "alice", "bob", "carol", "dave", "erin", "fr
 
 /// Key `i` (1 = alice, 2 = bob, 3 = carol, 4 = dave, ...): seed `[i; 32]`.
 pub fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed(&[i; 32])
+    govproof_testkit::seeded_key(i)
 }
 
 pub fn holder(i: u8) -> Note {

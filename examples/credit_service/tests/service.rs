@@ -5,9 +5,6 @@
 //! Backpressure and shutdown are made deterministic by freezing the pool's bb with SIGSTOP, so
 //! a decision stays in flight as long as the test needs; no test asserts a duration.
 
-#[path = "../../../tests/toolchain_support/mod.rs"]
-mod toolchain_support;
-
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -55,7 +52,7 @@ impl Running {
 /// A service logging to `log`, serving the demonstration deployment beside it (made on first
 /// use).
 async fn start_at(pool: PoolConfig, log: &Path) -> Option<Running> {
-    let bb = toolchain_support::bb()?;
+    let bb = govproof_testkit::bb()?;
     let log = log.to_path_buf();
     let deployment = log.with_file_name("deployment");
     if !deployment.exists() {

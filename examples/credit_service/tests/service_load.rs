@@ -8,9 +8,6 @@
 //! refused with 409, bursts beyond the queue get 429 with `Retry-After`, and the service exits
 //! cleanly. Nothing here asserts a duration.
 
-#[path = "../../../tests/toolchain_support/mod.rs"]
-mod toolchain_support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,7 +22,7 @@ fn shared() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
-    let Some(bb) = toolchain_support::bb() else {
+    let Some(bb) = govproof_testkit::bb() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
