@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `format` | the document reads strictly as a bundle of this format version |
 //! | `setup` | the proof was made with Ignition, or with the development setup and the verifier was told to accept it |
-//! | `circuit` | the circuit is one this build pins, its artifact digest and bb version are the pinned ones, and the bundle's verification-key hash is the pinned key's |
+//! | `circuit` | the circuit is one this build pins, or the bundle's registry entry (in the verified snapshot's tree) names it and the digest of the key the bundle carries; its profile, artifact digest and bb version are the trusted ones, and the bundle's verification-key hash is the trusted key's |
 //! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, it is no fork of a snapshot the trust state accepted, and no snapshot the trust state verified in full revoked the model at or before the decision time |
 //! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
 //! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
@@ -21,9 +21,12 @@
 //! those words as unchecked ([`Report::unchecked`]) and never prints them as facts. The verifier
 //! needs no bb, no compiler, no node, no witness solving and no network: the proof is checked by
 //! the pure-Rust `govproof-verify` against the setup's `[tau]_2`. The verification key
-//! comes from the pins ([`super::keys`]); for an Ignition proof of a circuit whose Ignition key is
-//! not pinned yet, it is computed with bb from the embedded circuit and the Ignition points in the
-//! CRS folder given, and the check cannot be completed without them.
+//! comes from the pins ([`super::keys`]); for an Ignition proof of a pinned circuit whose Ignition
+//! key is not pinned yet, it is computed with bb from the embedded circuit and the Ignition points
+//! in the CRS folder given, and the check cannot be completed without them. For a circuit this
+//! build does not pin, the key is the one the bundle carries, used only once the registry check
+//! verified the snapshot and the bundle's entry, in that snapshot's tree, names the key's digest
+//! for the bundle's setup and target (see `docs/threat-model.md`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -1187,7 +1190,7 @@ fn entry_key(
             circuit
                 .verification_keys
                 .iter()
-                .map(|k| format!("the {} setup and target `{}`", k.setup, k.target))
+                .map(|k| format!("the {} setup and target `{}`", k.setup.kind(), k.target))
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
