@@ -332,6 +332,7 @@ fn non_reference_bundles_verify_through_the_registry_entry_and_a_changed_proof_d
             "{}",
             text.len()
         );
+        eprintln!("{}: bundle {} bytes", p.profile, text.len());
         assert!(p.bundle.circuit.verification_key.is_some());
         assert!(p.bundle.registry.entry.is_some());
 

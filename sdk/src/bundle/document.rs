@@ -882,6 +882,23 @@ mod tests {
     }
 
     #[test]
+    fn carried_keys_have_one_spelling_and_a_size_limit() {
+        let k = KeyBytes::new(vec![0xab; 64]).unwrap();
+        let text = serde_json::to_string(&k).unwrap();
+        assert_eq!(serde_json::from_str::<KeyBytes>(&text).unwrap(), k);
+        assert!(serde_json::from_str::<KeyBytes>(&text.to_uppercase()).is_err());
+        assert!(KeyBytes::new(vec![]).is_err());
+        assert!(KeyBytes::new(vec![0; 33]).is_err());
+        assert!(KeyBytes::new(vec![0; MAX_VK_BYTES + 32]).is_err());
+        let long = format!("\"{}\"", "00".repeat(MAX_VK_BYTES + 32));
+        assert!(serde_json::from_str::<KeyBytes>(&long).is_err());
+        assert_eq!(
+            k.digest(),
+            Digest::from_bytes(*blake3::hash(&[0xab; 64]).as_bytes())
+        );
+    }
+
+    #[test]
     fn public_inputs_refuse_duplicates_unknown_and_missing_names() {
         let values: Vec<Field> = (0..11u64).map(Field::from).collect();
         let inputs = PublicInputs::from_fields(&values, true).unwrap();

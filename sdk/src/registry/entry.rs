@@ -728,6 +728,59 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn circuit_digests_name_one_to_eight_keys_one_per_setup_and_target() {
+        let key = |target| KeyDigest {
+            setup: SetupId::Ignition,
+            target,
+            vk_hash: Digest::from_bytes([3u8; 32]),
+        };
+        let with = |keys: Vec<KeyDigest>| {
+            let mut d = draft("m", "1");
+            d.circuit = Some(CircuitDigests {
+                bytecode_digest: Digest::from_bytes([1u8; 32]),
+                verification_keys: keys,
+            });
+            Entry::new(d)
+        };
+        assert!(with(vec![key(ProofTarget::NoirRecursive), key(ProofTarget::Evm)]).is_ok());
+        assert_eq!(with(vec![]), Err(EntryError::KeyCount(0)));
+        assert!(matches!(
+            with(vec![key(ProofTarget::Evm), key(ProofTarget::Evm)]),
+            Err(EntryError::DuplicateKey { .. })
+        ));
+        // Read back strictly, and found by setup and target.
+        let e = with(vec![key(ProofTarget::Evm)]).unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(serde_json::from_value::<Entry>(v.clone()).unwrap(), e);
+        let c = e.fields().circuit.as_ref().unwrap();
+        assert!(c.key(SetupId::Ignition, ProofTarget::Evm).is_some());
+        assert!(c
+            .key(SetupId::Ignition, ProofTarget::NoirRecursive)
+            .is_none());
+        let mut bad = v;
+        bad["circuit"]["extra"] = Value::from(1);
+        assert!(serde_json::from_value::<Entry>(bad).is_err());
+    }
+
+    #[test]
+    fn an_entry_without_circuit_digests_keeps_the_meta_digest_it_always_had() {
+        // The meta digest of an entry without `circuit` is computed over exactly the fields it
+        // was before the field existed.
+        let e = Entry::new(draft("m", "1")).unwrap();
+        let f = e.fields();
+        let old = serde_json::json!({
+            "approved_at": f.approved_at,
+            "approved_by": f.approved_by,
+            "fixed_point_scale": f.fixed_point_scale,
+            "model_digest": f.model_digest,
+            "status": f.status,
+        });
+        let d = Digest::tagged(ENTRY_META_DOMAIN, &canonical::canonical_json(&old));
+        assert_eq!(e.meta_digest(), digest_to_field(d.as_bytes()));
+        assert!(!serde_json::to_string(&e).unwrap().contains("circuit"));
+    }
+
+    #[test]
     fn documents_are_strict() {
         let e = Entry::new(draft("m", "1")).unwrap();
         let mut v = serde_json::to_value(&e).unwrap();
