@@ -193,6 +193,14 @@ fn world() -> &'static World {
             files.push(file);
         }
 
+        // `registry show` lists the digests a signer vouches for.
+        let shown = cli(&["registry", "show", "--dir", &s(&registry)]);
+        assert!(shown.contains("circuit bytecode blake3"), "{shown}");
+        assert!(
+            shown.contains("(development setup, target `evm`)"),
+            "{shown}"
+        );
+
         let root = registry.join("root/1.json");
         let trust = TrustState::bootstrap(read_root_file(&root).unwrap()).unwrap();
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
@@ -615,4 +623,105 @@ fn reproduce_confirms_an_honest_entry_and_reports_a_forged_digest() {
         "{out}"
     );
     assert!(out.contains("MISMATCH:"), "{out}");
+}
+
+#[test]
+fn govproof_prove_and_verify_take_a_lenders_own_model_end_to_end() {
+    let w = world();
+    let bb = crate::bundle_support::bb();
+    let p = &w.proved[0];
+    let (policy_path, policy) = read_policy(MODELS[0].1);
+    let row: usize = p.bundle.decision.id.as_str()["gc-".len()..]
+        .parse()
+        .unwrap();
+    let schema = FeatureSchema::read(&example().join("features.toml")).unwrap();
+    let data = Calibration::read(&example().join("data/german_credit.csv"), &schema).unwrap();
+    let features: serde_json::Map<String, serde_json::Value> = policy
+        .features()
+        .iter()
+        .zip(&data.rows()[row])
+        .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let application = scratch.path().join("application.json");
+    std::fs::write(
+        &application,
+        serde_json::to_vec(&serde_json::json!({
+            "decision_id": "gc-cli-1",
+            "time": DECISION_TIME,
+            "scope": "consumer-credit/EU-DE/instalment-loan",
+            "features": features,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let model = scratch.path().join("scorecard.govproof");
+    let file = {
+        let schema = FeatureSchema::read(&example().join("features.toml")).unwrap();
+        let onnx = std::fs::read(example().join("models/scorecard.onnx")).unwrap();
+        let bands = ImportPolicy::read(&policy_path).unwrap();
+        import(&ImportRequest {
+            onnx_name: "scorecard",
+            onnx: &onnx,
+            schema: &schema,
+            calibration: &data,
+            policy: Some(&bands),
+            profile: None,
+            model_id: MODELS[0].1,
+            version: "1.0.0",
+            max_bound: None,
+        })
+        .unwrap()
+        .0
+    };
+    file.write(&model).unwrap();
+    let bundle = scratch.path().join("bundle.json");
+    cli(&[
+        "prove",
+        "--registry",
+        &s(&w.registry),
+        "--trust",
+        &s(&w.root),
+        "--policy",
+        &s(&policy_path),
+        "--model",
+        &s(&model),
+        "--application",
+        &s(&application),
+        "--dev-setup",
+        "--now",
+        DECISION_TIME,
+        "--bb",
+        &s(&bb),
+        "-o",
+        &s(&bundle),
+    ]);
+    let verify = |bundle: &Path| {
+        govproof(&[
+            "verify",
+            &s(bundle),
+            "--trust",
+            &s(&w.root),
+            "--policy",
+            &s(&policy_path),
+            "--allow-dev-setup",
+        ])
+    };
+    let (exit, out, err) = verify(&bundle);
+    assert_eq!(exit, Exit::Success, "{out}\n{err}");
+    assert!(out.contains("registry-vouched verification key"), "{out}");
+    // The same bundle with a key byte changed: exit 2, the circuit check failing.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let key = doc["circuit"]["verification_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = if key.starts_with('0') { "1" } else { "0" };
+    doc["circuit"]["verification_key"] = serde_json::json!(format!("{flipped}{}", &key[1..]));
+    let forged = scratch.path().join("forged.json");
+    std::fs::write(&forged, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (exit, out, _) = verify(&forged);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    assert!(out.contains("FAIL  circuit"), "{out}");
 }

@@ -1298,6 +1298,18 @@ fn show_entry(i: usize, e: &Entry, out: &mut dyn Write) -> Result<(), CliError> 
     if f.quantization_certificate.is_some() {
         writeln!(out, "      with a quantization certificate")?;
     }
+    if let Some(c) = &f.circuit {
+        writeln!(out, "      circuit bytecode blake3 {}", c.bytecode_digest)?;
+        for k in &c.verification_keys {
+            writeln!(
+                out,
+                "      verification key blake3 {} ({} setup, target `{}`)",
+                k.vk_hash,
+                k.setup.kind(),
+                k.target
+            )?;
+        }
+    }
     writeln!(out, "      entry digest {}", e.digest())?;
     Ok(())
 }
