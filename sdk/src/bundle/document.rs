@@ -228,7 +228,7 @@ pub struct CircuitClaim {
     /// blake3 of the circuit's un-gzipped ACIR bytecode.
     pub artifact_digest: Digest,
     /// blake3 of the verification key the proof verifies under (informational: the verifier uses
-    /// its own pinned key and only compares).
+    /// the key a pin or the signed registry entry vouches for, and only compares).
     pub vk_hash: Digest,
     /// The bb that proved.
     pub bb_version: BbVersion,
