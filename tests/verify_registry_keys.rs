@@ -20,7 +20,6 @@ use govproof::bundle::{
     Bundle, BundleVerifier, CheckName, KeyBytes, Report, Status, Verdict, VerifyOptions,
 };
 use govproof::circuits::generate::profile_artifact;
-use govproof::cli::Exit;
 use govproof::decide::{
     Application, ContextOptions, Decided, DecisionContext, DecisionParts, Model, TrustedRegistry,
 };
@@ -29,7 +28,6 @@ use govproof::model::certificate::quantize_row;
 use govproof::model::{import, FeatureSchema, ImportPolicy, ImportRequest};
 use govproof::policy::{check, Policy, SourceFile};
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
-use govproof::registry::cli::read_root_file;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelId;
 use govproof::registry::{
@@ -37,6 +35,8 @@ use govproof::registry::{
 };
 use govproof::setup::{dangerous, SetupId};
 use govproof::toolchain::InstallPolicy;
+use govproof_cli::registry::read_root_file;
+use govproof_cli::Exit;
 
 /// When the registry is published, and when the decisions are made.
 const REGISTRY_NOW: &str = "2026-06-01T00:00:00Z";
