@@ -51,6 +51,7 @@ fn entries() -> Vec<Entry> {
                 approved_by: Note::new("Model Risk Committee, minute 2024-12").unwrap(),
                 approved_at: t("2024-12-15T10:00:00Z"),
                 quantization_certificate: None,
+                circuit: None,
             })
             .unwrap()
         })

@@ -12,6 +12,11 @@
 //! encoding change; then accept the report snapshots with `cargo insta review`);
 //! `GOVPROOF_REGENERATE_FIXTURES=derived` keeps the two proofs and rewrites only what is derived
 //! from them (after a derivation is added or changed).
+//!
+//! A third source, `valid/registry-vouched-key/bundle.json`, is a real proof of the German Credit
+//! scorecard (profile `linear-20-...`, pinned by no build) against snapshot 3 of the same
+//! registry, whose entry names its circuit's digests; `GOVPROOF_REGENERATE_FIXTURES=vouched`
+//! proves it alone again (`=1` proves it too) and rewrites the derived files.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,6 +36,7 @@ use govproof::field::Field;
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelVersion;
 use govproof::registry::{Scope, Signed, Snapshot, TrustState, Version};
+use govproof::setup::{dangerous, SetupId};
 
 fn write(rel: &str, bytes: &[u8]) {
     let path = fixtures().join(rel);
@@ -143,6 +149,164 @@ fn prove_sources() {
             .unwrap();
         write(dest, proved.bundle.to_json_pretty().as_bytes());
     }
+}
+
+/// The third source bundle: the German Credit scorecard (profile `linear-20-...`, pinned by no
+/// build) proved against snapshot 3 of the source registry, whose entry names the circuit's
+/// bytecode and development-key digests; the bundle carries its key and that entry.
+const VOUCHED: &str = "valid/registry-vouched-key";
+
+fn german_credit() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/german_credit")
+}
+
+fn vouched_policy_text() -> String {
+    std::fs::read_to_string(german_credit().join("policies/german-credit-scorecard.toml")).unwrap()
+}
+
+/// Proves the third source bundle (see [`VOUCHED`]) and writes it.
+fn prove_vouched_source() {
+    use govproof::model::calibration::Calibration;
+    use govproof::model::certificate::quantize_row;
+    use govproof::model::{import, FeatureSchema, ImportPolicy, ImportRequest};
+    use govproof::registry::entry::QuantizationCertificate;
+    use govproof::registry::names::{Note, ProfileName};
+    use govproof::registry::{Entry, EntryDraft, Status, TimeSpan};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = source_registry(&scratch.path().join("registry"));
+    let policy = policy_from("vouched", &vouched_policy_text());
+    let gc = german_credit();
+    let schema = FeatureSchema::read(&gc.join("features.toml")).unwrap();
+    let data = Calibration::read(&gc.join("data/german_credit.csv"), &schema).unwrap();
+    let bands = ImportPolicy::read(&gc.join("policies/german-credit-scorecard.toml")).unwrap();
+    let onnx = std::fs::read(gc.join("models/scorecard.onnx")).unwrap();
+    let (file, _) = import(&ImportRequest {
+        onnx_name: "scorecard",
+        onnx: &onnx,
+        schema: &schema,
+        calibration: &data,
+        policy: Some(&bands),
+        profile: None,
+        model_id: "german-credit-scorecard",
+        version: "1.0.0",
+        max_bound: None,
+    })
+    .unwrap();
+    let dev = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
+    let setup = dangerous::development_setup(&dev).unwrap();
+    let json = govproof::circuits::generate::profile_artifact(
+        &file.profile,
+        govproof::toolchain::InstallPolicy::InstallIfMissing,
+        &mut |_| {},
+    )
+    .unwrap();
+    let derived = govproof::circuits::digests::derive(
+        &file.profile.name(),
+        &json,
+        &bb(),
+        std::slice::from_ref(&setup),
+        &dev.join("vk"),
+    )
+    .unwrap();
+    let entry = Entry::new(EntryDraft {
+        model_id: file.model_id.clone(),
+        version: file.version.clone(),
+        weights_commitment: file.weights_commitment(),
+        model_digest: Digest::from_bytes(*blake3::hash(&file.to_bytes()).as_bytes()),
+        profile: ProfileName::new(&file.profile.name()).unwrap(),
+        scope_capacity: file.profile.scopes() as u32,
+        fixed_point_scale: 1 << 16,
+        scopes: vec!["consumer-credit/EU-DE/instalment-loan".parse().unwrap()],
+        valid_from: time(REGISTRY_NOW),
+        valid_until: time("2027-04-10T00:00:00Z"),
+        status: Status::Approved,
+        approved_by: Note::new("Credit Risk Committee (example)").unwrap(),
+        approved_at: time(REGISTRY_NOW),
+        quantization_certificate: Some(QuantizationCertificate(file.certificate.to_json_object())),
+        circuit: Some(derived.digests),
+    })
+    .unwrap();
+    registry
+        .add(
+            entry,
+            TimeSpan::days(30).unwrap(),
+            time("2026-04-10T01:00:00Z"),
+        )
+        .unwrap();
+    for k in keys().iter().take(2) {
+        registry.sign(k).unwrap();
+    }
+    let root: Signed<govproof::registry::Root> =
+        serde_json::from_slice(&std::fs::read(fixtures().join("trust/root.json")).unwrap())
+            .unwrap();
+    let trust = TrustState::bootstrap(root).unwrap();
+    let at = time(DECISION_TIME);
+    let context = DecisionContext::with_options(
+        DecisionParts {
+            registry: TrustedRegistry::open(&registry, &trust, at).unwrap(),
+            policy,
+            model: govproof::decide::Model::new(
+                file.model_id.clone(),
+                file.version.clone(),
+                file.model.clone(),
+            ),
+            setup,
+        },
+        ContextOptions {
+            bb: Some(bb()),
+            cache_dir: Some(dev.join("vk")),
+            ..ContextOptions::default()
+        },
+    )
+    .unwrap();
+    let mut prover = context.prover().unwrap();
+    let bundle = (0..data.rows().len())
+        .find_map(|row| {
+            let application = Application {
+                decision_id: DecisionId::new(&format!("GC-2026-{row:06}")).unwrap(),
+                time: at,
+                scope: "consumer-credit/EU-DE/instalment-loan".parse().unwrap(),
+                features: quantize_row(&data.rows()[row]).unwrap(),
+            };
+            context
+                .decide(&application, &mut prover)
+                .unwrap()
+                .proved()
+                .ok()
+        })
+        .unwrap()
+        .bundle;
+    write(
+        &format!("{VOUCHED}/bundle.json"),
+        bundle.to_json_pretty().as_bytes(),
+    );
+}
+
+/// `b` with its model's entry changed by `change` and a snapshot over the changed tree (the same
+/// Merkle path from the changed leaf), version + 1, signed by two of the three governance keys.
+fn resigned_entry(b: &Bundle, change: impl Fn(&mut govproof::registry::EntryDraft)) -> Bundle {
+    let mut b = b.clone();
+    let claim = b.registry.entry.as_mut().unwrap();
+    let mut fields = claim.entry.fields().clone();
+    change(&mut fields);
+    claim.entry = govproof::registry::Entry::new(fields).unwrap();
+    let root = claim.path.root_from(claim.entry.leaf().hash());
+    let old = &b.registry.snapshot.signed;
+    let snapshot = Snapshot::from_parts(
+        Version::new(old.version().get() + 1).unwrap(),
+        root,
+        old.entry_count(),
+        old.created(),
+        old.expires(),
+    )
+    .unwrap();
+    let mut signed = Signed::unsigned(snapshot);
+    for k in keys().iter().take(2) {
+        signed.sign_with(k);
+    }
+    b.registry.snapshot = signed;
+    b
 }
 
 /// The registry the source bundles were proved against, built again in `dir` (same keys, times and
@@ -776,6 +940,106 @@ fn derived() -> BTreeMap<String, Vec<u8>> {
         &["format"],
     );
 
+    // A circuit no build pins, its key vouched for by the signed registry entry (see
+    // `VOUCHED`); each change below is refused by the circuit check, naming both values.
+    let v = read_bundle(&format!("{VOUCHED}/bundle.json"));
+    f.put(VOUCHED, "policy.toml", vouched_policy_text().into_bytes());
+    f.put(
+        VOUCHED,
+        "expect.json",
+        expect(
+            "the German Credit scorecard's bundle (profile `linear-20-...`, pinned by no build): \
+             its carried key is the one its signed registry entry names",
+            &dev,
+            &[],
+        ),
+    );
+    let carried = v.circuit.verification_key.clone().unwrap();
+    let mut b = v.clone();
+    let mut bytes = carried.as_bytes().to_vec();
+    bytes[200] ^= 1;
+    b.circuit.verification_key = Some(govproof::bundle::KeyBytes::new(bytes).unwrap());
+    f.rejected(
+        "registry-vouched-key-byte-changed",
+        "one byte of the carried verification key changed: it no longer hashes to the digest the \
+         signed entry names",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+    let mut b = v.clone();
+    b.circuit.verification_key = None;
+    f.rejected(
+        "registry-vouched-key-missing",
+        "an unpinned circuit's bundle without its verification key",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+    let b = resigned_entry(&v, |d| {
+        for k in &mut d.circuit.as_mut().unwrap().verification_keys {
+            k.vk_hash = Digest::from_bytes([0x22; 32]);
+        }
+    });
+    f.rejected(
+        "registry-entry-digest-changed-and-resigned",
+        "the entry's key digests changed and the snapshot re-signed by the registry's own keys: \
+         the registry check passes, the carried key is not the one the entry names (and the \
+         proof's registry root is not the new snapshot's)",
+        json(&b),
+        &dev,
+        &["circuit", "public-inputs"],
+    );
+    let b = resigned_entry(&v, |d| d.circuit = None);
+    f.rejected(
+        "registry-entry-without-circuit-digests",
+        "the entry re-signed without circuit digests, as entries were written before they \
+         existed: it cannot vouch for a key",
+        json(&b),
+        &dev,
+        &["circuit", "public-inputs"],
+    );
+    let mut b = v.clone();
+    let claim = b.registry.entry.as_mut().unwrap();
+    let mut fields = claim.entry.fields().clone();
+    fields.circuit.as_mut().unwrap().verification_keys[0].vk_hash = Digest::from_bytes([0x33; 32]);
+    claim.entry = govproof::registry::Entry::new(fields).unwrap();
+    f.rejected(
+        "registry-entry-edited-not-in-signed-tree",
+        "the carried entry edited without re-signing: its leaf is not in the signed snapshot's tree",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+    let mut b = v.clone();
+    b.circuit.profile =
+        govproof::registry::names::ProfileName::new("mlp-20x16-d20-b8-s16-p8-m4").unwrap();
+    f.rejected(
+        "registry-vouched-profile-changed",
+        "the bundle names another profile than its entry's circuit",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+    let mut b = v.clone();
+    b.circuit.proof_target = govproof::prover::ProofTarget::Evm;
+    f.rejected(
+        "registry-vouched-key-of-another-target",
+        "the bundle claims target `evm`: the entry's `evm` key digest is not the carried key's",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+    let mut b = v.clone();
+    b.setup = SetupId::Ignition;
+    f.rejected(
+        "registry-vouched-key-of-another-setup",
+        "the bundle claims the Ignition setup: the entry names no Ignition key",
+        json(&b),
+        &dev,
+        &["circuit"],
+    );
+
     f.0
 }
 
@@ -815,18 +1079,23 @@ fn fixtures_are_the_source_bundles_and_their_named_changes() {
     // `1`: prove the two source bundles again and rewrite everything; `derived`: keep the
     // source bundles and rewrite what is derived from them (after a change to a derivation).
     let mode = std::env::var("GOVPROOF_REGENERATE_FIXTURES").unwrap_or_default();
-    let regenerate = mode == "1" || mode == "derived";
+    let regenerate = mode == "1" || mode == "derived" || mode == "vouched";
     if regenerate {
         let _ = std::fs::remove_dir_all(fixtures().join("rejected"));
         for dir in std::fs::read_dir(fixtures().join("valid")).unwrap() {
             let dir = dir.unwrap().path();
-            if !["band", "gate-with-policy"].contains(&dir.file_name().unwrap().to_str().unwrap()) {
+            if !["band", "gate-with-policy", "registry-vouched-key"]
+                .contains(&dir.file_name().unwrap().to_str().unwrap())
+            {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
     if mode == "1" {
         prove_sources();
+    }
+    if mode == "1" || mode == "vouched" {
+        prove_vouched_source();
     }
     let files = derived();
     if regenerate {
@@ -848,6 +1117,7 @@ fn fixtures_are_the_source_bundles_and_their_named_changes() {
     let sources = [
         "valid/band/bundle.json",
         "valid/gate-with-policy/bundle.json",
+        "valid/registry-vouched-key/bundle.json",
     ];
     let mut present = Vec::new();
     for kind in ["valid", "rejected"] {

@@ -43,4 +43,5 @@ mod setup;
 mod verify_export;
 mod verify_fixtures;
 mod verify_keys;
+mod verify_registry_keys;
 mod witness;

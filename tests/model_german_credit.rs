@@ -253,6 +253,7 @@ fn registry(files: &[&ModelFile]) -> EntrySet {
                 quantization_certificate: Some(QuantizationCertificate(
                     f.certificate.to_json_object(),
                 )),
+                circuit: None,
             })
             .unwrap()
         })

@@ -146,6 +146,7 @@ prop_compose! {
             approved_by: Note::new(&note).unwrap(),
             approved_at,
             quantization_certificate: None,
+            circuit: None,
         })
         .ok()
     }

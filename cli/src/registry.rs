@@ -39,6 +39,9 @@ pub enum RegistryCommand {
     Init(InitArgs),
     /// Stage a snapshot with a newly approved model version.
     Add(AddArgs),
+    /// Regenerate an entry's circuit with the pinned toolchain, derive its keys with bb, and
+    /// confirm the digests the entry names (exit 2 on a mismatch).
+    Reproduce(ReproduceArgs),
     /// Stage a snapshot in which a model version is revoked.
     Revoke(RevokeArgs),
     /// Stage a new root with other governance keys or threshold (signed by the old and new keys).
@@ -137,6 +140,38 @@ pub struct AddArgs {
     #[arg(long, default_value = DEFAULT_SNAPSHOT_LIFETIME)]
     pub snapshot_expires_in: TimeSpan,
     /// The time to record (RFC 3339) instead of the system clock.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+    /// The bb that derives the circuit's verification keys (with `--model`; default: the
+    /// installed pinned toolchain's).
+    #[arg(long, value_name = "FILE")]
+    pub bb: Option<PathBuf>,
+    /// A folder of Ignition points for the Ignition keys (default: the points `govproof setup
+    /// --import-crs` imported); without enough points only the development keys are named.
+    #[arg(long, value_name = "DIR")]
+    pub ignition_crs: Option<PathBuf>,
+}
+
+/// Arguments of `govproof registry reproduce`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReproduceArgs {
+    /// The registry folder (or a mirror of it).
+    #[arg(long, alias = "registry")]
+    pub dir: PathBuf,
+    /// The trusted root document (obtained out of band), as `govproof verify --trust` takes it.
+    #[arg(long, value_name = "ROOT")]
+    pub trust: PathBuf,
+    /// The entry: `MODEL_ID@VERSION`.
+    #[arg(value_name = "MODEL_ID@VERSION")]
+    pub entry: String,
+    /// The bb that derives the keys (default: the installed pinned toolchain's).
+    #[arg(long, value_name = "FILE")]
+    pub bb: Option<PathBuf>,
+    /// A folder of Ignition points, for the Ignition keys the entry names (default: the points
+    /// `govproof setup --import-crs` imported).
+    #[arg(long, value_name = "DIR")]
+    pub ignition_crs: Option<PathBuf>,
+    /// The time to judge the registry's expiry at (RFC 3339) instead of the system clock.
     #[arg(long)]
     pub now: Option<Timestamp>,
 }
@@ -290,6 +325,9 @@ pub enum CliError {
     /// Arguments that do not fit together.
     #[error("{0}")]
     Usage(String),
+    /// The circuit's digests could not be derived (a missing toolchain, a failed compile or bb).
+    #[error("cannot derive the circuit's digests: {0}")]
+    Circuit(String),
     /// The report could not be written.
     #[error("could not write the report: {0}")]
     Output(#[from] std::io::Error),
@@ -307,6 +345,7 @@ pub fn run_registry(cmd: RegistryCommand, out: &mut dyn Write) -> Result<Exit, C
     match cmd {
         RegistryCommand::Init(a) => init(a, out),
         RegistryCommand::Add(a) => add(a, out),
+        RegistryCommand::Reproduce(a) => reproduce(a, out),
         RegistryCommand::Revoke(a) => revoke(a, out),
         RegistryCommand::Rotate(a) => rotate(a, out),
         RegistryCommand::Sign(a) => sign(a, out),
@@ -505,6 +544,17 @@ fn add(a: AddArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     };
     let (scope_capacity, fixed_point_scale) =
         profile_values(&profile, a.scope_capacity, a.fixed_point_scale)?;
+    // A model file names a circuit profile: the entry names that circuit's digests, so bundles
+    // of a circuit no verifier pins can still be checked.
+    let circuit = match &a.model {
+        Some(_) => Some(entry_circuit(
+            &profile,
+            a.bb.as_deref(),
+            a.ignition_crs.as_deref(),
+            out,
+        )?),
+        None => None,
+    };
     let entry = Entry::new(EntryDraft {
         model_id,
         version,
@@ -520,10 +570,271 @@ fn add(a: AddArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         approved_by: a.approved_by,
         approved_at: a.approved_at,
         quantization_certificate: certificate,
+        circuit,
     })?;
     let now = a.now.unwrap_or_else(Timestamp::now);
     let staged = RegistryDir::at(&a.dir).add(entry, a.snapshot_expires_in, now)?;
     report_staged(&staged, out)?;
+    Ok(Exit::Success)
+}
+
+/// Where the machine keeps what deriving keys needs: bb (given, or the installed toolchain's), the
+/// development setup, and the Ignition points (given, or those `govproof setup --import-crs`
+/// imported), each opened without downloading anything.
+struct KeyMaker {
+    bb: PathBuf,
+    development: govproof::setup::Setup,
+    ignition: Result<govproof::setup::Setup, String>,
+}
+
+impl KeyMaker {
+    fn open(bb: Option<&Path>, ignition: Option<&Path>) -> Result<KeyMaker, CliError> {
+        let circuit = |e: &dyn std::fmt::Display| CliError::Circuit(e.to_string());
+        let home = govproof::toolchain::home().map_err(|e| circuit(&e))?;
+        let bb = match bb {
+            Some(p) => p.to_path_buf(),
+            None => govproof::toolchain::ensure(
+                &home,
+                govproof::toolchain::InstallPolicy::InstallIfMissing,
+                &mut |_| {},
+            )
+            .map_err(|e| circuit(&e))?
+            .bb(),
+        };
+        let development =
+            govproof::setup::dangerous::development_setup(&home.join("setups").join("development"))
+                .map_err(|e| circuit(&e))?;
+        // The folder `govproof setup --import-crs` fills.
+        let dir = ignition.map_or_else(|| home.join("crs").join("ignition"), Path::to_path_buf);
+        let ignition =
+            govproof::setup::Setup::ignition(&dir, govproof::setup::CrsDownloads::Forbidden)
+                .map_err(|e| e.to_string());
+        Ok(KeyMaker {
+            bb,
+            development,
+            ignition,
+        })
+    }
+
+    /// The setup a key digest names, if this machine has it.
+    fn setup(&self, id: govproof::setup::SetupId) -> Result<&govproof::setup::Setup, String> {
+        if id == self.development.id() {
+            return Ok(&self.development);
+        }
+        match id {
+            govproof::setup::SetupId::Ignition => self.ignition.as_ref().map_err(Clone::clone),
+            _ => Err(format!(
+                "the {id} setup is not this build's development setup"
+            )),
+        }
+    }
+}
+
+/// The digests of `profile`'s circuit (compiled once and cached, as the SDK does at import):
+/// its bytecode, and its keys for the development setup and, when the Ignition points are on the
+/// machine, for Ignition, each for both targets.
+fn entry_circuit(
+    profile: &ProfileName,
+    bb: Option<&Path>,
+    ignition: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<govproof::registry::entry::CircuitDigests, CliError> {
+    use govproof::circuits::digests;
+    let circuit = govproof::circuits::Profile::from_name(profile.as_str())
+        .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let maker = KeyMaker::open(bb, ignition)?;
+    let json = govproof::circuits::generate::profile_artifact(
+        &circuit,
+        govproof::toolchain::InstallPolicy::InstallIfMissing,
+        &mut |_| {},
+    )
+    .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let cache = govproof::toolchain::home()
+        .map_err(|e| CliError::Circuit(e.to_string()))?
+        .join("cache");
+    let mut derived = digests::derive(
+        profile.as_str(),
+        &json,
+        &maker.bb,
+        std::slice::from_ref(&maker.development),
+        &cache,
+    )
+    .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let ignition_note = match &maker.ignition {
+        Ok(setup) => match digests::derive(
+            profile.as_str(),
+            &json,
+            &maker.bb,
+            std::slice::from_ref(setup),
+            &cache,
+        ) {
+            Ok(more) => {
+                derived
+                    .digests
+                    .verification_keys
+                    .extend(more.digests.verification_keys);
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        },
+        Err(e) => Some(e.clone()),
+    };
+    writeln!(
+        out,
+        "circuit `{profile}`: bytecode digest {}",
+        derived.digests.bytecode_digest
+    )?;
+    for k in &derived.digests.verification_keys {
+        writeln!(
+            out,
+            "  verification key {} for the {} setup and target `{}`",
+            k.vk_hash,
+            k.setup.kind(),
+            k.target
+        )?;
+    }
+    if let Some(why) = ignition_note {
+        writeln!(
+            out,
+            "  no Ignition keys named (Ignition bundles of this model will not verify): {why}"
+        )?;
+    }
+    Ok(derived.digests)
+}
+
+/// `govproof registry reproduce`: rebuilds an entry's circuit from the generator, derives its
+/// keys with bb, and reports each digest the entry names as a match or a mismatch.
+fn reproduce(a: ReproduceArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    use govproof::circuits::digests;
+    let Some((id, version)) = a.entry.split_once('@') else {
+        return Err(CliError::Usage(format!(
+            "`{}` is not an entry: expected `MODEL_ID@VERSION`",
+            a.entry.chars().take(80).collect::<String>()
+        )));
+    };
+    let (model_id, version) = (ModelId::new(id)?, ModelVersion::new(version)?);
+    let trust = match TrustState::bootstrap(read_root_file(&a.trust)?) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(out, "rejected: the trusted root: {e}")?;
+            return Ok(Exit::Rejected);
+        }
+    };
+    let now = a.now.unwrap_or_else(Timestamp::now);
+    let registry = match RegistryDir::at(&a.dir).verify(&trust, now) {
+        Ok((registry, _)) => registry,
+        Err(e) => {
+            writeln!(out, "rejected: {e}")?;
+            return Ok(Exit::Rejected);
+        }
+    };
+    let Some(membership) = registry.membership(&model_id, &version) else {
+        return Err(CliError::Usage(format!(
+            "the registry's snapshot {} has no entry for `{model_id}` version `{version}`",
+            registry.snapshot().snapshot().version()
+        )));
+    };
+    let entry = membership.entry.fields();
+    let Some(named) = &entry.circuit else {
+        writeln!(
+            out,
+            "`{model_id}` version `{version}` names no circuit digests (an entry written before \
+             entries named them): nothing to reproduce"
+        )?;
+        return Ok(Exit::Rejected);
+    };
+    let profile = govproof::circuits::Profile::from_name(entry.profile.as_str())
+        .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let maker = KeyMaker::open(a.bb.as_deref(), a.ignition_crs.as_deref())?;
+    // A fresh folder: the circuit is generated and compiled again, and every key computed again.
+    let scratch =
+        tempfile::tempdir().map_err(|e| IoError::new("create", &std::env::temp_dir(), e))?;
+    writeln!(
+        out,
+        "reproducing `{model_id}` version `{version}` (snapshot {}): profile `{}`",
+        registry.snapshot().snapshot().version(),
+        entry.profile
+    )?;
+    let json = govproof::circuits::generate::compile_cached(
+        &profile,
+        &scratch.path().join("circuits"),
+        govproof::toolchain::InstallPolicy::InstallIfMissing,
+        &mut |_| {},
+    )
+    .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let (bytecode_digest, circuit) = digests::bytecode(entry.profile.as_str(), &json)
+        .map_err(|e| CliError::Circuit(e.to_string()))?;
+    let (mut mismatches, mut unchecked) = (0usize, 0usize);
+    let mut line =
+        |out: &mut dyn Write, what: String, named: Digest, rebuilt: Result<Digest, String>| {
+            match rebuilt {
+                Ok(d) if d == named => writeln!(out, "  MATCH     {what}: {named}"),
+                Ok(d) => {
+                    mismatches += 1;
+                    writeln!(
+                        out,
+                        "  MISMATCH  {what}: the entry names {named}, the rebuild gives {d}"
+                    )
+                }
+                Err(why) => {
+                    unchecked += 1;
+                    writeln!(
+                        out,
+                        "  UNCHECKED {what}: the entry names {named}, not derived here: {why}"
+                    )
+                }
+            }
+        };
+    line(
+        out,
+        "bytecode".to_string(),
+        named.bytecode_digest,
+        Ok(bytecode_digest),
+    )?;
+    for k in &named.verification_keys {
+        let rebuilt = maker.setup(k.setup).and_then(|setup| {
+            digests::key(
+                entry.profile.as_str(),
+                &circuit,
+                &maker.bb,
+                setup,
+                k.target,
+                &scratch.path().join("vk"),
+            )
+            .map(|vk| Digest::from_bytes(vk.hash()))
+            .map_err(|e| e.to_string())
+        });
+        line(
+            out,
+            format!(
+                "verification key for the {} setup and target `{}`",
+                k.setup.kind(),
+                k.target
+            ),
+            k.vk_hash,
+            rebuilt,
+        )?;
+    }
+    if mismatches > 0 {
+        writeln!(
+            out,
+            "MISMATCH: {mismatches} digest(s) the entry names are not what the project's generator, \
+             the pinned compiler and bb give"
+        )?;
+        return Ok(Exit::Rejected);
+    }
+    if unchecked > 0 {
+        writeln!(
+            out,
+            "INCOMPLETE: every digest derived here matches, {unchecked} could not be derived on \
+             this machine"
+        )?;
+        return Ok(Exit::Error);
+    }
+    writeln!(
+        out,
+        "REPRODUCED: every digest the entry names matches the rebuild"
+    )?;
     Ok(Exit::Success)
 }
 
@@ -986,6 +1297,18 @@ fn show_entry(i: usize, e: &Entry, out: &mut dyn Write) -> Result<(), CliError> 
     )?;
     if f.quantization_certificate.is_some() {
         writeln!(out, "      with a quantization certificate")?;
+    }
+    if let Some(c) = &f.circuit {
+        writeln!(out, "      circuit bytecode blake3 {}", c.bytecode_digest)?;
+        for k in &c.verification_keys {
+            writeln!(
+                out,
+                "      verification key blake3 {} ({} setup, target `{}`)",
+                k.vk_hash,
+                k.setup.kind(),
+                k.target
+            )?;
+        }
     }
     writeln!(out, "      entry digest {}", e.digest())?;
     Ok(())

@@ -198,6 +198,7 @@ fn registry_entries(models: &[Imported]) -> anyhow::Result<EntrySet> {
             quantization_certificate: Some(QuantizationCertificate(
                 m.file.certificate.to_json_object(),
             )),
+            circuit: None,
         })?);
     }
     Ok(EntrySet::new(entries)?)

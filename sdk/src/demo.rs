@@ -227,6 +227,7 @@ fn entry(a: &Approval<'_>, now: Timestamp) -> Result<Entry, DemoError> {
         approved_by: Note::new("Model Risk Committee (govproof demo)")?,
         approved_at: now,
         quantization_certificate: None,
+        circuit: None,
     })?)
 }
 

@@ -69,6 +69,7 @@ pub fn entry(model: &str, version: &str, n: u64) -> Entry {
         approved_by: Note::new("Model Risk Committee, minute 2024-12").unwrap(),
         approved_at: t("2024-12-15T10:00:00Z"),
         quantization_certificate: n.is_multiple_of(2).then_some(QuantizationCertificate(cert)),
+        circuit: None,
     })
     .unwrap()
 }

@@ -14,10 +14,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::commit::label;
 use crate::field::Field;
-use crate::prover::{ProofTarget, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS};
+use crate::merkle::MerklePath;
+use crate::prover::{
+    ProofTarget, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS, NOIR_RECURSIVE_VK_BYTES,
+};
 use crate::registry::entry::Digest;
 use crate::registry::names::{shorten, ModelId, ModelVersion, ProfileName};
-use crate::registry::{Scope, Signed, Snapshot, Timestamp};
+use crate::registry::{Entry, Scope, Signed, Snapshot, Timestamp};
 use crate::setup::SetupId;
 
 /// The value of the `format` field.
@@ -36,6 +39,9 @@ pub const MAX_SNAPSHOT_SIGNATURES: usize = crate::registry::root::MAX_KEYS;
 /// The most bytes a proof may have: the largest proof bb 5.0.0 makes for any target (the
 /// `noir-recursive` proof, 458 fields).
 pub const MAX_PROOF_BYTES: usize = NOIR_RECURSIVE_PROOF_FIELDS * FIELD_BYTES;
+/// The most bytes a carried verification key may have: the largest key bb 5.0.0 writes (the
+/// `noir-recursive` key).
+pub const MAX_VK_BYTES: usize = NOIR_RECURSIVE_VK_BYTES;
 
 /// Why a bundle could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -222,13 +228,114 @@ pub struct CircuitClaim {
     /// blake3 of the circuit's un-gzipped ACIR bytecode.
     pub artifact_digest: Digest,
     /// blake3 of the verification key the proof verifies under (informational: the verifier uses
-    /// its own pinned key and only compares).
+    /// the key a pin or the signed registry entry vouches for, and only compares).
     pub vk_hash: Digest,
     /// The bb that proved.
     pub bb_version: BbVersion,
     /// The proof target (transcript hash).
     pub proof_target: ProofTarget,
+    /// The verification key itself, carried only for a circuit the verifier's build does not
+    /// pin. It is used only once the registry entry of the bundle's model (in
+    /// [`RegistryClaim::entry`], inside the signed snapshot's tree) names its blake3 digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_key: Option<KeyBytes>,
 }
+
+/// A verification key carried in a bundle: lowercase hex of at most [`MAX_VK_BYTES`] bytes, whole
+/// 32-byte fields. Reading checks only the encoding and the size; whether the registry vouches
+/// for it is the `circuit` check's business.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyBytes(Vec<u8>);
+
+impl KeyBytes {
+    /// Wraps a key as bb writes it; refuses an empty one, one that is not whole fields, or one
+    /// above [`MAX_VK_BYTES`].
+    pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(FIELD_BYTES) {
+            return Err(format!(
+                "a verification key is a non-empty sequence of {FIELD_BYTES}-byte fields, got {} bytes",
+                bytes.len()
+            ));
+        }
+        if bytes.len() > MAX_VK_BYTES {
+            return Err(format!(
+                "the verification key is {} bytes, more than the {MAX_VK_BYTES} of the largest key bb writes",
+                bytes.len()
+            ));
+        }
+        Ok(KeyBytes(bytes))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// blake3 of the bytes (what a registry entry names).
+    pub fn digest(&self) -> Digest {
+        Digest::from_bytes(*blake3::hash(&self.0).as_bytes())
+    }
+}
+
+impl fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyBytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for KeyBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes =
+            lowercase_hex(&s, "verification key", 2 * MAX_VK_BYTES).map_err(de::Error::custom)?;
+        KeyBytes::new(bytes).map_err(de::Error::custom)
+    }
+}
+
+/// `text` as lowercase hex of at most `max_digits` digits.
+fn lowercase_hex(text: &str, what: &str, max_digits: usize) -> Result<Vec<u8>, String> {
+    if text.len() > max_digits {
+        return Err(format!(
+            "the {what} is {} hex digits, more than the {max_digits} allowed",
+            text.len()
+        ));
+    }
+    if !text.len().is_multiple_of(2)
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(format!(
+            "the {what} must be an even number of lowercase hex digits"
+        ));
+    }
+    hex::decode(text).map_err(|e| e.to_string())
+}
+
+/// The registry entry of the bundle's model with its place in the snapshot's tree: carried only
+/// with a verification key the verifier's build does not pin, so the verifier can check the
+/// entry is in the signed tree and read the key digest it names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an entry object with `entry` and `path`"
+)]
+pub struct EntryClaim {
+    /// The entry document, exactly as the registry holds it.
+    pub entry: Entry,
+    /// Its leaf's Merkle path to the snapshot's root.
+    pub path: MerklePath,
+}
+
+// An entry holds JSON values (the quantization certificate), whose equality is an equivalence:
+// JSON numbers are never NaN.
+impl Eq for EntryClaim {}
 
 /// The signed registry snapshot the decision was proved against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,6 +343,9 @@ pub struct CircuitClaim {
 pub struct RegistryClaim {
     /// The snapshot with its signatures, exactly as the registry published it.
     pub snapshot: Signed<Snapshot>,
+    /// The model's entry and its Merkle path (only with a carried verification key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<EntryClaim>,
 }
 
 /// The policy the decision was made under.
@@ -769,6 +879,23 @@ mod tests {
         assert!(ProofBytes::new(vec![0; 31]).is_err());
         assert!(ProofBytes::new(vec![0; MAX_PROOF_BYTES + 32]).is_err());
         assert!(serde_json::from_str::<ProofBytes>("\"0A\"").is_err());
+    }
+
+    #[test]
+    fn carried_keys_have_one_spelling_and_a_size_limit() {
+        let k = KeyBytes::new(vec![0xab; 64]).unwrap();
+        let text = serde_json::to_string(&k).unwrap();
+        assert_eq!(serde_json::from_str::<KeyBytes>(&text).unwrap(), k);
+        assert!(serde_json::from_str::<KeyBytes>(&text.to_uppercase()).is_err());
+        assert!(KeyBytes::new(vec![]).is_err());
+        assert!(KeyBytes::new(vec![0; 33]).is_err());
+        assert!(KeyBytes::new(vec![0; MAX_VK_BYTES + 32]).is_err());
+        let long = format!("\"{}\"", "00".repeat(MAX_VK_BYTES + 32));
+        assert!(serde_json::from_str::<KeyBytes>(&long).is_err());
+        assert_eq!(
+            k.digest(),
+            Digest::from_bytes(*blake3::hash(&[0xab; 64]).as_bytes())
+        );
     }
 
     #[test]

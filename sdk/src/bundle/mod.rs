@@ -2,8 +2,8 @@
 //! verifier that regulators run on it.
 //!
 //! - [`document`]: the versioned format ([`Bundle`]), read strictly ([`Bundle::from_json`]);
-//! - [`keys`]: the verification keys pinned per circuit, setup and target (the verifier never
-//!   takes a key from the bundle);
+//! - [`keys`]: the verification keys pinned per circuit, setup and target (a key a bundle carries
+//!   is used only when the signed registry entry of its model names the key's digest);
 //! - [`solidity`]: the Solidity verifier contract of a pinned circuit, for `evm` proofs;
 //! - [`verify`]: every check, by name, with pass or fail and a reason ([`verify::Report`]), as
 //!   `govproof verify` prints it.
@@ -19,8 +19,9 @@ pub mod verify;
 
 pub use document::{
     BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
-    ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes, PublicInputs,
-    PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
+    EntryClaim, KeyBytes, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome,
+    ProofBytes, PublicInputs, PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION,
+    MAX_BUNDLE_BYTES,
 };
 pub use verify::{
     BundleVerifier, Check, CheckName, CheckStatus, KeyLookup, Report, Unchecked, Verdict,

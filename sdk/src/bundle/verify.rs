@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `format` | the document reads strictly as a bundle of this format version |
 //! | `setup` | the proof was made with Ignition, or with the development setup and the verifier was told to accept it |
-//! | `circuit` | the circuit is one this build pins, its artifact digest and bb version are the pinned ones, and the bundle's verification-key hash is the pinned key's |
+//! | `circuit` | the circuit is one this build pins, or the bundle's registry entry (in the verified snapshot's tree) names it and the digest of the key the bundle carries; its profile, artifact digest and bb version are the trusted ones, and the bundle's verification-key hash is the trusted key's |
 //! | `registry` | the snapshot carries the trust root's threshold of distinct valid signatures, neither it nor the root had expired at the decision time, it was created before the decision, it is no fork of a snapshot the trust state accepted, and no snapshot the trust state verified in full revoked the model at or before the decision time |
 //! | `policy` | (with a policy file) the file is the policy the proof commits to: same id, version, hash and profile, and the bundle's band or gate names are the policy's |
 //! | `public-inputs` | every public input equals the value the bundle claims in words (labels of the ids and scope, the decision time, the snapshot's Merkle root, the policy hash, the commitment, the outcome) |
@@ -21,9 +21,12 @@
 //! those words as unchecked ([`Report::unchecked`]) and never prints them as facts. The verifier
 //! needs no bb, no compiler, no node, no witness solving and no network: the proof is checked by
 //! the pure-Rust `govproof-verify` against the setup's `[tau]_2`. The verification key
-//! comes from the pins ([`super::keys`]); for an Ignition proof of a circuit whose Ignition key is
-//! not pinned yet, it is computed with bb from the embedded circuit and the Ignition points in the
-//! CRS folder given, and the check cannot be completed without them.
+//! comes from the pins ([`super::keys`]); for an Ignition proof of a pinned circuit whose Ignition
+//! key is not pinned yet, it is computed with bb from the embedded circuit and the Ignition points
+//! in the CRS folder given, and the check cannot be completed without them. For a circuit this
+//! build does not pin, the key is the one the bundle carries, used only once the registry check
+//! verified the snapshot and the bundle's entry, in that snapshot's tree, names the key's digest
+//! for the bundle's setup and target (see `docs/threat-model.md`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -39,7 +42,8 @@ use crate::policy::{Decision as PolicyDecision, Policy};
 use crate::prover::{
     CircuitBytecode, Proof, ProofTarget, Prover, VerificationKey, Verifier, SUPPORTED_BB_VERSION,
 };
-use crate::registry::{TrustState, VerifiedSnapshot};
+use crate::registry::entry::{CircuitDigests, Digest};
+use crate::registry::{Entry, TrustState, VerifiedSnapshot};
 use crate::setup::{AcceptancePolicy, CrsDownloads, Setup, SetupId};
 
 /// The checks, in report order.
@@ -361,13 +365,16 @@ impl BundleVerifier {
         };
 
         self.check_setup(&bundle, &mut r);
-        let known = self.check_circuit(&bundle, &mut r);
+        // The registry runs before the circuit: a key the bundle carries is trusted only through
+        // an entry of the snapshot the registry check verified. The report keeps its order.
         let (verified, signed_by) = self.check_registry(&bundle, &mut r);
+        let known = self.check_circuit(&bundle, verified.as_ref(), &mut r);
         self.check_policy(&bundle, &mut r);
         let profile = known.as_ref().map(|(p, _)| *p);
         self.check_public_inputs(&bundle, profile, &mut r);
         self.check_proof(&bundle, known.map(|(_, vk)| vk), &mut r);
         check_opening(&bundle, opening, &mut r);
+        r.checks.sort_by_key(|c| c.name);
 
         let next_trust = verified.map(|v| self.options.trust.after(&v));
         Report {
@@ -407,7 +414,18 @@ impl BundleVerifier {
     }
 
     /// The circuit check; on success, the circuit's profile and the key to verify with.
-    fn check_circuit(&self, b: &Bundle, r: &mut Recorder) -> Option<(Profile, VerificationKey)> {
+    ///
+    /// Which circuit and key are trusted comes from what the regulator trusts, never from the
+    /// bundle's word: the pins of this build, or (for a circuit not pinned) the registry entry of
+    /// the bundle's model, once the registry check verified its snapshot and the entry is shown
+    /// to be in that snapshot's tree. From there on both paths share every check: the bundle's
+    /// profile and bytecode digest, the bb build, the key's hash.
+    fn check_circuit(
+        &self,
+        b: &Bundle,
+        verified: Option<&VerifiedSnapshot>,
+        r: &mut Recorder,
+    ) -> Option<(Profile, VerificationKey)> {
         let c = &b.circuit;
         let pins = match pinned() {
             Ok(p) => p,
@@ -416,63 +434,12 @@ impl BundleVerifier {
                 return None;
             }
         };
-        let Some(pin) = pins.circuit(c.id.as_str()) else {
-            r.put(
-                CheckName::Circuit,
-                CheckStatus::Fail,
-                format!(
-                    "unknown circuit `{}`: this verifier knows {}",
-                    c.id,
-                    pins.ids()
-                        .iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            return None;
-        };
-        let fail = |r: &mut Recorder, detail: String| {
-            r.put(CheckName::Circuit, CheckStatus::Fail, detail);
-            None
-        };
-        let profile = match pin.parsed_profile() {
-            Ok(p) => p,
-            Err(e) => {
-                r.put(CheckName::Circuit, CheckStatus::Error, e.to_string());
-                return None;
-            }
-        };
-        if c.profile.as_str() != pin.profile {
-            return fail(
-                r,
-                format!(
-                    "circuit `{}` proves profile `{}`, the bundle says `{}`",
-                    pin.id, pin.profile, c.profile
-                ),
-            );
+        let outcome = match pins.circuit(c.id.as_str()) {
+            Some(pin) => Ok(Voucher::Pin(pin)),
+            None => vouching_entry(b, verified, pins.ids()),
         }
-        if c.artifact_digest != pin.artifact_digest {
-            return fail(
-                r,
-                format!(
-                    "the bundle's circuit has digest {}, but circuit `{}` is {}",
-                    c.artifact_digest, pin.id, pin.artifact_digest
-                ),
-            );
-        }
-        // Exactly the pinned build: a prefix test would take `5.0.0.evil` for bb 5.0.0.
-        if c.bb_version.as_str() != PINNED_BB_BUILD {
-            return fail(
-                r,
-                format!(
-                    "proved with bb `{}`, but this verifier checks proofs of bb \
-                     {SUPPORTED_BB_VERSION} (`{PINNED_BB_BUILD}`) only",
-                    c.bb_version
-                ),
-            );
-        }
-        let (vk, how) = match self.lookup().key(pin, b.setup, c.proof_target) {
+        .and_then(|voucher| self.trusted_key(b, &voucher).map(|found| (voucher, found)));
+        let (voucher, (profile, vk, how)) = match outcome {
             Ok(found) => found,
             Err((status, detail)) => {
                 r.put(CheckName::Circuit, status, detail);
@@ -480,34 +447,83 @@ impl BundleVerifier {
             }
         };
         if &vk.hash() != c.vk_hash.as_bytes() {
-            return fail(
-                r,
+            r.put(
+                CheckName::Circuit,
+                CheckStatus::Fail,
                 format!(
                     "the bundle names verification key {}, but the {how} key of `{}` for the {} \
                      setup and target `{}` is {}",
                     c.vk_hash,
-                    pin.id,
+                    voucher.id(),
                     b.setup.kind(),
                     c.proof_target,
                     hex::encode(vk.hash())
                 ),
             );
+            return None;
         }
         r.put(
             CheckName::Circuit,
             CheckStatus::Pass,
             format!(
                 "circuit `{}` (proves {}; bytecode digest {}), {how} verification key {} for \
-                 the {} setup and target `{}`",
-                pin.id,
+                 the {} setup and target `{}`{}",
+                voucher.id(),
                 describe_kind(&profile),
-                pin.artifact_digest,
+                voucher.artifact_digest(),
                 hex::encode(vk.hash()),
                 b.setup.kind(),
-                c.proof_target
+                c.proof_target,
+                voucher.source()
             ),
         );
         Some((profile, vk))
+    }
+
+    /// The checks after "which circuit" that both vouchers share, and the key itself: the
+    /// profile, bytecode digest and bb build the bundle names must be the trusted ones, then the
+    /// key comes from the pin (or is computed from the embedded circuit) or is the bundle's own
+    /// key once its digest is the one the entry names. The error carries the status to report.
+    fn trusted_key(
+        &self,
+        b: &Bundle,
+        voucher: &Voucher<'_>,
+    ) -> Result<(Profile, VerificationKey, &'static str), (CheckStatus, String)> {
+        let c = &b.circuit;
+        let fail = |detail: String| (CheckStatus::Fail, detail);
+        let profile = voucher.profile()?;
+        if c.profile.as_str() != voucher.profile_name() {
+            return Err(fail(format!(
+                "circuit `{}` proves profile `{}`, the bundle says `{}`",
+                voucher.id(),
+                voucher.profile_name(),
+                c.profile
+            )));
+        }
+        if c.artifact_digest != voucher.artifact_digest() {
+            return Err(fail(format!(
+                "the bundle's circuit has digest {}, but circuit `{}` is {}{}",
+                c.artifact_digest,
+                voucher.id(),
+                voucher.artifact_digest(),
+                voucher.source()
+            )));
+        }
+        // Exactly the pinned build: a prefix test would take `5.0.0.evil` for bb 5.0.0.
+        if c.bb_version.as_str() != PINNED_BB_BUILD {
+            return Err(fail(format!(
+                "proved with bb `{}`, but this verifier checks proofs of bb \
+                 {SUPPORTED_BB_VERSION} (`{PINNED_BB_BUILD}`) only",
+                c.bb_version
+            )));
+        }
+        let (vk, how) = match voucher {
+            Voucher::Pin(pin) => self.lookup().key(pin, b.setup, c.proof_target)?,
+            Voucher::Entry { entry, circuit } => {
+                (entry_key(b, entry, circuit)?, "registry-vouched")
+            }
+        };
+        Ok((profile, vk, how))
     }
 
     fn lookup(&self) -> KeyLookup<'_> {
@@ -1010,6 +1026,203 @@ impl KeyLookup<'_> {
             .verification_key(&circuit, target)
             .map_err(|e| e.to_string())
     }
+}
+
+/// What vouches for a bundle's circuit and key: a pin of this build, or the registry entry of the
+/// bundle's model (in the verified snapshot's tree) with the digests it names.
+enum Voucher<'a> {
+    /// A pinned circuit.
+    Pin(&'a PinnedCircuit),
+    /// A registry entry that names its circuit.
+    Entry {
+        entry: &'a Entry,
+        circuit: &'a CircuitDigests,
+    },
+}
+
+impl Voucher<'_> {
+    /// The trusted circuit's name.
+    fn id(&self) -> &str {
+        match self {
+            Voucher::Pin(pin) => &pin.id,
+            Voucher::Entry { entry, .. } => entry.fields().profile.as_str(),
+        }
+    }
+
+    /// The trusted profile's name.
+    fn profile_name(&self) -> &str {
+        match self {
+            Voucher::Pin(pin) => &pin.profile,
+            Voucher::Entry { entry, .. } => entry.fields().profile.as_str(),
+        }
+    }
+
+    /// The trusted profile (which fixes the public-input layout).
+    fn profile(&self) -> Result<Profile, (CheckStatus, String)> {
+        match self {
+            Voucher::Pin(pin) => pin
+                .parsed_profile()
+                .map_err(|e| (CheckStatus::Error, e.to_string())),
+            Voucher::Entry { entry, .. } => Profile::from_name(entry.fields().profile.as_str())
+                .map_err(|e| {
+                    (
+                        CheckStatus::Fail,
+                        format!(
+                            "registry entry `{}` version `{}` names profile `{}`, which is not a \
+                             circuit profile this verifier knows: {e}",
+                            entry.model_id(),
+                            entry.version(),
+                            entry.fields().profile
+                        ),
+                    )
+                }),
+        }
+    }
+
+    /// The trusted bytecode digest.
+    fn artifact_digest(&self) -> Digest {
+        match self {
+            Voucher::Pin(pin) => pin.artifact_digest,
+            Voucher::Entry { circuit, .. } => circuit.bytecode_digest,
+        }
+    }
+
+    /// Where the trust comes from, for a pass (empty for a pin, as before entries named keys).
+    fn source(&self) -> String {
+        match self {
+            Voucher::Pin(_) => String::new(),
+            Voucher::Entry { entry, .. } => format!(
+                " (as the signed registry entry of `{}` version `{}` names them)",
+                entry.model_id(),
+                entry.version()
+            ),
+        }
+    }
+}
+
+/// The registry entry that vouches for a circuit this build does not pin: the bundle's entry,
+/// for the bundle's model, in the tree of the snapshot the registry check verified, naming its
+/// circuit. The error is the `circuit` check's status and detail.
+fn vouching_entry<'a>(
+    b: &'a Bundle,
+    verified: Option<&VerifiedSnapshot>,
+    pinned_ids: Vec<&str>,
+) -> Result<Voucher<'a>, (CheckStatus, String)> {
+    let fail = |detail: String| (CheckStatus::Fail, detail);
+    let c = &b.circuit;
+    let Some(claim) = &b.registry.entry else {
+        return Err(fail(format!(
+            "unknown circuit `{}`: this verifier pins {}, and the bundle carries no registry \
+             entry to vouch for its key",
+            c.id,
+            pinned_ids
+                .iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let Some(verified) = verified else {
+        return Err(fail(format!(
+            "circuit `{}` is not pinned in this build, and its key can only be vouched for by a \
+             registry snapshot that verifies, which this one does not (see the registry check)",
+            c.id
+        )));
+    };
+    let entry = &claim.entry;
+    if !entry.is(&b.model.id, &b.model.version) {
+        return Err(fail(format!(
+            "the bundle's registry entry is for `{}` version `{}`, but the bundle's model is `{}` \
+             version `{}`",
+            entry.model_id(),
+            entry.version(),
+            b.model.id,
+            b.model.version
+        )));
+    }
+    if verified
+        .check_membership(&entry.leaf(), &claim.path)
+        .is_err()
+    {
+        return Err(fail(format!(
+            "the bundle's registry entry of `{}` version `{}` is not in the tree of snapshot {} \
+             (merkle root {}): the signatures do not cover it",
+            entry.model_id(),
+            entry.version(),
+            verified.snapshot().version(),
+            verified.snapshot().merkle_root()
+        )));
+    }
+    let Some(circuit) = &entry.fields().circuit else {
+        return Err(fail(format!(
+            "circuit `{}` is not pinned in this build, and the registry entry of `{}` version \
+             `{}` names no circuit digests (it was written before entries named them), so it \
+             cannot vouch for a key",
+            c.id,
+            entry.model_id(),
+            entry.version()
+        )));
+    };
+    if entry.fields().profile.as_str() != c.id.as_str() {
+        return Err(fail(format!(
+            "the registry entry of `{}` version `{}` is proved with circuit `{}`, the bundle \
+             names circuit `{}`",
+            entry.model_id(),
+            entry.version(),
+            entry.fields().profile,
+            c.id
+        )));
+    }
+    Ok(Voucher::Entry { entry, circuit })
+}
+
+/// The bundle's own key, once its digest is the one `entry` names for the bundle's setup and
+/// target; only then is it parsed.
+fn entry_key(
+    b: &Bundle,
+    entry: &Entry,
+    circuit: &CircuitDigests,
+) -> Result<VerificationKey, (CheckStatus, String)> {
+    let fail = |detail: String| (CheckStatus::Fail, detail);
+    let (setup, target) = (b.setup, b.circuit.proof_target);
+    let Some(named) = circuit.key(setup, target) else {
+        return Err(fail(format!(
+            "the registry entry of `{}` version `{}` names no verification key for the {setup} \
+             setup and target `{target}` (it names {})",
+            entry.model_id(),
+            entry.version(),
+            circuit
+                .verification_keys
+                .iter()
+                .map(|k| format!("the {} setup and target `{}`", k.setup.kind(), k.target))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let Some(carried) = &b.circuit.verification_key else {
+        return Err(fail(format!(
+            "circuit `{}` is not pinned in this build and the bundle carries no verification key \
+             (the registry entry names {})",
+            b.circuit.id, named.vk_hash
+        )));
+    };
+    if carried.digest() != named.vk_hash {
+        return Err(fail(format!(
+            "the bundle's verification key hashes to {}, but the registry entry of `{}` version \
+             `{}` names {} for the {} setup and target `{target}`",
+            carried.digest(),
+            entry.model_id(),
+            entry.version(),
+            named.vk_hash,
+            setup.kind()
+        )));
+    }
+    VerificationKey::from_parts(carried.as_bytes().to_vec(), setup, target).map_err(|e| {
+        fail(format!(
+            "the bundle's verification key, whose digest the registry names, is not a key for \
+             target `{target}`: {e}"
+        ))
+    })
 }
 
 fn describe_kind(p: &Profile) -> String {

@@ -17,6 +17,7 @@
 //! - [`info`]: gate counts of the embedded circuits (`govproof circuits info`).
 
 pub mod decision;
+pub mod digests;
 pub mod fixed;
 pub mod generate;
 pub mod info;

@@ -333,6 +333,7 @@ fn throwaway_registry(
             .map_err(|e| bad("note", e))?,
         approved_at: at(-day)?,
         quantization_certificate: None,
+        circuit: None,
     })
     .map_err(|e| bad("registry entry", e))?;
     let entries = EntrySet::new(vec![entry]).map_err(|e| bad("registry", e))?;

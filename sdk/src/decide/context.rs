@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use crate::artifact::Artifact;
 use crate::bundle::keys::pinned;
 use crate::bundle::{
-    BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, ModelClaim, PolicyClaim,
-    PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
+    BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, EntryClaim, KeyBytes, ModelClaim,
+    PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
 };
 use crate::circuits::{
     CircuitDecision, CircuitOutcome, Constraint, DecisionWitness, PolicyEncoding, Profile,
@@ -67,10 +67,12 @@ pub struct ContextOptions {
     pub bb: Option<PathBuf>,
     /// Where verification keys are cached (default: `<govproof home>/cache`).
     pub cache_dir: Option<PathBuf>,
-    /// Also accept a profile whose circuit is not pinned: its composite is generated and compiled
-    /// with the pinned toolchain (once, then cached), and its bundles name a circuit that
-    /// `govproof verify` does not know, so only a verifier given this context's key can check
-    /// them. For testing policies and models, not for decisions anyone relies on.
+    /// Also accept a profile whose circuit is not pinned and whose registry entry names no key for
+    /// this setup and target. (A circuit whose entry names its digests needs no flag: its
+    /// composite is generated and compiled with the pinned toolchain, once, then cached, and its
+    /// bundles carry the key and the entry that vouches for it.) Bundles made under this flag
+    /// without such an entry are refused by `govproof verify`. For testing policies and models,
+    /// not for decisions anyone relies on.
     pub allow_unpinned_circuit: bool,
 }
 
@@ -88,6 +90,8 @@ pub struct DecisionContext {
     vk: VerificationKey,
     target: ProofTarget,
     circuit_claim: CircuitClaim,
+    /// The entry a bundle carries when its circuit is not pinned.
+    carried_entry: Option<EntryClaim>,
     vk_pinned: bool,
     bb: PathBuf,
     bb_version: String,
@@ -223,50 +227,6 @@ impl DecisionContext {
         let profile = *encoding.profile();
         model.weights().check_profile(&profile)?;
 
-        let pins = pinned()?;
-        let pin = pins.circuit(&profile.name());
-        let (circuit_id, artifact) = match pin {
-            Some(pin) => {
-                let json =
-                    crate::noir::embedded(&pin.id).ok_or_else(|| DecideError::PinsStale {
-                        what: format!(
-                            "circuit `{}` is pinned but not embedded in this build",
-                            pin.id
-                        ),
-                    })?;
-                let artifact = Artifact::from_json_bytes(&pin.id, json)?;
-                if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
-                    return Err(DecideError::PinsStale {
-                        what: format!(
-                            "the embedded circuit `{}` has digest {}, the pin says {}",
-                            pin.id,
-                            artifact.digest(),
-                            pin.artifact_digest
-                        ),
-                    });
-                }
-                (pin.id.clone(), artifact)
-            }
-            None if options.allow_unpinned_circuit => {
-                let json = crate::circuits::generate::profile_artifact(
-                    &profile,
-                    InstallPolicy::InstallIfMissing,
-                    &mut |_| {},
-                )
-                .map_err(|e| DecideError::Circuit(e.to_string()))?;
-                (
-                    profile.name(),
-                    Artifact::from_json_bytes(&profile.name(), &json)?,
-                )
-            }
-            None => {
-                return Err(DecideError::UnpinnedCircuit {
-                    profile: profile.name(),
-                    known: pins.ids().join(", "),
-                })
-            }
-        };
-
         let membership = registry
             .registry()
             .membership(model.id(), model.version())
@@ -294,6 +254,52 @@ impl DecisionContext {
                 profile.name()
             )));
         }
+
+        // An entry that names its circuit vouches for a key this build does not pin.
+        let vouched = membership.entry.fields().circuit.clone();
+        let pins = pinned()?;
+        let pin = pins.circuit(&profile.name());
+        let (circuit_id, artifact) = match pin {
+            Some(pin) => {
+                let json =
+                    crate::noir::embedded(&pin.id).ok_or_else(|| DecideError::PinsStale {
+                        what: format!(
+                            "circuit `{}` is pinned but not embedded in this build",
+                            pin.id
+                        ),
+                    })?;
+                let artifact = Artifact::from_json_bytes(&pin.id, json)?;
+                if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
+                    return Err(DecideError::PinsStale {
+                        what: format!(
+                            "the embedded circuit `{}` has digest {}, the pin says {}",
+                            pin.id,
+                            artifact.digest(),
+                            pin.artifact_digest
+                        ),
+                    });
+                }
+                (pin.id.clone(), artifact)
+            }
+            None if vouched.is_some() || options.allow_unpinned_circuit => {
+                let json = crate::circuits::generate::profile_artifact(
+                    &profile,
+                    InstallPolicy::InstallIfMissing,
+                    &mut |_| {},
+                )
+                .map_err(|e| DecideError::Circuit(e.to_string()))?;
+                (
+                    profile.name(),
+                    Artifact::from_json_bytes(&profile.name(), &json)?,
+                )
+            }
+            None => {
+                return Err(DecideError::UnpinnedCircuit {
+                    profile: profile.name(),
+                    known: pins.ids().join(", "),
+                })
+            }
+        };
 
         let (bb, cache_dir) = match (options.bb, options.cache_dir) {
             (Some(bb), Some(cache)) => (bb, cache),
@@ -326,6 +332,52 @@ impl DecisionContext {
                 });
             }
         }
+        if let (None, Some(named)) = (pin, &vouched) {
+            if named.bytecode_digest.as_bytes() != artifact.digest().as_bytes() {
+                return Err(mismatch(format!(
+                    "names circuit bytecode {}, but profile `{}` compiles to {}",
+                    named.bytecode_digest,
+                    profile.name(),
+                    artifact.digest()
+                )));
+            }
+            match named.key(setup.id(), target) {
+                Some(k) if k.vk_hash.as_bytes() != &vk.hash() => {
+                    return Err(mismatch(format!(
+                        "names verification key {} for the {} setup and target `{target}`, but bb \
+                         computes {}",
+                        k.vk_hash,
+                        setup.id(),
+                        hex::encode(vk.hash())
+                    )))
+                }
+                None if !options.allow_unpinned_circuit => {
+                    return Err(mismatch(format!(
+                        "names no verification key for the {} setup and target `{target}`, so no \
+                         verifier could check its proofs (add the entry again with `registry add \
+                         --model` on a machine with that setup's points)",
+                        setup.id()
+                    )))
+                }
+                _ => {}
+            }
+        }
+        // A circuit the verifier's build does not pin travels with its key and the entry (with
+        // its Merkle path) whose signed digests vouch for it.
+        let (carried_key, carried_entry) = if pin.is_none() {
+            let key = KeyBytes::new(vk.as_bytes().to_vec()).map_err(|e| {
+                DecideError::Circuit(format!(
+                    "bb wrote a verification key a bundle cannot hold: {e}"
+                ))
+            })?;
+            let claim = EntryClaim {
+                entry: membership.entry.clone(),
+                path: membership.path.clone(),
+            };
+            (Some(key), Some(claim))
+        } else {
+            (None, None)
+        };
         let bb_claim = BbVersion::new(&bb_version).map_err(|e| {
             DecideError::Prover(ProverError::Bb(crate::prover::BbError::Version {
                 command: bb.display().to_string(),
@@ -347,7 +399,9 @@ impl DecisionContext {
                 vk_hash: Digest::from_bytes(vk.hash()),
                 bb_version: bb_claim,
                 proof_target: target,
+                verification_key: carried_key,
             },
+            carried_entry,
             vk_pinned: pinned_key.is_some(),
             profile,
             encoding,
@@ -565,6 +619,7 @@ impl DecisionContext {
             setup: proof.setup(),
             registry: RegistryClaim {
                 snapshot: self.registry.snapshot().clone(),
+                entry: self.carried_entry.clone(),
             },
             policy: PolicyClaim {
                 id: policy_name(self.policy.id().as_str())?,

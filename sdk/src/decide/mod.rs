@@ -400,8 +400,9 @@ pub enum DecideError {
     /// The policy cannot be encoded for its circuit, or its encoding disagrees with its hash.
     #[error("the policy cannot be encoded for its circuit: {0}")]
     PolicyEncoding(String),
-    /// No verification key is pinned for the profile, so no verifier could check its bundles.
-    #[error("profile `{profile}` has no pinned circuit (pinned: {known}); bundles can be made only for circuits the bundled verifier knows")]
+    /// No verification key is pinned for the profile and the model's registry entry names none,
+    /// so no verifier could check its bundles.
+    #[error("profile `{profile}` has no pinned circuit (pinned: {known}) and the model's registry entry names no circuit digests; add the model to the registry with `govproof registry add --model FILE`, which records them")]
     UnpinnedCircuit {
         /// The profile.
         profile: String,

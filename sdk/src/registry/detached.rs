@@ -360,7 +360,7 @@ fn details(e: &Entry) -> Vec<String> {
         Status::Approved => "approved".to_string(),
         Status::Revoked { revoked_at, reason } => format!("revoked at {revoked_at}: {reason}"),
     };
-    vec![
+    let mut lines = vec![
         format!(
             "      {status}, valid {} to {}, scopes {}",
             f.valid_from,
@@ -382,5 +382,18 @@ fn details(e: &Entry) -> Vec<String> {
                 ""
             }
         ),
-    ]
+    ];
+    // What a signer vouches for when a bundle carries a key its verifier does not pin.
+    if let Some(c) = &f.circuit {
+        lines.push(format!(
+            "      circuit bytecode blake3 {}, verification keys {}",
+            c.bytecode_digest,
+            c.verification_keys
+                .iter()
+                .map(|k| format!("{} ({}, `{}`)", k.vk_hash, k.setup.kind(), k.target))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    lines
 }

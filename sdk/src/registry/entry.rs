@@ -6,6 +6,9 @@
 //! `digest_to_field(blake3("govproof/entry-meta/v1\0" || canonical JSON of {approved_at,
 //! approved_by, fixed_point_scale, model_digest, quantization_certificate (when present), status}))`.
 //! The status object repeats the state the leaf holds and adds the revocation time and reason.
+//! An entry that names its circuit ([`CircuitDigests`]: the bytecode digest and the verification
+//! key digests per setup and target) adds `circuit` to that object; an entry without it (every
+//! entry written before the field existed) has the very meta digest it always had.
 //! So no byte of an entry can change without changing its leaf, hence the registry's Merkle root.
 //!
 //! Scopes are kept sorted by (purpose, jurisdiction, product), comparing bytes, without duplicates;
@@ -31,9 +34,14 @@ use crate::commit::{
     digest_to_field, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels,
 };
 use crate::field::Field;
+use crate::prover::ProofTarget;
+use crate::setup::SetupId;
 
 /// The largest scope capacity an entry may name.
 pub const MAX_SCOPE_CAPACITY: u32 = 256;
+
+/// The most verification key digests an entry may name (one per setup and target).
+pub const MAX_ENTRY_KEYS: usize = 8;
 
 /// Why an entry is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,6 +81,17 @@ pub enum EntryError {
         approved_at: Timestamp,
         /// Revocation time.
         revoked_at: Timestamp,
+    },
+    /// A `circuit` object with no verification key digests, or more than [`MAX_ENTRY_KEYS`].
+    #[error("an entry's circuit names 1 to {MAX_ENTRY_KEYS} verification key digests, got {0}")]
+    KeyCount(usize),
+    /// Two key digests for one setup and target.
+    #[error("the entry's circuit names two verification keys for the {setup} setup and target `{target}`")]
+    DuplicateKey {
+        /// The setup.
+        setup: SetupId,
+        /// The target.
+        target: ProofTarget,
     },
     /// Revoking an entry that is already revoked.
     #[error("`{model_id}` version `{version}` is already revoked")]
@@ -313,6 +332,64 @@ impl Status {
 #[serde(transparent)]
 pub struct QuantizationCertificate(pub Map<String, Value>);
 
+/// The digest of one verification key of an entry's circuit, for one setup and target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a key object with `setup`, `target` and `vk_hash`"
+)]
+pub struct KeyDigest {
+    /// The setup whose points the key commits with.
+    pub setup: SetupId,
+    /// The proof target (transcript hash) it verifies.
+    pub target: ProofTarget,
+    /// blake3 of the key as bb writes it.
+    pub vk_hash: Digest,
+}
+
+/// The circuit an entry's model is proved with, by digest: what lets a verifier trust a
+/// verification key its build does not pin. Covered by the entry's meta digest, hence by the
+/// snapshot's signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a circuit object with `bytecode_digest` and `verification_keys`"
+)]
+pub struct CircuitDigests {
+    /// blake3 of the profile circuit's un-gzipped ACIR bytecode.
+    pub bytecode_digest: Digest,
+    /// The digests of its verification keys, one per (setup, target).
+    pub verification_keys: Vec<KeyDigest>,
+}
+
+impl CircuitDigests {
+    /// The key digest for `setup` and `target`, if the entry names one.
+    pub fn key(&self, setup: SetupId, target: ProofTarget) -> Option<&KeyDigest> {
+        self.verification_keys
+            .iter()
+            .find(|k| k.setup == setup && k.target == target)
+    }
+
+    fn check(&self) -> Result<(), EntryError> {
+        let n = self.verification_keys.len();
+        if n == 0 || n > MAX_ENTRY_KEYS {
+            return Err(EntryError::KeyCount(n));
+        }
+        for (i, k) in self.verification_keys.iter().enumerate() {
+            if self.verification_keys[..i]
+                .iter()
+                .any(|o| o.setup == k.setup && o.target == k.target)
+            {
+                return Err(EntryError::DuplicateKey {
+                    setup: k.setup,
+                    target: k.target,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The fields of an entry, unchecked: what a caller fills in to make an [`Entry`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "an entry document")]
@@ -348,6 +425,11 @@ pub struct EntryDraft {
     /// The quantization certificate, when the model was imported with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization_certificate: Option<QuantizationCertificate>,
+    /// The circuit's bytecode and verification key digests (`registry add --model` fills them
+    /// in); absent from entries written before the field existed, which then vouch for no key
+    /// that is not pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit: Option<CircuitDigests>,
 }
 
 /// A checked entry: scopes sorted and within capacity, a non-empty validity window, a revocation
@@ -362,6 +444,8 @@ pub struct Entry {
 struct EntryMeta<'a> {
     approved_at: Timestamp,
     approved_by: &'a Note,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    circuit: Option<&'a CircuitDigests>,
     fixed_point_scale: u64,
     model_digest: Digest,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,6 +481,9 @@ impl Entry {
                 from: fields.valid_from,
                 until: fields.valid_until,
             });
+        }
+        if let Some(c) = &fields.circuit {
+            c.check()?;
         }
         if let Status::Revoked { revoked_at, .. } = &fields.status {
             if *revoked_at < fields.approved_at {
@@ -478,6 +565,7 @@ impl Entry {
         let meta = EntryMeta {
             approved_at: f.approved_at,
             approved_by: &f.approved_by,
+            circuit: f.circuit.as_ref(),
             fixed_point_scale: f.fixed_point_scale,
             model_digest: f.model_digest,
             quantization_certificate: f.quantization_certificate.as_ref(),
@@ -548,6 +636,7 @@ pub(crate) mod tests {
             approved_by: Note::new("Model Risk Committee, minute 2025-01").unwrap(),
             approved_at: Timestamp::parse("2024-12-20T00:00:00Z").unwrap(),
             quantization_certificate: None,
+            circuit: None,
         }
     }
 
@@ -593,6 +682,16 @@ pub(crate) mod tests {
                 d.quantization_certificate = Some(QuantizationCertificate(m));
             }),
             Box::new(|d| {
+                d.circuit = Some(CircuitDigests {
+                    bytecode_digest: Digest::from_bytes([1u8; 32]),
+                    verification_keys: vec![KeyDigest {
+                        setup: SetupId::Ignition,
+                        target: ProofTarget::NoirRecursive,
+                        vk_hash: Digest::from_bytes([2u8; 32]),
+                    }],
+                })
+            }),
+            Box::new(|d| {
                 d.status = Status::Revoked {
                     revoked_at: Timestamp::parse("2025-06-01T00:00:00Z").unwrap(),
                     reason: Note::new("drift").unwrap(),
@@ -626,6 +725,59 @@ pub(crate) mod tests {
         assert!(r1
             .revoked(r1.fields().approved_at, Note::new("c").unwrap())
             .is_err());
+    }
+
+    #[test]
+    fn circuit_digests_name_one_to_eight_keys_one_per_setup_and_target() {
+        let key = |target| KeyDigest {
+            setup: SetupId::Ignition,
+            target,
+            vk_hash: Digest::from_bytes([3u8; 32]),
+        };
+        let with = |keys: Vec<KeyDigest>| {
+            let mut d = draft("m", "1");
+            d.circuit = Some(CircuitDigests {
+                bytecode_digest: Digest::from_bytes([1u8; 32]),
+                verification_keys: keys,
+            });
+            Entry::new(d)
+        };
+        assert!(with(vec![key(ProofTarget::NoirRecursive), key(ProofTarget::Evm)]).is_ok());
+        assert_eq!(with(vec![]), Err(EntryError::KeyCount(0)));
+        assert!(matches!(
+            with(vec![key(ProofTarget::Evm), key(ProofTarget::Evm)]),
+            Err(EntryError::DuplicateKey { .. })
+        ));
+        // Read back strictly, and found by setup and target.
+        let e = with(vec![key(ProofTarget::Evm)]).unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(serde_json::from_value::<Entry>(v.clone()).unwrap(), e);
+        let c = e.fields().circuit.as_ref().unwrap();
+        assert!(c.key(SetupId::Ignition, ProofTarget::Evm).is_some());
+        assert!(c
+            .key(SetupId::Ignition, ProofTarget::NoirRecursive)
+            .is_none());
+        let mut bad = v;
+        bad["circuit"]["extra"] = Value::from(1);
+        assert!(serde_json::from_value::<Entry>(bad).is_err());
+    }
+
+    #[test]
+    fn an_entry_without_circuit_digests_keeps_the_meta_digest_it_always_had() {
+        // The meta digest of an entry without `circuit` is computed over exactly the fields it
+        // was before the field existed.
+        let e = Entry::new(draft("m", "1")).unwrap();
+        let f = e.fields();
+        let old = serde_json::json!({
+            "approved_at": f.approved_at,
+            "approved_by": f.approved_by,
+            "fixed_point_scale": f.fixed_point_scale,
+            "model_digest": f.model_digest,
+            "status": f.status,
+        });
+        let d = Digest::tagged(ENTRY_META_DOMAIN, &canonical::canonical_json(&old));
+        assert_eq!(e.meta_digest(), digest_to_field(d.as_bytes()));
+        assert!(!serde_json::to_string(&e).unwrap().contains("circuit"));
     }
 
     #[test]
