@@ -44,4 +44,5 @@ mod setup;
 mod verify_export;
 mod verify_fixtures;
 mod verify_keys;
+mod verify_portfolio;
 mod witness;

@@ -14,6 +14,7 @@
 
 pub mod document;
 pub mod keys;
+pub mod portfolio;
 pub mod solidity;
 pub mod verify;
 
@@ -23,6 +24,6 @@ pub use document::{
     PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
 };
 pub use verify::{
-    BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Unchecked, Verdict, VerifyOptions,
-    PINNED_BB_BUILD,
+    BundleVerifier, Check, CheckName, KeyLookup, Report, Signer, Status, Unchecked, Verdict,
+    VerifyOptions, PINNED_BB_BUILD,
 };
