@@ -516,8 +516,8 @@ impl Totals {
         let mut out = Vec::new();
         for r in &self.repeated_decision_ids {
             out.push(format!(
-                "REPEATED DECISION ID: `{}` is carried by {} bundles ({}): one decision, proved \
-                 more than once",
+                "REPEATED DECISION ID: `{}` is carried by {} bundles ({}): one decision proved \
+                 more than once, or a copy",
                 r.decision_id,
                 r.files.len(),
                 r.files.join(", ")
