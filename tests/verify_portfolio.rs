@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::bundle_support;
 
 use bundle_support::*;
-use govproof::cli::Exit;
+use govproof_cli::Exit;
 
 fn root() -> String {
     fixtures().join("trust/root.json").display().to_string()

@@ -517,7 +517,8 @@ pub fn run_export(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit>
         work_dir: &work,
         ignition_crs: Some(&crs),
     };
-    let contract = govproof::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
+    let contract =
+        govproof::bundle::solidity::solidity_verifier(&args.circuit, setup, &g2, &lookup)?;
     write_atomic(
         &args.out,
         "verifier",
