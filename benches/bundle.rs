@@ -46,9 +46,17 @@ fn bench(c: &mut Criterion) {
         work_dir: work.path().join("verifier"),
         ignition_crs: None,
     });
-    assert_eq!(verifier.verify(&bytes).verdict(), Verdict::Valid);
+    assert_eq!(
+        verifier.verify(&bytes).verdict(),
+        Verdict::ValidDevelopmentSetup
+    );
     group.bench_function("verify (warm, every check)", |b| {
-        b.iter(|| assert_eq!(verifier.verify(&bytes).verdict(), Verdict::Valid))
+        b.iter(|| {
+            assert_eq!(
+                verifier.verify(&bytes).verdict(),
+                Verdict::ValidDevelopmentSetup
+            )
+        })
     });
 
     let now = Timestamp::now();

@@ -360,11 +360,17 @@ fn main() {
         work_dir: work.path().join("bundle-verifier"),
         ignition_crs: None,
     });
-    assert_eq!(verifier.verify(&bundles[0]).verdict(), Verdict::Valid);
+    assert_eq!(
+        verifier.verify(&bundles[0]).verdict(),
+        Verdict::ValidDevelopmentSetup
+    );
     let mut full = Vec::new();
     for bundle in &bundles {
         let t = Instant::now();
-        assert_eq!(verifier.verify(bundle).verdict(), Verdict::Valid);
+        assert_eq!(
+            verifier.verify(bundle).verdict(),
+            Verdict::ValidDevelopmentSetup
+        );
         full.push(t.elapsed());
     }
     let mut proof_only = Vec::new();

@@ -180,7 +180,12 @@ fn a_proved_decision_verifies_and_its_bundle_holds_neither_features_nor_salt() {
         "{keys:?}"
     );
     let report = w.verifier().verify(text.as_bytes());
-    assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+    assert_eq!(
+        report.verdict(),
+        Verdict::ValidDevelopmentSetup,
+        "{}",
+        report.render_text()
+    );
     // The opening commits exactly to the features given, salt kept apart.
     assert_eq!(proved.opening.features(), &app.features);
 }
@@ -200,7 +205,12 @@ fn an_evm_target_bundle_verifies_with_the_pinned_evm_key() {
     let report = w
         .verifier()
         .verify(proved.bundle.to_json_pretty().as_bytes());
-    assert_eq!(report.verdict(), Verdict::Valid, "{}", report.render_text());
+    assert_eq!(
+        report.verdict(),
+        Verdict::ValidDevelopmentSetup,
+        "{}",
+        report.render_text()
+    );
 }
 
 #[test]
@@ -291,7 +301,10 @@ fn a_batch_proves_what_it_can_and_refuses_the_rest() {
     let mut verifier = w.verifier();
     for proved in [&results[0], &results[2]] {
         let text = proved.as_ref().unwrap().bundle.to_json_pretty();
-        assert_eq!(verifier.verify(text.as_bytes()).verdict(), Verdict::Valid);
+        assert_eq!(
+            verifier.verify(text.as_bytes()).verdict(),
+            Verdict::ValidDevelopmentSetup
+        );
     }
 }
 
@@ -449,10 +462,10 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     };
     let verify = |bundles: &[&str], extra: &[&str]| verify_with(bundles, extra, Some(&policy));
 
-    // Each alone is valid.
+    // Each alone passes (a development proof: exit 4, not evidence).
     for one in [&a, &b] {
         let (exit, out, _) = verify(&[one], &[]);
-        assert_eq!(exit, Exit::Success, "{out}");
+        assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     }
     // Together they show snapshot 2 with two Merkle roots: rejected, and no state is advanced.
     let state_arg = state.display().to_string();
@@ -460,8 +473,9 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     assert_eq!(exit, Exit::Rejected, "{out}");
     assert!(
         out.contains(
-            "2 bundles: 2 valid, 0 valid with the policy not checked, 0 invalid, 0 could not be \
-             checked"
+            "2 bundles: 0 valid, 0 valid (policy not checked), 2 valid (development setup: not \
+             evidence), 0 could not check, 0 invalid; 0 repeated decision ids, 1 fork; result \
+             INVALID (exit 2)"
         ),
         "{out}"
     );
@@ -471,46 +485,42 @@ fn a_batch_of_bundles_is_verified_together_and_a_fork_between_them_is_caught() {
     );
     assert!(!state.exists(), "a fork must not advance the trust state");
 
-    // A valid bundle, a tampered one and a missing file: one report each, the summary names
-    // the bad ones, the exit code is the worst.
+    // A valid bundle, a tampered one and a missing file: one row each, the reasons name the bad
+    // ones, the exit code is the worst.
     let missing = scratch.path().join("missing.json").display().to_string();
     let (exit, out, _) = verify(&[&a, &rejected, &missing], &["--format", "json"]);
     assert_eq!(exit, Exit::Rejected, "{out}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"]["total"], 3);
-    assert_eq!(doc["summary"]["valid"], 1);
-    assert_eq!(doc["summary"]["invalid"], 1);
-    assert_eq!(doc["summary"]["could_not_check"], 1);
-    assert_eq!(doc["bundles"][1]["failed"], serde_json::json!(["proof"]));
-    assert_eq!(doc["bundles"][2]["result"], "could-not-check");
+    assert_eq!(doc["totals"]["bundles"], 3);
+    assert_eq!(doc["totals"]["valid_development_setup"], 1);
+    assert_eq!(doc["totals"]["invalid"], 1);
+    assert_eq!(doc["totals"]["could_not_check"], 1);
+    assert_eq!(doc["rows"][1]["reasons"][0]["check"], "proof");
+    assert_eq!(doc["rows"][2]["verdict"], "could-not-check");
 
-    // The honest bundle alone advances the state to its snapshot.
+    // The honest bundle alone advances the state to its snapshot (and, given twice, its
+    // decision id is flagged as repeated).
     let (exit, out, err) = verify(&[&a, &a], &["--state", &state_arg]);
-    assert_eq!(exit, Exit::Success, "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     assert!(err.contains("newest accepted snapshot 2"), "{err}");
+    assert!(out.contains("REPEATED DECISION ID: `BATCH-1`"), "{out}");
 
     // Without the policy file the batch follows the one-bundle rule: the words are unchecked,
-    // the summary and the exit code say so, and the state still advances (the registry held).
+    // the rows say so, and the state still advances (the registry held).
     let unchecked_state = scratch.path().join("unchecked-state.json");
     let unchecked_arg = unchecked_state.display().to_string();
     let (exit, out, _) = verify_with(&[&a, &a], &["--state", &unchecked_arg], None);
-    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
-    assert!(
-        out.contains(
-            "2 bundles: 0 valid, 2 valid with the policy not checked, 0 invalid, 0 could not be \
-             checked"
-        ),
-        "{out}"
-    );
-    assert!(out.contains("VALID (policy not checked)"), "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
+    assert!(out.contains("policy-not-checked"), "{out}");
+    assert!(out.contains("(not checked)"), "{out}");
     assert!(unchecked_state.exists());
     let (exit, out, _) = verify_with(&[&a, &rejected], &["--format", "json"], None);
     assert_eq!(exit, Exit::Rejected, "{out}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"]["valid"], 0);
-    assert_eq!(doc["summary"]["valid_policy_not_checked"], 1);
-    assert_eq!(doc["summary"]["result"], "invalid");
-    assert_eq!(doc["bundles"][0]["policy_checked"], false);
+    assert_eq!(doc["totals"]["valid"], 0);
+    assert_eq!(doc["totals"]["valid_development_setup"], 1);
+    assert_eq!(doc["totals"]["result"], "invalid");
+    assert_eq!(doc["rows"][0]["policy"]["checked"], false);
 
     // An opening belongs to one bundle.
     let (exit, _, err) = verify(&[&a, &b], &["--opening", &a]);
@@ -564,7 +574,7 @@ fn the_applicants_opening_passes_and_their_true_features_in_it_fail_the_opening_
         ])
     };
     let (exit, out, err) = verify(&honest);
-    assert_eq!(exit, Exit::Success, "{out}\n{err}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}\n{err}");
     assert!(out.contains("PASS  opening"), "{out}");
     let (exit, out, err) = verify(&edited);
     assert_eq!(exit, Exit::Rejected, "{out}\n{err}");

@@ -17,7 +17,10 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
     let (exit, out, err) = govproof(&["demo", "--dev-setup", "--dir", &dir_arg]);
     assert_eq!(exit, Exit::Success, "{out}\n{err}");
     assert!(out.contains("!! DEVELOPMENT SETUP"), "{out}");
-    assert!(out.contains("VALID: every check passed"), "{out}");
+    assert!(
+        out.contains("VALID (development setup: not evidence): every check that ran passed"),
+        "{out}"
+    );
     assert!(out.contains("10. tamper"), "{out}");
     assert!(out.contains("INVALID (failed proof)"), "{out}");
     for file in [
@@ -55,7 +58,8 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
         "--bb",
         &bb,
     ]);
-    assert_eq!(exit, Exit::Success, "{out}");
+    // The demo proves with the development setup: valid, and never reported as evidence.
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     assert!(out.contains("SKIP  opening"), "{out}");
 
     // The applicant's opening: the decision was proved on these features. An opening of other
@@ -77,7 +81,7 @@ fn demo_proves_verifies_and_leaves_files_a_regulator_can_check_again() {
         ])
     };
     let (exit, out, _) = verify_with_opening(&dir.join("opening.json"));
-    assert_eq!(exit, Exit::Success, "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     assert!(out.contains("PASS  opening"), "{out}");
     let original: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("opening.json")).unwrap()).unwrap();

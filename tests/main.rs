@@ -43,5 +43,6 @@ mod setup;
 mod verify_export;
 mod verify_fixtures;
 mod verify_keys;
+mod verify_portfolio;
 mod verify_registry_keys;
 mod witness;

@@ -129,7 +129,7 @@ fn write_case(root: &Path, c: &Case, trust: &TrustState) -> PathBuf {
 
 /// A case whose trust state is given as JSON (an attacker may write anything there), and,
 /// optionally, the root the client trusts out of band (`trusted-root.json`, checked against the
-/// state as `registry verify --trusted-root` does).
+/// state as `registry verify --trust` does).
 fn write_case_raw(root: &Path, c: &Case, trust: &Value, trusted_root: Option<&Value>) -> PathBuf {
     let dir = root.join(c.outcome).join(c.name);
     write_json(&dir.join("trust.json"), trust);
@@ -931,8 +931,8 @@ fn the_cli_rejects_with_exit_code_2_and_keeps_the_trust_state() {
         let outcome = run_registry(
             RegistryCommand::Verify(VerifyArgs {
                 dir: c.dir.join("registry"),
-                trust: trust.clone(),
-                trusted_root: c.trusted_root.clone(),
+                state: trust.clone(),
+                trust: c.trusted_root.clone(),
                 now: Some(c.now),
             }),
             &mut out,

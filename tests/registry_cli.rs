@@ -138,7 +138,7 @@ fn a_registry_lives_through_init_add_revoke_and_rotation() {
         &mut t,
         "registry sign --dir [TMP]/reg --key [TMP]/bob.key",
     );
-    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --state [TMP]/trust.json --trust [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
     ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id credit-risk --model-version 1.0.0 --model-file [TMP]/model.bin --certificate [TMP]/cert.json {ADD_COMMON} --snapshot-expires-in 365d --now 2025-01-10T00:00:00Z"));
     ok(tmp, &mut t, &format!("registry add --dir [TMP]/reg --model-id fraud-score --model-version 3.0.0 --model-digest {} {ADD_COMMON} --snapshot-expires-in 365d --now 2025-01-10T00:00:00Z", "ab".repeat(32)));
     ok(
@@ -166,7 +166,7 @@ fn a_registry_lives_through_init_add_revoke_and_rotation() {
     ok(
         tmp,
         &mut t,
-        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-02-02T00:00:00Z",
+        "registry verify --dir [TMP]/reg --state [TMP]/trust.json --now 2025-02-02T00:00:00Z",
     );
     ok(tmp, &mut t, "registry rotate --dir [TMP]/reg --key [TMP]/alice.pub --key [TMP]/bob.pub --key [TMP]/dave.pub --threshold 2 --root-expires-in 1826d --snapshot-expires-in 365d --now 2025-03-01T00:00:00Z");
     ok(
@@ -188,7 +188,7 @@ fn a_registry_lives_through_init_add_revoke_and_rotation() {
     ok(
         tmp,
         &mut t,
-        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-03-02T00:00:00Z",
+        "registry verify --dir [TMP]/reg --state [TMP]/trust.json --now 2025-03-02T00:00:00Z",
     );
     ok(tmp, &mut t, "registry show --dir [TMP]/reg");
     insta::assert_snapshot!("registry_cli_transcript", t);
@@ -354,15 +354,18 @@ fn trust_must_start_from_a_root_signed_by_its_threshold() {
     published_v2(tmp);
     let e = fails(
         tmp,
-        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json",
+        "registry verify --dir [TMP]/reg --state [TMP]/trust.json",
     );
-    assert!(e.to_string().contains("pass `--trusted-root"), "{e}");
+    assert!(e.to_string().contains("pass `--trust <root.json>`"), "{e}");
     // Root 1 with one of its two signatures.
     let mut root: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.join("reg/root/1.json")).unwrap()).unwrap();
     root["signatures"].as_array_mut().unwrap().truncate(1);
     std::fs::write(tmp.join("weak-root.json"), root.to_string()).unwrap();
-    let (result, text) = run(tmp, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/weak-root.json");
+    let (result, text) = run(
+        tmp,
+        "registry verify --dir [TMP]/reg --state [TMP]/trust.json --trust [TMP]/weak-root.json",
+    );
     assert_eq!(result.unwrap(), Exit::Rejected);
     assert!(text.contains("root 1 has 1 valid signature(s)"), "{text}");
     assert!(!tmp.join("trust.json").exists());
@@ -435,7 +438,7 @@ fn key_holders_sign_away_from_the_folder_and_the_signatures_are_attached() {
         &mut t,
         "registry attach --dir [TMP]/reg [TMP]/alice/signature.json [TMP]/bob/signature.json",
     );
-    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --state [TMP]/trust.json --trust [TMP]/reg/root/1.json --now 2025-01-02T00:00:00Z");
 
     // A key rotation: the staged root needs the old threshold (alice, bob, carol) and the new one
     // (alice, bob, dave), the re-issued snapshot the new one.
@@ -448,7 +451,7 @@ fn key_holders_sign_away_from_the_folder_and_the_signatures_are_attached() {
     ok(
         tmp,
         &mut t,
-        "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --now 2025-03-02T00:00:00Z",
+        "registry verify --dir [TMP]/reg --state [TMP]/trust.json --now 2025-03-02T00:00:00Z",
     );
     insta::assert_snapshot!("registry_detached_transcript", t);
 
@@ -617,5 +620,5 @@ fn a_staged_change_can_be_discarded_and_the_published_registry_stays() {
         matches!(e, CliError::Store(StoreError::NothingStaged)),
         "{e}"
     );
-    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --trust [TMP]/trust.json --trusted-root [TMP]/reg/root/1.json --now 2025-01-11T00:00:00Z");
+    ok(tmp, &mut t, "registry verify --dir [TMP]/reg --state [TMP]/trust.json --trust [TMP]/reg/root/1.json --now 2025-01-11T00:00:00Z");
 }

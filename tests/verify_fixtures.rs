@@ -52,10 +52,25 @@ fn every_fixture_is_judged_as_its_folder_says() {
             .verdict
             .clone()
             .unwrap_or_else(|| if valid { "valid" } else { "invalid" }.to_string());
+        // Every fixture is a development-setup proof: one that passes is never plain valid,
+        // its verdict says that it is not evidence (exit 4), with or without its policy.
+        let development = report["setup"]
+            .as_object()
+            .is_some_and(|s| s.contains_key("development"));
+        assert!(
+            development || !valid,
+            "{name}: the fixtures are development proofs\n{out}"
+        );
+        let verdict = if valid {
+            "valid-development-setup".to_string()
+        } else {
+            verdict
+        };
         assert_eq!(report["result"], verdict.as_str(), "{name}: verdict\n{out}");
         let want = match verdict.as_str() {
             "valid" => Exit::Success,
             "valid-policy-not-checked" => Exit::PolicyNotChecked,
+            "valid-development-setup" => Exit::DevelopmentSetup,
             "invalid" => Exit::Rejected,
             other => panic!("{name}: unknown verdict `{other}`"),
         };
@@ -68,7 +83,11 @@ fn every_fixture_is_judged_as_its_folder_says() {
             .iter()
             .any(|c| c["name"] == "policy" && c["status"] == "pass");
         assert_eq!(report["policy_checked"], policy_passed, "{name}\n{out}");
-        match verdict.as_str() {
+        let stated = expect
+            .verdict
+            .clone()
+            .unwrap_or_else(|| if valid { "valid" } else { "invalid" }.to_string());
+        match stated.as_str() {
             "valid" => assert!(policy_passed, "{name}: valid without the policy\n{out}"),
             "valid-policy-not-checked" => {
                 let unchecked: Vec<&str> = report["unchecked"]
@@ -111,15 +130,15 @@ fn a_valid_bundle_advances_the_trust_state_and_a_rejected_one_does_not() {
     let dir = fixtures().join("valid/band");
     let mut args = verify_args(&dir, scratch.path(), &bb, false);
     args.extend(["--state".to_string(), state.display().to_string()]);
-    // Without the policy file the verdict is "valid, policy not checked" (exit 3); the registry
+    // A development proof (exit 4: not evidence), checked without its policy file; the registry
     // held, so the state advances all the same.
     let (exit, out, err) = govproof(&args);
-    assert_eq!(exit, Exit::PolicyNotChecked, "{out}\n{err}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}\n{err}");
     assert!(err.contains("updated: newest accepted snapshot 2"), "{err}");
     let written = std::fs::read(&state).unwrap();
     // The same bundle again: not a rollback.
     let (exit, out, _) = govproof(&args);
-    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     assert!(out.contains("newest snapshot accepted: 2"), "{out}");
     // A rejected bundle leaves the state alone.
     let bad = fixtures().join("rejected/flipped-proof-byte");
@@ -180,7 +199,7 @@ fn inputs_that_cannot_be_used_exit_1_and_change_nothing() {
         "--bb",
         &missing,
     ]);
-    assert_eq!(exit, Exit::PolicyNotChecked, "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
     assert!(out.contains("PASS  proof"), "{out}");
     assert!(out.contains("bb not used"), "{out}");
     // Asked to cross-check with a bb that does not exist: the proof check cannot be completed
@@ -402,7 +421,6 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
     for (args, what) in [
         (base(&zero, &root), "a character device"),
         (base(&fifo, &root), "a FIFO"),
-        (base(&dir, &root), "a directory"),
         (base(&bundle, &zero), "a character device"),
         (base(&bundle, &fifo), "a FIFO"),
         (
@@ -423,6 +441,15 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
             "{args:?}\n{err}"
         );
     }
+    // A folder is a folder of bundles: the device link and the FIFO in it are each one bundle
+    // that could not be checked, refused at once.
+    let (exit, out, err) = govproof_or_hang(base(&dir, &root));
+    assert_eq!(exit, Exit::Error, "{out}\n{err}");
+    assert!(out.contains("is not a regular file (a FIFO)"), "{out}");
+    assert!(
+        out.contains("is not a regular file (a character device)"),
+        "{out}"
+    );
     // In a batch, a bundle that is not a regular file is one bundle that could not be checked.
     let (exit, out, _) = govproof_or_hang(
         with(base(&bundle, &root), "--policy", &policy)
@@ -432,7 +459,10 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
     );
     assert_eq!(exit, Exit::Error, "{out}");
     assert!(
-        out.contains("3 bundles: 1 valid, 0 valid with the policy not checked, 0 invalid, 2 could not be checked"),
+        out.contains(
+            "3 bundles: 0 valid, 0 valid (policy not checked), 1 valid (development setup: not \
+             evidence), 2 could not check, 0 invalid"
+        ),
         "{out}"
     );
     assert!(out.contains("is not a regular file (a FIFO)"), "{out}");
@@ -510,8 +540,11 @@ fn a_trust_state_that_cannot_be_written_is_the_outcome_not_a_valid_report() {
     let ok = scratch.path().join("state.json");
     args[at + 1] = ok.display().to_string();
     let (exit, out, _) = govproof(&args);
-    assert_eq!(exit, Exit::Success, "{out}");
-    assert!(out.contains("VALID: every check passed"), "{out}");
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}");
+    assert!(
+        out.contains("VALID (development setup: not evidence): every check that ran passed"),
+        "{out}"
+    );
     assert!(ok.exists());
 }
 

@@ -30,6 +30,9 @@ pub enum Exit {
     /// `govproof verify` without `--policy`: the proof holds, but the policy's id and version and
     /// the outcome's names are the lender's unchecked words.
     PolicyNotChecked = 3,
+    /// `govproof verify --dev-setup` on a development-setup proof: every check passed, but
+    /// the setup's secret is public, so the proof is not evidence.
+    DevelopmentSetup = 4,
 }
 
 /// govproof: zero-knowledge proofs for automated credit decisions.
@@ -82,7 +85,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Prove decisions into bundles: one application, or many (JSON Lines) through a prover pool.
     Prove(prove::ProveArgs),
-    /// Verify a proof bundle offline (exit 0 valid, 2 invalid, 1 could not check).
+    /// Verify proof bundles offline, one or a whole portfolio (exit 0 valid, 2 invalid, 1 could
+    /// not check, 3 policy not checked, 4 development setup: not evidence).
     Verify(verify::VerifyArgs),
     /// Write a verifier for on-chain verification of `evm`-target bundles.
     ExportVerifier(verify::ExportArgs),

@@ -44,7 +44,8 @@ pub struct ProveArgs {
     /// The registry folder the model is approved in.
     #[arg(long, value_name = "DIR")]
     pub registry: PathBuf,
-    /// The registry's trusted root document (`root.json`).
+    /// The trusted root file: the registry's root document (`root.json`), obtained out of band
+    /// (`--trust` means this in every command).
     #[arg(long, value_name = "ROOT")]
     pub trust: PathBuf,
     /// The policy (TOML).

@@ -267,13 +267,13 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub dir: PathBuf,
     /// The client's trust state file: read, and replaced when the registry verifies.
-    #[arg(long)]
-    pub trust: PathBuf,
-    /// A root document obtained out of band: starts a new trust state when `--trust` does not
-    /// exist yet, and otherwise checks that the trust state was reached from this root through
-    /// signed rotations.
-    #[arg(long)]
-    pub trusted_root: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// The trusted root file: a root document obtained out of band (as `--trust` is in every
+    /// command). It starts a new trust state when `--state` does not exist yet, and otherwise
+    /// checks that the trust state was reached from this root through signed rotations.
+    #[arg(long, value_name = "ROOT")]
+    pub trust: Option<PathBuf>,
     /// The time to judge expiry at (RFC 3339) instead of the system clock.
     #[arg(long)]
     pub now: Option<Timestamp>,
@@ -1152,11 +1152,11 @@ pub fn read_root_file(path: &Path) -> Result<Signed<Root>, DocumentError> {
 }
 
 fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let anchor = a.trusted_root.as_deref().map(read_root_file).transpose()?;
-    let trust = match (anchor, a.trust.exists()) {
+    let anchor = a.trust.as_deref().map(read_root_file).transpose()?;
+    let trust = match (anchor, a.state.exists()) {
         // An existing state is checked again: its chain of roots from its first root and, with
-        // `--trusted-root`, that this root is in it.
-        (anchor, true) => TrustState::read(&a.trust, anchor.as_ref())?,
+        // `--trust`, that this root is in it.
+        (anchor, true) => TrustState::read(&a.state, anchor.as_ref())?,
         (Some(root), false) => match TrustState::bootstrap(root) {
             Ok(t) => t,
             Err(e) => {
@@ -1166,8 +1166,8 @@ fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         },
         (None, false) => {
             return Err(CliError::Usage(format!(
-                "no trust state at `{}`: pass `--trusted-root <root.json>`, a root document obtained out of band, to start one",
-                a.trust.display()
+                "no trust state at `{}`: pass `--trust <root.json>`, a root document obtained out of band, to start one",
+                a.state.display()
             )))
         }
     };
@@ -1184,7 +1184,7 @@ fn verify(a: VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
                 s.merkle_root(),
                 s.expires()
             )?;
-            next.write(&a.trust)?;
+            next.write(&a.state)?;
             writeln!(out, "trust state updated")?;
             Ok(Exit::Success)
         }

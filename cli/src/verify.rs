@@ -1,11 +1,18 @@
 //! `govproof verify` (the bundled verifier regulators run) and `govproof export-verifier`.
 //!
-//! `verify` reads a bundle, the registry's trusted root document, optionally a trust state file
-//! (rollback protection) and a policy file, runs every check of [`govproof::bundle::verify`], and
-//! prints the report (`--format text`, or `--format json`). Exit codes: 0 valid, 2 invalid, 1 could
-//! not check (usage, unreadable inputs, a missing bb, a trust state that could not be written),
-//! 3 valid but the policy not checked (no `--policy`: the policy's id and version and the
-//! outcome's names are the lender's words). It needs bb and nothing else.
+//! `verify` reads one bundle or many (files, folders, glob patterns it expands itself), the
+//! registry's trusted root document (`--trust`), optionally a trust state file (`--state`,
+//! rollback protection) and policy files (`--policy`, repeatable, files or folders; each bundle is
+//! compared with the one its proof's policy hash names), runs every check of
+//! [`govproof::bundle::verify`], and prints the report. One bundle gets the check-by-check report
+//! (`--format text` or `json`); many get the portfolio table of [`govproof::bundle::portfolio`]
+//! (`text`, `csv`, `markdown`, `json`, `html`; `--html FILE` writes the HTML page beside any
+//! format), with their proofs checked together by one batch pairing. Exit codes: 0 valid, 2
+//! invalid, 1 could not check (usage, unreadable inputs, a trust state that could not be
+//! written), 3 valid but the policy not checked (no policy file with the bundle's policy hash: the
+//! policy's id and version and the outcome's names are the lender's words), 4 valid but made
+//! with the development setup (not evidence: only with `--dev-setup`). For many bundles,
+//! the worst of them, and 2 when two valid bundles show a fork.
 //!
 //! Every input file is read with [`read_input`]: only regular files, at most their limit.
 
@@ -14,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::policy::Format;
+use govproof::bundle::portfolio::{About, Entry, GivenPolicy, PolicySet, Portfolio, ReportFormat};
 use govproof::bundle::{BundleVerifier, Report, Verdict, VerifyOptions, MAX_BUNDLE_BYTES};
 use govproof::decide::{InputOpening, MAX_OPENING_BYTES};
 use govproof::input_file::{read_input, read_input_text, InputFileError};
@@ -25,33 +32,70 @@ use govproof::setup::{dangerous, AcceptancePolicy};
 
 use crate::Exit;
 
+/// How many bundles are read and batch-verified at a time (bounds memory on large portfolios).
+const CHUNK: usize = 256;
+
+/// Output formats of `govproof verify`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    /// For people: the check-by-check report of one bundle, the table of many.
+    #[default]
+    Text,
+    /// For tools: one JSON document.
+    Json,
+    /// The table as CSV (RFC 4180).
+    Csv,
+    /// The table as Markdown.
+    Markdown,
+    /// The table as one self-contained HTML page.
+    Html,
+}
+
+impl VerifyFormat {
+    fn report_format(self) -> ReportFormat {
+        match self {
+            VerifyFormat::Text => ReportFormat::Text,
+            VerifyFormat::Json => ReportFormat::Json,
+            VerifyFormat::Csv => ReportFormat::Csv,
+            VerifyFormat::Markdown => ReportFormat::Markdown,
+            VerifyFormat::Html => ReportFormat::Html,
+        }
+    }
+}
+
 /// Arguments of `govproof verify`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// The bundle file (JSON); several are checked with one warm bb, each reported, then a
-    /// summary.
+    /// Bundle files (JSON), folders (every `*.json` under them but openings), or glob patterns
+    /// (`'bundles/2026-04-*.json'`, expanded by govproof, so quoting works on every shell).
+    /// Several are reported as one table, their proofs checked together.
     #[arg(required = true, value_name = "BUNDLE")]
     pub bundles: Vec<PathBuf>,
-    /// The registry's root document (`root/<v>.json`), obtained out of band: the keys whose
-    /// threshold must have signed the bundle's registry snapshot.
+    /// The trusted root file: the registry's root document (`root/<v>.json`), obtained out of
+    /// band, whose keys' threshold must have signed each bundle's registry snapshot.
     #[arg(long, value_name = "ROOT")]
     pub trust: PathBuf,
-    /// A trust state file (as `govproof registry verify` keeps): a bundle whose snapshot is older
-    /// than the newest one it records is a rollback. Replaced atomically after a valid bundle;
-    /// created if absent.
+    /// A trust state file (as `govproof registry verify --state` keeps): a bundle whose snapshot
+    /// is older than the newest one it records is a rollback. Replaced atomically after a valid
+    /// bundle; created if absent.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// The policy file (TOML) to compare with the policy the proof commits to.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    /// A policy file (TOML), or a folder of them (`*.toml` but `*.test.toml`); repeatable. Each
+    /// bundle is compared with the policy whose hash its proof commits to.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub policy: Vec<PathBuf>,
     /// The applicant's opening (`opening.json`: features and salt, from the lender) to check
-    /// against the bundle's input commitment.
+    /// against the bundle's input commitment (one bundle only).
     #[arg(long, value_name = "FILE")]
     pub opening: Option<PathBuf>,
-    /// Output format: `text` for people, `json` for tools.
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-    /// Accept proofs made with the development setup (its secret is public: they prove nothing).
+    pub format: VerifyFormat,
+    /// Also write the report as one self-contained HTML page to FILE (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Accept proofs made with the development setup (its secret is public: they prove nothing,
+    /// and their verdict says so: `VALID (development setup: not evidence)`, exit 4).
     #[arg(long = "dev-setup")]
     pub allow_dev_setup: bool,
     /// Also have bb verify every proof and report any disagreement with the in-process
@@ -82,6 +126,81 @@ fn read_bundle(path: &Path) -> Result<BundleFile, InputFileError> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether `arg` is a pattern to expand rather than a path (it does not exist as given and
+/// holds a glob character).
+fn is_pattern(arg: &Path) -> bool {
+    !arg.exists() && arg.to_str().is_some_and(|s| s.contains(['*', '?', '[']))
+}
+
+/// Whether a file found in a folder or by a pattern is taken for a bundle: `*.json`, but not
+/// an applicant's opening (`opening.json`, `*.opening.json`), which is no bundle and secret.
+fn looks_like_bundle(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with(".json") && !name.ends_with("opening.json")
+}
+
+/// Every `*.json` file under `dir` (recursively, sorted), openings left out.
+fn bundles_in(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder `{}`", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot read the folder `{}`", dir.display()))?;
+    entries.sort();
+    for path in entries {
+        // `symlink_metadata`: a link is not followed into another folder (no loops).
+        let meta = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if meta.is_dir() {
+            bundles_in(&path, out)?;
+        } else if looks_like_bundle(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The bundle files the arguments name: files as given, folders and patterns expanded (each
+/// sorted). A folder or pattern that yields no bundle is an error; a file that does not exist
+/// stays, to be reported as unreadable.
+pub fn expand_bundles(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for arg in args {
+        let before = out.len();
+        if is_pattern(arg) {
+            let pattern = arg.to_string_lossy();
+            let paths = glob::glob(&pattern)
+                .map_err(|e| anyhow::anyhow!("the pattern `{pattern}` is not valid: {}", e.msg))?;
+            let mut found = Vec::new();
+            for p in paths {
+                let p = p.map_err(|e| {
+                    anyhow::anyhow!("cannot read `{}`: {}", e.path().display(), e.error())
+                })?;
+                if p.is_dir() {
+                    bundles_in(&p, &mut found)?;
+                } else if looks_like_bundle(&p) {
+                    found.push(p);
+                }
+            }
+            found.sort();
+            out.extend(found);
+            if out.len() == before {
+                anyhow::bail!("no bundle matches the pattern `{pattern}`");
+            }
+        } else if arg.is_dir() {
+            bundles_in(arg, &mut out)?;
+            if out.len() == before {
+                anyhow::bail!("the folder `{}` holds no bundle (`*.json`)", arg.display());
+            }
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Reads and bootstraps the trust root, and reads the trust state file when there is one. The
@@ -122,6 +241,45 @@ fn policy(path: &Path, err: &mut dyn Write) -> anyhow::Result<Policy> {
     }
 }
 
+/// The policy files of `--policy`: each file, and each folder's `*.toml` (not `*.test.toml`,
+/// which are test cases), sorted. Any file with errors stops the run.
+fn policies(args: &VerifyArgs, err: &mut dyn Write) -> anyhow::Result<PolicySet> {
+    let mut files = Vec::new();
+    for arg in &args.policy {
+        if arg.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
+                .with_context(|| format!("cannot read the folder `{}`", arg.display()))?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("cannot read the folder `{}`", arg.display()))?;
+            found.retain(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".toml") && !n.ends_with(".test.toml"))
+            });
+            found.sort();
+            if found.is_empty() {
+                anyhow::bail!(
+                    "the folder `{}` holds no policy file (`*.toml`)",
+                    arg.display()
+                );
+            }
+            files.extend(found);
+        } else {
+            files.push(arg.clone());
+        }
+    }
+    let mut given = Vec::new();
+    for f in files {
+        given.push(GivenPolicy {
+            policy: policy(&f, err)?,
+            file: f.display().to_string(),
+        });
+    }
+    Ok(PolicySet::new(given))
+}
+
 /// Where the verifier keeps its one-point CRS folders and its development bb.
 pub fn verifier_work_dir(home: &Path) -> PathBuf {
     home.join("verifier")
@@ -137,20 +295,21 @@ pub fn run_verify(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    if args.bundles.len() > 1 && args.opening.is_some() {
+    let files = expand_bundles(&args.bundles)?;
+    if files.len() > 1 && args.opening.is_some() {
         anyhow::bail!("`--opening` belongs to one bundle: give a single bundle with it");
     }
-    let json = args.format == Format::Json;
     // A single bundle that cannot be read is an error (exit 1); in a batch it is one bundle that
     // could not be checked, and the others are still checked.
-    let single = args.bundles.len() == 1;
+    let single = files.len() == 1;
     let first = if single {
-        Some(read_bundle(&args.bundles[0])?)
+        Some(read_bundle(&files[0])?)
     } else {
         None
     };
     let trust = trust(&args)?;
-    let policy = args.policy.as_deref().map(|p| policy(p, err)).transpose()?;
+    let policies = policies(&args, err)?;
+    let about = About::new(&trust, &policies);
     let opening = args
         .opening
         .as_deref()
@@ -168,7 +327,7 @@ pub fn run_verify(
     };
     let mut verifier = BundleVerifier::new(VerifyOptions {
         trust,
-        policy,
+        policy: None,
         acceptance,
         bb: args.bb.clone(),
         work_dir: verifier_work_dir(&home),
@@ -178,250 +337,116 @@ pub fn run_verify(
         verifier = verifier.cross_check_with_bb();
     }
 
+    let mut entries: Vec<Entry> = Vec::with_capacity(files.len());
     if let Some(file) = first {
-        let mut report = match file {
-            BundleFile::Bytes(bytes) => verifier.verify_opened(&bytes, opening.as_ref()),
+        let report = match file {
+            BundleFile::Bytes(bytes) => {
+                verifier.set_policy(policies.for_document(&bytes));
+                verifier.verify_opened(&bytes, opening.as_ref())
+            }
             BundleFile::NotABundle(report) => *report,
         };
-        if let Some(next) = report.next_trust().cloned() {
-            if let Err(e) = advance_state(&args, &next, err) {
-                report.set_state_error(format!("{e:#}"));
-            }
-        }
-        print_report(&report, &args.bundles[0], json, out)?;
-        return Ok(exit_of(report.verdict()));
-    }
-
-    let mut batch = Batch::default();
-    for path in &args.bundles {
-        match read_bundle(path) {
-            Ok(BundleFile::Bytes(bytes)) => batch.add(path, Ok(verifier.verify(&bytes))),
-            Ok(BundleFile::NotABundle(report)) => batch.add(path, Ok(*report)),
-            Err(e) => batch.add(path, Err(e.to_string())),
-        }
-    }
-    if let Some(next) = batch.newest_trust().cloned() {
-        if let Err(e) = advance_state(&args, &next, err) {
-            batch.set_state_error(&format!("{e:#}"));
-        }
-    }
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&batch.to_json())?)?;
+        entries.push((files[0].display().to_string(), Ok(report)));
     } else {
-        for (path, r) in &batch.results {
-            match r {
-                Ok(report) => print_report(report, path, false, out)?,
-                Err(e) => {
-                    writeln!(out, "bundle     {}", path.display())?;
-                    writeln!(out, "COULD NOT CHECK: {e}")?;
-                }
-            }
-            writeln!(out)?;
-        }
-        out.write_all(batch.summary_text().as_bytes())?;
-    }
-    Ok(batch.exit())
-}
-
-/// Replaces the trust state file (when one was given) with `next`, atomically.
-fn advance_state(args: &VerifyArgs, next: &TrustState, err: &mut dyn Write) -> anyhow::Result<()> {
-    let Some(path) = &args.state else {
-        return Ok(());
-    };
-    let mut text = serde_json::to_string_pretty(next)?;
-    text.push('\n');
-    write_atomic(
-        path,
-        "trust",
-        text.as_bytes(),
-        DOCUMENT_MODE,
-        Replace::Allow,
-    )
-    .with_context(|| format!("cannot write the trust state `{}`", path.display()))?;
-    writeln!(
-        err,
-        "trust state `{}` updated: newest accepted snapshot {}",
-        path.display(),
-        next.last_snapshot().map_or(0, |s| s.version.get())
-    )?;
-    Ok(())
-}
-
-/// The reports of a batch, and what they say together.
-#[derive(Default)]
-struct Batch {
-    results: Vec<(PathBuf, Result<Report, String>)>,
-    /// The Merkle roots bundles whose proof holds show for each snapshot version.
-    roots: std::collections::BTreeMap<u64, Vec<govproof::field::Field>>,
-    /// Why the trust state could not be written, if it could not.
-    state_error: Option<String>,
-}
-
-impl Batch {
-    fn add(&mut self, path: &Path, result: Result<Report, String>) {
-        if let Ok(report) = &result {
-            if let (true, Some(b)) = (report.verdict().proof_holds(), report.bundle()) {
-                let snap = &b.registry.snapshot.signed;
-                let roots = self.roots.entry(snap.version().get()).or_default();
-                if !roots.contains(&snap.merkle_root()) {
-                    roots.push(snap.merkle_root());
-                }
-            }
-        }
-        self.results.push((path.to_path_buf(), result));
-    }
-
-    /// The trust state was not written: every bundle that would have advanced it could not be
-    /// fully checked (the same rule as for one bundle), and the run's outcome says so.
-    fn set_state_error(&mut self, detail: &str) {
-        for (_, r) in &mut self.results {
-            if let Ok(report) = r {
-                if report.next_trust().is_some() {
-                    report.set_state_error(detail);
-                }
-            }
-        }
-        self.state_error = Some(detail.to_string());
-    }
-
-    fn verdict(result: &Result<Report, String>) -> Verdict {
-        match result {
-            Ok(report) => report.verdict(),
-            Err(_) => Verdict::CouldNotCheck,
-        }
-    }
-
-    fn count(&self, verdict: Verdict) -> usize {
-        self.results
-            .iter()
-            .filter(|(_, r)| Self::verdict(r) == verdict)
-            .count()
-    }
-
-    /// Snapshot versions that bundles show with different Merkle roots: the governance keys
-    /// signed two registries under one version (a fork), which no single bundle reveals.
-    fn forks(&self) -> impl Iterator<Item = (&u64, &Vec<govproof::field::Field>)> {
-        self.roots.iter().filter(|(_, r)| r.len() > 1)
-    }
-
-    /// The trust state after the newest snapshot among the bundles whose proof holds (every
-    /// bundle was checked against the state as given, so their order does not matter); none when
-    /// a fork was seen.
-    fn newest_trust(&self) -> Option<&TrustState> {
-        if self.forks().next().is_some() {
-            return None;
-        }
-        self.results
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok()?.next_trust())
-            .max_by_key(|t| t.last_snapshot().map_or(0, |s| s.version.get()))
-    }
-
-    /// The worst verdict of the batch (a fork makes it invalid).
-    fn worst(&self) -> Verdict {
-        let worst = self
-            .results
-            .iter()
-            .map(|(_, r)| Self::verdict(r))
-            .max_by_key(Verdict::severity)
-            .unwrap_or(Verdict::Valid);
-        if self.forks().next().is_some() {
-            Verdict::Invalid
-        } else {
-            worst
-        }
-    }
-
-    fn exit(&self) -> Exit {
-        exit_of(self.worst())
-    }
-
-    fn summary_text(&self) -> String {
-        let mut s = format!(
-            "{} bundles: {} valid, {} valid with the policy not checked, {} invalid, {} could not \
-             be checked\n",
-            self.results.len(),
-            self.count(Verdict::Valid),
-            self.count(Verdict::ValidPolicyNotChecked),
-            self.count(Verdict::Invalid),
-            self.count(Verdict::CouldNotCheck)
-        );
-        for (path, r) in &self.results {
-            let verdict = match r {
-                Ok(report) => match report.verdict() {
-                    Verdict::Valid => continue,
-                    Verdict::ValidPolicyNotChecked => "VALID (policy not checked)".to_string(),
-                    Verdict::Invalid => {
-                        let failed: Vec<&str> =
-                            report.failed().iter().map(|c| c.as_str()).collect();
-                        format!("INVALID (failed {})", failed.join(", "))
+        for chunk in files.chunks(CHUNK) {
+            let mut read: Vec<(usize, Vec<u8>)> = Vec::new();
+            let base = entries.len();
+            for (i, path) in chunk.iter().enumerate() {
+                let shown = path.display().to_string();
+                match read_bundle(path) {
+                    Ok(BundleFile::Bytes(bytes)) => {
+                        read.push((base + i, bytes));
+                        entries.push((shown, Err(String::new())));
                     }
-                    Verdict::CouldNotCheck => "COULD NOT CHECK".to_string(),
-                },
-                Err(_) => "COULD NOT CHECK (unreadable)".to_string(),
-            };
-            s.push_str(&format!("  {verdict}  {}\n", path.display()));
+                    Ok(BundleFile::NotABundle(report)) => entries.push((shown, Ok(*report))),
+                    Err(e) => entries.push((shown, Err(e.to_string()))),
+                }
+            }
+            let docs: Vec<&[u8]> = read.iter().map(|(_, b)| b.as_slice()).collect();
+            let mut pick = |bytes: &[u8]| policies.for_document(bytes);
+            let reports = verifier.verify_many(&docs, Some(&mut pick));
+            for ((index, _), report) in read.iter().zip(reports) {
+                entries[*index].1 = Ok(report);
+            }
         }
-        for (version, roots) in self.forks() {
-            let roots: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
-            s.push_str(&format!(
-                "FORK: valid bundles show snapshot {version} with {} different Merkle roots ({}): \
-                 the governance keys signed two registries under one version\n",
-                roots.len(),
-                roots.join(", ")
-            ));
-        }
-        if let Some(e) = &self.state_error {
-            s.push_str(&format!(
-                "COULD NOT CHECK: the trust state was not written ({e})\n"
-            ));
-        }
-        if self.count(Verdict::ValidPolicyNotChecked) > 0 {
-            s.push_str(
-                "without the policy file (--policy) the policy's id and version and the \
-                 outcome's names are the lender's words, not checked\n",
-            );
-        }
-        s
     }
 
-    fn to_json(&self) -> serde_json::Value {
-        let bundles: Vec<serde_json::Value> = self
-            .results
-            .iter()
-            .map(|(path, r)| match r {
-                Ok(report) => {
-                    let mut doc = report.to_json();
-                    doc["bundle"] = serde_json::json!(path.display().to_string());
-                    doc
-                }
-                Err(e) => serde_json::json!({
-                    "bundle": path.display().to_string(),
-                    "result": Verdict::CouldNotCheck.as_str(),
-                    "exit_code": Verdict::CouldNotCheck as u8,
-                    "error": e,
-                }),
-            })
-            .collect();
-        let forks: Vec<serde_json::Value> = self
-            .forks()
-            .map(|(version, roots)| serde_json::json!({"snapshot_version": version, "merkle_roots": roots}))
-            .collect();
-        let mut summary = serde_json::json!({
-            "total": self.results.len(),
-            "valid": self.count(Verdict::Valid),
-            "valid_policy_not_checked": self.count(Verdict::ValidPolicyNotChecked),
-            "invalid": self.count(Verdict::Invalid),
-            "could_not_check": self.count(Verdict::CouldNotCheck),
-            "forks": forks,
-            "result": self.worst().as_str(),
-            "exit_code": self.exit() as u8,
-        });
-        if let Some(e) = &self.state_error {
-            summary["state_error"] = serde_json::json!(e);
-        }
-        serde_json::json!({"bundles": bundles, "summary": summary})
+    let state_error = advance_state(&args, &mut entries, err);
+    let portfolio = Portfolio::new(about, &policies, &entries, state_error);
+    if let Some(path) = &args.html {
+        write_atomic(
+            path,
+            "report",
+            portfolio.render(ReportFormat::Html).as_bytes(),
+            DOCUMENT_MODE,
+            Replace::Allow,
+        )
+        .with_context(|| format!("cannot write the HTML report `{}`", path.display()))?;
     }
+    match (single, args.format) {
+        (true, VerifyFormat::Text) => {
+            if let (_, Ok(report)) = &entries[0] {
+                out.write_all(portfolio.about().render_text().as_bytes())?;
+                writeln!(out)?;
+                print_report(report, &files[0], false, out)?;
+            }
+        }
+        (true, VerifyFormat::Json) => {
+            if let (_, Ok(report)) = &entries[0] {
+                let mut doc = report.to_json();
+                doc["bundle"] = serde_json::json!(files[0].display().to_string());
+                doc["about"] = portfolio.about().to_json();
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            }
+        }
+        (_, format) => out.write_all(portfolio.render(format.report_format()).as_bytes())?,
+    }
+    Ok(exit_of(portfolio.totals().result))
+}
+
+/// Advances the trust state file (when one was given) to the newest snapshot among the bundles
+/// whose proof holds (each was checked against the state as given, so their order does not
+/// matter); not at all when valid bundles show a fork. When it cannot be written, every bundle
+/// that would have advanced it could not be fully checked, and the reason is returned.
+fn advance_state(args: &VerifyArgs, entries: &mut [Entry], err: &mut dyn Write) -> Option<String> {
+    let path = args.state.as_ref()?;
+    if !govproof::bundle::portfolio::forks(entries).is_empty() {
+        return None;
+    }
+    let next = entries
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok()?.next_trust())
+        .max_by_key(|t| t.last_snapshot().map_or(0, |s| s.version.get()))?
+        .clone();
+    let written = (|| -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(&next)?;
+        text.push('\n');
+        write_atomic(
+            path,
+            "trust",
+            text.as_bytes(),
+            DOCUMENT_MODE,
+            Replace::Allow,
+        )
+        .with_context(|| format!("cannot write the trust state `{}`", path.display()))?;
+        writeln!(
+            err,
+            "trust state `{}` updated: newest accepted snapshot {}",
+            path.display(),
+            next.last_snapshot().map_or(0, |s| s.version.get())
+        )?;
+        Ok(())
+    })();
+    let e = written.err()?;
+    let detail = format!("{e:#}");
+    for (_, r) in entries.iter_mut() {
+        if let Ok(report) = r {
+            if report.next_trust().is_some() {
+                report.set_state_error(detail.clone());
+            }
+        }
+    }
+    Some(detail)
 }
 
 /// Prints a report as `govproof verify` does.
@@ -449,6 +474,7 @@ pub fn exit_of(verdict: Verdict) -> Exit {
         Verdict::Invalid => Exit::Rejected,
         Verdict::CouldNotCheck => Exit::Error,
         Verdict::ValidPolicyNotChecked => Exit::PolicyNotChecked,
+        Verdict::ValidDevelopmentSetup => Exit::DevelopmentSetup,
     }
 }
 

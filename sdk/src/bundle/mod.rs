@@ -14,6 +14,7 @@
 
 pub mod document;
 pub mod keys;
+pub mod portfolio;
 pub mod solidity;
 pub mod verify;
 
@@ -24,6 +25,6 @@ pub use document::{
     MAX_BUNDLE_BYTES,
 };
 pub use verify::{
-    BundleVerifier, Check, CheckName, CheckStatus, KeyLookup, Report, Unchecked, Verdict,
+    BundleVerifier, Check, CheckName, CheckStatus, KeyLookup, Report, Signer, Unchecked, Verdict,
     VerifyOptions, PINNED_BB_BUILD,
 };

@@ -149,35 +149,67 @@ pub enum Verdict {
     /// policy's id and version and the outcome's names ([`Report::unchecked`]) are the lender's
     /// unchecked words.
     ValidPolicyNotChecked = 3,
+    /// Every check that ran passed, but the proof was made with the development setup, whose
+    /// secret is public: anyone can forge such a proof, so it is not evidence of anything (the
+    /// verifier accepted it only because development proofs were allowed).
+    ValidDevelopmentSetup = 4,
 }
 
 impl Verdict {
-    /// `valid`, `could-not-check`, `invalid` or `valid-policy-not-checked`.
+    /// `valid`, `could-not-check`, `invalid`, `valid-policy-not-checked` or
+    /// `valid-development-setup`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
             Verdict::CouldNotCheck => "could-not-check",
             Verdict::Invalid => "invalid",
             Verdict::ValidPolicyNotChecked => "valid-policy-not-checked",
+            Verdict::ValidDevelopmentSetup => "valid-development-setup",
+        }
+    }
+
+    /// The verdict as reports print it: `VALID`, `VALID (policy not checked)`,
+    /// `VALID (development setup: not evidence)`, `INVALID` or `COULD NOT CHECK`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Valid => "VALID",
+            Verdict::CouldNotCheck => "COULD NOT CHECK",
+            Verdict::Invalid => "INVALID",
+            Verdict::ValidPolicyNotChecked => "VALID (policy not checked)",
+            Verdict::ValidDevelopmentSetup => "VALID (development setup: not evidence)",
         }
     }
 
     /// Whether the proof, the registry and every other check that ran held (with or without
     /// the policy's words checked): what a trust state may advance on.
     pub fn proof_holds(&self) -> bool {
-        matches!(self, Verdict::Valid | Verdict::ValidPolicyNotChecked)
+        matches!(
+            self,
+            Verdict::Valid | Verdict::ValidPolicyNotChecked | Verdict::ValidDevelopmentSetup
+        )
     }
 
     /// How bad the verdict is, for the worst of several: invalid, then could not check, then
-    /// valid with the policy not checked, then valid.
+    /// valid with the development setup (not evidence), then valid with the policy not
+    /// checked, then valid.
     pub fn severity(&self) -> u8 {
         match self {
             Verdict::Valid => 0,
             Verdict::ValidPolicyNotChecked => 1,
-            Verdict::CouldNotCheck => 2,
-            Verdict::Invalid => 3,
+            Verdict::ValidDevelopmentSetup => 2,
+            Verdict::CouldNotCheck => 3,
+            Verdict::Invalid => 4,
         }
     }
+
+    /// Every verdict, from the best to the worst.
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Valid,
+        Verdict::ValidPolicyNotChecked,
+        Verdict::ValidDevelopmentSetup,
+        Verdict::CouldNotCheck,
+        Verdict::Invalid,
+    ];
 }
 
 /// One thing a bundle says that no check verified, with the value it says.
@@ -202,8 +234,39 @@ pub struct Report {
     size: Option<usize>,
     checks: Vec<Check>,
     signed_by: Option<(usize, u32, u64)>,
+    signers: Vec<Signer>,
     next_trust: Option<TrustState>,
     state_error: Option<String>,
+}
+
+/// What the registry check found: the verified snapshot, (signatures counted, threshold, root
+/// version) and the signers, when it passed.
+type RegistryOutcome = (
+    Option<VerifiedSnapshot>,
+    Option<(usize, u32, u64)>,
+    Vec<Signer>,
+);
+
+/// Picks the policy a bundle document is compared with ([`BundleVerifier::verify_many`]).
+pub type PolicyPicker<'a> = &'a mut dyn FnMut(&[u8]) -> Option<Policy>;
+
+/// A governance key whose signature on the bundle's registry snapshot was counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    /// The key's id.
+    pub key_id: String,
+    /// Who holds the key, as the trusted root names them (`holder`), when it does.
+    pub holder: Option<String>,
+}
+
+impl Signer {
+    /// `holder (key id)`, or `key id` for a key the root names no holder of.
+    pub fn name(&self) -> String {
+        match &self.holder {
+            Some(h) => format!("{h} ({})", self.key_id),
+            None => format!("key {}", self.key_id),
+        }
+    }
 }
 
 /// What the verifier trusts and accepts.
@@ -232,7 +295,22 @@ pub struct BundleVerifier {
     cross_check_bb: bool,
     /// Pinned keys parsed for the in-process verifier, by blake3 of their bytes.
     native_keys: std::collections::HashMap<[u8; 32], govproof_verify::VerificationKey>,
+    /// While [`BundleVerifier::verify_many`] runs: the proofs waiting for one batch check.
+    deferred: Option<Vec<PendingProof>>,
 }
+
+/// A proof whose other checks passed, waiting in [`BundleVerifier::verify_many`] for the batch.
+struct PendingProof {
+    key: govproof_verify::VerificationKey,
+    proof: Vec<u8>,
+    inputs: Vec<[u8; 32]>,
+    setup: SetupId,
+    g2: govproof_verify::G2Point,
+    what: String,
+}
+
+/// The detail of the `proof` check while it waits for the batch (never seen in a finished report).
+const DEFERRED: &str = "not run yet: waiting for the batch check";
 
 impl std::fmt::Debug for BundleVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -320,7 +398,58 @@ impl BundleVerifier {
             verifier: None,
             cross_check_bb: false,
             native_keys: std::collections::HashMap::new(),
+            deferred: None,
         }
+    }
+
+    /// Compares the following bundles with `policy` (or with none) instead of the policy the
+    /// options gave: a portfolio driver picks each bundle's policy by the hash its proof commits
+    /// to.
+    pub fn set_policy(&mut self, policy: Option<Policy>) {
+        self.options.policy = policy;
+    }
+
+    /// Runs every check on each bundle, as [`BundleVerifier::verify`] does, but checks the proofs
+    /// of all of them together with [`govproof_verify::verify_batch`] (one combined pairing per
+    /// setup); when the batch does not hold, each of its proofs is checked on its own, so every
+    /// failing proof is named with its own reason. The reports are the ones
+    /// [`BundleVerifier::verify`] gives, bundle for bundle. With the bb cross-check on, each proof
+    /// is checked on its own. `policy_for` picks the policy each bundle is compared with (see
+    /// [`BundleVerifier::set_policy`]); `None` keeps the options' policy.
+    pub fn verify_many(
+        &mut self,
+        bundles: &[&[u8]],
+        mut policy_for: Option<PolicyPicker<'_>>,
+    ) -> Vec<Report> {
+        self.deferred = (!self.cross_check_bb).then(Vec::new);
+        let mut reports = Vec::with_capacity(bundles.len());
+        let mut waiting: Vec<usize> = Vec::new();
+        for bytes in bundles {
+            if let Some(pick) = policy_for.as_mut() {
+                let policy = pick(bytes);
+                self.set_policy(policy);
+            }
+            let before = self.deferred.as_ref().map_or(0, Vec::len);
+            let report = self.verify(bytes);
+            if self.deferred.as_ref().map_or(0, Vec::len) > before {
+                waiting.push(reports.len());
+            }
+            reports.push(report);
+        }
+        let pending = self.deferred.take().unwrap_or_default();
+        let outcomes = batch_outcomes(&pending);
+        for ((index, p), result) in waiting.into_iter().zip(&pending).zip(outcomes) {
+            let (status, detail) = proof_outcome(&p.what, result, None);
+            if let Some(check) = reports[index]
+                .checks
+                .iter_mut()
+                .find(|c| c.name == CheckName::Proof)
+            {
+                check.status = status;
+                check.detail = one_line(&detail);
+            }
+        }
+        reports
     }
 
     /// Also has bb verify every proof, and reports a disagreement between bb and the in-process
@@ -367,7 +496,7 @@ impl BundleVerifier {
         self.check_setup(&bundle, &mut r);
         // The registry runs before the circuit: a key the bundle carries is trusted only through
         // an entry of the snapshot the registry check verified. The report keeps its order.
-        let (verified, signed_by) = self.check_registry(&bundle, &mut r);
+        let (verified, signed_by, signers) = self.check_registry(&bundle, &mut r);
         let known = self.check_circuit(&bundle, verified.as_ref(), &mut r);
         self.check_policy(&bundle, &mut r);
         let profile = known.as_ref().map(|(p, _)| *p);
@@ -382,6 +511,7 @@ impl BundleVerifier {
             size: Some(bytes.len()),
             checks: r.checks,
             signed_by,
+            signers,
             next_trust,
             state_error: None,
         }
@@ -538,11 +668,7 @@ impl BundleVerifier {
         self.lookup().bb_path()
     }
 
-    fn check_registry(
-        &self,
-        b: &Bundle,
-        r: &mut Recorder,
-    ) -> (Option<VerifiedSnapshot>, Option<(usize, u32, u64)>) {
+    fn check_registry(&self, b: &Bundle, r: &mut Recorder) -> RegistryOutcome {
         let trust = &self.options.trust;
         let snapshot = &b.registry.snapshot;
         let time = b.decision.time;
@@ -554,7 +680,7 @@ impl BundleVerifier {
                     CheckStatus::Fail,
                     format!("{} (judged at the decision time {time})", e),
                 );
-                return (None, None);
+                return (None, None, Vec::new());
             }
         };
         let s = &snapshot.signed;
@@ -592,7 +718,20 @@ impl BundleVerifier {
             root.threshold().get(),
             root.version().get(),
         );
-        (Some(verified), Some(signed_by))
+        let signers = tally
+            .counted
+            .iter()
+            .map(|id| Signer {
+                key_id: id.to_string(),
+                holder: root
+                    .keys()
+                    .iter()
+                    .find(|k| k.key_id == *id)
+                    .and_then(|k| k.holder.as_ref())
+                    .map(|h| h.as_str().to_string()),
+            })
+            .collect();
+        (Some(verified), Some(signed_by), signers)
     }
 
     fn check_policy(&self, b: &Bundle, r: &mut Recorder) {
@@ -793,10 +932,6 @@ impl BundleVerifier {
         let fields = b.public_inputs.to_fields();
         let inputs: Vec<[u8; 32]> = fields.iter().map(Field::to_be_bytes).collect();
         let proof_bytes = b.proof.as_bytes();
-        let native = self
-            .native_key(&vk)
-            .and_then(|key| govproof_verify::verify(&key, proof_bytes, &inputs, &g2));
-        let cross = self.cross_check_bb.then(|| self.bb_verdict(b, &vk));
         let what = format!(
             "the {}-byte UltraHonk proof (zero-knowledge, target `{}`) with its {} public \
              inputs",
@@ -804,51 +939,23 @@ impl BundleVerifier {
             b.circuit.proof_target,
             fields.len()
         );
-        match (native, cross) {
-            (Ok(()), None) => r.put(
-                CheckName::Proof,
-                CheckStatus::Pass,
-                format!(
-                    "verified {what} in-process: sumcheck, all 29 subrelations, Shplemini and the \
-                     KZG pairing (govproof-verify; bb not used)"
-                ),
-            ),
-            (Ok(()), Some(Ok(()))) => r.put(
-                CheckName::Proof,
-                CheckStatus::Pass,
-                format!("verified {what} in-process (govproof-verify) and by bb alike"),
-            ),
-            // A refused input (bb's error, not its "false") fails the check as a proof that
-            // does not verify does: either way it is not a proof of these public inputs.
-            (Err(e), None) | (Err(e), Some(Err(BbVerdict::Rejected(_)))) => r.put(
-                CheckName::Proof,
-                CheckStatus::Fail,
-                format!("{what} does not verify: {e}"),
-            ),
-            (Ok(()), Some(Err(bb))) => r.put(
-                CheckName::Proof,
-                CheckStatus::Error,
-                format!(
-                    "the in-process verifier accepts {what} but bb does not ({bb}): the two \
-                     verifiers disagree, report this bundle"
-                ),
-            ),
-            (Err(e), Some(Ok(()))) => r.put(
-                CheckName::Proof,
-                CheckStatus::Error,
-                format!(
-                    "bb accepts {what} but the in-process verifier does not ({e}): the two \
-                     verifiers disagree, report this bundle"
-                ),
-            ),
-            (Err(e), Some(Err(BbVerdict::CouldNotRun(why)))) => r.put(
-                CheckName::Proof,
-                CheckStatus::Error,
-                format!(
-                    "{what} does not verify in-process ({e}), and bb could not check it: {why}"
-                ),
-            ),
+        let key = self.native_key(&vk);
+        if let (Some(pending), Ok(key)) = (self.deferred.as_mut(), &key) {
+            pending.push(PendingProof {
+                key: key.clone(),
+                proof: proof_bytes.to_vec(),
+                inputs,
+                setup: b.setup,
+                g2,
+                what,
+            });
+            r.put(CheckName::Proof, CheckStatus::Error, DEFERRED);
+            return;
         }
+        let native = key.and_then(|key| govproof_verify::verify(&key, proof_bytes, &inputs, &g2));
+        let cross = self.cross_check_bb.then(|| self.bb_verdict(b, &vk));
+        let (status, detail) = proof_outcome(&what, native, cross);
+        r.put(CheckName::Proof, status, detail);
     }
 
     /// The pinned key parsed for the in-process verifier (cached by the key's bytes).
@@ -896,6 +1003,83 @@ impl BundleVerifier {
             Err(e) => Err(BbVerdict::CouldNotRun(e.to_string())),
         }
     }
+}
+
+/// The `proof` check's status and detail from the in-process verifier's answer on `what` and,
+/// when asked for, bb's.
+fn proof_outcome(
+    what: &str,
+    native: Result<(), govproof_verify::VerifyError>,
+    cross: Option<Result<(), BbVerdict>>,
+) -> (CheckStatus, String) {
+    match (native, cross) {
+        (Ok(()), None) => (
+            CheckStatus::Pass,
+            format!(
+                "verified {what} in-process: sumcheck, all 29 subrelations, Shplemini and the \
+                 KZG pairing (govproof-verify; bb not used)"
+            ),
+        ),
+        (Ok(()), Some(Ok(()))) => (
+            CheckStatus::Pass,
+            format!("verified {what} in-process (govproof-verify) and by bb alike"),
+        ),
+        // A refused input (bb's error, not its "false") fails the check as a proof that
+        // does not verify does: either way it is not a proof of these public inputs.
+        (Err(e), None) | (Err(e), Some(Err(BbVerdict::Rejected(_)))) => {
+            (CheckStatus::Fail, format!("{what} does not verify: {e}"))
+        }
+        (Ok(()), Some(Err(bb))) => (
+            CheckStatus::Error,
+            format!(
+                "the in-process verifier accepts {what} but bb does not ({bb}): the two \
+                 verifiers disagree, report this bundle"
+            ),
+        ),
+        (Err(e), Some(Ok(()))) => (
+            CheckStatus::Error,
+            format!(
+                "bb accepts {what} but the in-process verifier does not ({e}): the two \
+                 verifiers disagree, report this bundle"
+            ),
+        ),
+        (Err(e), Some(Err(BbVerdict::CouldNotRun(why)))) => (
+            CheckStatus::Error,
+            format!("{what} does not verify in-process ({e}), and bb could not check it: {why}"),
+        ),
+    }
+}
+
+/// The in-process verifier's answer on each pending proof: one [`govproof_verify::verify_batch`]
+/// per setup, and, for a setup whose batch does not hold (or when no random seed can be had),
+/// each of its proofs verified on its own, so that the answers are exactly
+/// [`govproof_verify::verify`]'s.
+fn batch_outcomes(pending: &[PendingProof]) -> Vec<Result<(), govproof_verify::VerifyError>> {
+    let mut holds: Vec<(SetupId, bool)> = Vec::new();
+    for p in pending {
+        if holds.iter().any(|(s, _)| *s == p.setup) {
+            continue;
+        }
+        let items: Vec<govproof_verify::BatchItem<'_>> = pending
+            .iter()
+            .filter(|q| q.setup == p.setup)
+            .map(|q| (&q.key, q.proof.as_slice(), q.inputs.as_slice()))
+            .collect();
+        let mut seed = [0u8; 32];
+        let held = getrandom::getrandom(&mut seed).is_ok()
+            && govproof_verify::verify_batch(&items, &p.g2, seed).is_ok();
+        holds.push((p.setup, held));
+    }
+    pending
+        .iter()
+        .map(|p| {
+            if holds.iter().any(|(s, held)| *s == p.setup && *held) {
+                Ok(())
+            } else {
+                govproof_verify::verify(&p.key, &p.proof, &p.inputs, &p.g2)
+            }
+        })
+        .collect()
 }
 
 /// bb's answer when it does not accept a proof.
@@ -1292,6 +1476,7 @@ impl Report {
             size,
             checks: r.checks,
             signed_by: None,
+            signers: Vec::new(),
             next_trust: None,
             state_error: None,
         }
@@ -1368,7 +1553,22 @@ impl Report {
         self.state_error.as_deref()
     }
 
-    /// The verdict.
+    /// The governance keys whose signatures on the bundle's snapshot were counted, with their
+    /// holders' names from the trusted root (empty when the registry check did not pass).
+    pub fn signers(&self) -> &[Signer] {
+        &self.signers
+    }
+
+    /// Whether the bundle says it was proved with a development setup.
+    pub fn development_setup(&self) -> bool {
+        self.bundle
+            .as_ref()
+            .is_some_and(|b| matches!(b.setup, SetupId::Development(_)))
+    }
+
+    /// The verdict. A development-setup proof that passes every check is
+    /// [`Verdict::ValidDevelopmentSetup`] whether or not the policy was checked: such a proof is
+    /// no evidence, so nothing else about it matters as much.
     pub fn verdict(&self) -> Verdict {
         if self.checks.iter().any(|c| c.status == CheckStatus::Fail) {
             Verdict::Invalid
@@ -1376,6 +1576,8 @@ impl Report {
             || self.state_error.is_some()
         {
             Verdict::CouldNotCheck
+        } else if self.development_setup() {
+            Verdict::ValidDevelopmentSetup
         } else if !self.policy_checked() {
             Verdict::ValidPolicyNotChecked
         } else {
@@ -1408,6 +1610,17 @@ impl Report {
                     .collect::<Vec<_>>()
                     .join(", "),
                 Verdict::ValidPolicyNotChecked as u8
+            ),
+            Verdict::ValidDevelopmentSetup => format!(
+                "VALID (development setup: not evidence): every check that ran passed, but the \
+                 proof was made with the development setup, whose secret is public: anyone can \
+                 forge it, so it proves nothing{} (exit {})",
+                if self.policy_checked() {
+                    ""
+                } else {
+                    "; the policy was not checked either (no policy file)"
+                },
+                Verdict::ValidDevelopmentSetup as u8
             ),
             Verdict::Invalid => format!("INVALID: failed {}", failed.join(", ")),
             Verdict::CouldNotCheck => {
@@ -1458,7 +1671,14 @@ impl Report {
             );
             let signed = match self.signed_by {
                 Some((n, k, root)) => {
-                    format!(", signed by {n} keys of root {root} (threshold {k})")
+                    format!(
+                        ", signed by {n} keys of root {root} (threshold {k}: {})",
+                        self.signers
+                            .iter()
+                            .map(Signer::name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
                 None => String::new(),
             };
@@ -1579,6 +1799,11 @@ impl Report {
                 "signed_by": self.signed_by.map(|(n, _, _)| n),
                 "threshold": self.signed_by.map(|(_, k, _)| k),
                 "root_version": self.signed_by.map(|(_, _, v)| v),
+                "signers": self
+                    .signers
+                    .iter()
+                    .map(|s| json!({"key_id": s.key_id, "holder": s.holder}))
+                    .collect::<Vec<_>>(),
             });
             doc["policy"] = if checked {
                 json!(b.policy)
@@ -1594,7 +1819,7 @@ impl Report {
 }
 
 /// The part of an outcome the proof binds: the band index or the gate's side.
-fn proved_outcome(claim: &OutcomeClaim) -> String {
+pub(crate) fn proved_outcome(claim: &OutcomeClaim) -> String {
     match claim {
         OutcomeClaim::ScoreBand { band_index, .. } => format!("band {band_index}"),
         OutcomeClaim::Gate { decision: true, .. } => "at or above the threshold".to_string(),
@@ -1605,7 +1830,7 @@ fn proved_outcome(claim: &OutcomeClaim) -> String {
 }
 
 /// The outcome's names, which only the policy file settles.
-fn outcome_words(claim: &OutcomeClaim) -> String {
+pub(crate) fn outcome_words(claim: &OutcomeClaim) -> String {
     match claim {
         OutcomeClaim::ScoreBand { band, outcome, .. } => format!("`{band}` (`{outcome}`)"),
         OutcomeClaim::Gate { outcome, .. } => format!("`{outcome}`"),

@@ -235,7 +235,7 @@ pub const TRUST_STATE_FORMAT: &str = "govproof-trust-state/v2";
 /// Largest trust state file read (a chain of roots, the newest snapshot seen, and the revocations
 /// of a registry of up to about 100,000 revoked entries).
 pub const MAX_TRUST_STATE_BYTES: u64 = 32 << 20;
-/// Largest root document read from outside a registry folder (`--trusted-root`, `--trust`).
+/// Largest root document read from outside a registry folder (`--trust`).
 pub const MAX_ROOT_BYTES: u64 = 1 << 20;
 
 /// A model version that a snapshot this client verified in full shows revoked.
@@ -317,13 +317,13 @@ pub enum TrustStateError {
     #[error(transparent)]
     Document(#[from] DocumentError),
     /// A file of the first format, which kept one root and no chain.
-    #[error("the trust state `{path}` has an old format that keeps no chain of roots and cannot be checked: remove it and start a new state (`govproof registry verify --trusted-root ROOT --trust FILE`, or `govproof verify --state FILE`, which creates it)")]
+    #[error("the trust state `{path}` has an old format that keeps no chain of roots and cannot be checked: remove it and start a new state (`govproof registry verify --trust ROOT --state FILE`, or `govproof verify --state FILE`, which creates it)")]
     OldFormat {
         /// The file.
         path: String,
     },
     /// A file of a format this build does not know.
-    #[error("the trust state `{path}` has format `{format}`, not `{TRUST_STATE_FORMAT}`: remove it and start a new state (`govproof registry verify --trusted-root ROOT --trust FILE`)")]
+    #[error("the trust state `{path}` has format `{format}`, not `{TRUST_STATE_FORMAT}`: remove it and start a new state (`govproof registry verify --trust ROOT --state FILE`)")]
     UnknownFormat {
         /// The file.
         path: String,
