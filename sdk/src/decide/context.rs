@@ -143,7 +143,7 @@ impl PreparedDecision {
 
     /// The public inputs a proof of this decision must carry, in the circuit's order.
     pub fn public_inputs(&self) -> Vec<Field> {
-        self.decision.statement().to_fields()
+        self.decision.public_inputs()
     }
 
     /// What opens the input commitment (features and salt); never part of the bundle.
@@ -545,7 +545,7 @@ impl DecisionContext {
             )));
         }
         let statement = prepared.decision.statement();
-        if proof.public_inputs() != statement.to_fields().as_slice() {
+        if proof.public_inputs() != prepared.decision.public_inputs().as_slice() {
             return Err(DecideError::PublicInputsDiffer);
         }
         let is_band = matches!(statement.outcome, Outcome::Band(_));
