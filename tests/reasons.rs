@@ -21,8 +21,8 @@ use govproof::field::Field;
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::quantize_row;
 use govproof::model::{import, FeatureSchema, ImportPolicy, ImportRequest, ModelFile};
-use govproof::policy::{check, Outcome as PolicyOutcome, Policy, SourceFile};
 use govproof::policy::Decision as PolicyDecision;
+use govproof::policy::{check, Outcome as PolicyOutcome, Policy, SourceFile};
 use govproof::registry::entry::Digest;
 use govproof::registry::names::{Note, ProfileName, ScopePart};
 use govproof::registry::{Entry, EntryDraft, EntrySet, Scope, Status, Timestamp};
@@ -38,9 +38,12 @@ fn cache() -> PathBuf {
 }
 
 fn artifact(profile: &Profile) -> Artifact {
-    let json = compile_cached(profile, &cache(), InstallPolicy::InstallIfMissing, &mut |m| {
-        eprintln!("{m}")
-    })
+    let json = compile_cached(
+        profile,
+        &cache(),
+        InstallPolicy::InstallIfMissing,
+        &mut |m| eprintln!("{m}"),
+    )
     .unwrap();
     Artifact::from_json_bytes(&profile.name(), &json).unwrap()
 }
@@ -58,8 +61,7 @@ fn read_policy(path: &Path) -> Policy {
 fn scorecard() -> (ModelFile, Calibration) {
     let schema = FeatureSchema::read(&here().join("features.toml")).unwrap();
     let data = Calibration::read(&here().join("data/german_credit.csv"), &schema).unwrap();
-    let bands =
-        ImportPolicy::read(&here().join("policies/german-credit-scorecard.toml")).unwrap();
+    let bands = ImportPolicy::read(&here().join("policies/german-credit-scorecard.toml")).unwrap();
     let onnx = fs::read(here().join("models/scorecard.onnx")).unwrap();
     let (mut file, _) = import(&ImportRequest {
         onnx_name: "scorecard",
@@ -105,7 +107,13 @@ fn registry(file: &ModelFile) -> EntrySet {
     EntrySet::new(vec![entry]).unwrap()
 }
 
-fn decision(file: &ModelFile, policy: &Policy, set: &EntrySet, data: &Calibration, row: usize) -> Decision {
+fn decision(
+    file: &ModelFile,
+    policy: &Policy,
+    set: &EntrySet,
+    data: &Calibration,
+    row: usize,
+) -> Decision {
     let tree = set.tree();
     let entry = &set.entries()[0];
     let features = quantize_row(&data.rows()[row]).unwrap();
@@ -302,7 +310,11 @@ fn mirror_and_circuit_agree_on_reasons_and_refuse_any_other_codes() {
             fewer += 1;
         }
         let solved = execute(&artifact, &d.inputs()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        assert_eq!(solved.public_inputs(), d.public_inputs().as_slice(), "seed {seed}");
+        assert_eq!(
+            solved.public_inputs(),
+            d.public_inputs().as_slice(),
+            "seed {seed}"
+        );
         // Every other assignment of codes to the three slots is refused.
         let mut rng = Rng::new(seed);
         for _ in 0..6 {
@@ -320,8 +332,58 @@ fn mirror_and_circuit_agree_on_reasons_and_refuse_any_other_codes() {
             );
         }
     }
-    assert!(fewer > 0, "no case had fewer negative contributions than slots");
+    assert!(
+        fewer > 0,
+        "no case had fewer negative contributions than slots"
+    );
     // The mirror's rule on a hand-made case: ties by feature order, padded with the none code.
     assert_eq!(reason_codes(&[-2, 0, -2, 5, -9, 0], 3), vec![4, 0, 2]);
     assert_eq!(reason_codes(&[1, 0, -1, 0, 0, 0], 3), vec![2, 6, 6]);
+}
+
+/// Gates of `profile`'s composite, as `bb gates` counts them.
+fn gates(bb: &Path, profile: &Profile) -> u64 {
+    // Reference profiles are embedded; the others compile into this test's cache.
+    let json = match govproof::noir::embedded(&profile.name()) {
+        Some(j) => j.to_vec(),
+        None => compile_cached(
+            profile,
+            &cache(),
+            InstallPolicy::InstallIfMissing,
+            &mut |m| eprintln!("{m}"),
+        )
+        .unwrap(),
+    };
+    govproof::circuits::info::measure(bb, &profile.name(), &json)
+        .unwrap()
+        .gates
+}
+
+#[test]
+fn four_proven_reasons_cost_at_most_15_percent_of_the_composite() {
+    let Some(bb) = circuits_support::bb() else {
+        eprintln!("skipped: no bb");
+        return;
+    };
+    for (plain, k) in [
+        (Profile::reference_linear_band(), 4),
+        (Profile::reference_linear_gate(), 4),
+        (Profile::from_name("linear-20-d20-b8-s16-p8-m4").unwrap(), 4),
+        (Profile::reference_linear_band(), 1),
+    ] {
+        let explained = plain.with_reasons(k).unwrap();
+        let (without, with) = (gates(&bb, &plain), gates(&bb, &explained));
+        eprintln!(
+            "{}: {without} gates, {}: {with} gates (+{}, {:.1} %)",
+            plain.name(),
+            explained.name(),
+            with - without,
+            100.0 * (with - without) as f64 / without as f64
+        );
+        assert!(
+            (with - without) * 100 <= without * 15,
+            "{}: {with} gates against {without}",
+            explained.name()
+        );
+    }
 }

@@ -322,9 +322,9 @@ impl Profile {
     pub fn with_reasons(self, count: usize) -> Result<Self, ProfileError> {
         let why = match self.family {
             ModelFamily::Linear => None,
-            ModelFamily::Mlp { .. } | ModelFamily::DeepMlp { .. } => Some(
-                "a perceptron has no exact additive attribution of its score to its features",
-            ),
+            ModelFamily::Mlp { .. } | ModelFamily::DeepMlp { .. } => {
+                Some("a perceptron has no exact additive attribution of its score to its features")
+            }
             ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => Some(
                 "tree ensembles do not commit to the node values their path contributions need",
             ),

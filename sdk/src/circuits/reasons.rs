@@ -82,7 +82,10 @@ pub fn contributions(
     features: &Features,
     baselines: &Baselines,
 ) -> Result<Vec<i128>, ReasonsError> {
-    if !model.hidden_layers().is_empty() || model.tree_shape().is_some() || model.table_shape().is_some() {
+    if !model.hidden_layers().is_empty()
+        || model.tree_shape().is_some()
+        || model.table_shape().is_some()
+    {
         return Err(ReasonsError::NotLinear);
     }
     let n = model.features();
@@ -129,7 +132,10 @@ pub fn reasons(
     baselines: &Baselines,
     slots: usize,
 ) -> Result<Vec<u32>, ReasonsError> {
-    Ok(reason_codes(&contributions(model, features, baselines)?, slots))
+    Ok(reason_codes(
+        &contributions(model, features, baselines)?,
+        slots,
+    ))
 }
 
 #[cfg(test)]

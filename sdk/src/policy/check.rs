@@ -250,13 +250,11 @@ fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
             e @ (ProfileError::HiddenLayers { .. }
             | ProfileError::TreeTable { .. }
             | ProfileError::Reasons { .. }),
-        ) => {
-            Diagnostic::error(
-                Code::InvalidValue,
-                s.span,
-                format!("`{name}` is not a circuit profile: {e}"),
-            )
-        }
+        ) => Diagnostic::error(
+            Code::InvalidValue,
+            s.span,
+            format!("`{name}` is not a circuit profile: {e}"),
+        ),
         Err(ProfileError::Name(_)) => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
@@ -1333,7 +1331,10 @@ fn read_explanation(
                 let mut d = Diagnostic::error(
                     Code::UnknownFeature,
                     n.span.clone(),
-                    format!("explained feature `{}` is not in the feature schema", n.value),
+                    format!(
+                        "explained feature `{}` is not in the feature schema",
+                        n.value
+                    ),
                 )
                 .with_label("not a declared feature");
                 if let Some(k) = near_miss(&n.value, &known) {

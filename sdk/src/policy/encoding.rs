@@ -244,22 +244,19 @@ fn canonical_document(policy: &Parts) -> CanonicalPolicy<'_> {
             .iter()
             .map(|&i| policy.features[i].name.as_str())
             .collect(),
-        explanation: policy
-            .explanation
-            .as_ref()
-            .map(|e| CanonicalExplanation {
-                reasons: e.reasons,
-                features: e
-                    .features
-                    .iter()
-                    .map(|r| CanonicalReason {
-                        feature: policy.features[r.feature].name.as_str(),
-                        code: r.code.as_str(),
-                        text: r.text.as_str(),
-                        baseline: num(r.baseline),
-                    })
-                    .collect(),
-            }),
+        explanation: policy.explanation.as_ref().map(|e| CanonicalExplanation {
+            reasons: e.reasons,
+            features: e
+                .features
+                .iter()
+                .map(|r| CanonicalReason {
+                    feature: policy.features[r.feature].name.as_str(),
+                    code: r.code.as_str(),
+                    text: r.text.as_str(),
+                    baseline: num(r.baseline),
+                })
+                .collect(),
+        }),
     }
 }
 
