@@ -387,3 +387,42 @@ fn four_proven_reasons_cost_at_most_15_percent_of_the_composite() {
         );
     }
 }
+
+#[test]
+fn the_policy_hash_covers_the_explanation() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/policies/valid/explained.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let load = |t: &str| {
+        let file = SourceFile::new("explained.toml", t);
+        check(&file, &Default::default()).policy.unwrap()
+    };
+    let base = load(&text);
+    let e = base.explanation().unwrap();
+    assert_eq!(e.reasons, 2);
+    // The protected `age` gets no line of its own: its minimum is its baseline, it is never a reason.
+    assert_eq!(e.features[0].text, "");
+    assert_eq!(e.features[1].code, "R1");
+    assert_eq!(e.features[2].code, "debt_to_income");
+    assert_eq!(e.features[2].fixed, (0.4f64 * 65536.0).round() as i64);
+    for (from, to) in [
+        ("Income too low for the amount", "Income too low"),
+        ("code = \"R1\", ", ""),
+        ("baseline = 0.4", "baseline = 0.5"),
+        ("baseline = 40", "baseline = 40.00002"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let other = load(&text.replacen(from, to, 1));
+        assert_ne!(base.hash(), other.hash(), "{from} -> {to}");
+    }
+    // The public hash is the explained hash over the policy's own hash and the baselines.
+    let enc = base.encoding();
+    assert_ne!(enc.hash(), enc.core_hash());
+    assert_eq!(
+        enc.hash(),
+        govproof::circuits::reasons::explained_policy_hash(
+            enc.core_hash(),
+            enc.baselines().unwrap()
+        )
+    );
+}

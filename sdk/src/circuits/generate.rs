@@ -466,6 +466,23 @@ mod tests {
     }
 
     #[test]
+    fn reasons_profiles_add_their_inputs_and_checks_and_nothing_else_changes() {
+        let plain = Profile::reference_linear_band();
+        let p = plain.with_reasons(4).unwrap();
+        let main = composite_main(&p);
+        assert!(main.contains("global R: u32 = 4;"));
+        assert!(main.contains("    band_index: pub u32,\n    reasons: pub [u32; R],\n"));
+        assert!(main.contains("    baselines: [Field; N],\n    policy_core_hash: Field,\n"));
+        assert!(main.contains("reasons::explained_policy_hash(policy_core_hash, baselines)"));
+        assert!(main.contains("reasons::assert_reasons::<N, R>("));
+        assert!(composite_manifest(&p).contains("reasons = { path"));
+        for reference in Profile::references() {
+            assert!(!composite_manifest(&reference).contains("reasons"));
+            assert!(!composite_main(&reference).contains("reasons"));
+        }
+    }
+
+    #[test]
     fn project_is_written_in_the_repository_layout() {
         let dir = tempfile::tempdir().unwrap();
         let p = Profile::reference_linear_band();

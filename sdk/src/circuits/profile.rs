@@ -785,6 +785,46 @@ mod tests {
         assert!(ModelFamily::perceptron(&[]).is_err());
     }
 
+    #[test]
+    fn reasons_are_a_linear_option_of_the_name() {
+        let p = Profile::from_name("linear-24-d20-b8-s16-p8-m4-r4").unwrap();
+        assert_eq!(p.reasons(), 4);
+        assert_eq!(p.without_reasons(), Profile::reference_linear_band());
+        assert_ne!(p.id(), Profile::reference_linear_band().id());
+        let g = Profile::from_name("linear-24-d20-s16-p8-m4-r1-gate").unwrap();
+        assert_eq!(g.without_reasons(), Profile::reference_linear_gate());
+        assert_eq!(
+            Profile::reference_linear_gate()
+                .with_reasons(1)
+                .unwrap()
+                .name(),
+            "linear-24-d20-s16-p8-m4-r1-gate"
+        );
+        for p in Profile::references() {
+            assert_eq!(p.reasons(), 0);
+            assert!(!p.name().contains("-r"));
+        }
+        for bad in [
+            "linear-24-d20-b8-s16-p8-m4-r0",
+            "linear-24-d20-b8-s16-p8-m4-r9",
+            "linear-24-d20-b8-s16-p8-m4-r04",
+            "linear-24-d20-b8-s16-p8-m4-r",
+            "linear-24-d20-s16-p8-m4-gate-r4",
+            "linear-24-d20-b8-s16-p8-r4-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
+        for family in [
+            "mlp-24x16-d20-b8-s16-p8-m4-r4",
+            "mlp-24x16x8-d20-b8-s16-p8-m4-r4",
+            "trees-20-30x3-d20-b8-s16-p8-m4-r4",
+            "trees-20-5l8h3-d20-b8-s16-p8-m4-r4",
+        ] {
+            let e = Profile::from_name(family).unwrap_err();
+            assert!(matches!(e, ProfileError::Reasons { .. }), "{family}: {e}");
+        }
+    }
+
     proptest! {
         #[test]
         fn names_round_trip(

@@ -1319,6 +1319,8 @@ fn read_explanation(
     let known: Vec<&str> = features.features.iter().map(|f| f.name.as_str()).collect();
     let mut slots: Vec<Option<ReasonText>> = vec![None; known.len()];
     let mut first_span: Vec<Option<Range<usize>>> = vec![None; known.len()];
+    // Features some line names, valid or not (a broken line is reported once, as itself).
+    let mut named = vec![false; known.len()];
     for line in &lines.value {
         line.deny_unknown(r, REASON_KEYS);
         let fname = line.string(r, "name", true);
@@ -1341,6 +1343,9 @@ fn read_explanation(
                     d = d.with_help(format!("did you mean `{k}`?"));
                 }
                 r.report(d);
+            }
+            if let Some(i) = i {
+                named[i] = true;
             }
             i
         });
@@ -1425,7 +1430,7 @@ fn read_explanation(
     for (i, slot) in slots.into_iter().enumerate() {
         match slot {
             Some(s) => out.push(s),
-            None if first_span[i].is_some() => {}
+            None if named[i] => {}
             None if features.protected.contains(&i) => {
                 let f = &features.features[i];
                 out.push(ReasonText {
