@@ -426,3 +426,220 @@ fn the_policy_hash_covers_the_explanation() {
         )
     );
 }
+
+mod bundles {
+    //! A decision of the `-r4` scorecard through the SDK: prepare, prove, seal; the bundle carries
+    //! the reasons as codes and words; the bundle verifier's public-inputs check accepts them and
+    //! names each problem of a bundle whose reasons were swapped, reordered, replaced or reworded;
+    //! the proof verifies in-process with the key computed from the compiled circuit (a `-r`
+    //! profile has no pinned key, so `govproof verify` calls it an unknown circuit), and rejects
+    //! forged reason codes.
+
+    use super::*;
+    use crate::bundle_support::{bb, keys, time, REGISTRY_NOW};
+
+    use govproof::bundle::DecisionId;
+    use govproof::bundle::{Bundle, BundleVerifier, CheckName, Status, VerifyOptions};
+    use govproof::cli::demo::{publish_registry, Approval};
+    use govproof::decide::{
+        Application, ContextOptions, DecisionContext, DecisionParts, Model, TrustedRegistry,
+    };
+    use govproof::registry::TrustState;
+    use govproof::setup::dangerous;
+
+    const DECISION_TIME: &str = "2026-05-04T10:00:00Z";
+
+    fn proof_verifies(vk: &[u8], bundle: &Bundle, inputs: &[Field]) -> bool {
+        let key = govproof_verify::VerificationKey::from_bytes(
+            govproof_verify::Target::NoirRecursive,
+            vk,
+        )
+        .unwrap();
+        let g2 =
+            govproof_verify::G2Point::from_bytes(&govproof::setup::development_g2_bytes()).unwrap();
+        let inputs: Vec<[u8; 32]> = inputs.iter().map(Field::to_be_bytes).collect();
+        govproof_verify::verify(&key, bundle.proof.as_bytes(), &inputs, &g2).is_ok()
+    }
+
+    fn public_inputs_check(verifier: &mut BundleVerifier, bundle: &Bundle) -> (Status, String) {
+        let report = verifier.verify(bundle.to_json_pretty().as_bytes());
+        let c = report
+            .checks()
+            .iter()
+            .find(|c| c.name == CheckName::PublicInputs)
+            .unwrap()
+            .clone();
+        (c.status, c.detail)
+    }
+
+    #[test]
+    fn a_bundle_carries_its_reasons_and_the_verifier_checks_them() {
+        let bb = bb();
+        let (file, data) = scorecard();
+        let policy = read_policy(&here().join("policies/german-credit-scorecard-reasons.toml"));
+        let model = Model::new(
+            file.model_id.clone(),
+            file.version.clone(),
+            file.model.clone(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (registry, root) = publish_registry(
+            &dir.path().join("registry"),
+            &keys(),
+            2,
+            &[Approval {
+                model: &model,
+                model_digest: Digest::from_bytes([7; 32]),
+                policy: &policy,
+            }],
+            time(REGISTRY_NOW),
+        )
+        .unwrap();
+        let trust = TrustState::bootstrap(root).unwrap();
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
+        let context = DecisionContext::with_options(
+            DecisionParts {
+                registry: TrustedRegistry::open(&registry, &trust, time(DECISION_TIME)).unwrap(),
+                policy: policy.clone(),
+                model,
+                setup: dangerous::development_setup(&cache).unwrap(),
+            },
+            ContextOptions {
+                bb: Some(bb.clone()),
+                cache_dir: Some(cache.join("vk")),
+                allow_unpinned_circuit: true,
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(!context.key_is_pinned());
+        // Applicant 2 of the example data (the first the scorecard declines with four reasons).
+        let features = quantize_row(&data.rows()[1]).unwrap();
+        let app = Application {
+            decision_id: DecisionId::new("GC-0002").unwrap(),
+            time: time(DECISION_TIME),
+            scope: "consumer-credit/EU-DE/instalment-loan".parse().unwrap(),
+            features: features.clone(),
+        };
+        let mut prover = context.prover().unwrap();
+        let proved = context.decide(&app, &mut prover).unwrap().proved().unwrap();
+        let bundle = proved.bundle.clone();
+        let explanation = policy.explanation().unwrap();
+        let baselines: Vec<i64> = explanation.features.iter().map(|f| f.fixed).collect();
+        let native = native_reasons(&file.model, features.values(), &baselines);
+        let codes: Vec<u32> = bundle.reasons.iter().map(|c| c.index).collect();
+        assert_eq!(
+            codes,
+            native.iter().map(|&(i, _)| i as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(bundle.reasons[0].code.as_str(), "R02");
+        assert_eq!(bundle.reasons[0].feature.as_str(), "duration_months");
+        assert_eq!(bundle.reasons[0].text.as_str(), "Duration of the loan");
+        let back = Bundle::from_json(bundle.to_json_pretty().as_bytes()).unwrap();
+        assert_eq!(back, bundle);
+        assert_eq!(bundle.public_inputs.reasons.len(), 4);
+
+        let vk = context.verification_key().as_bytes().to_vec();
+        let honest = bundle.public_inputs.to_fields();
+        assert_eq!(honest.len(), 15);
+        assert!(proof_verifies(&vk, &bundle, &honest));
+
+        let mut verifier = BundleVerifier::new(VerifyOptions {
+            trust: trust.clone(),
+            policy: Some(policy.clone()),
+            acceptance: dangerous::accept_development_proofs(),
+            bb: Some(bb.clone()),
+            work_dir: dir.path().join("verifier"),
+            ignition_crs: None,
+        });
+        let (status, detail) = public_inputs_check(&mut verifier, &bundle);
+        assert_eq!(status, Status::Pass, "{detail}");
+        assert!(
+            detail.contains("its 4 reasons (`R02`, `R05`, `R12`, `R10`) included"),
+            "{detail}"
+        );
+        let report = verifier.verify(bundle.to_json_pretty().as_bytes());
+        let text = report.render_text();
+        assert!(
+            text.contains("reasons    R02 `duration_months` (Duration of the loan); R05"),
+            "{text}"
+        );
+        let opened =
+            verifier.verify_opened(bundle.to_json_pretty().as_bytes(), Some(&proved.opening));
+        let opening = opened
+            .checks()
+            .iter()
+            .find(|c| c.name == CheckName::Opening)
+            .unwrap();
+        assert_eq!(opening.status, Status::Pass, "{}", opening.detail);
+        assert!(
+            opening
+                .detail
+                .contains("R02 `duration_months` = 48 (Duration of the loan)"),
+            "{}",
+            opening.detail
+        );
+
+        // The lender's words changed after the fact: the policy's texts catch it.
+        let mut reworded = bundle.clone();
+        reworded.reasons[1].text = govproof::bundle::ReasonWords::new("Income").unwrap();
+        let (status, detail) = public_inputs_check(&mut verifier, &reworded);
+        assert_eq!(status, Status::Fail);
+        assert!(detail.contains("reason 2 is `R05`"), "{detail}");
+
+        // Swapped, reordered, or replaced by a smaller contribution (the fourth reason by the
+        // largest contribution of all): claims that differ from the public inputs fail the
+        // public-inputs check; the same forgery made in the public inputs too fails the proof.
+        let all: Vec<i128> = (0..20)
+            .map(|i| {
+                let w = i128::from(file.model.weights()[i]);
+                w * (i128::from(features.values()[i]) - i128::from(baselines[i]))
+            })
+            .collect();
+        let smaller = (0..20u32).max_by_key(|&i| all[i as usize]).unwrap();
+        assert!(!codes.contains(&smaller));
+        let line = |i: u32| {
+            let l = explanation.reason(i).unwrap();
+            govproof::bundle::ReasonClaim {
+                index: i,
+                code: govproof::bundle::ReasonWords::new(&l.code).unwrap(),
+                feature: govproof::bundle::ReasonWords::new(
+                    policy.features()[i as usize].name.as_str(),
+                )
+                .unwrap(),
+                text: govproof::bundle::ReasonWords::new(&l.text).unwrap(),
+            }
+        };
+        for forged in [
+            vec![codes[1], codes[0], codes[2], codes[3]],
+            vec![codes[3], codes[2], codes[1], codes[0]],
+            vec![codes[0], codes[1], codes[2], smaller],
+        ] {
+            let mut claims_only = bundle.clone();
+            claims_only.reasons = forged.iter().map(|&i| line(i)).collect();
+            let (status, detail) = public_inputs_check(&mut verifier, &claims_only);
+            assert_eq!(status, Status::Fail, "{forged:?}");
+            assert!(detail.contains("but `reasons["), "{detail}");
+
+            let mut both = claims_only.clone();
+            both.public_inputs.reasons =
+                forged.iter().map(|&i| Field::from(u64::from(i))).collect();
+            let (status, detail) = public_inputs_check(&mut verifier, &both);
+            assert_eq!(status, Status::Pass, "{detail}");
+            assert!(
+                !proof_verifies(&vk, &both, &both.public_inputs.to_fields()),
+                "{forged:?} verified"
+            );
+        }
+        // A reason dropped from the claims while its code stays in the public inputs.
+        let mut dropped = bundle.clone();
+        dropped.reasons.pop();
+        let (status, detail) = public_inputs_check(&mut verifier, &dropped);
+        assert_eq!(status, Status::Fail);
+        assert!(
+            detail.contains("the bundle states only 3 reasons"),
+            "{detail}"
+        );
+        assert!(proof_verifies(&vk, &bundle, &honest));
+    }
+}

@@ -20,7 +20,8 @@ pub mod verify;
 pub use document::{
     BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
     ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome, ProofBytes, PublicInputs,
-    PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION, MAX_BUNDLE_BYTES,
+    PublicOutcome, ReasonClaim, ReasonWords, RegistryClaim, FORMAT, FORMAT_VERSION,
+    MAX_BUNDLE_BYTES,
 };
 pub use verify::{
     BundleVerifier, Check, CheckName, KeyLookup, Report, Status, Unchecked, Verdict, VerifyOptions,

@@ -17,7 +17,8 @@ use crate::artifact::Artifact;
 use crate::bundle::keys::pinned;
 use crate::bundle::{
     BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, ModelClaim, PolicyClaim,
-    PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
+    PolicyName, ProofBytes, PublicInputs, ReasonClaim, ReasonWords, RegistryClaim, FORMAT,
+    FORMAT_VERSION,
 };
 use crate::circuits::{
     Constraint, Decision, DecisionWitness, Outcome, PolicyEncoding, Profile, PublicStatement, Score,
@@ -557,6 +558,7 @@ impl DecisionContext {
         let policy_name =
             |n: &str| PolicyName::new(n).map_err(|e| DecideError::PolicyEncoding(e.to_string()));
         let application = &prepared.application;
+        let reasons = self.reason_claims(&prepared.decision)?;
         let bundle = Bundle {
             format: FORMAT.to_string(),
             version: FORMAT_VERSION,
@@ -582,6 +584,7 @@ impl DecisionContext {
             },
             input_commitment: statement.input_commitment,
             public_inputs,
+            reasons,
             proof: ProofBytes::new(proof.to_bytes())
                 .map_err(|_| DecideError::Prover(ProverError::ProofEncoding))?,
         };
@@ -591,6 +594,32 @@ impl DecisionContext {
             opening: prepared.opening,
             timings: prepared.timings,
         })
+    }
+
+    /// The decision's proven reasons in the policy's words (none for a profile without reasons).
+    fn reason_claims(&self, decision: &Decision) -> Result<Vec<ReasonClaim>, DecideError> {
+        let codes = decision.reasons();
+        let Some(explanation) = self.policy.explanation() else {
+            return Ok(Vec::new());
+        };
+        let words = |t: &str| {
+            ReasonWords::new(t).ok_or_else(|| {
+                DecideError::PolicyEncoding(format!("the reason words `{t}` cannot be in a bundle"))
+            })
+        };
+        codes
+            .iter()
+            .filter_map(|&c| explanation.reason(c))
+            .map(|line| {
+                Ok(ReasonClaim {
+                    // The explanation has one line per feature, and features are at most 256.
+                    index: line.feature as u32,
+                    code: words(&line.code)?,
+                    feature: words(self.policy.features()[line.feature].name.as_str())?,
+                    text: words(&line.text)?,
+                })
+            })
+            .collect()
     }
 
     /// The three steps at once: prepares `application`, and proves and seals it on `backend`
