@@ -415,6 +415,12 @@ fn the_policy_hash_covers_the_explanation() {
         let other = load(&text.replacen(from, to, 1));
         assert_ne!(base.hash(), other.hash(), "{from} -> {to}");
     }
+    let summary = govproof::policy::explain(&base);
+    assert!(
+        summary.contains("Reasons: every decision proves its 2 principal reasons"),
+        "{summary}"
+    );
+    assert!(summary.contains("R1              income_k        40        Income too low"));
     // The public hash is the explained hash over the policy's own hash and the baselines.
     let enc = base.encoding();
     assert_ne!(enc.hash(), enc.core_hash());

@@ -868,6 +868,32 @@ mod tests {
     }
 
     #[test]
+    fn reason_codes_round_trip_and_are_bounded() {
+        let mut values: Vec<Field> = (0..11u64).map(Field::from).collect();
+        let plain = PublicInputs::from_fields(&values, true).unwrap();
+        let plain_json = serde_json::to_string(&plain).unwrap();
+        assert!(!plain_json.contains("reasons"));
+        values.extend([Field::from(3u64), Field::from(24u64)]);
+        let inputs = PublicInputs::from_fields(&values, true).unwrap();
+        assert_eq!(inputs.reasons.len(), 2);
+        assert_eq!(inputs.to_fields(), values);
+        let json = serde_json::to_string(&inputs).unwrap();
+        assert!(json.contains("\"reasons\":["), "{json}");
+        let back: PublicInputs = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, inputs);
+        let too_many: Vec<Field> = (0..11 + MAX_REASONS as u64 + 1).map(Field::from).collect();
+        assert!(PublicInputs::from_fields(&too_many, true).is_none());
+        let empty = plain_json.replacen('}', ",\"reasons\":[]}", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&empty).is_err());
+        let twice = json.replacen('}', ",\"reasons\":[\"0x01\"]}", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&twice).is_err());
+        assert!(ReasonWords::new("Duration of the loan").is_some());
+        assert!(ReasonWords::new("two\nlines").is_none());
+        assert!(ReasonWords::new(&"x".repeat(MAX_REASON_TEXT_LEN + 1)).is_none());
+        assert!(serde_json::from_str::<ReasonWords>("\"a\\u0007b\"").is_err());
+    }
+
+    #[test]
     fn digests_and_proofs_have_one_spelling() {
         let d = Digest::from_bytes([0xab; 32]);
         assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
