@@ -446,10 +446,10 @@ mod bundles {
 
     use govproof::bundle::DecisionId;
     use govproof::bundle::{Bundle, BundleVerifier, CheckName, Status, VerifyOptions};
-    use govproof::cli::demo::{publish_registry, Approval};
     use govproof::decide::{
         Application, ContextOptions, DecisionContext, DecisionParts, Model, TrustedRegistry,
     };
+    use govproof::demo::{publish_registry, Approval};
     use govproof::registry::TrustState;
     use govproof::setup::dangerous;
 
