@@ -34,6 +34,7 @@ mod policy_robustness;
 mod pool;
 mod prove_cli;
 mod prover;
+mod reasons;
 mod registry_attacks;
 mod registry_cli;
 mod registry_crash;

@@ -142,11 +142,13 @@ fn every_problem_is_reported_in_one_run() {
 
 #[test]
 fn the_fixture_and_the_example_policies_are_clean() {
-    let (checked, text) = run("valid/fixture.toml", None);
-    assert!(
-        checked.policy.is_some() && checked.diagnostics.is_empty(),
-        "{text}"
-    );
+    for fixture in ["valid/fixture.toml", "valid/explained.toml"] {
+        let (checked, text) = run(fixture, None);
+        assert!(
+            checked.policy.is_some() && checked.diagnostics.is_empty(),
+            "{fixture}: {text}"
+        );
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
     for name in ["eu-consumer-credit.toml", "card-fraud-gate.toml"] {
         let file = SourceFile::new(name, std::fs::read_to_string(root.join(name)).unwrap());

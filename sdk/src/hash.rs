@@ -40,6 +40,8 @@ pub enum Domain {
     Scope = 6,
     /// A fixed-capacity set of scopes (zero-padded).
     ScopeSet = 7,
+    /// A policy hash that also covers an explanation's baselines (profiles with proven reasons).
+    Explained = 8,
 }
 
 const RATE: usize = 3;

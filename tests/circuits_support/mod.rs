@@ -10,6 +10,7 @@ pub use govproof_testkit::bb;
 use std::path::{Path, PathBuf};
 
 use govproof::circuits::fixed::{edge_from_logit, EDGE_MAX, EDGE_MIN};
+use govproof::circuits::reasons::Baselines;
 use govproof::circuits::{
     CircuitDecision, CircuitOutcome, DecisionKind, DecisionRule, DecisionWitness, FeatureRange,
     Features, ModelRef, PolicyEncoding, PolicySpec, Profile, PublicStatement, QuantizedModel,
@@ -105,6 +106,8 @@ pub struct Scenario {
     pub decision_id: Field,
     /// `None`: the outcome the rule gives the score.
     pub outcome: Option<CircuitOutcome>,
+    /// The explanation's baselines, for a profile with proven reasons.
+    pub baselines: Option<Baselines>,
 }
 
 pub const DECISION_TIME: u64 = 1_750_000_000;
@@ -179,6 +182,7 @@ impl Scenario {
             decision_time: DECISION_TIME,
             decision_id: label("decision-0001"),
             outcome: None,
+            baselines: None,
         }
     }
 
@@ -197,7 +201,11 @@ impl Scenario {
     }
 
     pub fn policy_encoding(&self) -> PolicyEncoding {
-        PolicyEncoding::new(&self.profile, self.policy.clone()).unwrap()
+        match &self.baselines {
+            Some(b) => PolicyEncoding::explained(&self.profile, self.policy.clone(), b.clone()),
+            None => PolicyEncoding::new(&self.profile, self.policy.clone()),
+        }
+        .unwrap()
     }
 
     /// Assembles the decision: the registry tree holds the entry at `entry_index` among the other

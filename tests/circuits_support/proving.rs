@@ -81,3 +81,41 @@ pub fn prove_and_verify(artifact: &Artifact, solved: &SolvedWitness, tamper: Opt
         verifier.verify(&vk, &proof).unwrap();
     }
 }
+
+/// Proves `solved` for `artifact`, checks the proof verifies, and that the same proof is rejected
+/// with each of `forgeries` as its public inputs (the honest proof still verifying after each).
+/// Returns `false` (and proves nothing) when no bb is available.
+pub fn prove_and_reject_forgeries(
+    artifact: &Artifact,
+    solved: &SolvedWitness,
+    forgeries: &[Vec<Field>],
+) -> bool {
+    let Some(kit) = kit() else {
+        eprintln!("skipped proving: GOVPROOF_BB names no file");
+        return false;
+    };
+    let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec()).unwrap();
+    let witness = WitnessStack::from_msgpack(solved.msgpack().to_vec()).unwrap();
+    let (vk, proof) = {
+        let mut prover = kit.prover.lock().unwrap_or_else(|p| p.into_inner());
+        let proof = prover
+            .prove(&circuit, &witness, ProofTarget::NoirRecursive)
+            .unwrap();
+        let vk = prover
+            .verification_key(&circuit, ProofTarget::NoirRecursive)
+            .unwrap();
+        (vk, proof)
+    };
+    assert_eq!(proof.public_inputs(), solved.public_inputs());
+    let mut verifier = kit.verifier.lock().unwrap_or_else(|p| p.into_inner());
+    verifier.verify(&vk, &proof).unwrap();
+    for (k, inputs) in forgeries.iter().enumerate() {
+        let forged = proof.with_public_inputs(inputs.clone());
+        match verifier.verify(&vk, &forged) {
+            Err(e) if e.is_rejection() => {}
+            other => panic!("forgery {k}: expected a rejection, got {other:?}"),
+        }
+        verifier.verify(&vk, &proof).unwrap();
+    }
+    true
+}

@@ -23,6 +23,8 @@ use crate::registry::names::{shorten, ModelId, ModelVersion, ProfileName};
 use crate::registry::{Entry, Scope, Signed, Snapshot, Timestamp};
 use crate::setup::SetupId;
 
+use crate::circuits::profile::MAX_REASONS;
+
 /// The value of the `format` field.
 pub const FORMAT: &str = "govproof-bundle";
 /// The format version this build writes and reads.
@@ -549,7 +551,21 @@ pub struct PublicInputs {
     pub decision_id: Field,
     /// `band_index` or `decision`.
     pub outcome: PublicOutcome,
+    /// `reasons`: the proven reason codes of a profile with reasons (`-rK`), empty otherwise.
+    pub reasons: Vec<Field>,
 }
+
+/// The names of the reason codes among the public inputs, slot by slot.
+pub const REASON_INPUT_NAMES: [&str; MAX_REASONS] = [
+    "reasons[0]",
+    "reasons[1]",
+    "reasons[2]",
+    "reasons[3]",
+    "reasons[4]",
+    "reasons[5]",
+    "reasons[6]",
+    "reasons[7]",
+];
 
 /// The names of the public inputs every composite has, in order, before the outcome.
 pub const COMMON_INPUT_NAMES: [&str; 10] = [
@@ -566,11 +582,16 @@ pub const COMMON_INPUT_NAMES: [&str; 10] = [
 ];
 
 impl PublicInputs {
-    /// The inputs from their values in the circuit's order; `outcome_is_band` names the last one.
-    /// `None` unless there are exactly eleven values.
+    /// The inputs from their values in the circuit's order; `outcome_is_band` names the
+    /// eleventh. `None` unless there are eleven values, then at most [`MAX_REASONS`] reason
+    /// codes.
     pub fn from_fields(values: &[Field], outcome_is_band: bool) -> Option<Self> {
+        if values.len() < 11 || values.len() > 11 + MAX_REASONS {
+            return None;
+        }
+        let (head, reasons) = values.split_at(11);
         let [registry_root, policy_hash, model_id, model_version, purpose, jurisdiction, product, decision_time, input_commitment, decision_id, outcome] =
-            *values
+            *head
         else {
             return None;
         };
@@ -590,6 +611,7 @@ impl PublicInputs {
             } else {
                 PublicOutcome::Decision(outcome)
             },
+            reasons: reasons.to_vec(),
         })
     }
 
@@ -610,6 +632,12 @@ impl PublicInputs {
         let mut out: Vec<(&'static str, Field)> =
             COMMON_INPUT_NAMES.iter().copied().zip(common).collect();
         out.push((self.outcome.name(), self.outcome.value()));
+        out.extend(
+            REASON_INPUT_NAMES
+                .iter()
+                .copied()
+                .zip(self.reasons.iter().copied()),
+        );
         out
     }
 
@@ -622,9 +650,13 @@ impl PublicInputs {
 impl Serialize for PublicInputs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let named = self.named();
-        let mut map = s.serialize_map(Some(named.len()))?;
-        for (name, value) in named {
+        let reasons = !self.reasons.is_empty();
+        let mut map = s.serialize_map(Some(11 + usize::from(reasons)))?;
+        for (name, value) in named.into_iter().take(11) {
             map.serialize_entry(name, &value)?;
+        }
+        if reasons {
+            map.serialize_entry("reasons", &self.reasons)?;
         }
         map.end()
     }
@@ -641,7 +673,22 @@ impl<'de> Deserialize<'de> for PublicInputs {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PublicInputs, A::Error> {
                 let mut common: [Option<Field>; 10] = [None; 10];
                 let mut outcome: Option<PublicOutcome> = None;
+                let mut reasons: Option<Vec<Field>> = None;
                 while let Some(key) = map.next_key::<String>()? {
+                    if key == "reasons" {
+                        if reasons.is_some() {
+                            return Err(de::Error::duplicate_field("reasons"));
+                        }
+                        let codes: Vec<Field> = map.next_value()?;
+                        if codes.is_empty() || codes.len() > MAX_REASONS {
+                            return Err(de::Error::custom(format!(
+                                "`reasons` holds 1 to {MAX_REASONS} reason codes, got {}",
+                                codes.len()
+                            )));
+                        }
+                        reasons = Some(codes);
+                        continue;
+                    }
                     if let Some(i) = COMMON_INPUT_NAMES.iter().position(|n| *n == key) {
                         if common[i].is_some() {
                             return Err(de::Error::duplicate_field(COMMON_INPUT_NAMES[i]));
@@ -694,6 +741,7 @@ impl<'de> Deserialize<'de> for PublicInputs {
                     input_commitment,
                     decision_id,
                     outcome,
+                    reasons: reasons.unwrap_or_default(),
                 })
             }
         }
@@ -768,6 +816,61 @@ impl<'de> Deserialize<'de> for ProofBytes {
     }
 }
 
+/// Longest reason code, feature name or reason text a bundle may carry.
+pub const MAX_REASON_TEXT_LEN: usize = 512;
+
+/// Text of a reason in a bundle: at most [`MAX_REASON_TEXT_LEN`] bytes, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ReasonWords(String);
+
+impl ReasonWords {
+    /// Checks the length and that no control character is in it.
+    pub fn new(text: &str) -> Option<Self> {
+        (text.len() <= MAX_REASON_TEXT_LEN && !text.chars().any(char::is_control))
+            .then(|| ReasonWords(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasonWords {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ReasonWords::new(&s).ok_or_else(|| {
+            de::Error::custom(format!(
+                "a reason's words are at most {MAX_REASON_TEXT_LEN} bytes without control \
+                 characters, got `{}`",
+                shorten(&s)
+            ))
+        })
+    }
+}
+
+impl fmt::Display for ReasonWords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One proven reason of a decision, as the bundle states it: the code the proof carries (the
+/// feature's index) and the policy's words for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonClaim {
+    /// The feature's index: the value of the reason's public input.
+    pub index: u32,
+    /// The policy's code for the reason.
+    pub code: ReasonWords,
+    /// The feature's name.
+    pub feature: ReasonWords,
+    /// The policy's text for the reason.
+    pub text: ReasonWords,
+}
+
 /// A proof bundle: one proved credit decision, self-describing (see `docs/bundle.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a govproof bundle object")]
@@ -792,6 +895,10 @@ pub struct Bundle {
     pub input_commitment: Field,
     /// The public inputs by name.
     pub public_inputs: PublicInputs,
+    /// The proven reasons, most negative contribution first, in the policy's words (absent for a
+    /// circuit without proven reasons, and for slots the none code fills).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<ReasonClaim>,
     /// The proof.
     pub proof: ProofBytes,
 }
@@ -868,6 +975,32 @@ mod tests {
         let e = DecisionId::new(&long).unwrap_err();
         assert!(e.to_string().len() < 200, "{e}");
         assert!(DecisionId::new(&long[1..]).is_ok());
+    }
+
+    #[test]
+    fn reason_codes_round_trip_and_are_bounded() {
+        let mut values: Vec<Field> = (0..11u64).map(Field::from).collect();
+        let plain = PublicInputs::from_fields(&values, true).unwrap();
+        let plain_json = serde_json::to_string(&plain).unwrap();
+        assert!(!plain_json.contains("reasons"));
+        values.extend([Field::from(3u64), Field::from(24u64)]);
+        let inputs = PublicInputs::from_fields(&values, true).unwrap();
+        assert_eq!(inputs.reasons.len(), 2);
+        assert_eq!(inputs.to_fields(), values);
+        let json = serde_json::to_string(&inputs).unwrap();
+        assert!(json.contains("\"reasons\":["), "{json}");
+        let back: PublicInputs = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, inputs);
+        let too_many: Vec<Field> = (0..11 + MAX_REASONS as u64 + 1).map(Field::from).collect();
+        assert!(PublicInputs::from_fields(&too_many, true).is_none());
+        let empty = plain_json.replacen('}', ",\"reasons\":[]}", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&empty).is_err());
+        let twice = json.replacen('}', ",\"reasons\":[\"0x01\"]}", 1);
+        assert!(serde_json::from_str::<PublicInputs>(&twice).is_err());
+        assert!(ReasonWords::new("Duration of the loan").is_some());
+        assert!(ReasonWords::new("two\nlines").is_none());
+        assert!(ReasonWords::new(&"x".repeat(MAX_REASON_TEXT_LEN + 1)).is_none());
+        assert!(serde_json::from_str::<ReasonWords>("\"a\\u0007b\"").is_err());
     }
 
     #[test]

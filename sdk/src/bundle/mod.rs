@@ -21,8 +21,8 @@ pub mod verify;
 pub use document::{
     BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
     EntryClaim, KeyBytes, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome,
-    ProofBytes, PublicInputs, PublicOutcome, RegistryClaim, FORMAT, FORMAT_VERSION,
-    MAX_BUNDLE_BYTES,
+    ProofBytes, PublicInputs, PublicOutcome, ReasonClaim, ReasonWords, RegistryClaim, FORMAT,
+    FORMAT_VERSION, MAX_BUNDLE_BYTES,
 };
 pub use verify::{
     BundleVerifier, Check, CheckName, CheckStatus, KeyLookup, Report, Signer, Unchecked, Verdict,

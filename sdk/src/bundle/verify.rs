@@ -356,9 +356,10 @@ fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
             CheckStatus::Pass,
             format!(
                 "the opening's {} features and salt hash to the input commitment {}: the decision \
-                 was proved on these features",
+                 was proved on these features{}",
                 opening.features().len(),
-                b.input_commitment
+                b.input_commitment,
+                reasons_beside_features(b, opening)
             ),
         );
     } else {
@@ -372,6 +373,33 @@ fn check_opening(b: &Bundle, opening: Option<&InputOpening>, r: &mut Recorder) {
             ),
         );
     }
+}
+
+/// The proven reasons with the applicant's values of their features (for the applicant's own
+/// `--opening` check; empty without reasons).
+fn reasons_beside_features(b: &Bundle, opening: &InputOpening) -> String {
+    if b.reasons.is_empty() {
+        return String::new();
+    }
+    let values = opening.features().values();
+    let shown: Vec<String> = b
+        .reasons
+        .iter()
+        .map(|c| match values.get(c.index as usize) {
+            Some(&v) => format!(
+                "{} `{}` = {} ({})",
+                c.code,
+                c.feature,
+                crate::policy::check::fmt_num(v as f64 / 65536.0),
+                c.text
+            ),
+            None => format!("{} `{}` ({})", c.code, c.feature, c.text),
+        })
+        .collect();
+    format!(
+        "; the proven reasons, with your values: {}",
+        shown.join("; ")
+    )
 }
 
 /// Keeps a detail on one line and bounded, whatever a bundle put in it.
@@ -871,6 +899,7 @@ impl BundleVerifier {
                 }
             )),
         }
+        problems.extend(self.reason_problems(b, profile));
         if let Some(p) = profile {
             let band_circuit = matches!(p.kind(), DecisionKind::ScoreBand { .. });
             let band_inputs = matches!(b.public_inputs.outcome, PublicOutcome::BandIndex(_));
@@ -887,10 +916,29 @@ impl BundleVerifier {
             r.put(
                 CheckName::PublicInputs,
                 CheckStatus::Pass,
-                format!(
-                    "all {} public inputs equal the bundle's claims",
-                    actual.len()
-                ),
+                if b.reasons.is_empty() {
+                    format!(
+                        "all {} public inputs equal the bundle's claims",
+                        actual.len()
+                    )
+                } else {
+                    format!(
+                        "all {} public inputs equal the bundle's claims, its {} reasons ({}) \
+                         included{}",
+                        actual.len(),
+                        b.reasons.len(),
+                        b.reasons
+                            .iter()
+                            .map(|c| format!("`{}`", c.code))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if self.options.policy.is_some() {
+                            ", in the policy file's words"
+                        } else {
+                            " (their words are the lender's: no policy file)"
+                        }
+                    )
+                },
             );
         } else {
             r.put(
@@ -899,6 +947,94 @@ impl BundleVerifier {
                 problems.join("; "),
             );
         }
+    }
+
+    /// What is wrong with the bundle's proven reasons: their codes against the reason codes among
+    /// the public inputs (the rest of the slots must hold the none code, the feature count), their
+    /// number against the circuit's, and with a policy file their words against its explanation.
+    fn reason_problems(&self, b: &Bundle, profile: Option<Profile>) -> Vec<String> {
+        let mut problems = Vec::new();
+        let slots = &b.public_inputs.reasons;
+        // Without a trusted circuit, the profile the bundle names still says what its none code is.
+        let profile = profile.or_else(|| Profile::from_name(b.circuit.profile.as_str()).ok());
+        if let Some(p) = profile {
+            if slots.len() != p.reasons() {
+                problems.push(format!(
+                    "circuit `{}` proves {} reasons, the public inputs carry {}",
+                    b.circuit.id,
+                    p.reasons(),
+                    slots.len()
+                ));
+            }
+        }
+        if b.reasons.len() > slots.len() {
+            problems.push(format!(
+                "the bundle states {} reasons, the public inputs carry {} reason codes",
+                b.reasons.len(),
+                slots.len()
+            ));
+            return problems;
+        }
+        for (j, (claim, &code)) in b.reasons.iter().zip(slots).enumerate() {
+            if Field::from(u64::from(claim.index)) != code {
+                problems.push(format!(
+                    "reason {} is feature {} (`{}`), but `reasons[{j}]` is {code}",
+                    j + 1,
+                    claim.index,
+                    claim.feature
+                ));
+            }
+        }
+        if let Some(p) = profile {
+            let none = Field::from(p.features() as u64);
+            if let Some(j) = (b.reasons.len()..slots.len()).find(|&j| slots[j] != none) {
+                problems.push(format!(
+                    "`reasons[{j}]` is {}, but the bundle states only {} reasons (the none code \
+                     is {none})",
+                    slots[j],
+                    b.reasons.len()
+                ));
+            }
+        }
+        let Some(policy) = &self.options.policy else {
+            return problems;
+        };
+        let Some(explanation) = policy.explanation() else {
+            if !b.reasons.is_empty() {
+                problems.push(
+                    "the bundle states reasons, but the policy file has no explanation".into(),
+                );
+            }
+            return problems;
+        };
+        for (j, claim) in b.reasons.iter().enumerate() {
+            let Some(line) = explanation.reason(claim.index) else {
+                problems.push(format!(
+                    "reason {} names feature {}, which the policy does not have",
+                    j + 1,
+                    claim.index
+                ));
+                continue;
+            };
+            let feature = policy.features()[line.feature].name.as_str();
+            if claim.code.as_str() != line.code
+                || claim.text.as_str() != line.text
+                || claim.feature.as_str() != feature
+            {
+                problems.push(format!(
+                    "reason {} is `{}` `{}` ({}) in the bundle, but the policy calls feature {} \
+                     `{}` `{feature}` ({})",
+                    j + 1,
+                    claim.code,
+                    claim.feature,
+                    claim.text,
+                    claim.index,
+                    line.code,
+                    line.text
+                ));
+            }
+        }
+        problems
     }
 
     fn check_proof(&mut self, b: &Bundle, vk: Option<VerificationKey>, r: &mut Recorder) {
@@ -1664,6 +1800,22 @@ impl Report {
                     )
                 },
             );
+            if !b.reasons.is_empty() {
+                let words: Vec<String> = b
+                    .reasons
+                    .iter()
+                    .map(|c| format!("{} `{}` ({})", c.code, c.feature, c.text))
+                    .collect();
+                line(
+                    &mut s,
+                    "reasons",
+                    if checked {
+                        words.join("; ")
+                    } else {
+                        format!("{} (the lender's words: no policy file)", words.join("; "))
+                    },
+                );
+            }
             line(
                 &mut s,
                 "model",

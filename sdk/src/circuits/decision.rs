@@ -327,6 +327,31 @@ impl CircuitDecision {
             })
     }
 
+    /// The proven reason codes, feature indices with the most negative contributions first, padded
+    /// with the none code (the feature count); empty for a profile without proven reasons.
+    pub fn reasons(&self) -> Vec<u32> {
+        let Some(baselines) = self.witness.policy.baselines() else {
+            return Vec::new();
+        };
+        // Decision::new checked the model against the profile (linear for reasons, which
+        // Profile::with_reasons guarantees) and the feature count; the policy's encoding checked
+        // the baseline count.
+        super::reasons::reasons(
+            &self.witness.model,
+            &self.witness.features,
+            baselines,
+            self.profile.reasons(),
+        )
+        .unwrap_or_else(|e| unreachable!("shapes checked in Decision::new: {e}"))
+    }
+
+    /// Every public input in the circuit's order: the statement's, then the reason codes.
+    pub fn public_inputs(&self) -> Vec<Field> {
+        let mut out = self.statement.to_fields();
+        out.extend(self.reasons().iter().map(|&r| Field::from(u64::from(r))));
+        out
+    }
+
     /// The outcome the policy's rule gives this decision's score.
     pub fn expected_outcome(&self) -> Option<CircuitOutcome> {
         self.witness.policy.spec().rule.outcome(self.score())
@@ -441,7 +466,7 @@ impl CircuitDecision {
             DecisionKind::ScoreBand { .. } => "band_index",
             DecisionKind::Gate => "decision",
         };
-        Inputs::new()
+        let inputs = Inputs::new()
             .with("registry_root", s.registry_root)
             .with("policy_hash", s.policy_hash)
             .with("model_id", s.model_id)
@@ -460,7 +485,17 @@ impl CircuitDecision {
             .with("entry_index", Field::from(w.entry_path.index))
             .with("entry_path", fields(&w.entry_path.siblings))
             .with("entry_scopes", fields(&scopes))
-            .with("policy", policy_input(&w.policy))
+            .with("policy", policy_input(&w.policy));
+        match w.policy.baselines() {
+            Some(baselines) => inputs
+                .with(
+                    "reasons",
+                    InputValue::array(self.reasons().iter().map(|&r| Field::from(u64::from(r)))),
+                )
+                .with("baselines", fields(&baselines.to_fields()))
+                .with("policy_core_hash", w.policy.core_hash()),
+            None => inputs,
+        }
     }
 }
 

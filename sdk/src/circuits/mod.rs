@@ -11,6 +11,8 @@
 //! - [`profile`]: circuit profiles and their stable names;
 //! - [`trees`]: quantized tree ensembles (scores, commitments), bit-exact with
 //!   `circuits/lib/tree_ensemble`;
+//! - [`reasons`]: proven reasons (contributions against baselines, the reason codes), bit-exact
+//!   with `circuits/lib/reasons`;
 //! - [`decision`]: one decision's public statement and witness, a native check of every
 //!   constraint, and the composite's inputs;
 //! - [`generate`]: the composite package for a profile, from the embedded libraries;
@@ -24,6 +26,7 @@ pub mod info;
 pub mod model;
 pub mod policy;
 pub mod profile;
+pub mod reasons;
 pub mod tree_table;
 pub mod trees;
 

@@ -31,6 +31,7 @@ use super::fixed::{
 };
 use super::model::{Features, QuantizedModel};
 use super::profile::{DecisionKind, Profile};
+use super::reasons::{explained_policy_hash, Baselines};
 
 /// Version of the policy encoding, in the shape word (`POLICY_FORMAT` in `policy_scope`). 2: the
 /// encoding ends with `meta`; 1 was the encoding without it, which carried no version.
@@ -206,6 +207,10 @@ pub enum PolicyError {
     /// A threshold outside `[-2^100, 2^100]`.
     #[error("the threshold `{0}` is outside [-2^100, 2^100]")]
     Threshold(i128),
+    /// A profile with proven reasons without an explanation, or the other way round, or baselines
+    /// that are not one per feature.
+    #[error("{0}")]
+    Explanation(String),
 }
 
 /// A policy checked against a profile's capacities, with its field encoding.
@@ -213,6 +218,8 @@ pub enum PolicyError {
 pub struct PolicyEncoding {
     profile: Profile,
     spec: PolicySpec,
+    /// The explanation's baselines, exactly for a profile with proven reasons.
+    baselines: Option<Baselines>,
 }
 
 fn kind_name(kind: DecisionKind) -> &'static str {
@@ -233,7 +240,47 @@ impl PolicyEncoding {
     /// non-zero scopes, at most `P` distinct protected indices below `N`, exactly `N` non-empty
     /// ranges inside the feature bound, a non-empty window, and a rule of the profile's kind
     /// (1 to `B` bands with strictly increasing edges in `[-2^100, 2^100]`, or a threshold there).
+    /// A profile with proven reasons needs baselines: see [`PolicyEncoding::explained`].
     pub fn new(profile: &Profile, spec: PolicySpec) -> Result<Self, PolicyError> {
+        if profile.reasons() > 0 {
+            return Err(PolicyError::Explanation(format!(
+                "profile `{}` proves reasons, so its policy needs an explanation with a baseline per feature",
+                profile.name()
+            )));
+        }
+        Self::checked(profile, spec, None)
+    }
+
+    /// [`PolicyEncoding::new`] for a profile with proven reasons (`-rK`), with the explanation's
+    /// baselines (one per feature): the public hash then covers them (see
+    /// [`PolicyEncoding::hash`]).
+    pub fn explained(
+        profile: &Profile,
+        spec: PolicySpec,
+        baselines: Baselines,
+    ) -> Result<Self, PolicyError> {
+        if profile.reasons() == 0 {
+            return Err(PolicyError::Explanation(format!(
+                "profile `{}` proves no reasons: an explanation needs a profile with reasons (`-rK`)",
+                profile.name()
+            )));
+        }
+        if baselines.values().len() != profile.features() {
+            return Err(PolicyError::Explanation(format!(
+                "profile `{}` takes {} baselines, one per feature, got {}",
+                profile.name(),
+                profile.features(),
+                baselines.values().len()
+            )));
+        }
+        Self::checked(profile, spec, Some(baselines))
+    }
+
+    fn checked(
+        profile: &Profile,
+        spec: PolicySpec,
+        baselines: Option<Baselines>,
+    ) -> Result<Self, PolicyError> {
         let capacity = |what, min, max, given| {
             if given < min || given > max {
                 Err(PolicyError::Capacity {
@@ -337,7 +384,13 @@ impl PolicyEncoding {
         Ok(PolicyEncoding {
             profile: *profile,
             spec,
+            baselines,
         })
+    }
+
+    /// The explanation's baselines (for a profile with proven reasons).
+    pub fn baselines(&self) -> Option<&Baselines> {
+        self.baselines.as_ref()
     }
 
     /// The profile this encoding is for.
@@ -434,8 +487,18 @@ impl PolicyEncoding {
         out
     }
 
-    /// The public policy hash.
+    /// The public policy hash: [`PolicyEncoding::core_hash`], and for a profile with proven
+    /// reasons [`super::reasons::explained_policy_hash`] of it and the baselines.
     pub fn hash(&self) -> Field {
+        match &self.baselines {
+            Some(b) => explained_policy_hash(self.core_hash(), b),
+            None => self.core_hash(),
+        }
+    }
+
+    /// Poseidon2 ([`Domain::Policy`]) of [`PolicyEncoding::to_fields`]: the public hash of a
+    /// policy without an explanation.
+    pub fn core_hash(&self) -> Field {
         hash(Domain::Policy, &self.to_fields())
     }
 

@@ -26,6 +26,8 @@ pub const MAX_MODELS: usize = 64;
 pub const MAX_DEPTH: usize = 32;
 /// The most hidden ReLU layers a perceptron may have.
 pub const MAX_HIDDEN_LAYERS: usize = 3;
+/// The most reasons a profile with proven reasons may name (see [`Profile::with_reasons`]).
+pub const MAX_REASONS: usize = 8;
 
 /// The widths of a deep perceptron's hidden layers: 2 to [`MAX_HIDDEN_LAYERS`] layers of 1 to
 /// [`MAX_WIDTH`] units each, checked in [`HiddenLayers::new`]. (A perceptron with one hidden layer
@@ -200,6 +202,14 @@ pub enum ProfileError {
         /// The layers given.
         layers: usize,
     },
+    /// Proven reasons asked of a model family without an exact additive attribution.
+    #[error("profile `{profile}` cannot prove reasons: {why}")]
+    Reasons {
+        /// The profile without reasons.
+        profile: String,
+        /// Why its family has no proven reasons.
+        why: &'static str,
+    },
     /// A profile name that does not parse.
     #[error("`{0}` is not a profile name (expected e.g. `mlp-24x16-d20-b8-s16-p8-m4`, `mlp-24x16x8-d20-b8-s16-p8-m4`, `linear-24-d20-s16-p8-m4-gate` or `trees-20-500l31h12-d20-b8-s16-p8-m4`)")]
     Name(String),
@@ -228,6 +238,7 @@ pub struct Profile {
     scopes: usize,
     protected: usize,
     models: usize,
+    reasons: usize,
 }
 
 fn check(what: &'static str, value: usize, min: usize, max: usize) -> Result<(), ProfileError> {
@@ -298,7 +309,50 @@ impl Profile {
             scopes,
             protected,
             models,
+            reasons: 0,
         })
+    }
+
+    /// This profile with `count` proven reasons (`1..=8`, the `-rK` part of its name): the
+    /// composite also asserts that the `count` public reason codes are the features with the most
+    /// negative contributions against the policy's baselines (see `docs/reasons.md`). Only linear
+    /// models have the exact additive attribution this needs: a perceptron's contributions do not
+    /// add up to its score, and a tree ensemble's would need node values committed with its trees,
+    /// which the tree circuits do not commit to yet.
+    pub fn with_reasons(self, count: usize) -> Result<Self, ProfileError> {
+        let why = match self.family {
+            ModelFamily::Linear => None,
+            ModelFamily::Mlp { .. } | ModelFamily::DeepMlp { .. } => {
+                Some("a perceptron has no exact additive attribution of its score to its features")
+            }
+            ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => Some(
+                "tree ensembles do not commit to the node values their path contributions need",
+            ),
+        };
+        if let Some(why) = why {
+            return Err(ProfileError::Reasons {
+                profile: self.name(),
+                why,
+            });
+        }
+        check("reason count", count, 1, MAX_REASONS)?;
+        Ok(Profile {
+            reasons: count,
+            ..self
+        })
+    }
+
+    /// How many reasons the composite proves (0: a profile without the `-rK` part).
+    pub fn reasons(&self) -> usize {
+        self.reasons
+    }
+
+    /// The same profile without proven reasons.
+    pub fn without_reasons(&self) -> Profile {
+        Profile {
+            reasons: 0,
+            ..*self
+        }
     }
 
     /// The reference perceptron profile with score bands: `mlp-24x16-d20-b8-s16-p8-m4`.
@@ -343,6 +397,7 @@ impl Profile {
             scopes: 16,
             protected: 8,
             models: 4,
+            reasons: 0,
         }
     }
 
@@ -455,17 +510,6 @@ impl Profile {
     /// Parses a name produced by [`Profile::name`].
     pub fn from_name(name: &str) -> Result<Self, ProfileError> {
         let bad = || ProfileError::Name(name.to_string());
-        let mut parts: Vec<&str> = name.split('-').collect();
-        let gate = parts.last() == Some(&"gate");
-        if gate {
-            parts.pop();
-        }
-        // A tree profile names its ensemble (`TREESxDEPTH`) after the feature count.
-        let ensemble = if parts.first() == Some(&"trees") && parts.len() > 2 {
-            Some(parts.remove(2))
-        } else {
-            None
-        };
         let number = |s: &str, prefix: &str| -> Result<usize, ProfileError> {
             let digits = s.strip_prefix(prefix).ok_or_else(bad)?;
             if digits.is_empty()
@@ -475,6 +519,26 @@ impl Profile {
                 return Err(bad());
             }
             digits.parse().map_err(|_| bad())
+        };
+        let mut parts: Vec<&str> = name.split('-').collect();
+        let gate = parts.last() == Some(&"gate");
+        if gate {
+            parts.pop();
+        }
+        // Proven reasons (`-rK`) come last, before `-gate`.
+        let reasons = match parts.last() {
+            Some(last) if last.starts_with('r') && parts.len() > 1 => {
+                let r = number(last, "r")?;
+                parts.pop();
+                Some(r)
+            }
+            _ => None,
+        };
+        // A tree profile names its ensemble (`TREESxDEPTH`) after the feature count.
+        let ensemble = if parts.first() == Some(&"trees") && parts.len() > 2 {
+            Some(parts.remove(2))
+        } else {
+            None
         };
         let expected = if gate { 6 } else { 7 };
         if parts.len() != expected {
@@ -527,7 +591,10 @@ impl Profile {
         let scopes = number(rest.next().ok_or_else(bad)?, "s")?;
         let protected = number(rest.next().ok_or_else(bad)?, "p")?;
         let models = number(rest.next().ok_or_else(bad)?, "m")?;
-        let profile = Profile::new(family, features, depth, kind, scopes, protected, models)?;
+        let mut profile = Profile::new(family, features, depth, kind, scopes, protected, models)?;
+        if let Some(r) = reasons {
+            profile = profile.with_reasons(r)?;
+        }
         if profile.name() != name {
             return Err(bad());
         }
@@ -560,6 +627,9 @@ impl fmt::Display for Profile {
             write!(f, "-b{bands}")?;
         }
         write!(f, "-s{}-p{}-m{}", self.scopes, self.protected, self.models)?;
+        if self.reasons > 0 {
+            write!(f, "-r{}", self.reasons)?;
+        }
         if self.kind == DecisionKind::Gate {
             f.write_str("-gate")?;
         }
@@ -713,6 +783,46 @@ mod tests {
         assert!(e.to_string().contains("got 4"), "{e}");
         assert!(HiddenLayers::new(&[4]).is_err());
         assert!(ModelFamily::perceptron(&[]).is_err());
+    }
+
+    #[test]
+    fn reasons_are_a_linear_option_of_the_name() {
+        let p = Profile::from_name("linear-24-d20-b8-s16-p8-m4-r4").unwrap();
+        assert_eq!(p.reasons(), 4);
+        assert_eq!(p.without_reasons(), Profile::reference_linear_band());
+        assert_ne!(p.id(), Profile::reference_linear_band().id());
+        let g = Profile::from_name("linear-24-d20-s16-p8-m4-r1-gate").unwrap();
+        assert_eq!(g.without_reasons(), Profile::reference_linear_gate());
+        assert_eq!(
+            Profile::reference_linear_gate()
+                .with_reasons(1)
+                .unwrap()
+                .name(),
+            "linear-24-d20-s16-p8-m4-r1-gate"
+        );
+        for p in Profile::references() {
+            assert_eq!(p.reasons(), 0);
+            assert!(!p.name().contains("-r"));
+        }
+        for bad in [
+            "linear-24-d20-b8-s16-p8-m4-r0",
+            "linear-24-d20-b8-s16-p8-m4-r9",
+            "linear-24-d20-b8-s16-p8-m4-r04",
+            "linear-24-d20-b8-s16-p8-m4-r",
+            "linear-24-d20-s16-p8-m4-gate-r4",
+            "linear-24-d20-b8-s16-p8-r4-m4",
+        ] {
+            assert!(Profile::from_name(bad).is_err(), "{bad}");
+        }
+        for family in [
+            "mlp-24x16-d20-b8-s16-p8-m4-r4",
+            "mlp-24x16x8-d20-b8-s16-p8-m4-r4",
+            "trees-20-30x3-d20-b8-s16-p8-m4-r4",
+            "trees-20-5l8h3-d20-b8-s16-p8-m4-r4",
+        ] {
+            let e = Profile::from_name(family).unwrap_err();
+            assert!(matches!(e, ProfileError::Reasons { .. }), "{family}: {e}");
+        }
     }
 
     proptest! {

@@ -17,7 +17,8 @@ use crate::artifact::Artifact;
 use crate::bundle::keys::pinned;
 use crate::bundle::{
     BbVersion, Bundle, CircuitClaim, DecisionClaim, DecisionId, EntryClaim, KeyBytes, ModelClaim,
-    PolicyClaim, PolicyName, ProofBytes, PublicInputs, RegistryClaim, FORMAT, FORMAT_VERSION,
+    PolicyClaim, PolicyName, ProofBytes, PublicInputs, ReasonClaim, ReasonWords, RegistryClaim,
+    FORMAT, FORMAT_VERSION,
 };
 use crate::circuits::{
     CircuitDecision, CircuitOutcome, Constraint, DecisionWitness, PolicyEncoding, Profile,
@@ -148,7 +149,7 @@ impl PreparedDecision {
 
     /// The public inputs a proof of this decision must carry, in the circuit's order.
     pub fn public_inputs(&self) -> Vec<Field> {
-        self.decision.statement().to_fields()
+        self.decision.public_inputs()
     }
 
     /// What opens the input commitment (features and salt); never part of the bundle.
@@ -600,7 +601,7 @@ impl DecisionContext {
             )));
         }
         let statement = prepared.decision.statement();
-        if proof.public_inputs() != statement.to_fields().as_slice() {
+        if proof.public_inputs() != prepared.decision.public_inputs().as_slice() {
             return Err(DecideError::PublicInputsDiffer);
         }
         let is_band = matches!(statement.outcome, CircuitOutcome::Band(_));
@@ -612,6 +613,7 @@ impl DecisionContext {
         let policy_name =
             |n: &str| PolicyName::new(n).map_err(|e| DecideError::PolicyEncoding(e.to_string()));
         let application = &prepared.application;
+        let reasons = self.reason_claims(&prepared.decision)?;
         let bundle = Bundle {
             format: FORMAT.to_string(),
             version: FORMAT_VERSION,
@@ -638,6 +640,7 @@ impl DecisionContext {
             },
             input_commitment: statement.input_commitment,
             public_inputs,
+            reasons,
             proof: ProofBytes::new(proof.to_bytes())
                 .map_err(|_| DecideError::Prover(ProverError::ProofEncoding))?,
         };
@@ -647,6 +650,32 @@ impl DecisionContext {
             opening: prepared.opening,
             timings: prepared.timings,
         })
+    }
+
+    /// The decision's proven reasons in the policy's words (none for a profile without reasons).
+    fn reason_claims(&self, decision: &CircuitDecision) -> Result<Vec<ReasonClaim>, DecideError> {
+        let codes = decision.reasons();
+        let Some(explanation) = self.policy.explanation() else {
+            return Ok(Vec::new());
+        };
+        let words = |t: &str| {
+            ReasonWords::new(t).ok_or_else(|| {
+                DecideError::PolicyEncoding(format!("the reason words `{t}` cannot be in a bundle"))
+            })
+        };
+        codes
+            .iter()
+            .filter_map(|&c| explanation.reason(c))
+            .map(|line| {
+                Ok(ReasonClaim {
+                    // The explanation has one line per feature, and features are at most 256.
+                    index: line.feature as u32,
+                    code: words(&line.code)?,
+                    feature: words(self.policy.features()[line.feature].name.as_str())?,
+                    text: words(&line.text)?,
+                })
+            })
+            .collect()
     }
 
     /// The three steps at once: prepares `application`, and proves and seals it on `backend`

@@ -11,7 +11,8 @@ use crate::circuits::{DecisionKind, Profile, ProfileError};
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics, SourceFile};
 use super::encoding::encode;
 use super::model::{
-    AllowedModel, Band, Decision, Feature, Outcome, Parts, Policy, Scope, ScoreScale,
+    AllowedModel, Band, Decision, Explanation, Feature, Outcome, Parts, Policy, ReasonText, Scope,
+    ScoreScale,
 };
 use super::model_schema::ModelSchema;
 use super::names::{check_note, ModelId, ModelVersion, Name, NameError, Note, ScopePart};
@@ -45,6 +46,7 @@ const ROOT_KEYS: &[&str] = &[
     "score_scale",
     "decision",
     "features",
+    "explanation",
 ];
 const POLICY_KEYS: &[&str] = &[
     "id",
@@ -63,6 +65,8 @@ const BAND_KEYS: &[&str] = &["name", "lower", "upper", "outcome"];
 const GATE_KEYS: &[&str] = &["kind", "threshold", "at_or_above", "below"];
 const FEATURES_KEYS: &[&str] = &["schema", "protected"];
 const FEATURE_KEYS: &[&str] = &["name", "min", "max"];
+const EXPLANATION_KEYS: &[&str] = &["reasons", "features"];
+const REASON_KEYS: &[&str] = &["name", "baseline", "code", "text"];
 
 /// Checks a policy file.
 pub fn check(file: &SourceFile, options: &CheckOptions) -> Checked {
@@ -242,13 +246,15 @@ fn read_profile(r: &mut Reader<'_>, t: &Table<'_>) -> Option<Spanned<Profile>> {
                 d
             }
         }
-        Err(e @ (ProfileError::HiddenLayers { .. } | ProfileError::TreeTable { .. })) => {
-            Diagnostic::error(
-                Code::InvalidValue,
-                s.span,
-                format!("`{name}` is not a circuit profile: {e}"),
-            )
-        }
+        Err(
+            e @ (ProfileError::HiddenLayers { .. }
+            | ProfileError::TreeTable { .. }
+            | ProfileError::Reasons { .. }),
+        ) => Diagnostic::error(
+            Code::InvalidValue,
+            s.span,
+            format!("`{name}` is not a circuit profile: {e}"),
+        ),
         Err(ProfileError::Name(_)) => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
@@ -1189,6 +1195,279 @@ fn read_features(
     })
 }
 
+/// The name of `profile` with `count` proven reasons, for a repair.
+fn with_reasons_name(profile: &Profile, count: usize) -> Option<String> {
+    profile.with_reasons(count).ok().map(|p| p.name())
+}
+
+/// Reads `[explanation]`: `Some(None)` when the policy has none (and its profile proves no
+/// reasons), `None` after reporting a problem.
+fn read_explanation(
+    r: &mut Reader<'_>,
+    root: &Table<'_>,
+    profile: Option<&Spanned<Profile>>,
+    features: Option<&Features>,
+) -> Option<Option<Explanation>> {
+    if !root.has("explanation") {
+        if let Some(p) = profile.filter(|p| p.value.reasons() > 0) {
+            r.report(
+                Diagnostic::error(
+                    Code::MissingKey,
+                    p.span.clone(),
+                    format!(
+                        "profile `{}` proves reasons, but the policy has no `[explanation]`",
+                        p.value.name()
+                    ),
+                )
+                .with_label("proves reasons")
+                .with_help(
+                    "add `[explanation]` with `reasons` and, per feature, its `baseline` and \
+                     reason `text`, or use the profile without `-rK`",
+                ),
+            );
+            return None;
+        }
+        return Some(None);
+    }
+    let t = root.table(r, "explanation", "`[explanation]`", true)?;
+    t.deny_unknown(r, EXPLANATION_KEYS);
+    let mut ok = true;
+    if let Some(p) = profile {
+        let plain = p.value.without_reasons();
+        match plain.with_reasons(1) {
+            Err(e) => {
+                let why = match &e {
+                    ProfileError::Reasons { why, .. } => *why,
+                    _ => "its family cannot prove reasons",
+                };
+                r.report(
+                    Diagnostic::error(
+                        Code::KindMismatch,
+                        t.span(),
+                        format!(
+                            "profile `{}` cannot prove reasons, so the policy cannot explain its \
+                             decisions: {why}",
+                            p.value.name()
+                        ),
+                    )
+                    .with_related(p.span.clone(), "the profile")
+                    .with_help("proven reasons need a linear model (`linear-...-rK`)"),
+                );
+                ok = false;
+            }
+            Ok(_) if p.value.reasons() == 0 => {
+                let mut d = Diagnostic::error(
+                    Code::KindMismatch,
+                    t.span(),
+                    format!(
+                        "profile `{}` proves no reasons: an explanation needs a profile with \
+                         proven reasons (`-rK`)",
+                        p.value.name()
+                    ),
+                )
+                .with_related(p.span.clone(), "the profile");
+                if let Some(fixed) = with_reasons_name(&p.value, 4) {
+                    d = d.with_help(format!("e.g. `{fixed}` proves 4 reasons"));
+                }
+                r.report(d);
+                ok = false;
+            }
+            Ok(_) => {}
+        }
+    }
+    let count = t.number(r, "reasons", true, false);
+    let mut reasons = None;
+    if let Some(c) = &count {
+        let max = crate::circuits::profile::MAX_REASONS;
+        if c.value.fract() != 0.0 || c.value < 1.0 || c.value > max as f64 {
+            r.report(Diagnostic::error(
+                Code::InvalidValue,
+                c.span.clone(),
+                format!(
+                    "`{}` reasons: a decision names 1 to {max} reasons",
+                    fmt_num(c.value)
+                ),
+            ));
+            ok = false;
+        } else {
+            // A whole number in 1..=MAX_REASONS.
+            let k = c.value as usize;
+            if let Some(p) = profile.filter(|p| p.value.reasons() > 0 && p.value.reasons() != k) {
+                let mut d = Diagnostic::error(
+                    Code::Capacity,
+                    c.span.clone(),
+                    format!(
+                        "the explanation names {k} reasons, profile `{}` proves exactly {}",
+                        p.value.name(),
+                        p.value.reasons()
+                    ),
+                )
+                .with_related(p.span.clone(), "the profile");
+                if let Some(fixed) = with_reasons_name(&p.value, k) {
+                    d = d.with_help(format!("for {k} reasons use profile `{fixed}`"));
+                }
+                r.report(d);
+                ok = false;
+            }
+            reasons = Some(k);
+        }
+    }
+    let lines = t.tables(r, "features", "`[[explanation.features]]`", true);
+    let (Some(lines), Some(features)) = (lines, features) else {
+        return None;
+    };
+    let known: Vec<&str> = features.features.iter().map(|f| f.name.as_str()).collect();
+    let mut slots: Vec<Option<ReasonText>> = vec![None; known.len()];
+    let mut first_span: Vec<Option<Range<usize>>> = vec![None; known.len()];
+    // Features some line names, valid or not (a broken line is reported once, as itself).
+    let mut named = vec![false; known.len()];
+    for line in &lines.value {
+        line.deny_unknown(r, REASON_KEYS);
+        let fname = line.string(r, "name", true);
+        let baseline = line.number(r, "baseline", true, false);
+        let code = line.string(r, "code", false);
+        let text = line.string(r, "text", true);
+        let index = fname.as_ref().and_then(|n| {
+            let i = known.iter().position(|&k| k == n.value);
+            if i.is_none() {
+                let mut d = Diagnostic::error(
+                    Code::UnknownFeature,
+                    n.span.clone(),
+                    format!(
+                        "explained feature `{}` is not in the feature schema",
+                        n.value
+                    ),
+                )
+                .with_label("not a declared feature");
+                if let Some(k) = near_miss(&n.value, &known) {
+                    d = d.with_help(format!("did you mean `{k}`?"));
+                }
+                r.report(d);
+            }
+            if let Some(i) = i {
+                named[i] = true;
+            }
+            i
+        });
+        let text = text.and_then(|s| match check_note(&s.value) {
+            Ok(_) => Some(s.value),
+            Err(why) => {
+                r.report(Diagnostic::error(
+                    Code::InvalidValue,
+                    s.span,
+                    format!("the reason text is not valid: {why}"),
+                ));
+                None
+            }
+        });
+        let code = match code {
+            None => fname.as_ref().map(|n| n.value.clone()),
+            Some(c) => name::<Name>(r, c, "reason code").map(|c| c.value.as_str().to_string()),
+        };
+        let (Some(n), Some(i), Some(b), Some(code), Some(text)) =
+            (fname, index, baseline, code, text)
+        else {
+            ok = false;
+            continue;
+        };
+        if let Some(first) = &first_span[i] {
+            r.report(
+                Diagnostic::error(
+                    Code::Duplicate,
+                    n.span.clone(),
+                    format!("explained feature `{}` is listed twice", n.value),
+                )
+                .with_label("listed again here")
+                .with_related(first.clone(), "first listed here"),
+            );
+            ok = false;
+            continue;
+        }
+        first_span[i] = Some(n.span.clone());
+        let f = &features.features[i];
+        if b.value < f.min || b.value > f.max {
+            r.report(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    b.span.clone(),
+                    format!(
+                        "the baseline `{}` of feature `{}` is outside its range [{}, {}]",
+                        fmt_num(b.value),
+                        f.name,
+                        fmt_num(f.min),
+                        fmt_num(f.max)
+                    ),
+                )
+                .with_label("outside the feature's range")
+                .with_related(features.names[i].clone(), "the feature"),
+            );
+            ok = false;
+            continue;
+        }
+        match quantize_feature(b.value) {
+            Ok(fixed) => {
+                slots[i] = Some(ReasonText {
+                    feature: i,
+                    code,
+                    text,
+                    baseline: b.value,
+                    fixed,
+                })
+            }
+            Err(e) => {
+                r.report(Diagnostic::error(
+                    Code::InvalidValue,
+                    b.span.clone(),
+                    format!("the baseline `{}` cannot be used: {e}", fmt_num(b.value)),
+                ));
+                ok = false;
+            }
+        }
+    }
+    // Every feature that can be a reason needs its line; a protected feature carries zero
+    // weight, so it never contributes and may be left out (its baseline is then its minimum).
+    let mut out = Vec::with_capacity(known.len());
+    for (i, slot) in slots.into_iter().enumerate() {
+        match slot {
+            Some(s) => out.push(s),
+            None if named[i] => {}
+            None if features.protected.contains(&i) => {
+                let f = &features.features[i];
+                out.push(ReasonText {
+                    feature: i,
+                    code: f.name.as_str().to_string(),
+                    text: String::new(),
+                    baseline: f.min,
+                    fixed: f.lo,
+                });
+            }
+            None => {
+                r.report(
+                    Diagnostic::error(
+                        Code::MissingKey,
+                        t.key_span("features").unwrap_or(lines.span.clone()),
+                        format!(
+                            "feature `{}` has no line in the explanation: it needs a baseline \
+                             and a reason text",
+                            known[i]
+                        ),
+                    )
+                    .with_label("every feature that can be a reason needs a line")
+                    .with_related(features.names[i].clone(), "the feature"),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(Some(Explanation {
+        reasons: reasons?,
+        features: out,
+    }))
+}
+
 fn check_model(
     r: &mut Reader<'_>,
     model: &ModelSchema,
@@ -1451,6 +1730,7 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
     let scale = read_scale(r, &root);
     let decision = read_decision(r, &root, scale.as_ref(), profile.as_ref());
     let features = read_features(r, &root, p);
+    let explanation = read_explanation(r, &root, profile.as_ref(), features.as_ref());
     if let (Some(m), Some(profile), Some(models), Some(features)) =
         (&options.model, &profile, &models, &features)
     {
@@ -1472,6 +1752,7 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
         decision: decision?,
         features: features.features,
         protected: features.protected,
+        explanation: explanation?,
     };
     if let Some(m) = &options.model {
         if let Some(weights) = &m.weights {

@@ -23,6 +23,7 @@ use crate::field::Field;
 use crate::registry::Timestamp;
 
 use super::model::{Decision, Parts, Policy, ScoreScale};
+use crate::circuits::reasons::Baselines;
 use crate::circuits::{
     DecisionRule, FeatureRange, ModelRef, PolicyEncoding, PolicyError, PolicySpec,
 };
@@ -65,9 +66,17 @@ pub(crate) fn circuit_spec(policy: &Parts) -> PolicySpec {
     }
 }
 
-/// The circuits' encoding of the policy for its profile.
+/// The circuits' encoding of the policy for its profile (with the explanation's baselines for a
+/// profile with proven reasons).
 pub(crate) fn encode(policy: &Parts) -> Result<PolicyEncoding, PolicyError> {
-    PolicyEncoding::new(&policy.profile, circuit_spec(policy))
+    match &policy.explanation {
+        Some(e) => {
+            let baselines = Baselines::new(e.features.iter().map(|f| f.fixed).collect())
+                .map_err(|e| PolicyError::Explanation(e.to_string()))?;
+            PolicyEncoding::explained(&policy.profile, circuit_spec(policy), baselines)
+        }
+        None => PolicyEncoding::new(&policy.profile, circuit_spec(policy)),
+    }
 }
 
 /// A number in the canonical document: finite values as JSON numbers (shortest round-trip form),
@@ -122,6 +131,20 @@ enum CanonicalScale {
 }
 
 #[derive(Serialize)]
+struct CanonicalReason<'a> {
+    feature: &'a str,
+    code: &'a str,
+    text: &'a str,
+    baseline: Num,
+}
+
+#[derive(Serialize)]
+struct CanonicalExplanation<'a> {
+    reasons: usize,
+    features: Vec<CanonicalReason<'a>>,
+}
+
+#[derive(Serialize)]
 struct CanonicalFeature<'a> {
     name: &'a str,
     min: Num,
@@ -145,6 +168,10 @@ struct CanonicalPolicy<'a> {
     decision: CanonicalDecision<'a>,
     features: Vec<CanonicalFeature<'a>>,
     protected: Vec<&'a str>,
+    /// Absent for a policy without an explanation, so such a policy's document is what it was
+    /// before explanations existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<CanonicalExplanation<'a>>,
 }
 
 fn canonical_document(policy: &Parts) -> CanonicalPolicy<'_> {
@@ -217,6 +244,19 @@ fn canonical_document(policy: &Parts) -> CanonicalPolicy<'_> {
             .iter()
             .map(|&i| policy.features[i].name.as_str())
             .collect(),
+        explanation: policy.explanation.as_ref().map(|e| CanonicalExplanation {
+            reasons: e.reasons,
+            features: e
+                .features
+                .iter()
+                .map(|r| CanonicalReason {
+                    feature: policy.features[r.feature].name.as_str(),
+                    code: r.code.as_str(),
+                    text: r.text.as_str(),
+                    baseline: num(r.baseline),
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -241,7 +281,8 @@ pub(crate) fn document_digest_of(policy: &Parts) -> [u8; 32] {
 /// ([`crate::registry::canonical`]: keys sorted by their UTF-8 bytes, no whitespace, minimal string
 /// escapes, floats in serde_json's shortest round-trip form), of the object
 /// `{id, version, title, owner, profile, valid_from, valid_until, scopes, models, score_scale,
-/// decision, features, protected}`: times as RFC 3339 UTC strings, scopes as sorted
+/// decision, features, protected}` (and `explanation`, `{reasons, features: [{feature, code,
+/// text, baseline}]}` in input order, when the policy has one): times as RFC 3339 UTC strings, scopes as sorted
 /// `[purpose, jurisdiction, product]` triples, models as sorted `[id, version]` pairs, a points
 /// scale always as `offset` and `factor` (`pdo` converted), bands sorted by score, features in
 /// input order, protected features by name in input order, open ends as `"inf"` and `"-inf"`.

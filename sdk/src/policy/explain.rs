@@ -229,6 +229,29 @@ pub fn explain(policy: &Policy) -> String {
             names.join(", ")
         );
     }
+    if let Some(e) = policy.explanation() {
+        let _ = writeln!(
+            w,
+            "\nReasons: every decision proves its {} principal reasons, the features whose \
+             contributions (weight x (value - baseline)) lower the score the most:",
+            e.reasons
+        );
+        let mut rows = vec![vec![
+            "code".to_string(),
+            "feature".to_string(),
+            "baseline".to_string(),
+            "reason given".to_string(),
+        ]];
+        for line in e.features.iter().filter(|l| !l.text.is_empty()) {
+            rows.push(vec![
+                line.code.clone(),
+                policy.features()[line.feature].name.to_string(),
+                fmt_num(line.baseline),
+                line.text.clone(),
+            ]);
+        }
+        w.push_str(&table(&rows));
+    }
     let _ = writeln!(w, "\nPolicy hash: {}", policy.hash().to_hex());
     s
 }

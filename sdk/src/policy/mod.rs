@@ -31,4 +31,7 @@ pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 pub use check::{check, CheckOptions, Checked};
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity, SourceFile};
 pub use explain::explain;
-pub use model::{AllowedModel, Band, Decision, Feature, Outcome, Policy, Scope, ScoreScale};
+pub use model::{
+    AllowedModel, Band, Decision, Explanation, Feature, Outcome, Policy, ReasonText, Scope,
+    ScoreScale,
+};

@@ -224,6 +224,39 @@ pub struct Feature {
     pub hi: i64,
 }
 
+/// One feature's line of an explanation: where its contribution is measured from, and what an
+/// applicant is told when it is a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasonText {
+    /// The feature's index (into [`Policy::features`]): the reason's code in the proof.
+    pub feature: usize,
+    /// The code the policy states for the reason (the feature's name when it states none).
+    pub code: String,
+    /// The text an applicant is given.
+    pub text: String,
+    /// The baseline, as written, in the feature's units.
+    pub baseline: f64,
+    /// The baseline in the circuits' fixed point (`round(baseline * 2^16)`).
+    pub fixed: i64,
+}
+
+/// How a decision is explained (`[explanation]`): how many reasons a decision names, and per
+/// feature its baseline and reason text. Only for profiles with proven reasons (`-rK`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// How many reasons a decision names (the profile's `K`).
+    pub reasons: usize,
+    /// One line per feature, in input order.
+    pub features: Vec<ReasonText>,
+}
+
+impl Explanation {
+    /// The line for the feature a reason code names (`None` for the none code).
+    pub fn reason(&self, code: u32) -> Option<&ReasonText> {
+        self.features.get(code as usize)
+    }
+}
+
 /// The contents of a policy, before its encoding is computed.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Parts {
@@ -240,6 +273,7 @@ pub(crate) struct Parts {
     pub(crate) decision: Decision,
     pub(crate) features: Vec<Feature>,
     pub(crate) protected: Vec<usize>,
+    pub(crate) explanation: Option<Explanation>,
 }
 
 /// A validated policy, with its circuit encoding.
@@ -318,6 +352,11 @@ impl Policy {
     /// Indices of the protected features (into [`Policy::features`]), ascending.
     pub fn protected(&self) -> &[usize] {
         &self.parts.protected
+    }
+
+    /// How decisions under the policy are explained (for a profile with proven reasons).
+    pub fn explanation(&self) -> Option<&Explanation> {
+        self.parts.explanation.as_ref()
     }
 
     /// The position of the feature called `name`.
