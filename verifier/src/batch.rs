@@ -6,8 +6,10 @@
 //! aim at them. When the combined pairing fails, each claim is paired on its own to name the
 //! failing proofs.
 
+use std::collections::HashMap;
+
 use ark_bn254::{Fr, G1Affine, G1Projective};
-use ark_ec::CurveGroup;
+use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{PrimeField, Zero};
 
 use crate::error::{rejected, BatchError, Check, VerifyError};
@@ -40,7 +42,7 @@ pub fn verify_batch(
             Err(e) => failures.push((i, e)),
         }
     }
-    if !claims.is_empty() && !combined_holds(&claims, g2, &rng_seed) {
+    if !claims.is_empty() && !combined_holds(items, &claims, g2, &rng_seed) {
         for (i, c) in &claims {
             if !g2.kzg_holds(c.p0().into_affine(), c.w) {
                 failures.push((*i, rejected(Check::Pairing)));
@@ -113,22 +115,60 @@ fn weight(seed: &[u8; 32], index: usize, claim: &Claim) -> Fr {
     Fr::from(u128::from(h[0]) | (u128::from(h[1]) << 64))
 }
 
-fn combined_holds(claims: &[(usize, Claim)], g2: &G2Point, seed: &[u8; 32]) -> bool {
+/// The combined check. Every claim's terms enter one MSM with the claim's weight, except the
+/// terms all claims of a key share (the key's commitments) or all claims share (the generator):
+/// their weighted scalars are summed first, so a batch of `n` proofs of one circuit has
+/// `n (67 - 29) + 29` terms instead of `67 n`.
+fn combined_holds(
+    items: &[BatchItem<'_>],
+    claims: &[(usize, Claim)],
+    g2: &G2Point,
+    seed: &[u8; 32],
+) -> bool {
     let total: usize = claims.iter().map(|(_, c)| c.bases.len()).sum();
     let mut bases: Vec<G1Affine> = Vec::with_capacity(total);
     let mut scalars: Vec<Fr> = Vec::with_capacity(total);
     let mut w_bases = Vec::with_capacity(claims.len());
     let mut w_scalars = Vec::with_capacity(claims.len());
+    // Per distinct key (by address: the same key object), the summed scalars of its commitments.
+    let mut keys: Vec<(&VerificationKey, Vec<Fr>)> = Vec::new();
+    let mut key_slot: HashMap<*const VerificationKey, usize> = HashMap::new();
+    let mut generator = Fr::zero();
     for (i, c) in claims {
         let r = weight(seed, *i, c);
         if r.is_zero() {
             return false;
         }
-        bases.extend_from_slice(&c.bases);
-        scalars.extend(c.scalars.iter().map(|s| *s * r));
         w_bases.push(c.w);
         w_scalars.push(r);
+        let Some(shared) = c.shared else {
+            bases.extend_from_slice(&c.bases);
+            scalars.extend(c.scalars.iter().map(|s| *s * r));
+            continue;
+        };
+        let key = items[*i].0;
+        let slot = *key_slot.entry(key as *const _).or_insert_with(|| {
+            keys.push((key, vec![Fr::zero(); key.commitments.len()]));
+            keys.len() - 1
+        });
+        let key_range = shared.key..shared.key + key.commitments.len();
+        for (acc, s) in keys[slot].1.iter_mut().zip(&c.scalars[key_range.clone()]) {
+            *acc += *s * r;
+        }
+        generator += c.scalars[shared.generator] * r;
+        for (k, (b, s)) in c.bases.iter().zip(&c.scalars).enumerate() {
+            if !key_range.contains(&k) && k != shared.generator {
+                bases.push(*b);
+                scalars.push(*s * r);
+            }
+        }
     }
+    for (key, acc) in keys {
+        bases.extend_from_slice(&key.commitments);
+        scalars.extend(acc);
+    }
+    bases.push(G1Affine::generator());
+    scalars.push(generator);
     let p0: G1Projective = parallel_msm(&bases, &scalars);
     let w: G1Projective = msm(&w_bases, &w_scalars);
     g2.kzg_holds(p0.into_affine(), w.into_affine())

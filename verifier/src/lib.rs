@@ -35,6 +35,8 @@ mod poseidon2;
 mod poseidon2_constants;
 mod protocol;
 mod relations;
+#[cfg(not(target_family = "wasm"))]
+mod threads;
 mod transcript;
 
 pub use batch::{verify_batch, BatchItem};
@@ -102,6 +104,10 @@ pub fn verify_parsed(
             proof: proof.target(),
         }
         .into());
+    }
+    #[cfg(not(target_family = "wasm"))]
+    if threads::available() > 1 {
+        return threads::verify(key, proof, public_inputs, g2);
     }
     let claim = protocol::reduce(key, proof, public_inputs)?;
     use ark_ec::CurveGroup;

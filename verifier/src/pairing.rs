@@ -1,6 +1,8 @@
 //! The setup's G2 point and the final KZG pairing check.
 
 use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
+#[cfg(not(target_family = "wasm"))]
+use ark_ec::pairing::MillerLoopOutput;
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::AffineRepr;
 use ark_ff::{MontFp, Zero};
@@ -112,6 +114,22 @@ impl G2Point {
         let ml =
             Bn254::multi_miller_loop([p0, neg_w], [self.generator.clone(), self.prepared.clone()]);
         Bn254::final_exponentiation(ml).is_some_and(|o: PairingOutput<Bn254>| o.is_zero())
+    }
+
+    /// The Miller loop of `(-W, [tau]_2)` alone, which needs only the proof's `W` and so can run
+    /// beside the transcript; [`Self::kzg_holds_with`] finishes the check.
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) fn miller_loop_w(&self, w: G1Affine) -> MillerLoopOutput<Bn254> {
+        Bn254::multi_miller_loop([-w], [self.prepared.clone()])
+    }
+
+    /// [`Self::kzg_holds`] given `miller_loop_w(W)`: the product of the two Miller loops is the
+    /// two-pair loop's up to factors the final exponentiation removes.
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) fn kzg_holds_with(&self, p0: G1Affine, loop_w: MillerLoopOutput<Bn254>) -> bool {
+        let ml = Bn254::multi_miller_loop([p0], [self.generator.clone()]);
+        Bn254::final_exponentiation(MillerLoopOutput(ml.0 * loop_w.0))
+            .is_some_and(|o: PairingOutput<Bn254>| o.is_zero())
     }
 }
 

@@ -44,6 +44,17 @@ pub(crate) struct Claim {
     pub(crate) w: G1Affine,
     /// The transcript's last state: binds everything the proof sent (used to derive batch weights).
     pub(crate) binding: Fr,
+    /// Where the key's commitments and the generator sit in `bases`, when they do (every claim
+    /// but one with nested pairing points): a batch sums their scalars over all proofs of a key.
+    pub(crate) shared: Option<SharedBases>,
+}
+
+/// Positions in a claim's bases of the key's commitments (`key..key + KEY_COMMITMENTS`, in key
+/// order) and of the group generator.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SharedBases {
+    pub(crate) key: usize,
+    pub(crate) generator: usize,
 }
 
 impl Claim {
@@ -448,7 +459,15 @@ pub(crate) fn reduce(
     let (mut bases, mut scalars) = shplemini(vk, proof, &c)?;
     libra_consistency(proof, &c)?;
     let mut w = proof.kzg_w;
+    // shplemini's order: Q, masking, the key's commitments, ..., the generator, W.
+    let mut shared = Some(SharedBases {
+        key: 2,
+        generator: bases.len() - 2,
+    });
+    debug_assert!(bases[2..2 + vk.commitments.len()] == vk.commitments[..]);
+    debug_assert!(bases[bases.len() - 2] == G1Affine::generator());
     if let Some((p0_nested, p1_nested)) = nested_pairing_points(proof)? {
+        shared = None;
         // Aggregate the nested claim with a separator that hashes both claims, as bb's Solidity
         // verifier does: P0' = s P0 + P0_nested, P1' = s P1 + P1_nested with P1 = -W.
         let p0 = msm(&bases, &scalars).into_affine();
@@ -480,6 +499,7 @@ pub(crate) fn reduce(
         scalars,
         w,
         binding: c.last,
+        shared,
     })
 }
 

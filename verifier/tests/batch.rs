@@ -109,3 +109,31 @@ fn a_large_batch_splits_its_msm_over_cores_and_still_catches_a_bad_pairing() {
         )]
     );
 }
+
+#[test]
+fn proofs_sharing_a_key_have_its_terms_summed_and_a_bad_pairing_among_them_is_still_named() {
+    // Each bundle twice with its key object and once with an equal copy at another address: the
+    // combined MSM sums the key's terms per key object, which must change no verdict.
+    let bundles = valid_bundles();
+    let keys: Vec<_> = bundles.iter().map(|b| b.key()).collect();
+    let copies: Vec<_> = bundles.iter().map(|b| b.key()).collect();
+    let mut items = Vec::new();
+    for ((b, k), c) in bundles.iter().zip(&keys).zip(&copies) {
+        for key in [k, c, k] {
+            items.push((key, b.proof.as_slice(), b.public_inputs.as_slice()));
+        }
+    }
+    assert_eq!(verify_batch(&items, &development_g2(), SEED), Ok(()));
+    // A real-setup proof passes every check but the development setup's pairing.
+    let nr = Fixture::load(Target::NoirRecursive);
+    let knr = nr.key();
+    let bad = items.len() / 2;
+    items.insert(
+        bad,
+        (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()),
+    );
+    items.push((&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()));
+    let err = verify_batch(&items, &development_g2(), SEED).unwrap_err();
+    let failing: Vec<_> = err.failures().iter().map(|(i, _)| *i).collect();
+    assert_eq!(failing, vec![bad, items.len() - 1]);
+}
