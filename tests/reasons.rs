@@ -440,9 +440,9 @@ mod bundles {
     //! A decision of the `-r4` scorecard through the SDK: prepare, prove, seal; the bundle carries
     //! the reasons as codes and words; the bundle verifier's public-inputs check accepts them and
     //! names each problem of a bundle whose reasons were swapped, reordered, replaced or reworded;
-    //! the proof verifies in-process with the key computed from the compiled circuit (a `-r`
-    //! profile has no pinned key, so `govproof verify` calls it an unknown circuit), and rejects
-    //! forged reason codes.
+    //! the proof verifies in-process with the key computed from the compiled circuit and rejects
+    //! forged reason codes; and through the command line, with the registry entry vouching for the
+    //! `-r4` circuit's key (no build pins it), `govproof verify` checks a reasons bundle whole.
 
     use super::*;
     use crate::bundle_support::{bb, keys, time, REGISTRY_NOW};
@@ -653,5 +653,151 @@ mod bundles {
             "{detail}"
         );
         assert!(proof_verifies(&vk, &bundle, &honest));
+    }
+
+    /// The lender's own path end to end: `registry add --model` names the `-r4` circuit's key
+    /// digests, `govproof prove` writes a bundle that carries the key and its reasons, and
+    /// `govproof verify` checks it with no pinned key (the registry vouches for it) and prints the
+    /// reasons; the same bundle with two reasons swapped (words and codes) is rejected by the proof.
+    #[test]
+    fn govproof_verify_checks_a_reasons_bundle_through_its_registry_entry() {
+        use crate::bundle_support::govproof;
+        use crate::registry_support::write_key_files;
+        use govproof_cli::Exit;
+
+        const NOW: &str = "2026-06-01T00:00:00Z";
+        const AT: &str = "2026-06-01T09:00:00Z";
+        let s = |p: &Path| p.display().to_string();
+        let cli = |args: &[&str]| {
+            let (exit, out, err) = govproof(args);
+            assert_eq!(exit, Exit::Success, "{args:?}: {out}\n{err}");
+            out
+        };
+        let bb = bb();
+        let dir = tempfile::tempdir().unwrap();
+        let registry = dir.path().join("registry");
+        let (mut secrets, mut init) = (Vec::new(), Vec::new());
+        for i in 1..=3 {
+            let (secret, public) = write_key_files(dir.path(), i);
+            secrets.push(secret);
+            init.push(s(&public));
+        }
+        let mut args = vec!["registry", "init", "--dir"];
+        let reg = s(&registry);
+        args.extend([reg.as_str(), "--threshold", "2", "--now", NOW]);
+        for p in &init {
+            args.extend(["--key", p.as_str()]);
+        }
+        cli(&args);
+        let sign = || {
+            for k in &secrets[..2] {
+                cli(&["registry", "sign", "--dir", &reg, "--key", &s(k)]);
+            }
+        };
+        sign();
+        let (file, data) = scorecard();
+        let model = dir.path().join("scorecard-r4.govproof");
+        file.write(&model).unwrap();
+        let out = cli(&[
+            "registry",
+            "add",
+            "--dir",
+            &reg,
+            "--model",
+            &s(&model),
+            "--scope",
+            "consumer-credit/EU-DE/instalment-loan",
+            "--valid-from",
+            "2026-01-01T00:00:00Z",
+            "--valid-until",
+            "2029-01-01T00:00:00Z",
+            "--approved-by",
+            "Credit Risk Committee (example)",
+            "--approved-at",
+            "2025-12-15T10:00:00Z",
+            "--now",
+            NOW,
+            "--bb",
+            &s(&bb),
+        ]);
+        assert!(
+            out.contains("circuit `linear-20-d20-b8-s16-p8-m4-r4`: bytecode digest"),
+            "{out}"
+        );
+        sign();
+
+        let policy_path = here().join("policies/german-credit-scorecard-reasons.toml");
+        let policy = read_policy(&policy_path);
+        // Applicant 2 of the example data, declined with four reasons.
+        let features: serde_json::Map<String, serde_json::Value> = policy
+            .features()
+            .iter()
+            .zip(&data.rows()[1])
+            .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
+            .collect();
+        let application = dir.path().join("application.json");
+        fs::write(
+            &application,
+            serde_json::to_vec(&serde_json::json!({
+                "decision_id": "GC-0002",
+                "time": AT,
+                "scope": "consumer-credit/EU-DE/instalment-loan",
+                "features": features,
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let root = registry.join("root/1.json");
+        let bundle = dir.path().join("bundle.json");
+        cli(&[
+            "prove",
+            "--registry",
+            &reg,
+            "--trust",
+            &s(&root),
+            "--policy",
+            &s(&policy_path),
+            "--model",
+            &s(&model),
+            "--application",
+            &s(&application),
+            "--dev-setup",
+            "--now",
+            AT,
+            "--bb",
+            &s(&bb),
+            "-o",
+            &s(&bundle),
+        ]);
+        let verify = |bundle: &Path| {
+            govproof(&[
+                "verify",
+                &s(bundle),
+                "--trust",
+                &s(&root),
+                "--policy",
+                &s(&policy_path),
+                "--dev-setup",
+            ])
+        };
+        let (exit, out, err) = verify(&bundle);
+        assert_eq!(exit, Exit::DevelopmentSetup, "{out}\n{err}");
+        assert!(out.contains("registry-vouched verification key"), "{out}");
+        assert!(out.contains("Duration of the loan"), "{out}");
+
+        // Two reasons swapped, in the stated words and in the public inputs alike: the words
+        // agree with the codes, so only the proof can tell, and it does.
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&fs::read(&bundle).unwrap()).unwrap();
+        doc["reasons"].as_array_mut().unwrap().swap(0, 1);
+        doc["public_inputs"]["reasons"]
+            .as_array_mut()
+            .unwrap()
+            .swap(0, 1);
+        let forged = dir.path().join("swapped.json");
+        fs::write(&forged, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        let (exit, out, _) = verify(&forged);
+        assert_eq!(exit, Exit::Rejected, "{out}");
+        assert!(out.contains("FAIL  proof"), "{out}");
     }
 }
