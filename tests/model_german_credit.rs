@@ -261,19 +261,20 @@ fn registry(files: &[&ModelFile]) -> EntrySet {
     EntrySet::new(entries).unwrap()
 }
 
-/// Applicant `row`'s decision with `file` under `policy`, as the example makes it.
-fn decision(
+/// Applicant `row`'s decision with `file` under `policy`, as the example makes it, its input
+/// committed with `salt` (also used by the proven-reasons tests).
+pub(crate) fn decision(
     file: &ModelFile,
     policy: &Policy,
     set: &EntrySet,
-    ex: &Example,
+    data: &Calibration,
     row: usize,
+    salt: Field,
 ) -> CircuitDecision {
     let slot = set.position(&file.model_id, &file.version).unwrap();
     let entry = &set.entries()[slot];
     let tree = set.tree();
-    let features = quantize_row(&ex.data.rows()[row]).unwrap();
-    let salt = Field::from(row as u64 + 1000);
+    let features = quantize_row(&data.rows()[row]).unwrap();
     let encoding = policy.encoding().clone();
     let outcome = encoding
         .spec()
@@ -341,7 +342,14 @@ fn applicants_prove_under_the_policies_and_the_unrestricted_scorecard_cannot() {
         )
         .unwrap();
         let artifact = Artifact::from_json_bytes(&file.profile.name(), &json).unwrap();
-        let d = decision(file, policy, &set, &ex, k);
+        let d = decision(
+            file,
+            policy,
+            &set,
+            &ex.data,
+            k,
+            Field::from(k as u64 + 1000),
+        );
         if k < 2 {
             assert_eq!(d.first_violation(), None, "{}", file.model_id);
             let solved = execute(&artifact, &d.inputs()).unwrap();

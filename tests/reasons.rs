@@ -15,10 +15,7 @@ use govproof::abi::InputValue;
 use govproof::artifact::Artifact;
 use govproof::circuits::generate::compile_cached;
 use govproof::circuits::reasons::{reason_codes, Baselines};
-use govproof::circuits::{
-    CircuitDecision, DecisionWitness, Profile, PublicStatement, QuantizedModel,
-};
-use govproof::commit::{label, ScopeLabels};
+use govproof::circuits::{CircuitDecision, Profile, QuantizedModel};
 use govproof::field::Field;
 use govproof::model::calibration::Calibration;
 use govproof::model::certificate::quantize_row;
@@ -110,6 +107,7 @@ fn registry(file: &ModelFile) -> EntrySet {
     EntrySet::new(vec![entry]).unwrap()
 }
 
+/// Applicant `row`'s decision, as the German Credit tests make it.
 fn decision(
     file: &ModelFile,
     policy: &Policy,
@@ -117,37 +115,7 @@ fn decision(
     data: &Calibration,
     row: usize,
 ) -> CircuitDecision {
-    let tree = set.tree();
-    let entry = &set.entries()[0];
-    let features = quantize_row(&data.rows()[row]).unwrap();
-    let salt = Field::from(row as u64 + 77);
-    let encoding = policy.encoding().clone();
-    let outcome = encoding
-        .spec()
-        .rule
-        .outcome(file.model.score(&features).unwrap())
-        .unwrap();
-    let statement = PublicStatement {
-        registry_root: tree.root(),
-        policy_hash: policy.hash(),
-        model_id: file.model_id.label(),
-        model_version: file.version.label(),
-        scope: ScopeLabels::new("consumer-credit", "EU-DE", "instalment-loan"),
-        decision_time: 1_780_304_400,
-        input_commitment: features.commitment(salt),
-        decision_id: label(&format!("german-credit-{row}")),
-        outcome,
-    };
-    let witness = DecisionWitness {
-        model: file.model.clone(),
-        features,
-        salt,
-        entry: entry.leaf(),
-        entry_path: tree.path(0).unwrap(),
-        entry_scopes: entry.fields().scopes.iter().map(Scope::id).collect(),
-        policy: encoding,
-    };
-    CircuitDecision::new(file.profile, statement, witness).unwrap()
+    crate::model_german_credit::decision(file, policy, set, data, row, Field::from(row as u64 + 77))
 }
 
 /// This test's own reading of the reasons: contributions `w_i * (x_i - b_i)` sorted ascending,
@@ -662,7 +630,7 @@ mod bundles {
     #[test]
     fn govproof_verify_checks_a_reasons_bundle_through_its_registry_entry() {
         use crate::bundle_support::govproof;
-        use crate::registry_support::write_key_files;
+        use crate::registry_support::CliRegistry;
         use govproof_cli::Exit;
 
         const NOW: &str = "2026-06-01T00:00:00Z";
@@ -675,56 +643,16 @@ mod bundles {
         };
         let bb = bb();
         let dir = tempfile::tempdir().unwrap();
-        let registry = dir.path().join("registry");
-        let (mut secrets, mut init) = (Vec::new(), Vec::new());
-        for i in 1..=3 {
-            let (secret, public) = write_key_files(dir.path(), i);
-            secrets.push(secret);
-            init.push(s(&public));
-        }
-        let mut args = vec!["registry", "init", "--dir"];
-        let reg = s(&registry);
-        args.extend([reg.as_str(), "--threshold", "2", "--now", NOW]);
-        for p in &init {
-            args.extend(["--key", p.as_str()]);
-        }
-        cli(&args);
-        let sign = || {
-            for k in &secrets[..2] {
-                cli(&["registry", "sign", "--dir", &reg, "--key", &s(k)]);
-            }
-        };
-        sign();
+        let made = CliRegistry::init(dir.path(), NOW);
+        let (registry, reg) = (made.dir.clone(), s(&made.dir));
         let (file, data) = scorecard();
         let model = dir.path().join("scorecard-r4.govproof");
         file.write(&model).unwrap();
-        let out = cli(&[
-            "registry",
-            "add",
-            "--dir",
-            &reg,
-            "--model",
-            &s(&model),
-            "--scope",
-            "consumer-credit/EU-DE/instalment-loan",
-            "--valid-from",
-            "2026-01-01T00:00:00Z",
-            "--valid-until",
-            "2029-01-01T00:00:00Z",
-            "--approved-by",
-            "Credit Risk Committee (example)",
-            "--approved-at",
-            "2025-12-15T10:00:00Z",
-            "--now",
-            NOW,
-            "--bb",
-            &s(&bb),
-        ]);
+        let out = made.add_model(&model, &bb, NOW);
         assert!(
             out.contains("circuit `linear-20-d20-b8-s16-p8-m4-r4`: bytecode digest"),
             "{out}"
         );
-        sign();
 
         let policy_path = here().join("policies/german-credit-scorecard-reasons.toml");
         let policy = read_policy(&policy_path);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::bundle_support::govproof;
-use crate::registry_support::{key, write_key_files};
+use crate::registry_support::{key, CliRegistry};
 
 use govproof::bundle::{
     Bundle, BundleVerifier, CheckName, CheckStatus, KeyBytes, Report, Verdict, VerifyOptions,
@@ -99,33 +99,8 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let bb = crate::bundle_support::bb();
         let dir = tempfile::tempdir().unwrap();
-        let registry = dir.path().join("registry");
-        let (mut secrets, mut publics) = (Vec::new(), Vec::new());
-        for i in 1..=3 {
-            let (secret, public) = write_key_files(dir.path(), i);
-            secrets.push(secret);
-            publics.push(public);
-        }
-        let mut init = vec![
-            "registry".to_string(),
-            "init".into(),
-            "--dir".into(),
-            s(&registry),
-            "--threshold".into(),
-            "2".into(),
-            "--now".into(),
-            REGISTRY_NOW.into(),
-        ];
-        for p in &publics {
-            init.extend(["--key".to_string(), s(p)]);
-        }
-        cli(&init.iter().map(String::as_str).collect::<Vec<_>>());
-        let sign = |registry: &Path| {
-            for k in &secrets[..2] {
-                cli(&["registry", "sign", "--dir", &s(registry), "--key", &s(k)]);
-            }
-        };
-        sign(&registry);
+        let made = CliRegistry::init(dir.path(), REGISTRY_NOW);
+        let registry = made.dir.clone();
 
         let schema = FeatureSchema::read(&example().join("features.toml")).unwrap();
         let data = Calibration::read(&example().join("data/german_credit.csv"), &schema).unwrap();
@@ -154,28 +129,7 @@ fn world() -> &'static World {
             assert_eq!(file.profile.name(), profile);
             let path = dir.path().join(format!("{onnx_name}.govproof"));
             file.write(&path).unwrap();
-            let out = cli(&[
-                "registry",
-                "add",
-                "--dir",
-                &s(&registry),
-                "--model",
-                &s(&path),
-                "--scope",
-                "consumer-credit/EU-DE/instalment-loan",
-                "--valid-from",
-                "2026-01-01T00:00:00Z",
-                "--valid-until",
-                "2029-01-01T00:00:00Z",
-                "--approved-by",
-                "Credit Risk Committee (example)",
-                "--approved-at",
-                "2025-12-15T10:00:00Z",
-                "--now",
-                REGISTRY_NOW,
-                "--bb",
-                &s(&bb),
-            ]);
+            let out = made.add_model(&path, &bb, REGISTRY_NOW);
             // The entry names the circuit: its bytecode and its development keys, both targets.
             assert!(
                 out.contains(&format!("circuit `{profile}`: bytecode digest")),
@@ -189,7 +143,6 @@ fn world() -> &'static World {
                 out.contains("for the development setup and target `evm`"),
                 "{out}"
             );
-            sign(&registry);
             files.push(file);
         }
 
@@ -257,7 +210,7 @@ fn world() -> &'static World {
             _dir: dir,
             registry,
             root,
-            keys: secrets,
+            keys: made.signers.clone(),
             proved,
         }
     })

@@ -114,3 +114,88 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A registry made through the command line, as a lender makes one: `registry init` in
+/// `<dir>/registry` with alice, bob and carol (threshold 2) at `now`, signed by alice and bob.
+pub struct CliRegistry {
+    /// The registry folder.
+    pub dir: std::path::PathBuf,
+    /// The secret key files that sign (alice's and bob's).
+    pub signers: Vec<std::path::PathBuf>,
+}
+
+fn cli_ok(args: &[&str]) -> String {
+    let (exit, out, err) = crate::bundle_support::govproof(args);
+    assert_eq!(exit, govproof_cli::Exit::Success, "{args:?}: {out}\n{err}");
+    out
+}
+
+impl CliRegistry {
+    pub fn init(dir: &Path, now: &str) -> CliRegistry {
+        let registry = dir.join("registry");
+        let reg = registry.display().to_string();
+        let (mut signers, mut publics) = (Vec::new(), Vec::new());
+        for i in 1..=3 {
+            let (secret, public) = write_key_files(dir, i);
+            signers.push(secret);
+            publics.push(public.display().to_string());
+        }
+        signers.truncate(2);
+        let mut args = vec!["registry", "init", "--dir", &reg, "--threshold", "2"];
+        args.extend(["--now", now]);
+        for p in &publics {
+            args.extend(["--key", p.as_str()]);
+        }
+        cli_ok(&args);
+        let made = CliRegistry {
+            dir: registry,
+            signers,
+        };
+        made.sign();
+        made
+    }
+
+    /// Signs what the registry stages with each signer.
+    pub fn sign(&self) {
+        let reg = self.dir.display().to_string();
+        for k in &self.signers {
+            cli_ok(&[
+                "registry",
+                "sign",
+                "--dir",
+                &reg,
+                "--key",
+                &k.display().to_string(),
+            ]);
+        }
+    }
+
+    /// `registry add --model` for the example's one scope and validity (the entry names its
+    /// circuit's digests, derived with `bb`), then signed; returns what `add` printed.
+    pub fn add_model(&self, model: &Path, bb: &Path, now: &str) -> String {
+        let out = cli_ok(&[
+            "registry",
+            "add",
+            "--dir",
+            &self.dir.display().to_string(),
+            "--model",
+            &model.display().to_string(),
+            "--scope",
+            "consumer-credit/EU-DE/instalment-loan",
+            "--valid-from",
+            "2026-01-01T00:00:00Z",
+            "--valid-until",
+            "2029-01-01T00:00:00Z",
+            "--approved-by",
+            "Credit Risk Committee (example)",
+            "--approved-at",
+            "2025-12-15T10:00:00Z",
+            "--now",
+            now,
+            "--bb",
+            &bb.display().to_string(),
+        ]);
+        self.sign();
+        out
+    }
+}
