@@ -41,6 +41,7 @@ mod registry_crash;
 mod registry_encoding;
 mod registry_membership;
 mod setup;
+mod verify_bytes;
 mod verify_export;
 mod verify_fixtures;
 mod verify_keys;

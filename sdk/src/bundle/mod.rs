@@ -12,12 +12,14 @@
 //! nothing else: no Noir compiler, no node, no witness solving, no network. The schema and the
 //! checks are documented in `docs/bundle.md`.
 
+pub mod bytes;
 pub mod document;
 pub mod keys;
 pub mod portfolio;
 pub mod solidity;
 pub mod verify;
 
+pub use bytes::{check_bytes, BytesInput};
 pub use document::{
     BbVersion, Bundle, BundleError, CircuitClaim, DecisionClaim, DecisionId, DecisionIdError,
     EntryClaim, KeyBytes, ModelClaim, OutcomeClaim, PolicyClaim, PolicyName, PolicyOutcome,

@@ -1618,6 +1618,51 @@ impl Report {
         }
     }
 
+    /// The report on a bundle that was read but not checked, because the input `check` needs
+    /// cannot be used (`detail`): `format` passes, `check` could not be run, the rest is skipped.
+    pub(super) fn not_run(bundle: Bundle, size: usize, check: CheckName, detail: String) -> Report {
+        let mut r = Recorder { checks: Vec::new() };
+        r.put(
+            CheckName::Format,
+            CheckStatus::Pass,
+            format!(
+                "a govproof bundle, format version {}, {size} bytes",
+                bundle.version
+            ),
+        );
+        for name in &CheckName::ALL[1..] {
+            if *name == check {
+                r.put(*name, CheckStatus::Error, detail.as_str());
+            } else {
+                r.put(
+                    *name,
+                    CheckStatus::Skip,
+                    format!(
+                        "not run: the input of the `{}` check cannot be used",
+                        check.as_str()
+                    ),
+                );
+            }
+        }
+        Report {
+            bundle: Some(bundle),
+            size: Some(size),
+            checks: r.checks,
+            signed_by: None,
+            signers: Vec::new(),
+            next_trust: None,
+            state_error: None,
+        }
+    }
+
+    /// Replaces the result of check `name` (for an input of that check that cannot be used).
+    pub(super) fn set_check(&mut self, name: CheckName, status: CheckStatus, detail: String) {
+        if let Some(c) = self.checks.iter_mut().find(|c| c.name == name) {
+            c.status = status;
+            c.detail = one_line(&detail);
+        }
+    }
+
     /// The bundle, when it could be read.
     pub fn bundle(&self) -> Option<&Bundle> {
         self.bundle.as_ref()
