@@ -83,6 +83,7 @@ pub mod prover;
 pub mod registry;
 pub mod setup;
 pub mod toolchain;
+pub mod translog;
 pub mod witness;
 
 pub use bundle::{Bundle, BundleVerifier, Report, Verdict, VerifyOptions};
