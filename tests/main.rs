@@ -35,6 +35,7 @@ mod pool;
 mod prove_cli;
 mod prover;
 mod reasons;
+mod reasons_trees;
 mod registry_attacks;
 mod registry_cli;
 mod registry_crash;

@@ -330,6 +330,18 @@ impl CircuitDecision {
     /// The proven reason codes, feature indices with the most negative contributions first, padded
     /// with the none code (the feature count); empty for a profile without proven reasons.
     pub fn reasons(&self) -> Vec<u32> {
+        if self.profile.reasons() == 0 {
+            return Vec::new();
+        }
+        // A node-table ensemble: path contributions through its committed node values
+        // (Decision::new checked the model against the profile, which needs node values).
+        if let Some(c) = self
+            .witness
+            .model
+            .path_contributions(&self.witness.features)
+        {
+            return super::reasons::reason_codes(&c, self.profile.reasons());
+        }
         let Some(baselines) = self.witness.policy.baselines() else {
             return Vec::new();
         };
@@ -486,14 +498,14 @@ impl CircuitDecision {
             .with("entry_path", fields(&w.entry_path.siblings))
             .with("entry_scopes", fields(&scopes))
             .with("policy", policy_input(&w.policy));
+        let reasons = InputValue::array(self.reasons().iter().map(|&r| Field::from(u64::from(r))));
         match w.policy.baselines() {
             Some(baselines) => inputs
-                .with(
-                    "reasons",
-                    InputValue::array(self.reasons().iter().map(|&r| Field::from(u64::from(r)))),
-                )
+                .with("reasons", reasons)
                 .with("baselines", fields(&baselines.to_fields()))
                 .with("policy_core_hash", w.policy.core_hash()),
+            // A tree ensemble's reasons need no baselines (its node values are in the weights).
+            None if self.profile.reasons() > 0 => inputs.with("reasons", reasons),
             None => inputs,
         }
     }

@@ -38,7 +38,7 @@ macro_rules! library {
 }
 
 /// The circuit libraries, dependencies before dependents.
-pub const LIBRARIES: [Library; 11] = [
+pub const LIBRARIES: [Library; 12] = [
     library!("poseidon2_sponge"),
     library!("fixed_point"),
     library!("inference"),
@@ -49,6 +49,7 @@ pub const LIBRARIES: [Library; 11] = [
     library!("tree_ensemble"),
     library!("perceptron"),
     library!("tree_table"),
+    library!("tree_reasons"),
     library!("reasons"),
 ];
 
@@ -60,6 +61,9 @@ fn uses_library(profile: &Profile, library: &str) -> bool {
         "tree_ensemble" => matches!(profile.family(), ModelFamily::Trees { .. }),
         "perceptron" => matches!(profile.family(), ModelFamily::DeepMlp { .. }),
         "tree_table" => matches!(profile.family(), ModelFamily::TreeTable { .. }),
+        "tree_reasons" => {
+            matches!(profile.family(), ModelFamily::TreeTable { .. }) && profile.reasons() > 0
+        }
         "reasons" => profile.reasons() > 0,
         _ => true,
     }
@@ -197,7 +201,10 @@ pub fn composite_main(profile: &Profile) -> String {
             let shape = profile
                 .table_shape()
                 .unwrap_or_else(|| unreachable!("Profile::new checked the table shape"));
-            let (globals, calls) = super::tree_table::composite_parts(shape);
+            let (globals, mut calls) = super::tree_table::composite_parts(shape);
+            if profile.reasons() > 0 {
+                calls = super::tree_table::explained_calls();
+            }
             (
                 format!(
                     "an ensemble of {trees} trees of at most {leaves} leaves and depth {depth} on {} features",
@@ -217,6 +224,14 @@ pub fn composite_main(profile: &Profile) -> String {
     // Proven reasons add their globals, parameters and checks; without them the package is
     // exactly what it was before reasons existed.
     let explained = profile.reasons() > 0;
+    // A tree ensemble's contributions come from its own node values (committed with the trees)
+    // and the walk that scores it: no baselines, and the policy hash is the policy's own.
+    let tree_reasons = explained && matches!(profile.family(), ModelFamily::TreeTable { .. });
+    let score_stmt = if tree_reasons {
+        format!("    let (score, contributions) = {score_call};\n")
+    } else {
+        format!("    let score = {score_call};\n")
+    };
     let (
         reasons_global,
         reasons_param,
@@ -224,7 +239,20 @@ pub fn composite_main(profile: &Profile) -> String {
         core_hash,
         explained_check,
         reasons_check,
-    ) = if explained {
+    ) = if tree_reasons {
+        outcome.push_str(&format!(
+            ",\n// and the {} reason codes naming the features with the most negative path contributions",
+            profile.reasons()
+        ));
+        (
+            format!("global R: u32 = {};\n", profile.reasons()),
+            "    reasons: pub [u32; R],\n",
+            "",
+            "policy_hash",
+            "",
+            "    reasons::assert_reasons::<N, R>(contributions, reasons);\n",
+        )
+    } else if explained {
         outcome.push_str(&format!(
                 ",\n// and the {} reason codes naming the features with the most negative contributions",
                 profile.reasons()
@@ -324,8 +352,7 @@ fn main(
         {mass_call},
         features,
     );
-    let score = {score_call};
-{outcome_check}{reasons_check}}}
+{score_stmt}{outcome_check}{reasons_check}}}
 "#,
         name = profile.name(),
         n = profile.features(),

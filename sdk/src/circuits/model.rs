@@ -108,6 +108,10 @@ pub enum ModelError {
         /// The profile's hidden layers, in words.
         profile_hidden: String,
     },
+    /// Node values where the profile needs none, missing where it proves reasons, or asked of a
+    /// model that cannot take them.
+    #[error("{0}")]
+    NodeValues(String),
 }
 
 /// A model with integer weights at scale `2^16`, in the circuits' flat layout. Constructed only
@@ -128,6 +132,9 @@ pub struct QuantizedModel {
     weights: Vec<i64>,
     trees: Option<TreeShape>,
     table: Option<TableShape>,
+    /// A node-table ensemble whose weights end with one value per internal slot (for proven
+    /// reasons, see [`QuantizedModel::with_node_values`]).
+    node_values: bool,
 }
 
 fn weight_count(features: usize, hidden: &[usize]) -> usize {
@@ -214,6 +221,7 @@ impl QuantizedModel {
             weights,
             trees: None,
             table: None,
+            node_values: false,
         })
     }
 
@@ -226,6 +234,7 @@ impl QuantizedModel {
             weights: flat,
             trees: Some(shape),
             table: None,
+            node_values: false,
         })
     }
 
@@ -243,6 +252,67 @@ impl QuantizedModel {
             weights: flat,
             trees: None,
             table: Some(shape),
+            node_values: false,
+        })
+    }
+
+    /// A node-table ensemble with node values: the layout of [`QuantizedModel::tree_table`]
+    /// followed by one value per internal slot (weight scale), checked
+    /// ([`tree_table::check_explained`]). Its commitment also binds the node values.
+    pub fn tree_table_explained(
+        features: usize,
+        shape: TableShape,
+        flat: Vec<i64>,
+    ) -> Result<Self, ModelError> {
+        tree_table::check_explained(features, shape, &flat)?;
+        Ok(QuantizedModel {
+            features,
+            hidden: Vec::new(),
+            weights: flat,
+            trees: None,
+            table: Some(shape),
+            node_values: true,
+        })
+    }
+
+    /// This node-table ensemble with every internal node's expected value over `rows` appended
+    /// ([`tree_table::expected_node_values`]), for a profile with proven reasons. Refuses other
+    /// models, an ensemble that has node values already and rows of the wrong width.
+    pub fn with_node_values(self, rows: &[Features]) -> Result<Self, ModelError> {
+        let Some(shape) = self.table.filter(|_| !self.node_values) else {
+            return Err(ModelError::NodeValues(
+                "only a node-table tree ensemble without node values takes them".into(),
+            ));
+        };
+        if let Some(bad) = rows.iter().find(|r| r.len() != self.features) {
+            return Err(ModelError::FeatureCount {
+                expected: self.features,
+                given: bad.len(),
+            });
+        }
+        let x: Vec<Vec<i64>> = rows.iter().map(|r| r.values().to_vec()).collect();
+        let mut flat = self.weights;
+        flat.extend(tree_table::expected_node_values(
+            self.features,
+            shape,
+            &flat,
+            &x,
+        ));
+        Self::tree_table_explained(self.features, shape, flat)
+    }
+
+    /// Whether the weights end with node values (a node-table ensemble for proven reasons).
+    pub fn has_node_values(&self) -> bool {
+        self.node_values
+    }
+
+    /// Every feature's path contribution on `features` (weight scale `2^16`, see
+    /// [`tree_table::contributions`]); `None` unless the model is a node-table ensemble with node
+    /// values and `features` has its width.
+    pub fn path_contributions(&self, features: &Features) -> Option<Vec<i128>> {
+        let shape = self.table.filter(|_| self.node_values)?;
+        (features.len() == self.features).then(|| {
+            tree_table::contributions(self.features, shape, &self.weights, features.values())
         })
     }
 
@@ -373,6 +443,21 @@ impl QuantizedModel {
                 profile_hidden: profile_shape,
             });
         }
+        if self.table.is_some() && profile.table_shape().is_some() {
+            let wanted = profile.reasons() > 0;
+            if wanted && !self.node_values {
+                return Err(ModelError::NodeValues(format!(
+                    "profile `{}` proves reasons, which need the ensemble's node values, and the model has none: import it again with this profile",
+                    profile.name()
+                )));
+            }
+            if !wanted && self.node_values {
+                return Err(ModelError::NodeValues(format!(
+                    "the model carries node values for proven reasons, and profile `{}` proves none: use its `-rK` profile",
+                    profile.name()
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -383,6 +468,9 @@ impl QuantizedModel {
             return trees::commitment(shape, &self.weights);
         }
         if let Some(shape) = self.table {
+            if self.node_values {
+                return tree_table::commitment_explained(self.features, shape, &self.weights);
+            }
             return tree_table::commitment(self.features, shape, &self.weights);
         }
         hash(

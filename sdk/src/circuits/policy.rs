@@ -240,9 +240,12 @@ impl PolicyEncoding {
     /// non-zero scopes, at most `P` distinct protected indices below `N`, exactly `N` non-empty
     /// ranges inside the feature bound, a non-empty window, and a rule of the profile's kind
     /// (1 to `B` bands with strictly increasing edges in `[-2^100, 2^100]`, or a threshold there).
-    /// A profile with proven reasons needs baselines: see [`PolicyEncoding::explained`].
+    /// A linear profile with proven reasons needs baselines: see [`PolicyEncoding::explained`]; a
+    /// node-table tree profile with proven reasons takes none.
     pub fn new(profile: &Profile, spec: PolicySpec) -> Result<Self, PolicyError> {
-        if profile.reasons() > 0 {
+        // A node-table tree ensemble's reasons are measured from its committed node values, so
+        // its policy takes no baselines.
+        if profile.reasons() > 0 && profile.table_shape().is_none() {
             return Err(PolicyError::Explanation(format!(
                 "profile `{}` proves reasons, so its policy needs an explanation with a baseline per feature",
                 profile.name()

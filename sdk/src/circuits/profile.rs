@@ -315,18 +315,20 @@ impl Profile {
 
     /// This profile with `count` proven reasons (`1..=8`, the `-rK` part of its name): the
     /// composite also asserts that the `count` public reason codes are the features with the most
-    /// negative contributions against the policy's baselines (see `docs/reasons.md`). Only linear
-    /// models have the exact additive attribution this needs: a perceptron's contributions do not
-    /// add up to its score, and a tree ensemble's would need node values committed with its trees,
-    /// which the tree circuits do not commit to yet.
+    /// negative contributions (see `docs/reasons.md`). Linear models (contributions against the
+    /// policy's baselines) and node-table tree ensembles (path contributions through node values
+    /// committed with the trees) have the exact additive attribution this needs; a perceptron's
+    /// contributions do not add up to its score, and the complete-tree circuits do not commit to
+    /// node values.
     pub fn with_reasons(self, count: usize) -> Result<Self, ProfileError> {
         let why = match self.family {
-            ModelFamily::Linear => None,
+            ModelFamily::Linear | ModelFamily::TreeTable { .. } => None,
             ModelFamily::Mlp { .. } | ModelFamily::DeepMlp { .. } => {
                 Some("a perceptron has no exact additive attribution of its score to its features")
             }
-            ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => Some(
-                "tree ensembles do not commit to the node values their path contributions need",
+            ModelFamily::Trees { .. } => Some(
+                "complete-tree circuits do not commit to the node values path contributions need; \
+                 name the ensemble by its node table (`trees-N-TlLhD-...`)",
             ),
         };
         if let Some(why) = why {
@@ -482,8 +484,10 @@ impl Profile {
             ModelFamily::Trees { trees, depth } => {
                 2 * trees * ((1 << depth) - 1) + trees * (1 << depth) + 1 + n
             }
+            // With proven reasons, one node value per internal slot follows the flags.
             ModelFamily::TreeTable { trees, leaves, .. } => {
-                trees * (leaves - 1) + trees * leaves + 1 + n
+                let nodes = trees * (leaves - 1);
+                nodes + trees * leaves + 1 + n + if self.reasons > 0 { nodes } else { 0 }
             }
         }
     }
@@ -818,11 +822,24 @@ mod tests {
             "mlp-24x16-d20-b8-s16-p8-m4-r4",
             "mlp-24x16x8-d20-b8-s16-p8-m4-r4",
             "trees-20-30x3-d20-b8-s16-p8-m4-r4",
-            "trees-20-5l8h3-d20-b8-s16-p8-m4-r4",
         ] {
             let e = Profile::from_name(family).unwrap_err();
             assert!(matches!(e, ProfileError::Reasons { .. }), "{family}: {e}");
         }
+    }
+
+    #[test]
+    fn node_table_ensembles_prove_reasons_with_node_values_in_their_weights() {
+        let plain = Profile::from_name("trees-20-5l8h3-d20-b8-s16-p8-m4").unwrap();
+        let p = Profile::from_name("trees-20-5l8h3-d20-b8-s16-p8-m4-r4").unwrap();
+        assert_eq!(p.reasons(), 4);
+        assert_eq!(p.without_reasons(), plain);
+        assert_eq!(p.name(), "trees-20-5l8h3-d20-b8-s16-p8-m4-r4");
+        assert_ne!(p.id(), plain.id());
+        // 5 trees of 7 internal slots: one node value each after the plain layout.
+        assert_eq!(p.weight_count(), plain.weight_count() + 5 * 7);
+        let e = Profile::from_name("trees-20-30x3-d20-b8-s16-p8-m4-r4").unwrap_err();
+        assert!(e.to_string().contains("node table"), "{e}");
     }
 
     proptest! {

@@ -188,6 +188,12 @@ impl TableShape {
     pub fn base_index(&self) -> usize {
         self.leaves_index() + self.trees * self.leaves
     }
+
+    /// Length of the flat layout with node values (for proven reasons, `circuits/lib/tree_reasons`):
+    /// the plain layout, then one value per internal slot, `T I + T L + 1 + N + T I`.
+    pub fn explained_weight_count(&self, features: usize) -> usize {
+        self.weight_count(features) + self.trees * self.internal()
+    }
 }
 
 impl Split {
@@ -448,9 +454,239 @@ pub fn feature_weight_mass(features: usize, shape: TableShape, flat: &[i64]) -> 
     mass
 }
 
+/// Checks a flat ensemble with node values (see [`TableShape::explained_weight_count`]): the plain
+/// part as [`check`], and every node value within the weight bound.
+pub fn check_explained(features: usize, shape: TableShape, flat: &[i64]) -> Result<(), TableError> {
+    let plain = shape.weight_count(features);
+    let expected = shape.explained_weight_count(features);
+    if flat.len() != expected {
+        return Err(TableError::Count {
+            trees: shape.trees,
+            leaves: shape.leaves,
+            features,
+            expected,
+            given: flat.len(),
+        });
+    }
+    check(features, shape, &flat[..plain])?;
+    for (index, &value) in flat.iter().enumerate().skip(plain) {
+        if !(WEIGHT_MIN..=WEIGHT_MAX).contains(&value) {
+            return Err(TableError::Value {
+                what: "node value",
+                index,
+                value,
+                min: WEIGHT_MIN,
+                max: WEIGHT_MAX,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Bits of a node entry with its value (`circuits/lib/tree_reasons`): the word's `41 + 2 CB`
+/// bits, then the value plus `2^24` in 25 bits.
+pub fn entry_bits(shape: TableShape) -> u32 {
+    shape.word_bits() + WEIGHT_BITS
+}
+
+/// Node entries packed per field element of the explained commitment: 3 of at most 84 bits
+/// (`CB <= 9`), else 2.
+pub fn entries_per_field(shape: TableShape) -> usize {
+    if shape.code_bits() <= 9 {
+        3
+    } else {
+        2
+    }
+}
+
+/// The commitment to an ensemble with node values (twin of `tree_reasons::commitment`):
+/// Poseidon2 ([`Domain::Weights`]) over the node entries (each word with its node value plus
+/// `2^24` on top, [`entry_bits`] bits) packed [`entries_per_field`] to an element, the flags
+/// packed 250 to an element, then the leaf values and base packed 10 to an element. The caller
+/// has checked the values ([`check_explained`]).
+pub fn commitment_explained(features: usize, shape: TableShape, flat: &[i64]) -> Field {
+    let step = Field::from_u128(1u128 << entry_bits(shape));
+    let at = shape.word_bits();
+    let values = &flat[shape.weight_count(features)..];
+    let entries: Vec<u128> = flat[..shape.leaves_index()]
+        .iter()
+        .zip(values)
+        .map(|(&w, &v)| w as u128 | ((v - WEIGHT_MIN) as u128) << at)
+        .collect();
+    let mut fields: Vec<Field> = entries
+        .chunks(entries_per_field(shape))
+        .map(|chunk| {
+            chunk
+                .iter()
+                .rev()
+                .fold(Field::zero(), |acc, &e| acc * step + Field::from_u128(e))
+        })
+        .collect();
+    let flags = shape.base_index() + 1;
+    fields.extend(
+        flat[flags..flags + features]
+            .chunks(FLAGS_PER_FIELD)
+            .map(|chunk| {
+                chunk.iter().rev().fold(Field::zero(), |acc, &f| {
+                    acc * Field::from(2u64) + Field::from(f as u64)
+                })
+            }),
+    );
+    fields.extend(pack_signed(
+        &flat[shape.leaves_index()..=shape.base_index()],
+        WEIGHT_BITS,
+        WEIGHTS_PER_FIELD,
+    ));
+    hash(Domain::Weights, &fields)
+}
+
+/// The value of child code `code` of tree `t`: its node value, or its leaf value for a leaf code.
+fn slot_value(features: usize, shape: TableShape, flat: &[i64], t: usize, code: usize) -> i64 {
+    let internal = shape.internal();
+    if code < internal {
+        flat[shape.weight_count(features) + t * internal + code]
+    } else {
+        flat[shape.leaves_index() + t * shape.leaves + code - internal]
+    }
+}
+
+/// Every feature's path contribution on `x` (twin of `tree_reasons::score_and_contributions`, at
+/// the weight scale `2^16`): along each tree's walk, the step from a node to its child credits the
+/// child's value minus the node's to the feature the node splits on. The sum telescopes, so
+/// `base + sum of root values + sum of contributions` is exactly the ensemble's score (divided by
+/// `2^32`). The caller has checked the ensemble ([`check_explained`]) and `x`.
+pub fn contributions(features: usize, shape: TableShape, flat: &[i64], x: &[i64]) -> Vec<i128> {
+    let nodes: Vec<Split> = splits(shape, flat).collect();
+    let internal = shape.internal();
+    let mut out = vec![0i128; features + 1];
+    for t in 0..shape.trees {
+        let mut code = 0usize;
+        let mut value = slot_value(features, shape, flat, t, 0);
+        for _ in 0..shape.depth {
+            if code >= internal {
+                break;
+            }
+            let s = nodes[t * internal + code];
+            let v = if s.feature == features {
+                0
+            } else {
+                x[s.feature]
+            };
+            code = if v > s.threshold { s.right } else { s.left };
+            let next = slot_value(features, shape, flat, t, code);
+            out[s.feature] += i128::from(next - value);
+            value = next;
+        }
+    }
+    out.truncate(features);
+    out
+}
+
+/// The sum of the trees' root values (the ensemble's expected value before the base, weight
+/// scale): with the base and the contributions it makes up the score exactly.
+pub fn root_values(features: usize, shape: TableShape, flat: &[i64]) -> i128 {
+    (0..shape.trees)
+        .map(|t| i128::from(slot_value(features, shape, flat, t, 0)))
+        .sum()
+}
+
+/// Each internal slot's expected value over `rows` (fixed-point inputs), to append to a checked
+/// plain ensemble `flat`: the mean, rounded to the nearest integer (halves away from zero), of the
+/// leaf values the rows that pass through the node reach. A node no row passes through gets the
+/// mean of its children's values (so its value is still a convex mix of its leaves), and an
+/// unused slot 0. Every value lies between the least and the greatest leaf value, so within the
+/// weight bound.
+pub fn expected_node_values(
+    features: usize,
+    shape: TableShape,
+    flat: &[i64],
+    rows: &[Vec<i64>],
+) -> Vec<i64> {
+    let nodes: Vec<Split> = splits(shape, flat).collect();
+    let internal = shape.internal();
+    let leaves = &flat[shape.leaves_index()..shape.base_index()];
+    // Per internal slot: (sum of reached leaf values, rows).
+    let mut sums = vec![(0i128, 0i128); shape.trees * internal];
+    for x in rows {
+        for t in 0..shape.trees {
+            let mut path = Vec::with_capacity(shape.depth);
+            let mut code = 0usize;
+            for _ in 0..shape.depth {
+                if code >= internal {
+                    break;
+                }
+                path.push(code);
+                let s = nodes[t * internal + code];
+                let v = if s.feature == features {
+                    0
+                } else {
+                    x[s.feature]
+                };
+                code = if v > s.threshold { s.right } else { s.left };
+            }
+            let leaf = i128::from(leaves[t * shape.leaves + code - internal]);
+            for c in path {
+                let e = &mut sums[t * internal + c];
+                e.0 += leaf;
+                e.1 += 1;
+            }
+        }
+    }
+    let mut out = vec![0i64; shape.trees * internal];
+    for t in 0..shape.trees {
+        // Post-order over the reachable internal slots, children before parents.
+        let mut order = Vec::new();
+        let mut stack = vec![0usize];
+        while let Some(code) = stack.pop() {
+            if code >= internal {
+                continue;
+            }
+            order.push(code);
+            let s = nodes[t * internal + code];
+            stack.push(s.left);
+            stack.push(s.right);
+        }
+        for &code in order.iter().rev() {
+            let (sum, count) = sums[t * internal + code];
+            out[t * internal + code] = if count > 0 {
+                round_div(sum, count)
+            } else {
+                let s = nodes[t * internal + code];
+                let child = |c: usize| {
+                    if c < internal {
+                        i128::from(out[t * internal + c])
+                    } else {
+                        i128::from(leaves[t * shape.leaves + c - internal])
+                    }
+                };
+                round_div(child(s.left) + child(s.right), 2)
+            };
+        }
+    }
+    out
+}
+
+/// `a / b` rounded to the nearest integer, halves away from zero (`b > 0`, the result within
+/// `i64` because it is a mean of `i64` values).
+fn round_div(a: i128, b: i128) -> i64 {
+    let q = (2 * a.abs() + b) / (2 * b);
+    (if a < 0 { -q } else { q }) as i64
+}
+
 /// The threshold bounds a node word may hold.
 pub fn threshold_range() -> (i64, i64) {
     (FEATURE_MIN, FEATURE_MAX)
+}
+
+/// The calls a table composite with proven reasons makes (node values committed with the trees,
+/// `circuits/lib/tree_reasons`): commitment, feature mass, and the one walk that gives the score
+/// and the contributions (its globals are [`composite_parts`]').
+pub fn explained_calls() -> [&'static str; 3] {
+    [
+        "tree_reasons::commitment::<N, T, L, TD, CB, W>(weights)",
+        "tree_reasons::feature_weight_mass::<N, T, L, TD, CB, W>(weights)",
+        "tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features)",
+    ]
 }
 
 /// The extra `global`s a table composite declares, and the calls it makes (used by

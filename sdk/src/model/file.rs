@@ -327,7 +327,12 @@ fn model_from(
                     features,
                 },
             ))?;
-            QuantizedModel::tree_table(features, shape, weights)
+            // Node values (for proven reasons) follow the plain layout: the length tells.
+            if weights.len() == shape.explained_weight_count(features) {
+                QuantizedModel::tree_table_explained(features, shape, weights)
+            } else {
+                QuantizedModel::tree_table(features, shape, weights)
+            }
         }
     }
 }

@@ -8,12 +8,13 @@
 
 use std::path::Path;
 
+use crate::circuits::model::QuantizedModel;
 use crate::circuits::policy::DecisionRule;
 use crate::circuits::profile::{DecisionKind, Profile, ProfileError};
 use crate::registry::names::{ModelId, ModelVersion, NameError};
 
 use super::calibration::{Calibration, CalibrationError};
-use super::certificate::{certify, CertificateError, PolicyRule};
+use super::certificate::{certify, quantize_row, CertificateError, PolicyRule};
 use super::file::{Family, ModelFile, ModelFileCheck, Source};
 use super::graph::{recognise, GraphError, Recognised};
 use super::onnx::{self, OnnxError};
@@ -237,7 +238,16 @@ pub fn import(req: &ImportRequest<'_>) -> Result<(ModelFile, Recognised), Import
         Some(name) => Some(Profile::from_name(name)?),
         None => None,
     };
-    let quantized = quantize_for(&recognised.model, req.schema, requested.as_ref())?;
+    let mut quantized = quantize_for(&recognised.model, req.schema, requested.as_ref())?;
+    // Proven reasons for a node-table ensemble need each node's value: ONNX tree ensembles carry
+    // only the leaves' (their `nodes_hitrates` are no covers: 1.0 from every converter we read),
+    // so each internal node gets its expected value over the calibration rows.
+    if let Some(p) = requested
+        .as_ref()
+        .filter(|p| p.reasons() > 0 && p.table_shape().is_some())
+    {
+        quantized.model = node_values(quantized.model, req.calibration, p)?;
+    }
     if let Some(limit) = req.max_bound {
         if quantized.bound.max_abs > limit {
             return Err(ImportError::BoundTooLarge {
@@ -319,6 +329,41 @@ pub fn import(req: &ImportRequest<'_>) -> Result<(ModelFile, Recognised), Import
         certificate,
     )?;
     Ok((file, recognised))
+}
+
+/// The ensemble with its node values, each the expected value over the calibration rows (see
+/// [`crate::circuits::tree_table::expected_node_values`]).
+fn node_values(
+    model: QuantizedModel,
+    calibration: &Calibration,
+    profile: &Profile,
+) -> Result<QuantizedModel, ImportError> {
+    let fit = |reason: String| ImportError::ProfileFit {
+        profile: profile.name(),
+        model: Family::of(&model).describe(model.features()),
+        reason,
+    };
+    if calibration.is_empty() {
+        return Err(fit(
+            "proven reasons need the trees' node values, which import computes from the calibration rows, and there are none".into(),
+        ));
+    }
+    let rows = calibration
+        .rows()
+        .iter()
+        .enumerate()
+        .map(|(k, row)| {
+            quantize_row(row).map_err(|e| fit(format!("calibration row {}: {e}", k + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let shown = Family::of(&model).describe(model.features());
+    model
+        .with_node_values(&rows)
+        .map_err(|e| ImportError::ProfileFit {
+            profile: profile.name(),
+            model: shown,
+            reason: e.to_string(),
+        })
 }
 
 /// Reads the ONNX file, schema, calibration data and optional policy, imports, and writes the

@@ -1251,7 +1251,10 @@ fn read_explanation(
                         ),
                     )
                     .with_related(p.span.clone(), "the profile")
-                    .with_help("proven reasons need a linear model (`linear-...-rK`)"),
+                    .with_help(
+                        "proven reasons need a linear model (`linear-...-rK`) or a node-table \
+                         tree ensemble (`trees-N-TlLhD-...-rK`)",
+                    ),
                 );
                 ok = false;
             }
@@ -1312,6 +1315,9 @@ fn read_explanation(
             reasons = Some(k);
         }
     }
+    // A node-table tree ensemble's path contributions are measured from its expected value (the
+    // trees' node values, committed with the model), so its lines state no baseline.
+    let trees = profile.is_some_and(|p| p.value.table_shape().is_some());
     let lines = t.tables(r, "features", "`[[explanation.features]]`", true);
     let (Some(lines), Some(features)) = (lines, features) else {
         return None;
@@ -1324,7 +1330,28 @@ fn read_explanation(
     for line in &lines.value {
         line.deny_unknown(r, REASON_KEYS);
         let fname = line.string(r, "name", true);
-        let baseline = line.number(r, "baseline", true, false);
+        let baseline = line.number(r, "baseline", !trees, false);
+        let baseline = match (trees, baseline) {
+            (true, Some(b)) => {
+                r.report(
+                    Diagnostic::error(
+                        Code::KindMismatch,
+                        b.span.clone(),
+                        "a tree ensemble's contributions are measured from its expected value \
+                         (the node values committed with its trees), not from a baseline",
+                    )
+                    .with_label("no baseline for trees")
+                    .with_help("remove `baseline` from every line of the explanation"),
+                );
+                ok = false;
+                None
+            }
+            (true, None) => Some(Spanned {
+                value: f64::NAN,
+                span: 0..0,
+            }),
+            (false, b) => b,
+        };
         let code = line.string(r, "code", false);
         let text = line.string(r, "text", true);
         let index = fname.as_ref().and_then(|n| {
@@ -1385,6 +1412,17 @@ fn read_explanation(
         }
         first_span[i] = Some(n.span.clone());
         let f = &features.features[i];
+        if trees {
+            // No baseline: recorded as 0, and neither hashed nor used.
+            slots[i] = Some(ReasonText {
+                feature: i,
+                code,
+                text,
+                baseline: 0.0,
+                fixed: 0,
+            });
+            continue;
+        }
         if b.value < f.min || b.value > f.max {
             r.report(
                 Diagnostic::error(

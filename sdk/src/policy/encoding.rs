@@ -70,6 +70,10 @@ pub(crate) fn circuit_spec(policy: &Parts) -> PolicySpec {
 /// profile with proven reasons).
 pub(crate) fn encode(policy: &Parts) -> Result<PolicyEncoding, PolicyError> {
     match &policy.explanation {
+        // A tree ensemble's reasons need no baselines: the public hash is the policy's own.
+        Some(_) if policy.profile.table_shape().is_some() => {
+            PolicyEncoding::new(&policy.profile, circuit_spec(policy))
+        }
         Some(e) => {
             let baselines = Baselines::new(e.features.iter().map(|f| f.fixed).collect())
                 .map_err(|e| PolicyError::Explanation(e.to_string()))?;
@@ -135,7 +139,9 @@ struct CanonicalReason<'a> {
     feature: &'a str,
     code: &'a str,
     text: &'a str,
-    baseline: Num,
+    /// Absent for a tree ensemble (its contributions need no baseline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Num>,
 }
 
 #[derive(Serialize)]
@@ -253,7 +259,11 @@ fn canonical_document(policy: &Parts) -> CanonicalPolicy<'_> {
                     feature: policy.features[r.feature].name.as_str(),
                     code: r.code.as_str(),
                     text: r.text.as_str(),
-                    baseline: num(r.baseline),
+                    baseline: policy
+                        .profile
+                        .table_shape()
+                        .is_none()
+                        .then(|| num(r.baseline)),
                 })
                 .collect(),
         }),
