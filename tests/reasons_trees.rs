@@ -558,3 +558,142 @@ fn four_proven_tree_reasons_cost_at_most_15_percent_of_the_composite() {
         );
     }
 }
+
+/// The lender's path end to end for the trees: `registry add --model` names the `-r4` tree
+/// circuit's key digests, `govproof prove` writes a bundle with its reasons, `govproof verify`
+/// checks it through the registry's key and prints the reasons, `--opening` shows them beside the
+/// applicant's values, and the bundle with two reasons swapped (words and codes) fails the proof.
+#[test]
+fn govproof_verify_checks_a_tree_reasons_bundle_and_its_opening() {
+    use crate::bundle_support::{bb, govproof};
+    use crate::registry_support::CliRegistry;
+    use govproof_cli::Exit;
+
+    const NOW: &str = "2026-06-01T00:00:00Z";
+    const AT: &str = "2026-06-01T09:00:00Z";
+    let s = |p: &Path| p.display().to_string();
+    let cli = |args: &[&str]| {
+        let (exit, out, err) = govproof(args);
+        assert_eq!(exit, Exit::Success, "{args:?}: {out}\n{err}");
+        out
+    };
+    let bb = bb();
+    let dir = tempfile::tempdir().unwrap();
+    let made = CliRegistry::init(dir.path(), NOW);
+    let (registry, reg) = (made.dir.clone(), s(&made.dir));
+    let (file, data) = gbt();
+    let model = dir.path().join("gbt-r4.govproof");
+    file.write(&model).unwrap();
+    let out = made.add_model(&model, &bb, NOW);
+    assert!(
+        out.contains(&format!("circuit `{PROFILE}`: bytecode digest")),
+        "{out}"
+    );
+    let policy_path = here().join("policies/german-credit-gbt-reasons.toml");
+    let policy = read_policy(&policy_path);
+    // Applicant 2 of the example data (declined by the trees, four negative contributions).
+    let row = 1;
+    let x = govproof::model::certificate::quantize_row(&data.rows()[row]).unwrap();
+    let (c, _) = native_contributions(&file.model, x.values());
+    let native: Vec<u32> = native_reasons(&c, 4)
+        .iter()
+        .map(|&(i, _)| i as u32)
+        .collect();
+    assert_eq!(native.len(), 4);
+    let features: serde_json::Map<String, serde_json::Value> = policy
+        .features()
+        .iter()
+        .zip(&data.rows()[row])
+        .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
+        .collect();
+    let application = dir.path().join("application.json");
+    fs::write(
+        &application,
+        serde_json::to_vec(&serde_json::json!({
+            "decision_id": "GC-T-0002",
+            "time": AT,
+            "scope": "consumer-credit/EU-DE/instalment-loan",
+            "features": features,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let root = registry.join("root/1.json");
+    let bundle = dir.path().join("bundle.json");
+    cli(&[
+        "prove",
+        "--registry",
+        &reg,
+        "--trust",
+        &s(&root),
+        "--policy",
+        &s(&policy_path),
+        "--model",
+        &s(&model),
+        "--application",
+        &s(&application),
+        "--dev-setup",
+        "--now",
+        AT,
+        "--bb",
+        &s(&bb),
+        "-o",
+        &s(&bundle),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&bundle).unwrap()).unwrap();
+    let stated: Vec<u64> = doc["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        stated,
+        native.iter().map(|&i| u64::from(i)).collect::<Vec<_>>()
+    );
+    let verify = |bundle: &Path, opening: Option<&Path>| {
+        let mut args = vec![
+            "verify".to_string(),
+            s(bundle),
+            "--trust".into(),
+            s(&root),
+            "--policy".into(),
+            s(&policy_path),
+            "--dev-setup".into(),
+        ];
+        if let Some(o) = opening {
+            args.extend(["--opening".to_string(), s(o)]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        govproof(&args)
+    };
+    let (exit, out, err) = verify(&bundle, None);
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}\n{err}");
+    assert!(out.contains("registry-vouched verification key"), "{out}");
+    let first = policy.explanation().unwrap().reason(native[0]).unwrap();
+    assert!(out.contains(&first.text), "{out}");
+    let opening = dir.path().join("bundle.opening.json");
+    let (exit, out, err) = verify(&bundle, Some(&opening));
+    assert_eq!(exit, Exit::DevelopmentSetup, "{out}\n{err}");
+    assert!(
+        out.contains("the proven reasons, with your values"),
+        "{out}"
+    );
+    let name = policy.features()[native[0] as usize].name.as_str();
+    assert!(
+        out.contains(&format!("{} `{name}` = ", first.code)),
+        "{out}"
+    );
+
+    let mut doc = doc;
+    doc["reasons"].as_array_mut().unwrap().swap(0, 1);
+    doc["public_inputs"]["reasons"]
+        .as_array_mut()
+        .unwrap()
+        .swap(0, 1);
+    let forged = dir.path().join("swapped.json");
+    fs::write(&forged, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (exit, out, _) = verify(&forged, None);
+    assert_eq!(exit, Exit::Rejected, "{out}");
+    assert!(out.contains("FAIL  proof"), "{out}");
+}

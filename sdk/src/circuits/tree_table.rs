@@ -751,6 +751,54 @@ mod tests {
     }
 
     #[test]
+    fn node_values_are_expected_values_and_path_contributions_add_up_to_the_score() {
+        let (shape, flat) = small();
+        // Rows: two reach leaf 10, one leaf 20, one leaf 30.
+        let rows = vec![vec![0, 0], vec![1, -1], vec![0, 5], vec![7, 0]];
+        let values = expected_node_values(2, shape, &flat, &rows);
+        // Root: mean of 10, 10, 20, 30 = 17.5 -> 18; inner: mean of 10, 10, 20 = 13.33 -> 13.
+        assert_eq!(values, vec![18, 13]);
+        let mut explained = flat.clone();
+        explained.extend(&values);
+        check_explained(2, shape, &explained).unwrap();
+        assert_eq!(root_values(2, shape, &explained), 18);
+        for x in [[1, 0], [0, 1], [2, -7], [-3, 3]] {
+            let c = contributions(2, shape, &explained, &x);
+            let total = 5 + 18 + c.iter().sum::<i128>();
+            assert_eq!(total << 32, score(2, shape, &flat, &x).units(), "{x:?}");
+        }
+        // x0 <= 1 then x1 <= 0: the root's split moves 18 -> 13, the inner one 13 -> 10.
+        assert_eq!(contributions(2, shape, &explained, &[1, 0]), vec![-5, -3]);
+        // A node no row reaches takes the mean of its children.
+        let none = expected_node_values(2, shape, &flat, &[vec![9, 9]]);
+        assert_eq!(none, vec![30, 15]);
+        // The commitment binds the node values and differs from the plain one.
+        let other = {
+            let mut o = explained.clone();
+            o[8] += 1;
+            o
+        };
+        assert_ne!(
+            commitment_explained(2, shape, &explained),
+            commitment_explained(2, shape, &other)
+        );
+        assert_ne!(
+            commitment_explained(2, shape, &explained),
+            commitment(2, shape, &flat)
+        );
+        let mut wide = explained.clone();
+        wide[9] = WEIGHT_MAX + 1;
+        assert!(matches!(
+            check_explained(2, shape, &wide),
+            Err(TableError::Value {
+                what: "node value",
+                ..
+            })
+        ));
+        assert!(check_explained(2, shape, &flat).is_err());
+    }
+
+    #[test]
     fn score_bounds_follow_the_box() {
         let (shape, flat) = small();
         // x0 in [2, 9]: only the right leaf (30).

@@ -230,25 +230,36 @@ pub fn explain(policy: &Policy) -> String {
         );
     }
     if let Some(e) = policy.explanation() {
+        // A tree ensemble's contributions are measured from its expected value: no baselines.
+        let trees = policy.profile().table_shape().is_some();
+        let how = if trees {
+            "path contributions (the change of the trees' node values along the applicant's \
+             paths, from the ensemble's expected value)"
+        } else {
+            "contributions (weight x (value - baseline))"
+        };
         let _ = writeln!(
             w,
             "\nReasons: every decision proves its {} principal reasons, the features whose \
-             contributions (weight x (value - baseline)) lower the score the most:",
+             {how} lower the score the most:",
             e.reasons
         );
-        let mut rows = vec![vec![
-            "code".to_string(),
-            "feature".to_string(),
-            "baseline".to_string(),
-            "reason given".to_string(),
-        ]];
+        let mut header = vec!["code".to_string(), "feature".to_string()];
+        if !trees {
+            header.push("baseline".to_string());
+        }
+        header.push("reason given".to_string());
+        let mut rows = vec![header];
         for line in e.features.iter().filter(|l| !l.text.is_empty()) {
-            rows.push(vec![
+            let mut row = vec![
                 line.code.clone(),
                 policy.features()[line.feature].name.to_string(),
-                fmt_num(line.baseline),
-                line.text.clone(),
-            ]);
+            ];
+            if !trees {
+                row.push(fmt_num(line.baseline));
+            }
+            row.push(line.text.clone());
+            rows.push(row);
         }
         w.push_str(&table(&rows));
     }
