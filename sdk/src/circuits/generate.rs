@@ -510,6 +510,32 @@ mod tests {
     }
 
     #[test]
+    fn tree_reasons_profiles_walk_once_for_score_and_contributions_and_take_no_baselines() {
+        let plain = Profile::from_name("trees-20-30l8h3-d20-b8-s16-p8-m4").unwrap();
+        let p = plain.with_reasons(4).unwrap();
+        let main = composite_main(&p);
+        assert!(main.contains(
+            "    let (score, contributions) = tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features);\n"
+        ));
+        assert!(main.contains("tree_reasons::commitment::<N, T, L, TD, CB, W>(weights)"));
+        assert!(main.contains("    reasons::assert_reasons::<N, R>(contributions, reasons);\n"));
+        assert!(main.contains("    band_index: pub u32,\n    reasons: pub [u32; R],\n"));
+        assert!(!main.contains("baselines"));
+        assert!(!main.contains("policy_core_hash"));
+        assert!(!main.contains("tree_table::score"));
+        let manifest = composite_manifest(&p);
+        assert!(manifest.contains("tree_reasons = { path"));
+        assert!(manifest.contains("reasons = { path"));
+        // Without `-rK` the tree package is what it was: no reasons libraries, the plain calls.
+        let plain_main = composite_main(&plain);
+        assert!(!composite_manifest(&plain).contains("reasons"));
+        assert!(!plain_main.contains("reasons"));
+        assert!(plain_main.contains(
+            "    let score = tree_table::score::<N, T, L, TD, CB, W>(weights, features);\n"
+        ));
+    }
+
+    #[test]
     fn project_is_written_in_the_repository_layout() {
         let dir = tempfile::tempdir().unwrap();
         let p = Profile::reference_linear_band();

@@ -1485,9 +1485,13 @@ fn read_explanation(
                         Code::MissingKey,
                         t.key_span("features").unwrap_or(lines.span.clone()),
                         format!(
-                            "feature `{}` has no line in the explanation: it needs a baseline \
-                             and a reason text",
-                            known[i]
+                            "feature `{}` has no line in the explanation: it needs {}",
+                            known[i],
+                            if trees {
+                                "a reason text"
+                            } else {
+                                "a baseline and a reason text"
+                            }
                         ),
                     )
                     .with_label("every feature that can be a reason needs a line")
