@@ -4,13 +4,13 @@
 
 const EXIT_MEANING = {
   0: "valid: every check passed",
-  1: "error: the check could not be done (unreadable or missing input)",
+  1: "could not check: a check could not be run (an input that cannot be used, a missing file) and none failed",
   2: "rejected: the bundle is invalid",
   3: "valid, but the policy was not checked: its id, version and the outcome's names are the lender's unchecked words",
   4: "valid with the development setup: not evidence (its secret is public)",
 };
 
-const state = { wasm: null, files: {} };
+const state = { module: null, wasm: null, files: {} };
 const $ = (id) => document.getElementById(id);
 
 async function loadModule() {
@@ -18,12 +18,12 @@ async function loadModule() {
   const url = "govproof_web.wasm";
   let instance;
   try {
-    ({ instance } = await WebAssembly.instantiateStreaming(fetch(url), {}));
+    ({ module: state.module, instance } = await WebAssembly.instantiateStreaming(fetch(url), {}));
   } catch (streamingError) {
     // A server that does not send `application/wasm`: compile from the bytes instead.
     const response = await fetch(url);
     if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-    ({ instance } = await WebAssembly.instantiate(await response.arrayBuffer(), {}));
+    ({ module: state.module, instance } = await WebAssembly.instantiate(await response.arrayBuffer(), {}));
   }
   state.wasm = instance.exports;
   const ms = (performance.now() - started).toFixed(1);
@@ -76,6 +76,11 @@ async function run(exportName, files, extra) {
     const answer = takeAnswer(state.wasm[exportName](...args, ...extra));
     render(answer, performance.now() - started);
   } catch (e) {
+    // A trap leaves the instance's memory in an unknown state: start a fresh one.
+    if (e instanceof WebAssembly.RuntimeError) {
+      state.wasm = (await WebAssembly.instantiate(state.module, {})).exports;
+      buffers.length = 0;
+    }
     render({ verdict: "ERROR", exit_code: 1, text: `error: ${e.message}\n`, report: { checks: [] } },
       performance.now() - started);
   } finally {
