@@ -86,3 +86,56 @@ fn answer(answer: &Answer) -> *mut u8 {
     bytes.extend_from_slice(json.as_bytes());
     Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Copies `bytes` in as the page does.
+    fn copy_in(bytes: &[u8]) -> (*mut u8, usize) {
+        let ptr = alloc(bytes.len());
+        // SAFETY: `alloc` just reserved `bytes.len()` bytes at `ptr`.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+        (ptr, bytes.len())
+    }
+
+    /// Reads and frees an answer as the page does.
+    fn take(ptr: *mut u8) -> serde_json::Value {
+        // SAFETY: an answer is a 4-byte length and that many bytes, freed once here.
+        unsafe {
+            let len = u32::from_le_bytes(std::slice::from_raw_parts(ptr, 4).try_into().unwrap());
+            let json = std::slice::from_raw_parts(ptr.add(4), len as usize).to_vec();
+            dealloc(ptr, 4 + len as usize);
+            serde_json::from_slice(&json).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_proof_copied_in_is_answered_in_a_length_prefixed_buffer() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/square_small/evm"
+        );
+        let files: Vec<(*mut u8, usize)> = ["proof", "vk", "public_inputs"]
+            .iter()
+            .map(|f| copy_in(&std::fs::read(format!("{dir}/{f}")).unwrap()))
+            .collect();
+        let [(p, pl), (k, kl), (i, il)] = files[..] else {
+            unreachable!()
+        };
+        // SAFETY: each pair is a buffer from `alloc`.
+        let answer = take(unsafe { check_proof(p, pl, k, kl, i, il) });
+        assert_eq!(answer["verdict"], "VALID");
+        assert_eq!(answer["exit_code"], 0);
+        assert_eq!(answer["report"]["checks"][0]["status"], "pass");
+        // SAFETY: a null key pointer is a file not given.
+        let answer = take(unsafe { check_proof(p, pl, std::ptr::null(), 0, i, il) });
+        assert_eq!(answer["exit_code"], 1);
+        assert_eq!(answer["text"], "error: no verification key file given\n");
+        for (ptr, len) in files {
+            // SAFETY: freed once, with the length `alloc` was given.
+            unsafe { dealloc(ptr, len) };
+        }
+    }
+}
