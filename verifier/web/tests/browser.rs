@@ -232,6 +232,15 @@ impl Browser {
         }
     }
 
+    /// Waits until the page's `expression` is true.
+    fn wait_until(&mut self, expression: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.eval(expression) != json!(true) {
+            assert!(Instant::now() < deadline, "`{expression}` stayed false");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sets one file input's file as a user picking it would (the page gets its `change` event).
     fn pick(&mut self, input: &str, file: &Path) {
         // Chromium reads the file later, by a path without `..` in it.
@@ -245,6 +254,25 @@ impl Browser {
             "DOM.setFileInputFiles",
             json!({ "nodeId": node["nodeId"], "files": [file.display().to_string()] }),
         );
+    }
+
+    /// Drops `files` on the element `#target` as a user dragging them from a file manager would.
+    fn drop_files(&mut self, target: &str, files: &[&Path]) {
+        let at = self.eval(&format!(
+            "(() => {{ const r = document.getElementById('{target}').getBoundingClientRect();
+               return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ));
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| f.canonicalize().unwrap().display().to_string())
+            .collect();
+        for kind in ["dragEnter", "dragOver", "drop"] {
+            self.call(
+                "Input.dispatchDragEvent",
+                json!({ "type": kind, "x": at[0], "y": at[1],
+                        "data": { "items": [], "files": files, "dragOperationsMask": 1 } }),
+            );
+        }
     }
 
     /// Clicks `button`, waits for the answer and returns what the page shows.
@@ -359,4 +387,36 @@ fn the_page_verifies_a_real_proof_and_rejects_a_tampered_one_in_chromium() {
         &std::fs::read(data.join("public_inputs")).unwrap(),
     );
     assert_eq!(invalid.text, native.text);
+}
+
+fn bundles() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/bundles")
+}
+
+#[test]
+fn files_dropped_on_the_page_are_sorted_into_bundle_root_policy_and_opening() {
+    if !enabled() {
+        return;
+    }
+    let origin = serve(page_dir());
+    let mut browser = Browser::launch();
+    browser.open(&format!("{origin}/"));
+    browser.wait_for_state("ready");
+    let opening_dir = bundles().join("rejected/opening-features-edited");
+    browser.drop_files(
+        "drop",
+        &[
+            &opening_dir.join("opening.json"),
+            &bundles().join("valid/gate-with-policy/policy.toml"),
+            &bundles().join("trust/root.json"),
+            &opening_dir.join("bundle.json"),
+        ],
+    );
+    browser
+        .wait_until("document.getElementById('drop').textContent.split(' as the ').length === 5");
+    let slots = browser.eval(
+        "['bundle', 'root', 'policy', 'opening']
+           .map(id => document.getElementById(id).files[0]?.name ?? '').join(' ')",
+    );
+    assert_eq!(slots, "bundle.json root.json policy.toml opening.json");
 }
