@@ -626,3 +626,63 @@ fn a_stopped_audit_resumes_without_proving_a_finished_row_again() {
     assert!(findings(w, &w.request, &proved.audit).is_empty());
     assert_eq!(proved.audit.claims, read_audit(&w.audit).claims);
 }
+
+#[test]
+fn a_request_that_does_not_fit_the_policy_is_refused_and_nothing_is_written() {
+    let w = world();
+    let dir = w.dir.path().join("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (header, lines) = data_lines();
+    let header = header.replace("age_years", "agee");
+    std::fs::write(dir.join("bad.csv"), format!("{header}\n{}\n", lines[0])).unwrap();
+    let request = dir.join("bad.toml");
+    std::fs::write(
+        &request,
+        format!(
+            "data = \"bad.csv\"\nnonce = \"{}\"\ntime = \"{DECISION_TIME}\"\nscope = \"{SCOPE}\"\n\
+             label = \"good\"\nignore = [\"applicant\"]\n",
+            "0f".repeat(16)
+        ),
+    )
+    .unwrap();
+    let out = dir.join("audit.json");
+    let (exit, o, e) = govproof(&prove_args(
+        &w.registry,
+        &w.root,
+        &w.models[0],
+        &request,
+        &out,
+    ));
+    assert_eq!(exit, Exit::Error, "{o}\n{e}");
+    assert!(
+        e.contains("column `agee` is not a feature of policy `german-credit-scorecard`"),
+        "{e}"
+    );
+    assert!(e.contains("row 1: feature `age_years` is missing"), "{e}");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        2,
+        "nothing written"
+    );
+
+    // A short nonce is named before anything is proved.
+    std::fs::write(
+        &request,
+        format!(
+            "data = \"bad.csv\"\nnonce = \"abcd\"\ntime = \"{DECISION_TIME}\"\nscope = \"{SCOPE}\"\n"
+        ),
+    )
+    .unwrap();
+    let (exit, _, e) = govproof(&prove_args(
+        &w.registry,
+        &w.root,
+        &w.models[0],
+        &request,
+        &out,
+    ));
+    assert_eq!(exit, Exit::Error);
+    assert!(
+        e.contains("nonce `abcd` is not at least 32 hex digits"),
+        "{e}"
+    );
+}

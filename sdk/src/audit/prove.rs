@@ -78,6 +78,11 @@ where
     let digest = request.digest();
     let (model, policy) = identity(context);
     let header = WorkHeader::new(digest, model.clone(), policy.hash.clone());
+    let dir = crate::toolchain::atomic::parent_dir(out);
+    std::fs::create_dir_all(dir).map_err(|e| AuditError::Write {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let mut work = WorkFile::open(&work_path(out), &header)?;
     let total = features.len();
     let resumed = work

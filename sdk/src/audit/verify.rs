@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::bundle::portfolio::html;
+use crate::bundle::portfolio::{html, DOES_NOT_PROVE, PROVES};
 use crate::bundle::{Bundle, BundleVerifier, CheckStatus, Verdict, VerifyOptions};
 use crate::circuits::Features;
 use crate::field::Field;
@@ -29,6 +29,10 @@ use super::figures::{compute, differences, Figures, RowOutcome};
 use super::file::AuditFile;
 use super::prove::band_of;
 use super::request::{shorten, Request};
+
+/// What an audit's figures do not show, beside what each bundle does not prove.
+const AUDIT_DOES_NOT_PROVE: &str = "that the model behaves on the lender's real applicants as on \
+     the auditor's rows: the figures are the model's outcomes on this request's rows only";
 
 /// How many bundles are verified with one batch pairing.
 const CHUNK: usize = 256;
@@ -693,6 +697,15 @@ impl AuditReport {
             &format!("{} of {}", self.bundles_valid, self.rows),
         );
         s.push_str("</table>\n");
+        s.push_str("<h2>What each valid bundle proves</h2>\n<ul>\n");
+        for p in PROVES {
+            let _ = writeln!(s, "<li>{}</li>", html(p));
+        }
+        s.push_str("</ul>\n<h2>What it does not prove</h2>\n<ul>\n");
+        for p in DOES_NOT_PROVE.iter().chain([&AUDIT_DOES_NOT_PROVE]) {
+            let _ = writeln!(s, "<li>{}</li>", html(p));
+        }
+        s.push_str("</ul>\n");
         if let Some(f) = &self.figures {
             s.push_str(&figures_html(f));
         }
