@@ -8,6 +8,7 @@ mod bundle_support;
 mod circuits_support;
 mod registry_support;
 
+mod audit;
 mod bundle_fixtures;
 mod bundle_format;
 mod bundle_prover;

@@ -1,6 +1,7 @@
 //! The `govproof` command line, callable in-process: [`run`] takes parsed arguments and writers and
 //! returns a typed [`Exit`], so every command is testable without spawning a process.
 
+pub mod audit;
 pub mod demo;
 pub mod example;
 pub mod model;
@@ -110,6 +111,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::model::ModelCommand,
     },
+    /// Audit a model on an auditor's applications without handing over the weights: prove every
+    /// row of a request, or check an audit file and recompute its figures from the proofs.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::audit::AuditCommand,
+    },
     /// Work with the project's own circuits.
     Circuits {
         /// What to do with them.
@@ -171,6 +179,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         Command::Keygen(args) => Ok(crate::registry::run_keygen(args, out)?),
         Command::Registry { command } => Ok(crate::registry::run_registry(command, out)?),
         Command::Model { command } => crate::model::run_model(command, out, err),
+        Command::Audit { command } => crate::audit::run_audit(command, out, err),
         Command::Doctor { format } => doctor(format == prove::Format::Json, out),
         Command::Compile { project, out: dest } => {
             let json =

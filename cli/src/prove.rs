@@ -147,7 +147,8 @@ pub fn write_proved(proved: &Proved, bundle: &Path, opening: &Path) -> anyhow::R
     Ok(())
 }
 
-fn context(
+/// The decision context `govproof prove` builds from its arguments (also `govproof audit prove`'s).
+pub fn context(
     args: &ProveArgs,
     now: Timestamp,
     err: &mut dyn Write,

@@ -11,6 +11,8 @@
 //! - [`policy`]: policies as TOML, checked, hashed, tested and explained;
 //! - [`decide`]: the decision path (prepare, prove on any backend, seal) and its [`load`]ers;
 //! - [`bundle`]: proof bundles and the bundled verifier;
+//! - [`audit`]: audits of a model on an auditor's applications, proved row by row and checked
+//!   without the weights;
 //! - [`demo`]: the demonstration's policy, reference model, registry and application.
 //!
 //! The command line (`govproof ...`) is the separate `govproof-cli` package (`cli/`).
@@ -67,6 +69,7 @@
 
 pub mod abi;
 pub mod artifact;
+pub mod audit;
 pub mod bundle;
 pub mod circuits;
 pub mod commit;
