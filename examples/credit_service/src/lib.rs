@@ -14,3 +14,5 @@ pub mod engine;
 pub mod loadtest;
 pub mod log;
 pub mod service;
+pub mod store;
+pub mod testdb;
