@@ -121,6 +121,8 @@ pub trait Store: Send {
     fn size(&mut self) -> Result<u64, StoreError>;
     /// The leaf hashes of log indexes `from..`, in order (how a replica catches up).
     fn leaves_from(&mut self, from: u64) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// The log entries' canonical bytes of indexes `start..end`, in order.
+    fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Every logged decision in log order (audits and exports).
     fn all(&mut self) -> Result<Vec<StoredDecision>, StoreError>;
     /// Stores the signed checkpoint for `size` unless one is stored already, and returns the
@@ -233,6 +235,8 @@ mod sql {
         FROM decisions WHERE decision_id = ?1";
     pub const ALL: &str = "SELECT log_index, decision_id, logged_at, leaf_hash, log_entry, bundle \
         FROM decisions ORDER BY log_index";
+    pub const ENTRIES: &str = "SELECT log_index, log_entry FROM decisions \
+        WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index";
     pub const OPENING: &str = "SELECT opening FROM openings WHERE decision_id = ?1";
     pub const SIZE: &str = "SELECT size FROM log_head WHERE id = 0";
     pub const LEAVES: &str =
@@ -260,8 +264,33 @@ fn contiguous(from: u64, rows: Vec<(i64, String)>) -> Result<Vec<[u8; 32]>, Stor
     Ok(out)
 }
 
+/// Checks that the rows are exactly indexes `from, from + 1, ...` and decodes their hex entries.
+fn contiguous_entries(from: u64, rows: Vec<(i64, String)>) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, (i, entry)) in rows.into_iter().enumerate() {
+        if index(i)? != from + k as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "the log has a gap before index {i}"
+            )));
+        }
+        out.push(
+            hex::decode(&entry)
+                .map_err(|_| StoreError::Corrupt("a log entry is not hex".to_string()))?,
+        );
+    }
+    Ok(out)
+}
+
+fn range(start: u64, end: u64) -> Result<(i64, i64), StoreError> {
+    let conv = |v: u64| i64::try_from(v).map_err(|_| StoreError::Corrupt("index".into()));
+    Ok((conv(start)?, conv(end)?))
+}
+
 mod sqlite {
-    use super::{contiguous, index, sql, stored, NewDecision, StoreError, StoredDecision};
+    use super::{
+        contiguous, contiguous_entries, index, range, sql, stored, NewDecision, StoreError,
+        StoredDecision,
+    };
     use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
     use std::path::{Path, PathBuf};
     use std::time::Duration;
@@ -406,6 +435,17 @@ mod sqlite {
             contiguous(from, rows)
         }
 
+        fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+            let (s, e) = range(start, end)?;
+            let mut stmt = self.conn.prepare_cached(sql::ENTRIES).map_err(db)?;
+            let rows = stmt
+                .query_map(params![s, e], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<(i64, String)>, _>>()
+                .map_err(db)?;
+            contiguous_entries(start, rows)
+        }
+
         fn all(&mut self) -> Result<Vec<StoredDecision>, StoreError> {
             let mut stmt = self.conn.prepare(sql::ALL).map_err(db)?;
             let rows = stmt
@@ -447,7 +487,10 @@ mod sqlite {
 }
 
 mod pg {
-    use super::{contiguous, index, redact, sql, stored, NewDecision, StoreError, StoredDecision};
+    use super::{
+        contiguous, contiguous_entries, index, range, redact, sql, stored, NewDecision, StoreError,
+        StoredDecision,
+    };
     use postgres::error::SqlState;
     use postgres::{Client, NoTls};
 
@@ -527,6 +570,16 @@ mod pg {
         }
     }
 
+    impl Drop for PostgresStore {
+        /// The blocking client runs a small runtime of its own, which must not be dropped on an
+        /// async thread (as when the service ends): it is closed on a thread of its own.
+        fn drop(&mut self) {
+            if let Some(client) = self.client.take() {
+                let _ = std::thread::spawn(move || drop(client)).join();
+            }
+        }
+    }
+
     fn row(r: &postgres::Row) -> Result<StoredDecision, StoreError> {
         stored(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))
     }
@@ -595,6 +648,19 @@ mod pg {
                     .map(|r| (r.get(0), r.get(1)))
                     .collect();
                 contiguous(from, rows)
+            })
+        }
+
+        fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+            let (s, e) = range(start, end)?;
+            self.with(|c| {
+                let rows = c
+                    .query(&q(sql::ENTRIES), &[&s, &e])
+                    .map_err(db)?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                contiguous_entries(start, rows)
             })
         }
 
