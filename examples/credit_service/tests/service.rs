@@ -321,6 +321,41 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     forged["decision"]["id"] = json!("loan-0002");
     assert_eq!(verdict(&run, &forged), Verdict::Invalid);
 
+    // The former JSON Lines log imports once, in order, each decision with its log entry.
+    let old_dir = tempfile::tempdir().unwrap();
+    let old_log = old_dir.path().join("decisions.jsonl");
+    {
+        let (mut log, _) = credit_service::log::DecisionLog::open(&old_log).unwrap();
+        let id = govproof::bundle::DecisionId::new("loan-0001").unwrap();
+        log.append(
+            &id,
+            "2026-12-07T01:02:03.456Z".to_string(),
+            body["bundle"].clone(),
+        )
+        .unwrap();
+    }
+    let target = sqlite_in(old_dir.path());
+    let (imported, again, rows) = tokio::task::spawn_blocking({
+        let target = target.clone();
+        move || {
+            let n = credit_service::import::import_jsonl(&old_log, &target).unwrap();
+            let again = credit_service::import::import_jsonl(&old_log, &target);
+            (n, again, target.open().unwrap().all().unwrap())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(imported, 1);
+    assert!(again.unwrap_err().to_string().contains("already holds"));
+    assert_eq!(rows.len(), 1);
+    let entry = govproof::translog::LogEntry::from_json(&rows[0].log_entry).unwrap();
+    assert_eq!(entry.logged_at.to_rfc3339(), "2026-12-07T01:02:03Z");
+    assert_eq!(
+        entry,
+        govproof::translog::LogEntry::for_bundle(rows[0].bundle.as_bytes(), entry.logged_at)
+            .unwrap()
+    );
+
     let entries = run.stop().await;
     assert_eq!(entries.len(), 1);
 }
