@@ -306,6 +306,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "database_open",
         json!({ "database": report.database, "entries": report.entries }),
     );
+    let log = service.transparency_log();
+    event(
+        "info",
+        "log_key",
+        json!({ "origin": log.name(),
+                "verifier_key": govproof::translog::verifier_key(log.name(), &log.public_key()) }),
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

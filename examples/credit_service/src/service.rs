@@ -854,7 +854,7 @@ async fn health(State(service): State<Arc<Service>>) -> Response {
         ),
         "database": service.database.redacted(),
         "log": { "origin": service.tlog.name(), "size": service.tlog.size(),
-                 "public_key": hex::encode(service.tlog.public_key().as_bytes()) },
+                 "verifier_key": govproof::translog::verifier_key(service.tlog.name(), &service.tlog.public_key()) },
         "service": service.stats(),
         "pool": {
             "accepted": pool.accepted,

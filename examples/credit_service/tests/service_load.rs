@@ -25,6 +25,7 @@ fn shared() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite:{}", dir.path().join("decisions.db").display());
     let Some(report) = load(dir.path(), &database, 1, Faults::default()).await else {
@@ -40,6 +41,7 @@ async fn a_short_load_with_bursts_loses_and_duplicates_nothing() {
 /// killed replica had accepted is either logged whole or absent; the log stays one log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_on_postgres_survive_a_killed_replica_and_a_killed_bb() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(database) =
         tokio::task::spawn_blocking(|| credit_service::testdb::fresh_postgres("load_two_replicas"))
             .await
@@ -68,6 +70,7 @@ async fn two_replicas_on_postgres_survive_a_killed_replica_and_a_killed_bb() {
 /// cleanly or are retried, nothing is half-written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_during_load_fails_cleanly_or_retries() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let (Ok(pg_ctl), Ok(data), Ok(user)) = (
         std::env::var("GOVPROOF_TEST_PG_CTL"),
         std::env::var("GOVPROOF_TEST_PG_DATA"),
@@ -96,6 +99,9 @@ async fn a_postgres_restart_during_load_fails_cleanly_or_retries() {
     };
     assert_eq!(report.fault_costs.len(), 1, "{}", report.to_markdown());
 }
+
+/// One load test at a time: each loads the whole machine, and one restarts the shared server.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The short load against `replicas` service processes on `database`; the report, checked to
 /// pass.
