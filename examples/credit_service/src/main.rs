@@ -188,6 +188,9 @@ enum Command {
         /// Connections (threads) appending at once.
         #[arg(long, default_value_t = 4)]
         connections: usize,
+        /// Decisions per transaction (group commit).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
         /// Bytes of each stored bundle.
         #[arg(long, default_value_t = 20_000)]
         bundle_bytes: usize,
@@ -458,13 +461,21 @@ fn main() -> ExitCode {
                 database,
                 count,
                 connections,
+                batch,
                 bundle_bytes,
                 tree_leaves,
             } => {
                 let url = DatabaseUrl::parse(&database)?;
                 let shown = url.redacted();
                 let bench = tokio::task::spawn_blocking(move || {
-                    credit_service::bench::run(&url, count, connections, bundle_bytes, tree_leaves)
+                    credit_service::bench::run(
+                        &url,
+                        count,
+                        connections,
+                        batch,
+                        bundle_bytes,
+                        tree_leaves,
+                    )
                 })
                 .await??;
                 println!("{}", bench.to_markdown(&shown));

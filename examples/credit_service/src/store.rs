@@ -112,7 +112,13 @@ impl StoreError {
 /// The service's storage. Every method is one short transaction (or one read).
 pub trait Store: Send {
     /// Appends a decision in one transaction and returns its log index.
-    fn append(&mut self, decision: &NewDecision) -> Result<u64, StoreError>;
+    fn append(&mut self, decision: &NewDecision) -> Result<u64, StoreError> {
+        self.append_batch(std::slice::from_ref(decision))
+    }
+    /// Appends decisions in one transaction (group commit: one index update, one commit) and
+    /// returns the first one's log index; the others follow in order. All or nothing: one
+    /// duplicate id refuses the whole batch.
+    fn append_batch(&mut self, decisions: &[NewDecision]) -> Result<u64, StoreError>;
     /// The decision logged under `id`.
     fn get(&mut self, id: &str) -> Result<Option<StoredDecision>, StoreError>;
     /// The opening kept for `id`.
@@ -226,7 +232,7 @@ fn stored(
 /// The statements both databases run (SQLite reads `?1`, PostgreSQL `$1`: [`pg`] swaps them).
 mod sql {
     pub const NEXT_INDEX: &str =
-        "UPDATE log_head SET size = size + 1 WHERE id = 0 RETURNING size - 1";
+        "UPDATE log_head SET size = size + ?1 WHERE id = 0 RETURNING size - ?1";
     pub const INSERT_DECISION: &str = "INSERT INTO decisions \
         (log_index, decision_id, logged_at, leaf_hash, log_entry, bundle) \
         VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -358,45 +364,48 @@ mod sqlite {
     }
 
     impl super::Store for SqliteStore {
-        fn append(&mut self, d: &NewDecision) -> Result<u64, StoreError> {
+        fn append_batch(&mut self, batch: &[NewDecision]) -> Result<u64, StoreError> {
+            let n = i64::try_from(batch.len()).map_err(|_| StoreError::Corrupt("batch".into()))?;
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            let at: i64 = tx
-                .query_row(sql::NEXT_INDEX, [], |r| r.get(0))
+            let first: i64 = tx
+                .query_row(sql::NEXT_INDEX, params![n], |r| r.get(0))
                 .map_err(db)?;
-            let inserted = tx.execute(
-                sql::INSERT_DECISION,
-                params![
-                    at,
-                    d.decision_id.as_str(),
-                    d.logged_at,
-                    hex::encode(d.leaf_hash),
-                    hex::encode(&d.log_entry),
-                    d.bundle
-                ],
-            );
-            match inserted {
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == ErrorCode::ConstraintViolation =>
-                {
-                    // Dropping `tx` rolls back, index increment included.
-                    return Err(StoreError::Duplicate(d.decision_id.to_string()));
+            for (k, d) in batch.iter().enumerate() {
+                let inserted = tx.execute(
+                    sql::INSERT_DECISION,
+                    params![
+                        first + k as i64,
+                        d.decision_id.as_str(),
+                        d.logged_at,
+                        hex::encode(d.leaf_hash),
+                        hex::encode(&d.log_entry),
+                        d.bundle
+                    ],
+                );
+                match inserted {
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == ErrorCode::ConstraintViolation =>
+                    {
+                        // Dropping `tx` rolls back, index increment included.
+                        return Err(StoreError::Duplicate(d.decision_id.to_string()));
+                    }
+                    other => {
+                        other.map_err(db)?;
+                    }
                 }
-                other => {
-                    other.map_err(db)?;
+                if let Some(opening) = &d.opening {
+                    tx.execute(
+                        sql::INSERT_OPENING,
+                        params![d.decision_id.as_str(), opening],
+                    )
+                    .map_err(db)?;
                 }
-            }
-            if let Some(opening) = &d.opening {
-                tx.execute(
-                    sql::INSERT_OPENING,
-                    params![d.decision_id.as_str(), opening],
-                )
-                .map_err(db)?;
             }
             tx.commit().map_err(db)?;
-            index(at)
+            index(first)
         }
 
         fn get(&mut self, id: &str) -> Result<Option<StoredDecision>, StoreError> {
@@ -585,35 +594,39 @@ mod pg {
     }
 
     impl super::Store for PostgresStore {
-        fn append(&mut self, d: &NewDecision) -> Result<u64, StoreError> {
+        fn append_batch(&mut self, batch: &[NewDecision]) -> Result<u64, StoreError> {
+            let n = i64::try_from(batch.len()).map_err(|_| StoreError::Corrupt("batch".into()))?;
             self.with(|c| {
                 let mut tx = c.transaction().map_err(db)?;
                 // Locks the head row until commit: replicas take turns here, and only here.
-                let at: i64 = tx.query_one(sql::NEXT_INDEX, &[]).map_err(db)?.get(0);
-                let inserted = tx.execute(
-                    &q(sql::INSERT_DECISION),
-                    &[
-                        &at,
-                        &d.decision_id.as_str(),
-                        &d.logged_at,
-                        &hex::encode(d.leaf_hash),
-                        &hex::encode(&d.log_entry),
-                        &d.bundle,
-                    ],
-                );
-                if let Err(e) = &inserted {
-                    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                        // Dropping `tx` rolls back, index increment included.
-                        return Err(StoreError::Duplicate(d.decision_id.to_string()));
+                let first: i64 = tx.query_one(&q(sql::NEXT_INDEX), &[&n]).map_err(db)?.get(0);
+                for (k, d) in batch.iter().enumerate() {
+                    let at = first + k as i64;
+                    let inserted = tx.execute(
+                        &q(sql::INSERT_DECISION),
+                        &[
+                            &at,
+                            &d.decision_id.as_str(),
+                            &d.logged_at,
+                            &hex::encode(d.leaf_hash),
+                            &hex::encode(&d.log_entry),
+                            &d.bundle,
+                        ],
+                    );
+                    if let Err(e) = &inserted {
+                        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                            // Dropping `tx` rolls back, index increment included.
+                            return Err(StoreError::Duplicate(d.decision_id.to_string()));
+                        }
+                    }
+                    inserted.map_err(db)?;
+                    if let Some(opening) = &d.opening {
+                        tx.execute(&q(sql::INSERT_OPENING), &[&d.decision_id.as_str(), opening])
+                            .map_err(db)?;
                     }
                 }
-                inserted.map_err(db)?;
-                if let Some(opening) = &d.opening {
-                    tx.execute(&q(sql::INSERT_OPENING), &[&d.decision_id.as_str(), opening])
-                        .map_err(db)?;
-                }
                 tx.commit().map_err(db)?;
-                index(at)
+                index(first)
             })
         }
 
@@ -764,6 +777,20 @@ mod tests {
             "a refused append left a gap"
         );
         assert_eq!(s.opening("d-0-0").unwrap().as_deref(), Some("{}"));
+        // A batch is one transaction: contiguous indexes, or nothing at all.
+        let n = (threads * per) as u64;
+        let batch = [decision("b-1"), decision("b-2")];
+        assert_eq!(s.append_batch(&batch).unwrap(), n);
+        let bad = [decision("b-3"), decision("b-1")];
+        assert!(matches!(
+            s.append_batch(&bad),
+            Err(StoreError::Duplicate(_))
+        ));
+        assert!(
+            s.get("b-3").unwrap().is_none(),
+            "a refused batch left a row"
+        );
+        assert_eq!(s.size().unwrap(), n + 2);
         let first = s.checkpoint(3, &[1; 32], "note a").unwrap();
         let second = s.checkpoint(3, &[2; 32], "note b").unwrap();
         assert_eq!((first.as_str(), second.as_str()), ("note a", "note a"));
