@@ -136,6 +136,8 @@ pub trait Store: Send {
     fn checkpoint(&mut self, size: u64, root: &[u8; 32], note: &str) -> Result<String, StoreError>;
     /// The stored checkpoint note for `size`.
     fn stored_checkpoint(&mut self, size: u64) -> Result<Option<String>, StoreError>;
+    /// The stored checkpoint note of the largest size.
+    fn latest_checkpoint(&mut self) -> Result<Option<String>, StoreError>;
     /// A description without credentials, for logs.
     fn describe(&self) -> String;
 }
@@ -250,6 +252,7 @@ mod sql {
     pub const INSERT_CHECKPOINT: &str = "INSERT INTO checkpoints (size, root, note) \
         VALUES (?1, ?2, ?3) ON CONFLICT (size) DO NOTHING";
     pub const CHECKPOINT: &str = "SELECT note FROM checkpoints WHERE size = ?1";
+    pub const LATEST_CHECKPOINT: &str = "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1";
     pub const MIGRATIONS_TABLE: &str =
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)";
     pub const APPLIED: &str = "SELECT version FROM schema_migrations";
@@ -489,6 +492,13 @@ mod sqlite {
                 .map_err(db)
         }
 
+        fn latest_checkpoint(&mut self) -> Result<Option<String>, StoreError> {
+            self.conn
+                .query_row(sql::LATEST_CHECKPOINT, [], |r| r.get(0))
+                .optional()
+                .map_err(db)
+        }
+
         fn describe(&self) -> String {
             format!("sqlite:{}", self.path.display())
         }
@@ -713,6 +723,14 @@ mod pg {
             })
         }
 
+        fn latest_checkpoint(&mut self) -> Result<Option<String>, StoreError> {
+            self.with(|c| {
+                Ok(c.query_opt(sql::LATEST_CHECKPOINT, &[])
+                    .map_err(db)?
+                    .map(|r| r.get(0)))
+            })
+        }
+
         fn describe(&self) -> String {
             redact(&self.url)
         }
@@ -794,6 +812,9 @@ mod tests {
         let first = s.checkpoint(3, &[1; 32], "note a").unwrap();
         let second = s.checkpoint(3, &[2; 32], "note b").unwrap();
         assert_eq!((first.as_str(), second.as_str()), ("note a", "note a"));
+        s.checkpoint(7, &[3; 32], "note c").unwrap();
+        s.checkpoint(5, &[4; 32], "note d").unwrap();
+        assert_eq!(s.latest_checkpoint().unwrap().as_deref(), Some("note c"));
     }
 
     #[test]

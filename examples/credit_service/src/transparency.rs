@@ -85,6 +85,9 @@ impl LogKey {
     }
 }
 
+/// Seconds between two checkpoints of a growing log (a checkpoint's time is in whole seconds).
+pub const CHECKPOINT_INTERVAL_SECS: u64 = 1;
+
 /// The log as this replica sees it.
 pub struct TransparencyLog {
     key: LogKey,
@@ -167,12 +170,24 @@ impl TransparencyLog {
         lock(&self.tree).size()
     }
 
-    /// The signed checkpoint over the current size: the stored one if one was issued for that
-    /// size already (by any replica), else a new one, signed now and stored.
+    /// The newest signed checkpoint: the stored one of the current size if one was issued for
+    /// it already (by any replica); else the newest stored one if it was signed less than
+    /// [`CHECKPOINT_INTERVAL_SECS`] ago (so a busy log signs and stores at most one checkpoint
+    /// per interval, whatever the number of requests); else a new one over the current size,
+    /// signed now and stored.
     pub fn checkpoint(&self, store: &mut dyn Store) -> Result<String, TransparencyError> {
         let size = self.catch_up(store)?;
         if let Some(note) = store.stored_checkpoint(size)? {
             return Ok(note);
+        }
+        if let Some(latest) = store.latest_checkpoint()? {
+            let recent = SignedCheckpoint::parse(&latest).is_ok_and(|c| {
+                c.checkpoint.size <= size
+                    && c.checkpoint.time.unix() + CHECKPOINT_INTERVAL_SECS > Timestamp::now().unix()
+            });
+            if recent {
+                return Ok(latest);
+            }
         }
         let root = lock(&self.tree)
             .root_at(size)
@@ -209,19 +224,34 @@ impl TransparencyLog {
             .transpose()
     }
 
-    /// The inclusion proof of the decision `id` in the tree of `size` (default: the current
-    /// size); `None` if the decision is not logged.
+    /// The inclusion proof of the decision `id` in the tree of `size` (default: the newest
+    /// checkpoint's size, as `docs/transparency-log.md` says); `None` if the decision is not
+    /// logged.
     pub fn inclusion(
         &self,
         store: &mut dyn Store,
         id: &str,
         size: Option<u64>,
     ) -> Result<Option<InclusionAnswer>, TransparencyError> {
-        let current = self.catch_up(store)?;
         let Some(decision) = store.get(id)? else {
             return Ok(None);
         };
-        let tree_size = size.unwrap_or(current);
+        let tree_size = match size {
+            Some(size) => {
+                self.catch_up(store)?;
+                size
+            }
+            None => {
+                let note = self.checkpoint(store)?;
+                SignedCheckpoint::parse(&note)
+                    .map_err(|e| TransparencyError::Checkpoint {
+                        size: 0,
+                        why: e.to_string(),
+                    })?
+                    .checkpoint
+                    .size
+            }
+        };
         let proof = lock(&self.tree)
             .inclusion_proof(decision.log_index, tree_size)
             .map_err(TransparencyError::Range)?;
