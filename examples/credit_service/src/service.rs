@@ -7,8 +7,9 @@
 //! 4. proves it through the pool (429 if the pool filled up meanwhile; 503 on a timeout or a
 //!    prover crash, with the reason);
 //! 5. seals the bundle and writes it, its opening and its transparency-log entry to the database
-//!    in one transaction, which also assigns the entry's log index (a lost database connection
-//!    is retried; the decision id is unique in the database, whichever replica wrote it);
+//!    in one transaction, which also assigns the entry's log index (decisions sealed while the
+//!    database was busy share one transaction: group commit; a lost database connection is
+//!    retried; the decision id is unique in the database, whichever replica wrote it);
 //! 6. only then answers 201 with the decision, its bundle, the commitment's opening (for the
 //!    applicant) and the log receipt (index, leaf hash, entry).
 //!
@@ -96,6 +97,15 @@ pub struct ServiceStats {
     pub failed: u64,
 }
 
+/// A sealed decision waiting to be appended, and where its log index (or failure) goes.
+type QueuedAppend = (
+    NewDecision,
+    tokio::sync::oneshot::Sender<Result<u64, Failure>>,
+);
+
+/// Most decisions written in one transaction.
+const MAX_GROUP_COMMIT: usize = 64;
+
 /// What [`Service::start`] found in the database.
 #[derive(Debug, Clone)]
 pub struct OpenReport {
@@ -131,6 +141,9 @@ pub struct Service {
     setup: SetupKind,
     metrics: Metrics,
     pending: Mutex<HashSet<DecisionId>>,
+    /// Sealed decisions waiting for the database: whoever holds the store next writes all of
+    /// them in one transaction (group commit).
+    to_append: Mutex<Vec<QueuedAppend>>,
     tasks: TaskTracker,
     prepare_slots: Semaphore,
     draining: AtomicBool,
@@ -297,6 +310,7 @@ impl Service {
             setup: config.setup.kind(),
             metrics: Metrics::default(),
             pending: Mutex::new(HashSet::new()),
+            to_append: Mutex::new(Vec::new()),
             tasks: TaskTracker::new(),
             prepare_slots: Semaphore::new(workers),
             draining: AtomicBool::new(false),
@@ -477,9 +491,17 @@ impl Service {
             bundle: bundle_text.clone(),
             opening: Some(opening),
         };
-        let index = Arc::clone(&self)
-            .with_store(move |service, store| service.append(store, &record))
-            .await??;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        lock(&self.to_append).push((record, tx));
+        Arc::clone(&self)
+            .with_store(|service, store| service.append_queued(store))
+            .await?;
+        let index = rx.await.map_err(|_| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the database writer dropped a decision",
+            )
+        })??;
         let log_time = logged.elapsed();
         drop(reservation);
         let decision = sealed.bundle.decision.clone();
@@ -506,6 +528,47 @@ impl Service {
             },
             bundle,
         })
+    }
+
+    /// Group commit: with the store held, writes every queued decision (this request's, and any
+    /// that queued while the store was busy) in one transaction. A batch the database refuses
+    /// (a duplicate id from another replica) or that fails is written again one by one, so each
+    /// decision gets its own answer.
+    fn append_queued(&self, store: &mut dyn Store) {
+        loop {
+            let batch: Vec<QueuedAppend> = {
+                let mut queue = lock(&self.to_append);
+                let n = queue.len().min(MAX_GROUP_COMMIT);
+                queue.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                // Another request's turn took ours along.
+                return;
+            }
+            let grouped = batch.len() > 1;
+            if grouped {
+                let records: Vec<NewDecision> = batch.iter().map(|(r, _)| r.clone()).collect();
+                if let Ok(first) = store.append_batch(&records) {
+                    for (k, (_, tx)) in batch.into_iter().enumerate() {
+                        let _ = tx.send(Ok(first + k as u64));
+                    }
+                    continue;
+                }
+            }
+            for (record, tx) in batch {
+                // A failed batch may still have committed before its connection broke.
+                let landed = if grouped {
+                    store.get(record.decision_id.as_str()).ok().flatten()
+                } else {
+                    None
+                };
+                let answer = match landed {
+                    Some(found) if found.bundle == record.bundle => Ok(found.log_index),
+                    _ => self.append(store, &record),
+                };
+                let _ = tx.send(answer);
+            }
+        }
     }
 
     /// Appends in one transaction; after a lost connection (a restarting database), looks
