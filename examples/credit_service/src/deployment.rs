@@ -79,6 +79,18 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 impl Deployment {
     /// Reads and checks the deployment in `dir` at time `now`.
     pub fn load(dir: &Path, now: Timestamp) -> anyhow::Result<Deployment> {
+        Deployment::load_with_model(dir, None, now)
+    }
+
+    /// [`Deployment::load`], deciding with the `.govproof` model file at `model` (read by the
+    /// SDK's loader: format, weights against their commitment, profile) instead of the
+    /// deployment's `reference-model.json`. Either way the file must be byte for byte the one the
+    /// registry approved (its blake3 is the entry's model digest).
+    pub fn load_with_model(
+        dir: &Path,
+        model_file: Option<&Path>,
+        now: Timestamp,
+    ) -> anyhow::Result<Deployment> {
         let root_path = dir.join(ROOT_FILE);
         let root: Signed<Root> = serde_json::from_slice(&read(&root_path)?)
             .with_context(|| format!("`{}` is not a registry root", root_path.display()))?;
@@ -107,12 +119,23 @@ impl Deployment {
             )
         })?;
 
-        let model_path = dir.join(MODEL_FILE);
-        let bytes = read(&model_path)?;
-        let file: ModelFile = serde_json::from_slice(&bytes)
-            .with_context(|| format!("`{}` is not a model file", model_path.display()))?;
-        let model = model_from_file(&file, &policy)
-            .with_context(|| format!("`{}`", model_path.display()))?;
+        let (model_path, bytes, model) = match model_file {
+            Some(path) => {
+                let model = govproof::decide::load::model(path)?;
+                check_model_fits(&model, &policy)
+                    .with_context(|| format!("`{}`", path.display()))?;
+                (path.to_path_buf(), read(path)?, model)
+            }
+            None => {
+                let model_path = dir.join(MODEL_FILE);
+                let bytes = read(&model_path)?;
+                let file: ModelFile = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("`{}` is not a model file", model_path.display()))?;
+                let model = model_from_file(&file, &policy)
+                    .with_context(|| format!("`{}`", model_path.display()))?;
+                (model_path, bytes, model)
+            }
+        };
         let membership = registry
             .registry()
             .membership(model.id(), model.version())
@@ -139,6 +162,18 @@ impl Deployment {
             model,
         })
     }
+}
+
+/// A `.govproof` model must have the policy's number of features.
+fn check_model_fits(model: &Model, policy: &Policy) -> anyhow::Result<()> {
+    let n = model.weights().features();
+    if n != policy.features().len() {
+        bail!(
+            "the model takes {n} features, the policy names {}",
+            policy.features().len()
+        );
+    }
+    Ok(())
 }
 
 fn model_from_file(file: &ModelFile, policy: &Policy) -> anyhow::Result<Model> {

@@ -1,19 +1,27 @@
-//! A bounded load test on loopback: starts the service as a child process, sends decisions at a
-//! steady rate with bursts above capacity, stops the service with SIGTERM (so graceful shutdown is
-//! part of the test), then audits the decision log against every answer the client received.
+//! A bounded load test on loopback: starts the service as one or more child processes (replicas
+//! sharing one database), sends decisions round robin at a steady rate with bursts above
+//! capacity, optionally injects faults (a replica SIGKILLed, the database restarted, a bb process
+//! killed), takes a checkpoint half way and one at the end, stops the replicas with SIGTERM (so
+//! graceful shutdown is part of the test), then audits the database and the transparency log
+//! against every answer the client received.
 //!
 //! The client is bounded three ways: at most `max_in_flight` open requests (beyond that, a planned
 //! request is skipped and counted), a fixed duration, and a per-request timeout. It talks to
 //! `127.0.0.1` only and stops by itself.
 //!
-//! The audit passes when: the log's chain is intact; every decision answered 201 is in the log
-//! exactly once, with the receipt the client was given; nothing is in the log that was not
-//! answered 201; every logged bundle verifies; every deliberately repeated decision id was refused
-//! with 409; and the service exited cleanly.
+//! The audit passes when: the log's indexes run 0, 1, 2... without a gap; every decision answered
+//! 201 is in the log exactly once, with the receipt the client was given; nothing is in the log
+//! that was not answered 201, except requests that got no answer at all (a killed replica's: they
+//! may be logged whole, or absent); every logged entry is the entry of its stored bundle; every
+//! logged bundle verifies; both checkpoints verify under the log key, the final one's root is the
+//! root of the stored leaves, every decision's inclusion proof (fetched round robin) checks against
+//! it, and the consistency proof from the half-way checkpoint checks; every deliberately repeated
+//! decision id was refused with 409; and every replica not killed on purpose exited cleanly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,9 +34,13 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use govproof::translog::{verify_consistency, verify_inclusion, LogEntry, SignedCheckpoint, Tree};
+
 use crate::deployment::Deployment;
 use crate::engine::Engine;
-use crate::log::{verify_file, Receipt};
+use crate::service::Receipt;
+use crate::store::DatabaseUrl;
+use crate::transparency::LogKey;
 
 /// How long the service may take to start (key, warm-up proofs).
 const START_TIMEOUT: Duration = Duration::from_secs(300);
@@ -54,7 +66,24 @@ pub struct LoadPlan {
     pub burst_size: usize,
     /// Most requests open at once.
     pub max_in_flight: usize,
+    /// Faults to inject during the load.
+    pub faults: Faults,
 }
+
+/// Faults injected during the load, each at a time from its start.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// SIGKILL the last replica (it leaves the rotation at once, as a load balancer's health
+    /// check would take it out).
+    pub kill_replica_after: Option<Duration>,
+    /// Run this shell command (which restarts the database).
+    pub restart_database: Option<(Duration, String)>,
+    /// SIGKILL one bb process of the first replica.
+    pub kill_bb_after: Option<Duration>,
+}
+
+/// How long after a fault its cost is counted.
+const FAULT_WINDOW: Duration = Duration::from_secs(15);
 
 /// How to start the service and where it keeps its state.
 #[derive(Debug, Clone)]
@@ -63,8 +92,12 @@ pub struct ServerSpec {
     pub exe: PathBuf,
     /// Its arguments (`serve ...` with `--listen 127.0.0.1:0`).
     pub args: Vec<String>,
-    /// The decision log it writes.
-    pub log_path: PathBuf,
+    /// How many replicas to start with those arguments.
+    pub replicas: usize,
+    /// The database they share.
+    pub database: DatabaseUrl,
+    /// The file of the key that signs their checkpoints.
+    pub log_key: PathBuf,
     /// Its verification-key cache.
     pub keys_dir: PathBuf,
     /// Its deployment folder (for the registry root and the policy a regulator would use).
@@ -135,6 +168,20 @@ pub struct LoadReport {
     pub server_said: String,
     /// Load average before and after.
     pub load: (String, String),
+    /// Replicas started.
+    pub replicas: usize,
+    /// Logged decisions whose request got no answer (a killed replica's): allowed, if whole.
+    pub logged_unanswered: u64,
+    /// Inclusion proofs checked against the final checkpoint.
+    pub inclusion_checked: u64,
+    /// Decisions whose inclusion proof did not check (id and why).
+    pub inclusion_failed: Vec<(String, String)>,
+    /// The half-way and final checkpoints' sizes.
+    pub checkpoint_sizes: (u64, u64),
+    /// What went wrong with the checkpoints or the consistency proof, if anything.
+    pub checkpoint_error: Option<String>,
+    /// What each injected fault cost.
+    pub fault_costs: Vec<String>,
 }
 
 impl LoadReport {
@@ -145,6 +192,8 @@ impl LoadReport {
             && self.receipt_mismatches == 0
             && self.bundles_failed.is_empty()
             && self.log_error.is_none()
+            && self.inclusion_failed.is_empty()
+            && self.checkpoint_error.is_none()
             && self.duplicates_refused == self.duplicates_sent
             && self.missing_retry_after == 0
             && self.server_clean
@@ -154,7 +203,7 @@ impl LoadReport {
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
         let mib = |v: Option<f64>| v.map_or("unknown".to_string(), |m| format!("{m:.0} MiB"));
-        s.push_str("## Load test\n\n");
+        s.push_str(&format!("## Load test ({} replica(s))\n\n", self.replicas));
         s.push_str(&format!(
             "{:.0} s at {:.2} requests/s{} with bursts; load average before {}, after {}.\n\n",
             self.duration_secs,
@@ -217,10 +266,33 @@ impl LoadReport {
                 ),
             ),
             (
-                "log chain",
+                "logged without an answer (killed mid-request, whole)",
+                self.logged_unanswered.to_string(),
+            ),
+            (
+                "log indexes and entries",
                 self.log_error
                     .clone()
-                    .unwrap_or_else(|| "intact".to_string()),
+                    .unwrap_or_else(|| "contiguous, each the entry of its bundle".to_string()),
+            ),
+            (
+                "checkpoints (half way, final)",
+                format!(
+                    "{} / {}: {}",
+                    self.checkpoint_sizes.0,
+                    self.checkpoint_sizes.1,
+                    self.checkpoint_error.clone().unwrap_or_else(|| {
+                        "signed, final root = stored leaves, consistent".to_string()
+                    })
+                ),
+            ),
+            (
+                "inclusion proofs checked against the final checkpoint",
+                format!(
+                    "{} ({} failed)",
+                    self.inclusion_checked,
+                    self.inclusion_failed.len()
+                ),
             ),
             ("peak memory, service process", mib(self.peak_service_mib)),
             ("peak memory, its bb processes (sum)", mib(self.peak_bb_mib)),
@@ -228,6 +300,12 @@ impl LoadReport {
         ];
         for (k, v) in rows {
             s.push_str(&format!("| {k} | {v} |\n"));
+        }
+        if !self.fault_costs.is_empty() {
+            s.push_str("\nFaults:\n\n");
+            for f in &self.fault_costs {
+                s.push_str(&format!("- {f}\n"));
+            }
         }
         s.push_str(&format!(
             "\nResult: **{}**\n",
@@ -248,10 +326,21 @@ enum Answer {
     Unanswered,
 }
 
+/// One request as the client saw it: when it was sent (from the start of the load), how long
+/// it took, and whether it failed (5xx or no answer).
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    sent_at: Duration,
+    took: Duration,
+    failed: bool,
+}
+
 #[derive(Default)]
 struct Tally {
     created: HashMap<String, Receipt>,
+    unanswered: HashSet<String>,
     latencies: Vec<Duration>,
+    samples: Vec<Sample>,
     report: LoadReport,
 }
 
@@ -278,7 +367,10 @@ impl Tally {
             }
             Answer::Failed => r.failed += 1,
             Answer::OtherClientError | Answer::Conflict => r.other_4xx += 1,
-            Answer::Unanswered => r.transport_errors += 1,
+            Answer::Unanswered => {
+                r.transport_errors += 1;
+                self.unanswered.insert(id);
+            }
         }
     }
 }
@@ -382,14 +474,15 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
 }
 
-/// Runs the whole test: start, (calibrate,) load, stop, audit. `progress` gets one line per
-/// phase.
-pub async fn run(
-    server: &ServerSpec,
-    plan: LoadPlan,
-    progress: &mut (dyn FnMut(&str) + Send),
-) -> anyhow::Result<LoadReport> {
-    let load_before = load_average();
+/// One started replica.
+struct Replica {
+    child: tokio::process::Child,
+    pid: u32,
+    base: String,
+    said: tokio::task::JoinHandle<String>,
+}
+
+async fn start_replica(server: &ServerSpec) -> anyhow::Result<Replica> {
     let mut child = tokio::process::Command::new(&server.exe)
         .args(&server.args)
         .stdin(Stdio::null())
@@ -429,8 +522,82 @@ pub async fn run(
         let _ = child.kill().await;
         return Err(anyhow!("the service listens on `{addr}`, not on loopback"));
     }
-    let base = format!("http://{addr}");
-    progress(&format!("service {pid} listening on {addr}"));
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Replica {
+        child,
+        pid,
+        base: format!("http://{addr}"),
+        said,
+    })
+}
+
+fn signal(pid: u32, sig: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status();
+}
+
+/// The name of process `pid` (Linux).
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+async fn fetch_checkpoint(
+    client: &reqwest::Client,
+    base: &str,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<SignedCheckpoint, String> {
+    let text = client
+        .get(format!("{base}/log/checkpoint"))
+        .send()
+        .await
+        .map_err(|e| format!("GET /log/checkpoint: {e}"))?
+        .text()
+        .await
+        .map_err(|e| format!("GET /log/checkpoint: {e}"))?;
+    let note = SignedCheckpoint::parse(&text).map_err(|e| format!("the checkpoint: {e}"))?;
+    note.verify(key)
+        .map_err(|e| format!("the checkpoint of size {}: {e}", note.checkpoint.size))?;
+    Ok(note)
+}
+
+/// Runs the whole test: start, (calibrate,) load with faults, checkpoints, stop, audit.
+/// `progress` gets one line per phase.
+pub async fn run(
+    server: &ServerSpec,
+    plan: LoadPlan,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<LoadReport> {
+    let load_before = load_average();
+    let mut replicas = Vec::new();
+    for k in 0..server.replicas.max(1) {
+        let r = start_replica(server).await?;
+        progress(&format!(
+            "replica {k} (pid {}) listening on {}",
+            r.pid, r.base
+        ));
+        replicas.push(r);
+    }
+    let log_key = LogKey::load_or_create(&server.log_key, "audit")?
+        .key
+        .verifying_key();
+    let live: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(
+        replicas.iter().map(|r| r.base.clone()).collect(),
+    ));
+    let turn = Arc::new(AtomicUsize::new(0));
+    let pick = {
+        let live = Arc::clone(&live);
+        let turn = Arc::clone(&turn);
+        move || {
+            let live = live.lock().unwrap_or_else(|p| p.into_inner());
+            let k = turn.fetch_add(1, Ordering::Relaxed);
+            live[k % live.len().max(1)].clone()
+        }
+    };
+    let base = replicas[0].base.clone();
 
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
@@ -459,16 +626,18 @@ pub async fn run(
     );
     let tally = Arc::new(Mutex::new(Tally::default()));
     let run_tag = std::process::id();
+    let started = Instant::now();
 
     // Capacity, unless a rate was given: closed-loop decisions, two at a time.
     let (rate, measured) = match plan.rate {
         Some(r) => (r, None),
         None => {
-            let started = Instant::now();
+            let cal_started = Instant::now();
             let mut set = JoinSet::new();
-            for k in 0..CALIBRATION_DECISIONS {
-                let (client, base, tally) = (client.clone(), base.clone(), Arc::clone(&tally));
+            for k in 0..CALIBRATION_DECISIONS * server.replicas.max(1) {
+                let (client, tally) = (client.clone(), Arc::clone(&tally));
                 let ranges = Arc::clone(&ranges);
+                let base = pick();
                 set.spawn(async move {
                     let id = format!("cal-{run_tag}-{k}");
                     let answer = post(&client, &base, &id, &ranges, k as u64).await;
@@ -476,7 +645,7 @@ pub async fn run(
                     t.report.sent += 1;
                     t.record(id, false, answer);
                 });
-                if set.len() >= 2 {
+                if set.len() >= 2 * server.replicas.max(1) {
                     set.join_next().await;
                 }
             }
@@ -486,7 +655,7 @@ pub async fn run(
                 .unwrap_or_else(|p| p.into_inner())
                 .report
                 .completed;
-            let capacity = completed as f64 / started.elapsed().as_secs_f64();
+            let capacity = completed as f64 / cal_started.elapsed().as_secs_f64();
             progress(&format!("measured capacity: {capacity:.2} decisions/s"));
             ((capacity * 0.9).max(0.1), Some(capacity))
         }
@@ -506,7 +675,10 @@ pub async fn run(
     ));
     let open = Arc::new(Semaphore::new(plan.max_in_flight.max(1)));
     let mut set = JoinSet::new();
-    let started = Instant::now();
+    let started = {
+        let _ = started;
+        Instant::now()
+    };
     let mut next_tick = started;
     let period = Duration::from_secs_f64(1.0 / rate.max(0.01));
     let mut next_burst = started + plan.burst_every;
@@ -516,23 +688,38 @@ pub async fn run(
         let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
             return false;
         };
-        let (client, base, tally) = (client.clone(), base.clone(), Arc::clone(&tally));
+        let (client, tally) = (client.clone(), Arc::clone(&tally));
         let ranges = Arc::clone(&ranges);
+        let base = pick();
         set.spawn(async move {
             let repeat = repeat_of.is_some();
             let id = repeat_of.unwrap_or_else(|| format!("lt-{run_tag}-{seq}"));
+            let sent_at = started.elapsed();
             let answer = post(&client, &base, &id, &ranges, seq).await;
+            let took = started.elapsed() - sent_at;
             drop(permit);
             let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
             if repeat {
                 t.report.duplicates_sent += 1;
             } else {
                 t.report.sent += 1;
+                let failed = matches!(answer, Answer::Failed | Answer::Unanswered);
+                t.samples.push(Sample {
+                    sent_at,
+                    took,
+                    failed,
+                });
             }
             t.record(id, repeat, answer);
         });
         true
     };
+    let mut early: Option<Result<SignedCheckpoint, String>> = None;
+    let mut faults_at: Vec<(String, Duration)> = Vec::new();
+    let mut killed: Option<usize> = None;
+    let mut restart = plan.faults.restart_database.clone();
+    let mut kill_replica = plan.faults.kill_replica_after;
+    let mut kill_bb = plan.faults.kill_bb_after;
     while started.elapsed() < plan.duration {
         let now = Instant::now();
         if now >= next_tick {
@@ -572,40 +759,189 @@ pub async fn run(
             dup_marks += 1;
             spawn_one(&mut set, 0, Some(id));
         }
+        let elapsed = started.elapsed();
+        if early.is_none() && elapsed >= plan.duration / 2 {
+            early = Some(fetch_checkpoint(&client, &pick(), &log_key).await);
+            progress("took the half-way checkpoint");
+        }
+        if kill_replica.is_some_and(|at| elapsed >= at) && replicas.len() > 1 {
+            kill_replica = None;
+            let k = replicas.len() - 1;
+            live.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|b| *b != replicas[k].base);
+            signal(replicas[k].pid, "-KILL");
+            killed = Some(k);
+            faults_at.push((format!("replica {k} SIGKILLed mid-load"), elapsed));
+            progress(&format!(
+                "fault: SIGKILL replica {k} (pid {})",
+                replicas[k].pid
+            ));
+        }
+        if kill_bb.is_some_and(|at| elapsed >= at) {
+            kill_bb = None;
+            let bbs: Vec<u32> = children(replicas[0].pid)
+                .into_iter()
+                .filter(|p| comm(*p) == "bb")
+                .collect();
+            if let Some(bb) = bbs.first() {
+                signal(*bb, "-KILL");
+                faults_at.push((format!("bb process {bb} of replica 0 SIGKILLed"), elapsed));
+                progress(&format!("fault: SIGKILL bb {bb}"));
+            }
+        }
+        if restart.as_ref().is_some_and(|(at, _)| elapsed >= *at) {
+            if let Some((_, command)) = restart.take() {
+                let t0 = Instant::now();
+                let status = tokio::process::Command::new("sh")
+                    .args(["-c", &command])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .status()
+                    .await;
+                faults_at.push((
+                    format!(
+                        "database restarted ({} s, {})",
+                        format_args!("{:.1}", t0.elapsed().as_secs_f64()),
+                        status.map_or_else(|e| e.to_string(), |s| s.to_string())
+                    ),
+                    elapsed,
+                ));
+                progress("fault: database restarted");
+            }
+        }
         while set.try_join_next().is_some() {}
         let wake = next_tick.min(next_burst).min(started + plan.duration);
-        tokio::time::sleep_until(tokio::time::Instant::from_std(wake.max(Instant::now()))).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            wake.max(Instant::now())
+                .min(Instant::now() + Duration::from_millis(200)),
+        ))
+        .await;
     }
     progress("load done; waiting for open requests");
     while set.join_next().await.is_some() {}
     let duration_secs = started.elapsed().as_secs_f64();
 
-    // Memory, then a graceful stop.
-    let peak_service_mib = peak_mib(pid);
-    let bb_peaks: Vec<f64> = children(pid).into_iter().filter_map(peak_mib).collect();
-    let peak_bb_mib = (!bb_peaks.is_empty()).then(|| bb_peaks.iter().sum());
-    progress("stopping the service (SIGTERM)");
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let exit = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
-    let (server_exit, server_clean) = match exit {
-        Ok(Ok(status)) => (status.to_string(), status.success()),
-        Ok(Err(e)) => (format!("unknown ({e})"), false),
-        Err(_) => {
-            let _ = child.kill().await;
-            ("did not stop in time; killed".to_string(), false)
+    // The final checkpoint, and the proofs, round robin over the live replicas.
+    let final_cp = fetch_checkpoint(&client, &pick(), &log_key).await;
+    let early = early.unwrap_or_else(|| Err("no half-way checkpoint was taken".to_string()));
+    let mut checkpoint_error = None;
+    let mut inclusion_failed = Vec::new();
+    let mut inclusion_checked = 0u64;
+    let mut sizes = (0, 0);
+    match (&early, &final_cp) {
+        (Ok(e), Ok(f)) => {
+            sizes = (e.checkpoint.size, f.checkpoint.size);
+            let answer: Result<Value, String> = async {
+                client
+                    .get(format!(
+                        "{}/log/consistency?from={}&to={}",
+                        pick(),
+                        e.checkpoint.size,
+                        f.checkpoint.size
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            let proof = answer.and_then(|v| hashes(&v["proof"]));
+            if let Err(why) = proof.and_then(|p| {
+                verify_consistency(
+                    e.checkpoint.size,
+                    f.checkpoint.size,
+                    &e.checkpoint.root,
+                    &f.checkpoint.root,
+                    &p,
+                )
+                .map_err(|e| e.to_string())
+            }) {
+                checkpoint_error = Some(format!("consistency: {why}"));
+            }
+            let ids: Vec<String> = tally
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .created
+                .keys()
+                .cloned()
+                .collect();
+            for id in ids {
+                let size = f.checkpoint.size;
+                let got: Result<Value, String> = async {
+                    client
+                        .get(format!("{}/decisions/{id}/inclusion?size={size}", pick()))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .json()
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                .await;
+                let checked = got.and_then(|v| {
+                    let proof = hashes(&v["proof"])?;
+                    let leaf =
+                        govproof::translog::hex_hash::parse(v["leaf_hash"].as_str().unwrap_or(""))?;
+                    let index = v["index"].as_u64().ok_or("no index")?;
+                    verify_inclusion(&leaf, index, size, &proof, &f.checkpoint.root)
+                        .map_err(|e| e.to_string())
+                });
+                match checked {
+                    Ok(()) => inclusion_checked += 1,
+                    Err(why) => inclusion_failed.push((id, why)),
+                }
+            }
         }
-    };
-    let said = said.await.unwrap_or_default();
+        (Err(why), _) | (_, Err(why)) => checkpoint_error = Some(why.clone()),
+    }
+
+    // Memory, then a graceful stop of every replica not killed.
+    let peak_service_mib = peak_mib(replicas[0].pid);
+    let bb_peaks: Vec<f64> = children(replicas[0].pid)
+        .into_iter()
+        .filter_map(peak_mib)
+        .collect();
+    let peak_bb_mib = (!bb_peaks.is_empty()).then(|| bb_peaks.iter().sum());
+    progress("stopping the replicas (SIGTERM)");
+    for (k, r) in replicas.iter().enumerate() {
+        if killed != Some(k) {
+            signal(r.pid, "-TERM");
+        }
+    }
+    let mut exits = Vec::new();
+    let mut server_clean = true;
+    let mut said_all = String::new();
+    for (k, mut r) in replicas.into_iter().enumerate() {
+        let exit = tokio::time::timeout(STOP_TIMEOUT, r.child.wait()).await;
+        let (text, clean) = match exit {
+            Ok(Ok(status)) => (status.to_string(), status.success()),
+            Ok(Err(e)) => (format!("unknown ({e})"), false),
+            Err(_) => {
+                let _ = r.child.kill().await;
+                ("did not stop in time; killed".to_string(), false)
+            }
+        };
+        if killed == Some(k) {
+            exits.push(format!("replica {k}: killed on purpose ({text})"));
+        } else {
+            server_clean &= clean;
+            exits.push(format!("replica {k}: {text}"));
+        }
+        let said = r.said.await.unwrap_or_default();
+        said_all.push_str(&format!("[replica {k}] {} ", tail(&said)));
+    }
 
     // The audit.
-    progress("auditing the decision log");
+    progress("auditing the database and the log");
     let mut tally = Arc::try_unwrap(tally)
         .map_err(|_| anyhow!("a request task outlived the load"))?
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     let mut report = std::mem::take(&mut tally.report);
+    report.replicas = server.replicas.max(1);
     report.duration_secs = duration_secs;
     report.rate = rate;
     report.measured_capacity = measured;
@@ -617,12 +953,68 @@ pub async fn run(
     );
     report.peak_service_mib = peak_service_mib;
     report.peak_bb_mib = peak_bb_mib;
-    report.server_exit = server_exit;
+    report.server_exit = exits.join("; ");
     report.server_clean = server_clean;
-    report.server_said = tail(&said);
-    audit(server, &tally.created, &mut report)?;
+    report.server_said = said_all;
+    report.inclusion_checked = inclusion_checked;
+    report.inclusion_failed = inclusion_failed;
+    report.checkpoint_sizes = sizes;
+    report.checkpoint_error = checkpoint_error;
+    report.fault_costs = fault_costs(&faults_at, &tally.samples);
+    let final_root = final_cp
+        .ok()
+        .map(|c| (c.checkpoint.size, c.checkpoint.root));
+    audit(server, &tally, final_root, &mut report).await?;
     report.load = (load_before, load_average());
     Ok(report)
+}
+
+fn hashes(v: &Value) -> Result<Vec<govproof::translog::Hash>, String> {
+    v.as_array()
+        .ok_or("no proof")?
+        .iter()
+        .map(|h| govproof::translog::hex_hash::parse(h.as_str().unwrap_or("")))
+        .collect()
+}
+
+/// For each fault: the requests sent in the window after it that failed (5xx or no answer), and
+/// their p95 latency against the p95 of the requests sent before any fault.
+fn fault_costs(faults: &[(String, Duration)], samples: &[Sample]) -> Vec<String> {
+    let first = faults.iter().map(|f| f.1).min();
+    let mut before: Vec<Duration> = samples
+        .iter()
+        .filter(|s| first.is_none_or(|f| s.sent_at < f) && !s.failed)
+        .map(|s| s.took)
+        .collect();
+    before.sort();
+    let base = percentile_ms(&before, 95.0);
+    faults
+        .iter()
+        .map(|(what, at)| {
+            let window: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| {
+                    s.sent_at + Duration::from_secs(2) >= *at && s.sent_at < *at + FAULT_WINDOW
+                })
+                .collect();
+            let failed = window.iter().filter(|s| s.failed).count();
+            let mut took: Vec<Duration> = window
+                .iter()
+                .filter(|s| !s.failed)
+                .map(|s| s.took)
+                .collect();
+            took.sort();
+            format!(
+                "{what} at {:.1} s: of {} requests sent from 2 s before to {} s after, {failed} \
+                 failed (5xx or no answer); p95 latency of the others {:.0} ms (before any fault \
+                 {base:.0} ms)",
+                at.as_secs_f64(),
+                window.len(),
+                FAULT_WINDOW.as_secs(),
+                percentile_ms(&took, 95.0)
+            )
+        })
+        .collect()
 }
 
 fn tail(text: &str) -> String {
@@ -630,37 +1022,86 @@ fn tail(text: &str) -> String {
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
-/// Compares the log with the 201 answers and verifies every logged bundle.
-fn audit(
+/// Compares the database with the answers, checks each entry against its bundle and the final
+/// checkpoint's root against the stored leaves, and verifies every logged bundle.
+async fn audit(
     server: &ServerSpec,
-    created: &HashMap<String, Receipt>,
+    tally: &Tally,
+    final_root: Option<(u64, govproof::translog::Hash)>,
     report: &mut LoadReport,
 ) -> anyhow::Result<()> {
-    let entries = match verify_file(&server.log_path) {
-        Ok((entries, _)) => entries,
+    let url = server.database.clone();
+    let rows = tokio::task::spawn_blocking(move || url.open().and_then(|mut s| s.all()))
+        .await
+        .context("the audit's database task")?;
+    let rows = match rows {
+        Ok(rows) => rows,
         Err(e) => {
             report.log_error = Some(e.to_string());
             return Ok(());
         }
     };
-    report.logged = entries.len() as u64;
-    let logged: HashMap<&str, Receipt> = entries
-        .iter()
-        .map(|(e, r)| (e.decision_id.as_str(), *r))
-        .collect();
+    let created = &tally.created;
+    report.logged = rows.len() as u64;
+    let mut problems = Vec::new();
+    let mut leaves = Vec::with_capacity(rows.len());
+    for (k, row) in rows.iter().enumerate() {
+        if row.log_index != k as u64 {
+            problems.push(format!("index {} stands at place {k}", row.log_index));
+        }
+        let entry = LogEntry::from_json(&row.log_entry);
+        let expected = entry
+            .as_ref()
+            .ok()
+            .and_then(|e| LogEntry::for_bundle(row.bundle.as_bytes(), e.logged_at).ok());
+        match (entry, expected) {
+            (Ok(e), Some(x)) if e == x && e.leaf_hash() == row.leaf_hash => {}
+            _ => problems.push(format!(
+                "`{}`: the stored entry is not its bundle's",
+                row.decision_id
+            )),
+        }
+        leaves.push(row.leaf_hash);
+    }
+    if let Some((size, root)) = final_root {
+        let tree = Tree::from_leaves(leaves);
+        match tree.root_at(size) {
+            Ok(r) if r == root => {}
+            _ => problems.push(format!(
+                "the final checkpoint's root is not the root of the {size} stored leaves"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        report.log_error = Some(problems.join("; "));
+    }
+    let logged: HashMap<&str, &crate::store::StoredDecision> =
+        rows.iter().map(|r| (r.decision_id.as_str(), r)).collect();
     report.lost = created
         .keys()
         .filter(|id| !logged.contains_key(id.as_str()))
         .cloned()
         .collect();
-    report.unacknowledged = entries
+    report.logged_unanswered = rows
         .iter()
-        .filter(|(e, _)| !created.contains_key(e.decision_id.as_str()))
-        .map(|(e, _)| e.decision_id.to_string())
+        .filter(|r| {
+            !created.contains_key(&r.decision_id) && tally.unanswered.contains(&r.decision_id)
+        })
+        .count() as u64;
+    report.unacknowledged = rows
+        .iter()
+        .filter(|r| {
+            !created.contains_key(&r.decision_id) && !tally.unanswered.contains(&r.decision_id)
+        })
+        .map(|r| r.decision_id.clone())
         .collect();
     report.receipt_mismatches = created
         .iter()
-        .filter(|(id, receipt)| logged.get(id.as_str()).is_some_and(|r| r != *receipt))
+        .filter(|(id, receipt)| {
+            logged.get(id.as_str()).is_some_and(|r| {
+                r.log_index != receipt.index || hex::encode(r.leaf_hash) != receipt.leaf_hash
+            })
+        })
         .count() as u64;
 
     // The regulator's view: the SDK's bundle verifier, trusting the deployment's registry root
@@ -672,12 +1113,11 @@ fn audit(
     let mut verifier = engine
         .bundle_verifier(&server.bb, work.path())
         .map_err(|e| anyhow!("{e}"))?;
-    for (entry, _) in &entries {
-        let bytes = serde_json::to_vec(&entry.bundle)?;
-        let verdict = verifier.verify(&bytes);
+    for row in &rows {
+        let verdict = verifier.verify(row.bundle.as_bytes());
         let names_itself = verdict
             .bundle()
-            .is_some_and(|b| b.decision.id == entry.decision_id);
+            .is_some_and(|b| b.decision.id.as_str() == row.decision_id);
         // A development deployment's bundles are valid as such (not evidence; the report says).
         if matches!(
             verdict.verdict(),
@@ -691,9 +1131,7 @@ fn audit(
             } else {
                 "the bundle is for another decision".to_string()
             };
-            report
-                .bundles_failed
-                .push((entry.decision_id.to_string(), why));
+            report.bundles_failed.push((row.decision_id.clone(), why));
         }
     }
     Ok(())

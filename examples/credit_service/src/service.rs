@@ -6,9 +6,12 @@
 //! 3. prepares the decision (model, policy, native constraint checks, witness), 422 if refused;
 //! 4. proves it through the pool (429 if the pool filled up meanwhile; 503 on a timeout or a
 //!    prover crash, with the reason);
-//! 5. seals the bundle, appends it to the decision log and flushes the log to disk;
+//! 5. seals the bundle and writes it, its opening and its transparency-log entry to the database
+//!    in one transaction, which also assigns the entry's log index (decisions sealed while the
+//!    database was busy share one transaction: group commit; a lost database connection is
+//!    retried; the decision id is unique in the database, whichever replica wrote it);
 //! 6. only then answers 201 with the decision, its bundle, the commitment's opening (for the
-//!    applicant) and the log receipt.
+//!    applicant) and the log receipt (index, leaf hash, entry).
 //!
 //! Steps 3 to 6 run in a task the service tracks, not in the connection's future: a client that
 //! hangs up does not abandon a decision half way, and shutdown waits for every such task, so an
@@ -27,19 +30,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use govproof::prover::pool::{PoolConfig, PoolError, PoolStats, ProverPool};
-use govproof::setup::Setup;
-use serde::Serialize;
+use govproof::setup::{Setup, SetupKind};
+use govproof::translog::LogEntry;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use govproof::bundle::{Bundle, DecisionId, OutcomeClaim};
+use govproof::bundle::{DecisionId, OutcomeClaim};
 use govproof::decide::Application;
 use govproof::registry::{Scope, Timestamp};
 
 use crate::deployment::Deployment;
 use crate::engine::{decision_id, ApplicationInput, Engine, EngineError};
-use crate::log::{DecisionLog, OpenReport, Receipt};
+use crate::ops::{event, Gauges, Metrics};
+use crate::store::{DatabaseUrl, NewDecision, Store, StoreError};
+use crate::transparency::{LogKey, TransparencyError, TransparencyLog};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -49,14 +56,18 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ServiceConfig {
     /// The lender's deployment folder (see [`crate::deployment`]).
     pub deployment: PathBuf,
+    /// A `.govproof` model file to decide with instead of the deployment's model file.
+    pub model: Option<PathBuf>,
     /// The bb binary.
     pub bb: PathBuf,
     /// The setup proofs are made with.
     pub setup: Setup,
     /// Where verification keys are cached.
     pub keys_dir: PathBuf,
-    /// The decision log file.
-    pub log_path: PathBuf,
+    /// The database decisions are stored in.
+    pub database: DatabaseUrl,
+    /// The key that signs the log's checkpoints (and its name, the log's origin).
+    pub log_key: Arc<LogKey>,
     /// The prover pool's size, queue and timeout.
     pub pool: PoolConfig,
 }
@@ -86,12 +97,53 @@ pub struct ServiceStats {
     pub failed: u64,
 }
 
-/// The running service: engine, prover pool, decision log, and the work in progress.
+/// A sealed decision waiting to be appended, and where its log index (or failure) goes.
+type QueuedAppend = (
+    NewDecision,
+    tokio::sync::oneshot::Sender<Result<u64, Failure>>,
+);
+
+/// Most decisions written in one transaction.
+const MAX_GROUP_COMMIT: usize = 64;
+
+/// What [`Service::start`] found in the database.
+#[derive(Debug, Clone)]
+pub struct OpenReport {
+    /// The database (without credentials).
+    pub database: String,
+    /// Decisions already logged.
+    pub entries: u64,
+}
+
+/// A logged decision's place in the transparency log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The entry's index (from 0).
+    pub index: u64,
+    /// Its leaf hash (64 hex digits).
+    pub leaf_hash: String,
+    /// The entry whose canonical bytes the leaf hashes.
+    pub entry: LogEntry,
+}
+
+/// How long an append keeps retrying a database that went away (a restart) before the decision
+/// fails with 503.
+const STORE_RETRY_FOR: Duration = Duration::from_secs(20);
+
+/// The running service: engine, prover pool, database, transparency log, and the work in
+/// progress.
 pub struct Service {
     engine: Engine,
     pool: ProverPool,
-    log: Mutex<DecisionLog>,
+    store: Mutex<Box<dyn Store>>,
+    database: DatabaseUrl,
+    tlog: TransparencyLog,
+    setup: SetupKind,
+    metrics: Metrics,
     pending: Mutex<HashSet<DecisionId>>,
+    /// Sealed decisions waiting for the database: whoever holds the store next writes all of
+    /// them in one transaction (group commit).
+    to_append: Mutex<Vec<QueuedAppend>>,
     tasks: TaskTracker,
     prepare_slots: Semaphore,
     draining: AtomicBool,
@@ -197,7 +249,8 @@ struct Created {
     receipt: Receipt,
     opening: govproof::decide::InputOpening,
     timings_ms: Timings,
-    bundle: Bundle,
+    /// The bundle, byte for byte as stored (its blake3 is the log entry's `bundle_digest`).
+    bundle: Box<RawValue>,
 }
 
 #[derive(Debug, Serialize)]
@@ -213,13 +266,24 @@ fn ms(d: Duration) -> f64 {
 }
 
 impl Service {
-    /// Opens the decision log (refusing a broken chain), loads and checks the deployment, builds
-    /// the decision pipeline (which checks the circuit's verification key against the pinned
-    /// one), and starts the prover pool warmed up on a sample decision. Blocking.
+    /// Opens the database (bringing its schema up to date) and loads the log's leaves, loads and
+    /// checks the deployment, builds the decision pipeline (which checks the circuit's
+    /// verification key against the pinned one), and starts the prover pool warmed up on a
+    /// sample decision. Blocking.
     pub fn start(config: ServiceConfig) -> anyhow::Result<(Arc<Service>, OpenReport)> {
-        let (log, report) = DecisionLog::open(&config.log_path)?;
+        let mut store = config.database.open()?;
+        let key = LogKey {
+            name: config.log_key.name.clone(),
+            key: config.log_key.key.clone(),
+        };
+        let tlog = TransparencyLog::open(key, store.as_mut())?;
+        let report = OpenReport {
+            database: store.describe(),
+            entries: tlog.size(),
+        };
         let now = Timestamp::now();
-        let deployment = Deployment::load(&config.deployment, now)?;
+        let deployment =
+            Deployment::load_with_model(&config.deployment, config.model.as_deref(), now)?;
         let engine = Engine::new(deployment, &config.bb, &config.setup, &config.keys_dir)?;
         let sample = engine.application(&engine.sample_application("warm-up"), now)?;
         let warm_up = engine.prepare(&sample)?;
@@ -240,8 +304,13 @@ impl Service {
         let service = Service {
             engine,
             pool,
-            log: Mutex::new(log),
+            store: Mutex::new(store),
+            database: config.database.clone(),
+            tlog,
+            setup: config.setup.kind(),
+            metrics: Metrics::default(),
             pending: Mutex::new(HashSet::new()),
+            to_append: Mutex::new(Vec::new()),
             tasks: TaskTracker::new(),
             prepare_slots: Semaphore::new(workers),
             draining: AtomicBool::new(false),
@@ -250,14 +319,21 @@ impl Service {
         Ok((Arc::new(service), report))
     }
 
-    /// The routes: `POST /decisions`, `GET /decisions/{id}`, `GET /log/head`, `GET /health`.
+    /// The routes: `POST /decisions`, `GET /decisions/{id}`, `GET /decisions/{id}/inclusion`,
+    /// `GET /log/checkpoint`, `GET /log/consistency`, `GET /policy`, `GET /health`, `GET /ready`,
+    /// `GET /metrics`.
     pub fn router(self: &Arc<Service>) -> Router {
         Router::new()
             .route("/decisions", post(create))
             .route("/decisions/{id}", get(fetch))
-            .route("/log/head", get(head))
+            .route("/decisions/{id}/inclusion", get(inclusion))
+            .route("/log/checkpoint", get(checkpoint))
+            .route("/log/consistency", get(consistency))
+            .route("/log/entries", get(entries))
             .route("/policy", get(policy))
             .route("/health", get(health))
+            .route("/ready", get(ready))
+            .route("/metrics", get(metrics))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(Arc::clone(self))
     }
@@ -307,24 +383,58 @@ impl Service {
             .unwrap_or_default()
     }
 
-    fn reserve(self: &Arc<Service>, id: &DecisionId) -> Result<Reservation, Failure> {
-        let mut pending = lock(&self.pending);
-        if lock(&self.log).contains(id) {
-            return Err(Failure::new(
-                StatusCode::CONFLICT,
-                format!("decision `{id}` was already made; fetch it with GET /decisions/{id}"),
-            ));
+    /// The setup proofs are made with, by name (`development` proves nothing).
+    pub fn setup_name(&self) -> &'static str {
+        match self.setup {
+            SetupKind::Development => "development",
+            _ => "ignition",
         }
-        if !pending.insert(id.clone()) {
+    }
+
+    /// The transparency log.
+    pub fn transparency_log(&self) -> &TransparencyLog {
+        &self.tlog
+    }
+
+    /// Runs `f` on the database on a blocking thread.
+    async fn with_store<T: Send + 'static>(
+        self: &Arc<Service>,
+        f: impl FnOnce(&Service, &mut dyn Store) -> T + Send + 'static,
+    ) -> Result<T, Failure> {
+        let service = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&service.store);
+            f(&service, store.as_mut())
+        })
+        .await
+        .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    }
+
+    /// Reserves `id` in this replica, then checks the database (off the async threads) that no
+    /// replica logged it already. The database's unique id is the final word at append time.
+    async fn reserve(self: &Arc<Service>, id: &DecisionId) -> Result<Reservation, Failure> {
+        if !lock(&self.pending).insert(id.clone()) {
             return Err(Failure::new(
                 StatusCode::CONFLICT,
                 format!("decision `{id}` is being made by another request"),
             ));
         }
-        Ok(Reservation {
+        let reservation = Reservation {
             service: Arc::clone(self),
             id: id.clone(),
-        })
+        };
+        let key = id.to_string();
+        let logged = self
+            .with_store(move |_, store| store.get(&key).map(|d| d.is_some()))
+            .await?
+            .map_err(|e| Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        if logged {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                format!("decision `{id}` was already made; fetch it with GET /decisions/{id}"),
+            ));
+        }
+        Ok(reservation)
     }
 
     /// Steps 3 to 6 of the pipeline (see the module documentation).
@@ -366,21 +476,43 @@ impl Service {
 
         let sealed = self.engine.seal(prepared, proved.proof)?;
         let logged = Instant::now();
-        let service = Arc::clone(&self);
-        let id = sealed.bundle.decision.id.clone();
-        let bundle = serde_json::to_value(&sealed.bundle)
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let receipt = tokio::task::spawn_blocking(move || {
-            let recorded_at =
-                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            lock(&service.log).append(&id, recorded_at, bundle)
-        })
-        .await
-        .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let internal = |e: String| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e);
+        let bundle_text =
+            serde_json::to_string(&sealed.bundle).map_err(|e| internal(e.to_string()))?;
+        let opening =
+            serde_json::to_string(&sealed.opening).map_err(|e| internal(e.to_string()))?;
+        let entry = LogEntry::for_bundle(bundle_text.as_bytes(), Timestamp::now())
+            .map_err(|e| internal(e.to_string()))?;
+        let record = NewDecision {
+            decision_id: sealed.bundle.decision.id.clone(),
+            logged_at: entry.logged_at.to_rfc3339(),
+            log_entry: entry.canonical_bytes(),
+            leaf_hash: entry.leaf_hash(),
+            bundle: bundle_text.clone(),
+            opening: Some(opening),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        lock(&self.to_append).push((record, tx));
+        Arc::clone(&self)
+            .with_store(|service, store| service.append_queued(store))
+            .await?;
+        let index = rx.await.map_err(|_| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the database writer dropped a decision",
+            )
+        })??;
         let log_time = logged.elapsed();
         drop(reservation);
         let decision = sealed.bundle.decision.clone();
+        self.metrics
+            .decided(decision.outcome.outcome().as_str(), started.elapsed());
+        let receipt = Receipt {
+            index,
+            leaf_hash: hex::encode(entry.leaf_hash()),
+            entry,
+        };
+        let bundle = RawValue::from_string(bundle_text).map_err(|e| internal(e.to_string()))?;
         Ok(Created {
             decision_id: decision.id,
             decision_time: decision.time,
@@ -394,11 +526,99 @@ impl Service {
                 prove: ms(proved.proving),
                 log: ms(log_time),
             },
-            bundle: sealed.bundle,
+            bundle,
         })
     }
 
+    /// Group commit: with the store held, writes every queued decision (this request's, and any
+    /// that queued while the store was busy) in one transaction. A batch the database refuses
+    /// (a duplicate id from another replica) or that fails is written again one by one, so each
+    /// decision gets its own answer.
+    fn append_queued(&self, store: &mut dyn Store) {
+        loop {
+            let batch: Vec<QueuedAppend> = {
+                let mut queue = lock(&self.to_append);
+                let n = queue.len().min(MAX_GROUP_COMMIT);
+                queue.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                // Another request's turn took ours along.
+                return;
+            }
+            let grouped = batch.len() > 1;
+            if grouped {
+                let records: Vec<NewDecision> = batch.iter().map(|(r, _)| r.clone()).collect();
+                if let Ok(first) = store.append_batch(&records) {
+                    for (k, (_, tx)) in batch.into_iter().enumerate() {
+                        let _ = tx.send(Ok(first + k as u64));
+                    }
+                    continue;
+                }
+            }
+            for (record, tx) in batch {
+                // A failed batch may still have committed before its connection broke.
+                let landed = if grouped {
+                    store.get(record.decision_id.as_str()).ok().flatten()
+                } else {
+                    None
+                };
+                let answer = match landed {
+                    Some(found) if found.bundle == record.bundle => Ok(found.log_index),
+                    _ => self.append(store, &record),
+                };
+                let _ = tx.send(answer);
+            }
+        }
+    }
+
+    /// Appends in one transaction; after a lost connection (a restarting database), looks
+    /// whether the commit happened before the connection broke and otherwise tries again, for
+    /// [`STORE_RETRY_FOR`] at most.
+    fn append(&self, store: &mut dyn Store, record: &NewDecision) -> Result<u64, Failure> {
+        let unavailable = |e: StoreError| {
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the decision could not be stored, nothing was logged: {e}"),
+            )
+        };
+        let deadline = Instant::now() + STORE_RETRY_FOR;
+        loop {
+            match store.append(record) {
+                Ok(index) => return Ok(index),
+                Err(StoreError::Duplicate(id)) => {
+                    return Err(Failure::new(
+                        StatusCode::CONFLICT,
+                        format!(
+                            "decision `{id}` was already made; fetch it with GET /decisions/{id}"
+                        ),
+                    ))
+                }
+                Err(e) if e.is_transient() && Instant::now() < deadline => {
+                    self.metrics.store_retried();
+                    event(
+                        "warn",
+                        "store_retry",
+                        json!({ "decision_id": record.decision_id.as_str(), "error": e.to_string() }),
+                    );
+                    std::thread::sleep(Duration::from_millis(250));
+                    // The commit may have landed before the connection broke.
+                    if let Ok(Some(found)) = store.get(record.decision_id.as_str()) {
+                        if found.bundle == record.bundle {
+                            return Ok(found.log_index);
+                        }
+                        return Err(Failure::new(
+                            StatusCode::CONFLICT,
+                            format!("decision `{}` was already made", record.decision_id),
+                        ));
+                    }
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+    }
+
     fn count(&self, status: StatusCode) {
+        self.metrics.answered(status.as_u16());
         let c = &self.counters;
         let counter = match status.as_u16() {
             201 => &c.completed,
@@ -436,7 +656,7 @@ async fn create_inner(
         ));
     }
     let application = service.engine.application(&input, Timestamp::now())?;
-    let reservation = service.reserve(&application.decision_id)?;
+    let reservation = service.reserve(&application.decision_id).await?;
     service.pool.check_room().map_err(pool_failure)?;
     let task = service
         .tasks
@@ -445,33 +665,194 @@ async fn create_inner(
         .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
+/// What `GET /decisions/{id}` answers.
+#[derive(Debug, Serialize)]
+struct Fetched {
+    decision_id: String,
+    logged_at: String,
+    receipt: Receipt,
+    /// Whether the applicant's opening is kept (in its own table; never served here).
+    opening_kept: bool,
+    /// The bundle, byte for byte as stored and first returned.
+    bundle: Box<RawValue>,
+}
+
+fn unavailable(e: impl ToString) -> Response {
+    Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+}
+
 async fn fetch(State(service): State<Arc<Service>>, Path(id): Path<String>) -> Response {
     let id = match decision_id(&id) {
         Ok(id) => id,
         Err(e) => return Failure::from(e).into_response(),
     };
-    let lookup = {
-        let service = Arc::clone(&service);
-        let id = id.clone();
-        tokio::task::spawn_blocking(move || lock(&service.log).get(&id)).await
-    };
+    let key = id.to_string();
+    let lookup = service
+        .with_store(move |_, store| {
+            let found = store.get(&key)?;
+            let opening = match &found {
+                Some(_) => store.opening(&key)?,
+                None => None,
+            };
+            Ok::<_, StoreError>(found.map(|d| (d, opening)))
+        })
+        .await;
     match lookup {
-        Ok(Ok(Some((entry, receipt)))) => Json(json!({
-            "decision_id": entry.decision_id,
-            "recorded_at": entry.recorded_at,
-            "receipt": receipt,
-            "bundle": entry.bundle,
-        }))
-        .into_response(),
+        Ok(Ok(Some((d, opening)))) => {
+            let entry: Result<LogEntry, _> = LogEntry::from_json(&d.log_entry);
+            let bundle = RawValue::from_string(d.bundle);
+            match (entry, bundle) {
+                (Ok(entry), Ok(bundle)) => Json(Fetched {
+                    decision_id: d.decision_id,
+                    logged_at: d.logged_at,
+                    receipt: Receipt {
+                        index: d.log_index,
+                        leaf_hash: hex::encode(d.leaf_hash),
+                        entry,
+                    },
+                    opening_kept: opening.is_some(),
+                    bundle,
+                })
+                .into_response(),
+                _ => Failure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the stored decision `{id}` does not read"),
+                )
+                .into_response(),
+            }
+        }
         Ok(Ok(None)) => Failure::new(
             StatusCode::NOT_FOUND,
             format!("no decision `{id}` in the log"),
         )
         .into_response(),
-        Ok(Err(e)) => {
-            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        Ok(Err(e)) => unavailable(e),
+        Err(f) => f.into_response(),
+    }
+}
+
+fn log_failure(e: TransparencyError) -> Response {
+    match e {
+        TransparencyError::Range(e) => {
+            Failure::new(StatusCode::BAD_REQUEST, e.to_string()).into_response()
         }
-        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        TransparencyError::Store(e) => unavailable(e),
+        e => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn checkpoint(State(service): State<Arc<Service>>) -> Response {
+    match service
+        .with_store(|s, store| s.tlog.checkpoint(store))
+        .await
+    {
+        Ok(Ok(note)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
+        }
+        Ok(Err(e)) => log_failure(e),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `?size=N` of `GET /decisions/{id}/inclusion`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SizeQuery {
+    size: Option<u64>,
+}
+
+async fn inclusion(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<SizeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let id = match decision_id(&id) {
+        Ok(id) => id,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let size = match query {
+        Ok(q) => q.0.size,
+        Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    };
+    let key = id.to_string();
+    match service
+        .with_store(move |s, store| s.tlog.inclusion(store, &key, size))
+        .await
+    {
+        Ok(Ok(Some(answer))) => Json(answer).into_response(),
+        Ok(Ok(None)) => Failure::new(
+            StatusCode::NOT_FOUND,
+            format!("no decision `{id}` in the log"),
+        )
+        .into_response(),
+        Ok(Err(e)) => log_failure(e),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `?start=&end=` of `GET /log/entries`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntriesQuery {
+    start: u64,
+    end: u64,
+}
+
+/// Most entries one `GET /log/entries` returns (a client pages through a longer log).
+const MAX_ENTRIES_PAGE: u64 = 10_000;
+
+async fn entries(
+    State(service): State<Arc<Service>>,
+    query: Result<axum::extract::Query<EntriesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(q) => q.0,
+        Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    };
+    if q.end.saturating_sub(q.start) > MAX_ENTRIES_PAGE {
+        return Failure::new(
+            StatusCode::BAD_REQUEST,
+            format!("at most {MAX_ENTRIES_PAGE} entries per request"),
+        )
+        .into_response();
+    }
+    match service
+        .with_store(move |s, store| s.tlog.entries(store, q.start, q.end))
+        .await
+    {
+        Ok(Ok(text)) => (
+            [(header::CONTENT_TYPE, "application/jsonl; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+        Ok(Err(e)) => log_failure(e),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `?from=&to=` of `GET /log/consistency`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn consistency(
+    State(service): State<Arc<Service>>,
+    query: Result<axum::extract::Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(q) => q.0,
+        Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    };
+    match service
+        .with_store(move |s, store| s.tlog.consistency(store, q.from, q.to))
+        .await
+    {
+        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Err(e)) => log_failure(e),
+        Err(f) => f.into_response(),
     }
 }
 
@@ -479,9 +860,45 @@ async fn policy(State(service): State<Arc<Service>>) -> Response {
     Json(service.engine.schema()).into_response()
 }
 
-async fn head(State(service): State<Arc<Service>>) -> Response {
-    let log = lock(&service.log);
-    Json(json!({ "entries": log.len(), "head": log.head() })).into_response()
+async fn ready(State(service): State<Arc<Service>>) -> Response {
+    if service.draining.load(Ordering::SeqCst) || service.pool.is_shutting_down() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "why": "draining" })),
+        )
+            .into_response();
+    }
+    match service.with_store(|s, store| s.tlog.catch_up(store)).await {
+        Ok(Ok(size)) => {
+            Json(json!({ "ready": true, "setup": service.setup_name(), "log_size": size }))
+                .into_response()
+        }
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "why": format!("database: {e}") })),
+        )
+            .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    let pool = service.pool.stats();
+    let text = service.metrics.render(Gauges {
+        queued: pool.queued,
+        in_flight: pool.in_flight,
+        bb_restarts: pool.bb_restarts,
+        log_size: service.tlog.size(),
+        draining: service.draining.load(Ordering::SeqCst),
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn health(State(service): State<Arc<Service>>) -> Response {
@@ -491,8 +908,16 @@ async fn health(State(service): State<Arc<Service>>) -> Response {
     } else {
         "ok"
     };
+    let setup = service.setup_name();
     Json(json!({
         "status": status,
+        "setup": setup,
+        "setup_warning": (setup == "development").then_some(
+            "development setup: a publicly known trapdoor, these proofs prove nothing"
+        ),
+        "database": service.database.redacted(),
+        "log": { "origin": service.tlog.name(), "size": service.tlog.size(),
+                 "verifier_key": govproof::translog::verifier_key(service.tlog.name(), &service.tlog.public_key()) },
         "service": service.stats(),
         "pool": {
             "accepted": pool.accepted,

@@ -11,8 +11,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use credit_service::deployment::create_demo;
-use credit_service::log::{verify_file, Entry, Receipt};
 use credit_service::service::{Service, ServiceConfig};
+use credit_service::store::{DatabaseUrl, StoredDecision};
+use credit_service::transparency::LogKey;
 use govproof::bundle::Verdict;
 use govproof::circuits::Features;
 use govproof::demo::demo_policy;
@@ -20,6 +21,7 @@ use govproof::field::Field;
 use govproof::prover::pool::PoolConfig;
 use govproof::registry::Timestamp;
 use govproof::setup::dangerous;
+use govproof::translog::{verify_consistency, verify_inclusion, SignedCheckpoint};
 use serde_json::{json, Value};
 
 /// Setup and keys shared by the tests (generated once); each test has its own log.
@@ -32,38 +34,58 @@ struct Running {
     base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
-    log: PathBuf,
+    database: DatabaseUrl,
+    key: ed25519_dalek::VerifyingKey,
     bb: PathBuf,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Running {
-    /// Stops the HTTP server gracefully, drains the service, and reads back its log.
-    async fn stop(mut self) -> Vec<(Entry, Receipt)> {
+    /// Stops the HTTP server gracefully, drains the service, and reads back the database.
+    async fn stop(mut self) -> Vec<StoredDecision> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         self.server.await.unwrap();
         self.service.drain().await;
-        verify_file(&self.log).unwrap().0
+        let url = self.database.clone();
+        tokio::task::spawn_blocking(move || url.open().unwrap().all().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// The current checkpoint, its signature checked.
+    async fn checkpoint(&self) -> SignedCheckpoint {
+        let text = reqwest::get(format!("{}/log/checkpoint", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let note = SignedCheckpoint::parse(&text).unwrap();
+        note.verify(&self.key).unwrap();
+        note
     }
 }
 
-/// A service logging to `log`, serving the demonstration deployment beside it (made on first
-/// use).
-async fn start_at(pool: PoolConfig, log: &Path) -> Option<Running> {
+/// A service storing in `database`, serving the demonstration deployment in `dir` (made on
+/// first use) and signing with the log key there.
+async fn start_with(pool: PoolConfig, database: DatabaseUrl, dir: &Path) -> Option<Running> {
     let bb = govproof_testkit::bb()?;
-    let log = log.to_path_buf();
-    let deployment = log.with_file_name("deployment");
+    let deployment = dir.join("deployment");
     if !deployment.exists() {
         create_demo(&deployment, Timestamp::now()).unwrap();
     }
+    let log_key = LogKey::load_or_create(&dir.join("log-key"), "test.example/decisions").unwrap();
+    let key = log_key.key.verifying_key();
     let config = ServiceConfig {
         deployment,
+        model: None,
         bb: bb.clone(),
         setup: dangerous::development_setup(&shared().join("setup")).unwrap(),
         keys_dir: shared().join("keys"),
-        log_path: log.clone(),
+        database: database.clone(),
+        log_key: Arc::new(log_key),
         pool,
     };
     let (service, _) = tokio::task::spawn_blocking(move || Service::start(config))
@@ -87,16 +109,21 @@ async fn start_at(pool: PoolConfig, log: &Path) -> Option<Running> {
         base,
         stop: Some(tx),
         server,
-        log,
+        database,
+        key,
         bb,
         _dir: None,
     })
 }
 
-/// A service with a fresh log in its own temporary folder.
+fn sqlite_in(dir: &Path) -> DatabaseUrl {
+    DatabaseUrl::parse(&format!("sqlite:{}", dir.join("decisions.db").display())).unwrap()
+}
+
+/// A service with a fresh SQLite database in its own temporary folder.
 async fn start(pool: PoolConfig) -> Option<Running> {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = start_at(pool, &dir.path().join("decisions.jsonl")).await?;
+    let mut run = start_with(pool, sqlite_in(dir.path()), dir.path()).await?;
     run._dir = Some(dir);
     Some(run)
 }
@@ -201,7 +228,7 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     let (status, _, body) = post(&run.base, &application("loan-0001", 1)).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["decision_id"], "loan-0001");
-    assert_eq!(body["receipt"]["seq"], 0);
+    assert_eq!(body["receipt"]["index"], 0);
     assert_eq!(body["outcome"]["kind"], "score_band");
     assert!(body["outcome"]["band"].is_string());
     assert_eq!(body["bundle"]["decision"]["outcome"], body["outcome"]);
@@ -221,10 +248,67 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     assert_eq!(status, 200);
     assert_eq!(fetched["bundle"], body["bundle"]);
     assert_eq!(fetched["receipt"], body["receipt"]);
-    let (status, head) = get(&run.base, "/log/head").await;
+    // The log: a signed checkpoint of size 1 whose root the decision's inclusion proof reaches.
+    let checkpoint = run.checkpoint().await;
+    assert_eq!(checkpoint.checkpoint.size, 1);
+    let (status, inclusion) = get(&run.base, "/decisions/loan-0001/inclusion").await;
+    assert_eq!(status, 200, "{inclusion}");
+    let leaf =
+        govproof::translog::hex_hash::parse(inclusion["leaf_hash"].as_str().unwrap()).unwrap();
+    assert_eq!(json!(hex::encode(leaf)), body["receipt"]["leaf_hash"]);
+    verify_inclusion(&leaf, 0, 1, &[], &checkpoint.checkpoint.root).unwrap();
+    // The entry is the bundle's, byte for byte as returned.
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        bundle: Box<serde_json::value::RawValue>,
+    }
+    let raw: Raw = serde_json::from_str(
+        &reqwest::get(format!("{}/decisions/loan-0001", run.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let bundle_text = raw.bundle.get();
+    let entry = govproof::translog::LogEntry::for_bundle(
+        bundle_text.as_bytes(),
+        serde_json::from_value(body["receipt"]["entry"]["logged_at"].clone()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry.leaf_hash(), leaf);
+    assert_eq!(get(&run.base, "/decisions/nope/inclusion").await.0, 404);
+    assert_eq!(get(&run.base, "/log/consistency?from=2&to=1").await.0, 400);
+
+    // Operations: health names the setup and warns of the development one; ready; metrics.
+    let (status, health) = get(&run.base, "/health").await;
     assert_eq!(status, 200);
-    assert_eq!(head["entries"], 1);
-    assert_eq!(head["head"], body["receipt"]);
+    assert_eq!(health["setup"], "development");
+    assert!(health["setup_warning"]
+        .as_str()
+        .unwrap()
+        .contains("prove nothing"));
+    assert_eq!(get(&run.base, "/ready").await.0, 200);
+    let metrics = reqwest::get(format!("{}/metrics", run.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("credit_service_requests_total{status=\"201\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("credit_service_decision_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("credit_service_log_size 1"), "{metrics}");
+    assert!(
+        metrics.contains("credit_service_bb_restarts_total 0"),
+        "{metrics}"
+    );
 
     // The bundle verifies as a regulator would check it, and a copy that claims another
     // decision id does not.
@@ -236,6 +320,41 @@ async fn a_decision_is_proved_logged_returned_and_fetchable() {
     let mut forged = body["bundle"].clone();
     forged["decision"]["id"] = json!("loan-0002");
     assert_eq!(verdict(&run, &forged), Verdict::Invalid);
+
+    // The former JSON Lines log imports once, in order, each decision with its log entry.
+    let old_dir = tempfile::tempdir().unwrap();
+    let old_log = old_dir.path().join("decisions.jsonl");
+    {
+        let (mut log, _) = credit_service::log::DecisionLog::open(&old_log).unwrap();
+        let id = govproof::bundle::DecisionId::new("loan-0001").unwrap();
+        log.append(
+            &id,
+            "2026-12-07T01:02:03.456Z".to_string(),
+            body["bundle"].clone(),
+        )
+        .unwrap();
+    }
+    let target = sqlite_in(old_dir.path());
+    let (imported, again, rows) = tokio::task::spawn_blocking({
+        let target = target.clone();
+        move || {
+            let n = credit_service::import::import_jsonl(&old_log, &target).unwrap();
+            let again = credit_service::import::import_jsonl(&old_log, &target);
+            (n, again, target.open().unwrap().all().unwrap())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(imported, 1);
+    assert!(again.unwrap_err().to_string().contains("already holds"));
+    assert_eq!(rows.len(), 1);
+    let entry = govproof::translog::LogEntry::from_json(&rows[0].log_entry).unwrap();
+    assert_eq!(entry.logged_at.to_rfc3339(), "2026-12-07T01:02:03Z");
+    assert_eq!(
+        entry,
+        govproof::translog::LogEntry::for_bundle(rows[0].bundle.as_bytes(), entry.logged_at)
+            .unwrap()
+    );
 
     let entries = run.stop().await;
     assert_eq!(entries.len(), 1);
@@ -280,10 +399,7 @@ async fn bad_duplicate_and_refused_applications_get_clear_answers_and_are_not_lo
     assert_eq!(get(&run.base, "/decisions/loan-x").await.0, 404);
 
     let entries = run.stop().await;
-    let ids: Vec<&str> = entries
-        .iter()
-        .map(|(e, _)| e.decision_id.as_str())
-        .collect();
+    let ids: Vec<&str> = entries.iter().map(|e| e.decision_id.as_str()).collect();
     assert_eq!(ids, ["loan-d"]);
 }
 
@@ -327,31 +443,108 @@ async fn shutdown_refuses_new_decisions_and_finishes_and_logs_accepted_ones() {
     let (s, _, b) = accepted.await.unwrap();
     assert_eq!(s, 201, "{b}");
     let entries = run.stop().await;
-    let ids: Vec<&str> = entries
-        .iter()
-        .map(|(e, _)| e.decision_id.as_str())
-        .collect();
+    let ids: Vec<&str> = entries.iter().map(|e| e.decision_id.as_str()).collect();
     assert_eq!(ids, ["loan-s1"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_service_keeps_its_log_and_still_refuses_decided_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("decisions.jsonl");
-    let Some(run) = start_at(one_worker(), &log).await else {
+    let db = sqlite_in(dir.path());
+    let Some(run) = start_with(one_worker(), db.clone(), dir.path()).await else {
         return;
     };
     let (s, _, first) = post(&run.base, &application("loan-r1", 9)).await;
     assert_eq!(s, 201);
     assert_eq!(run.stop().await.len(), 1);
 
-    let run = start_at(one_worker(), &log).await.unwrap();
+    let run = start_with(one_worker(), db, dir.path()).await.unwrap();
     let (s, fetched) = get(&run.base, "/decisions/loan-r1").await;
     assert_eq!(s, 200);
     assert_eq!(fetched["bundle"], first["bundle"]);
     assert_eq!(post(&run.base, &application("loan-r1", 10)).await.0, 409);
     let (s, _, second) = post(&run.base, &application("loan-r2", 11)).await;
     assert_eq!(s, 201);
-    assert_eq!(second["receipt"]["seq"], 1);
+    assert_eq!(second["receipt"]["index"], 1);
     assert_eq!(run.stop().await.len(), 2);
+}
+
+/// Two replicas in one process sharing one PostgreSQL database: decisions made on either get
+/// one sequence of log indexes, an id decided on one is refused on the other, both serve the
+/// same checkpoint, and a later checkpoint is provably consistent with an earlier one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_serve_one_log() {
+    let Some(db) =
+        tokio::task::spawn_blocking(|| credit_service::testdb::fresh_postgres("two_replicas"))
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(a) = start_with(one_worker(), db.clone(), dir.path()).await else {
+        return;
+    };
+    let b = start_with(one_worker(), db, dir.path()).await.unwrap();
+    let (s, _, first) = post(&a.base, &application("pg-1", 21)).await;
+    assert_eq!(s, 201, "{first}");
+    let early = b.checkpoint().await;
+    assert_eq!(early.checkpoint.size, 1);
+    // The same size: the same stored note from the other replica.
+    assert_eq!(a.checkpoint().await, early);
+    let (s, _, second) = post(&b.base, &application("pg-2", 22)).await;
+    assert_eq!(s, 201, "{second}");
+    let (s, _, third) = post(&a.base, &application("pg-3", 23)).await;
+    assert_eq!(s, 201, "{third}");
+    let indexes: Vec<u64> = [&first, &second, &third]
+        .iter()
+        .map(|b| b["receipt"]["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, [0, 1, 2]);
+    // Decided on a: refused on b.
+    assert_eq!(post(&b.base, &application("pg-1", 24)).await.0, 409);
+
+    // A new checkpoint is signed at most once a second: ask until it covers all three.
+    let mut late = b.checkpoint().await;
+    for _ in 0..50 {
+        if late.checkpoint.size == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        late = b.checkpoint().await;
+    }
+    assert_eq!(late.checkpoint.size, 3);
+    let (s, c) = get(&a.base, "/log/consistency?from=1&to=3").await;
+    assert_eq!(s, 200, "{c}");
+    let proof: Vec<_> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| govproof::translog::hex_hash::parse(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_consistency(1, 3, &early.checkpoint.root, &late.checkpoint.root, &proof).unwrap();
+    // A checkpoint of another history does not pass for this one.
+    assert!(verify_consistency(1, 3, &[7; 32], &late.checkpoint.root, &proof).is_err());
+    for (id, body) in [("pg-1", &first), ("pg-2", &second), ("pg-3", &third)] {
+        let (s, inc) = get(&a.base, &format!("/decisions/{id}/inclusion?size=3")).await;
+        assert_eq!(s, 200, "{inc}");
+        let proof: Vec<_> = inc["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| govproof::translog::hex_hash::parse(h.as_str().unwrap()).unwrap())
+            .collect();
+        let leaf =
+            govproof::translog::hex_hash::parse(body["receipt"]["leaf_hash"].as_str().unwrap())
+                .unwrap();
+        let index = body["receipt"]["index"].as_u64().unwrap();
+        verify_inclusion(&leaf, index, 3, &proof, &late.checkpoint.root).unwrap();
+        assert!(
+            verify_inclusion(&leaf, (index + 1) % 3, 3, &proof, &late.checkpoint.root).is_err()
+        );
+    }
+    b.stop().await;
+    let rows = a.stop().await;
+    let ids: Vec<&str> = rows.iter().map(|r| r.decision_id.as_str()).collect();
+    assert_eq!(ids, ["pg-1", "pg-2", "pg-3"]);
 }
