@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use govproof::registry::document::{KeySignature, Signed, SignedContent};
 use govproof::registry::names::{ModelId, ModelVersion, Note};
+use govproof::registry::TrustStateFile;
 use govproof::registry::{RegistryDir, Root, Snapshot, Timestamp, TrustState, Version};
 use govproof_cli::registry::{run_registry, Exit, RegistryCommand, VerifyArgs};
 use registry_support::*;

@@ -10,6 +10,7 @@ use std::path::Path;
 use clap::Parser;
 use govproof::registry::keys::KeyError;
 use govproof::registry::store::StoreError;
+use govproof::registry::TrustStateFile;
 use govproof_cli::registry::{
     run_keygen, run_registry, CliError, Exit, KeygenArgs, RegistryCommand,
 };

@@ -30,6 +30,7 @@ use govproof::policy::{check, Policy, SourceFile};
 use govproof::prover::{CircuitBytecode, ProofTarget, Prover};
 use govproof::registry::entry::Digest;
 use govproof::registry::names::ModelId;
+use govproof::registry::SecretKeyFile;
 use govproof::registry::{
     Entry, EntrySet, RegistryDir, Signed, Snapshot, Timestamp, TrustState, Version,
 };

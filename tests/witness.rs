@@ -24,7 +24,7 @@ use acir::native_types::WitnessStack;
 use acir::FieldElement;
 use govproof::abi::{InputValue, Inputs};
 use govproof::artifact::Artifact;
-use govproof::field::Field;
+use govproof::field::{AcvmField, Field};
 use govproof::witness::{self, WitnessError};
 
 fn data_dir() -> PathBuf {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub use crate::Exit;
 use govproof::field::Field;
 use govproof::registry::detached::{self, DetachedSignatures};
-use govproof::registry::document::{DocumentError, DocumentProblem};
+use govproof::registry::document::{DocumentError, DocumentProblem, FromInputError};
 use govproof::registry::document::{Signed, SignedContent, Version};
 use govproof::registry::durable;
 use govproof::registry::durable::IoError;
@@ -18,13 +18,13 @@ use govproof::registry::entry::EntryError;
 use govproof::registry::entry::{
     Digest, Entry, EntryDraft, QuantizationCertificate, Scope, Status,
 };
-use govproof::registry::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey};
+use govproof::registry::keys::{keygen, KeyError, KeyId, PublicKeyFile, SecretKey, SecretKeyFile};
 use govproof::registry::names::{ModelId, ModelVersion, NameError, Note, ProfileName};
 use govproof::registry::root::{Root, RootKey};
 use govproof::registry::store::{Proposal, Published, RegistryDir, SignReport, Staged, StoreError};
 use govproof::registry::threshold::{Subject, Tally};
 use govproof::registry::time::{TimeSpan, Timestamp};
-use govproof::registry::trust::{TrustState, TrustStateError, MAX_ROOT_BYTES};
+use govproof::registry::trust::{TrustState, TrustStateError, TrustStateFile, MAX_ROOT_BYTES};
 
 /// How long a new root stays valid unless told otherwise.
 pub const DEFAULT_ROOT_LIFETIME: &str = "365d";

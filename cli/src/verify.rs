@@ -27,7 +27,7 @@ use govproof::decide::{InputOpening, MAX_OPENING_BYTES};
 use govproof::input_file::{read_input, read_input_text, InputFileError};
 use govproof::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
 use govproof::registry::durable::{write_atomic, Replace, DOCUMENT_MODE};
-use govproof::registry::TrustState;
+use govproof::registry::{TrustState, TrustStateFile};
 use govproof::setup::{dangerous, AcceptancePolicy};
 
 use crate::Exit;

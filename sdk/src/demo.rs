@@ -11,7 +11,7 @@ use crate::decide::{reference, Application, DecideError, Model};
 use crate::policy::{check, CheckOptions, Policy, SourceFile};
 use crate::registry::document::DocumentError;
 use crate::registry::entry::{Digest, EntryDraft, EntryError};
-use crate::registry::keys::{keygen, KeyError, PublicKeyFile};
+use crate::registry::keys::{keygen, KeyError, PublicKeyFile, SecretKeyFile};
 use crate::registry::names::{NameError, Note, ProfileName};
 use crate::registry::store::StoreError;
 use crate::registry::time::TimeError;

@@ -7,6 +7,7 @@ use govproof::field::Field;
 use govproof::registry::entry::{Digest, EntryDraft, QuantizationCertificate};
 use govproof::registry::keys::PublicKeyFile;
 use govproof::registry::names::{ModelId, ModelVersion, Note, ProfileName};
+use govproof::registry::SecretKeyFile;
 use govproof::registry::{Entry, RootKey, SecretKey, Status, TimeSpan, Timestamp};
 
 pub const HOLDERS: [&str; 7] = ["", "alice", "bob", "carol", "dave", "erin", "frank"];

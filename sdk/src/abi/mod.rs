@@ -21,7 +21,7 @@ use acir::FieldElement;
 use num_bigint::{BigInt, Sign as BigSign};
 use serde::{Deserialize, Serialize};
 
-use crate::field::Field;
+use crate::field::{AcvmField, Field};
 
 mod parse;
 mod value;

@@ -24,6 +24,7 @@ use crate::policy::cases::CaseResult;
 use crate::policy::evaluate::{DecisionInput, PolicyVerdict, Rejection};
 use crate::policy::Policy;
 use crate::registry::entry::{Digest, EntryDraft};
+use crate::registry::keys::SecretKeyFile;
 use crate::registry::names::{ModelId, ModelVersion, Note, ProfileName};
 use crate::registry::{
     Entry, EntrySet, Root, RootKey, Scope, SecretKey, Signed, Snapshot, Status, Timestamp,

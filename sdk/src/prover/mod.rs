@@ -37,87 +37,22 @@ use crate::setup::{Setup, SetupError, SetupId};
 use bb::{BbLauncher, BbProcess};
 use vk_cache::{Lookup, VkCache};
 
-/// Fields in a [`ProofTarget::NoirRecursive`] proof (bb pads it to a fixed size).
-pub const NOIR_RECURSIVE_PROOF_FIELDS: usize = 458;
-/// Bytes in a [`ProofTarget::NoirRecursive`] verification key.
-pub const NOIR_RECURSIVE_VK_BYTES: usize = 3680;
-/// Bytes in a [`ProofTarget::Evm`] verification key.
-pub const EVM_VK_BYTES: usize = 1888;
-/// Fields in an [`ProofTarget::Evm`] proof besides the per-round ones.
-const EVM_PROOF_BASE_FIELDS: usize = 82;
-/// Fields an [`ProofTarget::Evm`] proof gains per doubling of the circuit size.
-const EVM_PROOF_FIELDS_PER_ROUND: usize = 12;
-/// Largest log2 circuit size bb supports.
-const MAX_LOG_CIRCUIT_SIZE: usize = 28;
 /// Fewest G1 points bb's zero-knowledge prover reads, however small the circuit.
 pub const MIN_PROVER_POINTS: usize = 512;
-/// Bytes in one proof field or public input.
-pub const FIELD_BYTES: usize = 32;
 /// The format byte that starts msgpack-compact ACIR and witness stacks (Noir 1.0.0-beta.26).
 const MSGPACK_COMPACT_FORMAT: u8 = 0x03;
 
-/// Where a proof will be verified, which fixes its transcript hash. Always zero-knowledge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProofTarget {
-    /// Verified by Noir circuits or by bb (Poseidon2 transcript). The default.
-    #[default]
-    NoirRecursive,
-    /// Verified by a Solidity contract (Keccak transcript).
-    Evm,
-}
+pub use govproof_core::proof::{
+    ProofTarget, EVM_VK_BYTES, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS, NOIR_RECURSIVE_VK_BYTES,
+};
 
-impl ProofTarget {
-    /// bb's name for the target (`noir-recursive`, `evm`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            ProofTarget::NoirRecursive => "noir-recursive",
-            ProofTarget::Evm => "evm",
-        }
-    }
-
-    /// The `oracle_hash_type` bb 5.0.0 expects in its msgpack settings.
-    pub fn oracle_hash_type(&self) -> &'static str {
-        match self {
-            ProofTarget::NoirRecursive => "poseidon2",
-            ProofTarget::Evm => "keccak",
-        }
-    }
-
-    /// Size of a verification key for this target.
-    pub fn vk_bytes(&self) -> usize {
-        match self {
-            ProofTarget::NoirRecursive => NOIR_RECURSIVE_VK_BYTES,
-            ProofTarget::Evm => EVM_VK_BYTES,
-        }
-    }
-
-    /// Whether a proof of `fields` field elements has a size bb produces for this target.
-    pub fn is_proof_length(&self, fields: usize) -> bool {
-        match self {
-            ProofTarget::NoirRecursive => fields == NOIR_RECURSIVE_PROOF_FIELDS,
-            ProofTarget::Evm => {
-                fields > EVM_PROOF_BASE_FIELDS
-                    && (fields - EVM_PROOF_BASE_FIELDS).is_multiple_of(EVM_PROOF_FIELDS_PER_ROUND)
-                    && (fields - EVM_PROOF_BASE_FIELDS) / EVM_PROOF_FIELDS_PER_ROUND
-                        <= MAX_LOG_CIRCUIT_SIZE
-            }
-        }
-    }
-
-    fn settings(&self) -> ProofSystemSettings {
-        ProofSystemSettings {
-            ipa_accumulation: false,
-            oracle_hash_type: self.oracle_hash_type().to_string(),
-            disable_zk: false,
-            optimized_solidity_verifier: false,
-        }
-    }
-}
-
-impl fmt::Display for ProofTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// bb's msgpack settings for proofs of `target`: always zero-knowledge.
+fn settings(target: ProofTarget) -> ProofSystemSettings {
+    ProofSystemSettings {
+        ipa_accumulation: false,
+        oracle_hash_type: target.oracle_hash_type().to_string(),
+        disable_zk: false,
+        optimized_solidity_verifier: false,
     }
 }
 
@@ -607,7 +542,7 @@ impl Prover {
             return Ok(*s);
         }
         let input = circuit_input(circuit, Vec::new());
-        let settings = ProofTarget::default().settings();
+        let settings = settings(ProofTarget::default());
         let info = self.process.call(RequestKind::Stats, |api| {
             api.circuit_stats(input, false, settings)
         })?;
@@ -640,7 +575,7 @@ impl Prover {
             name: "circuit".to_string(),
             bytecode: circuit.as_bytes().to_vec(),
         };
-        let settings = target.settings();
+        let settings = settings(target);
         let response = self.process.call(RequestKind::ComputeVk, |api| {
             api.circuit_compute_vk(input, settings)
         })?;
@@ -661,7 +596,7 @@ impl Prover {
         let vk = self.verification_key(circuit, target)?;
         self.prepare_crs(circuit)?;
         let input = circuit_input(circuit, vk.as_bytes().to_vec());
-        let settings = target.settings();
+        let settings = settings(target);
         let response = self.process.call(RequestKind::Prove, |api| {
             api.circuit_prove(input, witness.as_bytes(), settings)
         })?;

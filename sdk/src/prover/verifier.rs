@@ -128,7 +128,7 @@ impl Verifier {
             .map(|f| f.to_be_bytes().to_vec())
             .collect();
         let fields: Vec<Vec<u8>> = proof.fields().iter().map(|f| f.to_vec()).collect();
-        let settings = proof.target().settings();
+        let settings = super::settings(proof.target());
         let outcome = session.call(RequestKind::Verify, |api| {
             api.circuit_verify(&key, public_inputs, fields, settings)
         });

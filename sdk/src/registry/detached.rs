@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::document::{KeySignature, Signed, SignedContent, Version};
+use super::document::{KeySignature, SignedContent, Version};
 use super::entry::{Digest, Entry, Status};
 use super::keys::{KeyId, SecretKey, Signature};
 use super::root::Root;
@@ -103,14 +103,6 @@ impl DetachedSignatures {
                 key,
             ),
         }
-    }
-}
-
-impl<T: SignedContent> Signed<T> {
-    /// Adds a signature, replacing any earlier one claiming the same key id.
-    pub fn add_signature(&mut self, signature: KeySignature) {
-        self.signatures.retain(|s| s.key_id != signature.key_id);
-        self.signatures.push(signature);
     }
 }
 

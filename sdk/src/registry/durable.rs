@@ -33,29 +33,7 @@ pub const DOCUMENT_MODE: u32 = 0o644;
 /// File mode of secret keys: readable and writable by their owner only.
 pub const SECRET_MODE: u32 = 0o600;
 
-/// An I/O failure, with the file and what was being done to it.
-#[derive(Debug, thiserror::Error)]
-#[error("could not {op} `{path}`: {source}")]
-pub struct IoError {
-    /// What was being done (`write`, `read`, `rename`, ...).
-    pub op: &'static str,
-    /// The file or folder.
-    pub path: PathBuf,
-    /// The operating system's error.
-    #[source]
-    pub source: io::Error,
-}
-
-impl IoError {
-    /// The error of `op` on `path`.
-    pub fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
-        IoError {
-            op,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
+pub use govproof_core::registry::io::IoError;
 
 struct CrashHook {
     at: Option<String>,

@@ -11,27 +11,25 @@
 //!
 //! Layering, bottom up: [`time`], [`names`], [`keys`], [`canonical`] → [`document`], [`threshold`]
 //! → [`entry`], [`root`], [`snapshot`] → [`trust`] (verification) → [`store`] (the folder) →
-//! [`cli`] (the `govproof registry` and `govproof keygen` commands).
+//! [`cli`] (the `govproof registry` and `govproof keygen` commands). Everything up to [`trust`]'s
+//! checks is `govproof-core`'s (re-exported here); the files (folder, key files, trust state
+//! file, [`durable`] writes) are the SDK's.
 
-pub mod canonical;
+// The verification side lives in `govproof-core`; these paths are the ones it always had.
+pub use govproof_core::registry::{canonical, entry, io, names, root, snapshot, threshold, time};
+
 pub mod detached;
 pub mod document;
 pub mod durable;
-pub mod entry;
 pub mod keys;
-pub mod names;
-pub mod root;
-pub mod snapshot;
 pub mod store;
-pub mod threshold;
-pub mod time;
 pub mod trust;
 
 pub use document::{Signed, Version};
 pub use entry::{Entry, EntryDraft, Scope, Status};
-pub use keys::{KeyId, PublicKey, SecretKey};
+pub use keys::{KeyId, PublicKey, SecretKey, SecretKeyFile};
 pub use root::{Root, RootKey};
 pub use snapshot::{EntrySet, Membership, Snapshot, TREE_DEPTH};
 pub use store::RegistryDir;
 pub use time::{TimeSpan, Timestamp};
-pub use trust::{TrustState, VerifiedRegistry, VerifiedSnapshot, VerifyError};
+pub use trust::{TrustState, TrustStateFile, VerifiedRegistry, VerifiedSnapshot, VerifyError};

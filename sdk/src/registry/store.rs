@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::detached::{Changes, DetachedSignatures};
+use super::document::FromInputError;
 use super::document::{
     DocumentError, DocumentProblem, Signed, SignedContent, Version, VersionError,
 };

@@ -24,7 +24,7 @@ use bn254_blackbox_solver::Bn254BlackBoxSolver;
 
 use crate::abi::{AbiError, AbiErrorType, InputValue, Inputs};
 use crate::artifact::Artifact;
-use crate::field::Field;
+use crate::field::{AcvmField, Field};
 
 mod print;
 

@@ -276,7 +276,7 @@ fn escape_hidden(text: &str) -> String {
 
 /// Text quoted in an error message, cut to its first 40 characters (with the full length said)
 /// so that an oversized value from a file cannot flood the message.
-pub(crate) fn shorten(text: &str) -> String {
+pub fn shorten(text: &str) -> String {
     const SHOWN: usize = 40;
     if text.chars().count() <= SHOWN {
         text.to_string()

@@ -14,8 +14,6 @@
 //!
 //! A fixed-length hash of `n` inputs costs `max(1, ceil(n / 3))` permutations.
 
-use acir::FieldElement;
-
 use crate::field::Field;
 
 /// Domain tags: one per kind of object hashed, so that no two kinds can collide.
@@ -47,16 +45,10 @@ pub enum Domain {
 const RATE: usize = 3;
 
 fn permute(state: [Field; 4]) -> [Field; 4] {
-    let input: Vec<FieldElement> = state.iter().map(|f| f.into_inner()).collect();
-    // The blackbox solver only fails for a wrong input length, and ours is always 4.
-    let out = bn254_blackbox_solver::poseidon2_permutation(&input)
-        .unwrap_or_else(|_| unreachable!("poseidon2 permutation takes exactly 4 elements"));
-    [
-        Field::from_inner(out[0]),
-        Field::from_inner(out[1]),
-        Field::from_inner(out[2]),
-        Field::from_inner(out[3]),
-    ]
+    // The same permutation the pure-Rust verifier's transcript uses (barretenberg's constants),
+    // so the SDK and the verifier share one implementation.
+    let out = govproof_verify::hash::poseidon2_permutation(state.map(Field::to_fr));
+    out.map(Field::from_fr)
 }
 
 /// The Poseidon2 permutation on a width-4 state (Noir's `std::hash::poseidon2_permutation`).

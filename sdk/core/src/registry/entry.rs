@@ -34,7 +34,7 @@ use crate::commit::{
     digest_to_field, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels,
 };
 use crate::field::Field;
-use crate::prover::ProofTarget;
+use crate::proof::ProofTarget;
 use crate::setup::SetupId;
 
 /// The largest scope capacity an entry may name.
@@ -131,7 +131,7 @@ impl Digest {
     }
 
     /// The blake3 digest of `domain || bytes`.
-    pub(crate) fn tagged(domain: &[u8], bytes: &[u8]) -> Self {
+    pub fn tagged(domain: &[u8], bytes: &[u8]) -> Self {
         let mut h = blake3::Hasher::new();
         h.update(domain);
         h.update(bytes);

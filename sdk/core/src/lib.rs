@@ -1,0 +1,21 @@
+//! govproof-core: what a verifier of govproof bundles needs, and nothing else.
+//!
+//! - [`field`]: BN254 field elements that refuse non-canonical values;
+//! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
+//! - [`commit`], [`merkle`]: labels, scopes, registry leaves and the registry's Merkle tree;
+//! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
+//! - [`registry`]: the signed model registry's documents and the trust checks on them.
+//!
+//! No prover, acvm, bb, node or toolchain is in its dependency tree, and it builds for
+//! `wasm32-unknown-unknown`. The SDK (`govproof`) depends on it and re-exports every module under
+//! its old path (`govproof::field`, ...); see `docs/core.md`.
+
+#![forbid(unsafe_code)]
+
+pub mod commit;
+pub mod field;
+pub mod hash;
+pub mod merkle;
+pub mod proof;
+pub mod registry;
+pub mod setup;
