@@ -924,7 +924,14 @@ fn print_text(
     }
     writeln!(out, "checks")?;
     for c in &report.checks {
-        writeln!(out, "  {:<5} {:<12} {}", c.status.label(), c.name, c.detail)?;
+        // Details quote the log's own strings (decision ids): no control character reaches the
+        // terminal, so a crafted id cannot forge a report line.
+        let detail: String = c
+            .detail
+            .chars()
+            .map(|ch| if ch.is_control() { '?' } else { ch })
+            .collect();
+        writeln!(out, "  {:<5} {:<12} {detail}", c.status.label(), c.name)?;
     }
     let first = report
         .checks
