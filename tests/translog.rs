@@ -421,6 +421,22 @@ fn forks_and_shrinking_against_the_state_are_refused_and_the_state_kept() {
     let (exit, report) = verify(&case.args(&fork));
     assert_eq!(exit, Exit::Rejected, "{report:#}");
     assert!(has_failure(&report, "fork"), "{report:#}");
+    let mut text_args = case.args(&fork);
+    text_args.format = Format::Text;
+    let mut out = Vec::new();
+    assert_eq!(
+        run_verify(&text_args, &mut out, &mut Vec::new()),
+        Exit::Rejected
+    );
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("FAIL  consistency  fork: 8 entries with root "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("INVALID (consistency: fork) (exit 2)\n"),
+        "{text}"
+    );
 
     // Larger, with the forked log's own consistency proof: it does not join the roots.
     let grown = case.write("grown.note", &note(&other_tree, 11, "2026-04-15T09:50:00Z"));
