@@ -43,6 +43,7 @@ mod registry_crash;
 mod registry_encoding;
 mod registry_membership;
 mod setup;
+mod translog;
 mod verify_bytes;
 mod verify_export;
 mod verify_fixtures;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod demo;
 pub mod example;
+pub mod log;
 pub mod model;
 pub mod policy;
 pub mod prove;
@@ -118,6 +119,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::audit::AuditCommand,
     },
+    /// Check a decision service's transparency log (checkpoints, consistency, inclusion).
+    Log {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::log::LogCommand,
+    },
     /// Work with the project's own circuits.
     Circuits {
         /// What to do with them.
@@ -180,6 +187,7 @@ fn dispatch(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         Command::Registry { command } => Ok(crate::registry::run_registry(command, out)?),
         Command::Model { command } => crate::model::run_model(command, out, err),
         Command::Audit { command } => crate::audit::run_audit(command, out, err),
+        Command::Log { command } => Ok(crate::log::run_log(command, out, err)),
         Command::Doctor { format } => doctor(format == prove::Format::Json, out),
         Command::Compile { project, out: dest } => {
             let json =

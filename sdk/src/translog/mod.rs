@@ -10,7 +10,10 @@
 mod entry;
 mod note;
 mod tree;
+mod wire;
 
+/// The ed25519 key types checkpoints are signed and checked with.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use entry::{hex_hash, hex_hashes, LogEntry};
 pub use note::{
     key_id, parse_verifier_key, verifier_key, Checkpoint, NoteSignature, SignedCheckpoint,
@@ -19,6 +22,7 @@ pub use note::{
 pub use tree::{
     empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, Tree,
 };
+pub use wire::{ConsistencyResponse, InclusionResponse};
 
 use crate::bundle::BundleError;
 

@@ -104,8 +104,9 @@ pub fn verifier_key(key_name: &str, key: &VerifyingKey) -> String {
 pub fn parse_verifier_key(text: &str) -> Result<(String, VerifyingKey), LogError> {
     let bad = |why: &str| LogError::VerifierKey(why.to_string());
     let text = text.trim();
-    let mut parts = text.rsplitn(3, '+');
-    let (Some(key_b64), Some(id_hex), Some(name)) = (parts.next(), parts.next(), parts.next())
+    // Names have no `+`, but base64 may: split at the first two.
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err(bad("expected `name+keyid+key`"));
     };

@@ -520,3 +520,27 @@ fn the_go_sumdb_note_vector_checks() {
     let signature = ed25519_dalek::Signature::from_slice(&blob[4..]).unwrap();
     key.verify_strict(text.as_bytes(), &signature).unwrap();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Outside input never panics the readers: random text, and notes with one byte changed.
+    #[test]
+    fn readers_refuse_garbage_without_panicking(text in ".{0,400}", at: usize, byte: u8) {
+        let _ = SignedCheckpoint::parse(&text);
+        let _ = LogEntry::from_json(text.as_bytes());
+        let _ = parse_verifier_key(&text);
+        let _ = serde_json::from_str::<InclusionResponse>(&text);
+        let note = sample_checkpoint().sign(&key(7), "log").to_note();
+        let mut bytes = note.into_bytes();
+        let i = at % bytes.len();
+        bytes[i] = byte;
+        if let Ok(changed) = String::from_utf8(bytes) {
+            if let Ok(parsed) = SignedCheckpoint::parse(&changed) {
+                // Whatever still parses either is the same note or fails the signature.
+                let verified = parsed.verify(&key(7).verifying_key()).is_ok();
+                prop_assert!(!verified || parsed.to_note() == changed);
+            }
+        }
+    }
+}
