@@ -548,3 +548,102 @@ async fn two_replicas_on_one_postgres_serve_one_log() {
     let ids: Vec<&str> = rows.iter().map(|r| r.decision_id.as_str()).collect();
     assert_eq!(ids, ["pg-1", "pg-2", "pg-3"]);
 }
+
+/// The body of `GET /decisions/{id}`'s bundle, byte for byte as the service returned it.
+async fn bundle_bytes(base: &str, id: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        bundle: Box<serde_json::value::RawValue>,
+    }
+    let text = reqwest::get(format!("{base}/decisions/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let raw: Raw = serde_json::from_str(&text).unwrap();
+    raw.bundle.get().to_string()
+}
+
+/// Runs the regulator's `govproof log verify --url` (the command's own code, in process) on
+/// a blocking thread, since it makes blocking HTTP requests to the service under test.
+async fn log_verify(
+    url: &str,
+    key: &Path,
+    state: &Path,
+    bundles: Vec<PathBuf>,
+) -> (govproof_cli::Exit, String) {
+    let args = govproof_cli::log::LogVerifyArgs {
+        checkpoint: None,
+        url: Some(url.to_string()),
+        key: key.to_path_buf(),
+        origin: None,
+        state: Some(state.to_path_buf()),
+        bundles,
+        entries: None,
+        inclusions: Vec::new(),
+        consistency: None,
+        format: govproof_cli::prove::Format::Text,
+    };
+    tokio::task::spawn_blocking(move || {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let exit = govproof_cli::log::run_verify(&args, &mut out, &mut err);
+        out.extend(err);
+        (exit, String::from_utf8_lossy(&out).into_owned())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn govproof_log_verify_checks_the_live_service_log_and_refuses_a_bundle_it_never_logged() {
+    let Some(run) = start(one_worker()).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (status, health) = get(&run.base, "/health").await;
+    assert_eq!(status, 200);
+    let key = dir.path().join("service.key");
+    std::fs::write(&key, health["log"]["verifier_key"].as_str().unwrap()).unwrap();
+    let state = dir.path().join("log-state");
+
+    // One decision: its bundle is in the log; the state file records the checkpoint seen.
+    let (status, _, body) = post(&run.base, &application("loan-0101", 3)).await;
+    assert_eq!(status, 201, "{body}");
+    let first = dir.path().join("first.json");
+    std::fs::write(&first, bundle_bytes(&run.base, "loan-0101").await).unwrap();
+    let (exit, report) = log_verify(&run.base, &key, &state, vec![first.clone()]).await;
+    assert_eq!(exit, govproof_cli::Exit::Success, "{report}");
+    assert!(state.exists());
+
+    // A second decision, a newer checkpoint (at most one a second): the service's consistency
+    // proof from the state's checkpoint is fetched and checked, and both bundles are found.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, body) = post(&run.base, &application("loan-0102", 4)).await;
+    assert_eq!(status, 201, "{body}");
+    let second = dir.path().join("second.json");
+    let second_text = bundle_bytes(&run.base, "loan-0102").await;
+    std::fs::write(&second, &second_text).unwrap();
+    let (exit, report) =
+        log_verify(&run.base, &key, &state, vec![first.clone(), second.clone()]).await;
+    assert_eq!(exit, govproof_cli::Exit::Success, "{report}");
+
+    // The negative twins: a bundle changed after it was logged is not the logged one, and a
+    // key that is not the service's refuses the checkpoint; the state is left as it was.
+    let before = std::fs::read(&state).unwrap();
+    let changed = dir.path().join("changed.json");
+    std::fs::write(&changed, second_text.replacen("loan-0102", "loan-0199", 1)).unwrap();
+    let (exit, report) = log_verify(&run.base, &key, &state, vec![changed]).await;
+    assert_eq!(exit, govproof_cli::Exit::Rejected, "{report}");
+    let other =
+        LogKey::load_or_create(&dir.path().join("other-key"), "test.example/decisions").unwrap();
+    let other_key = dir.path().join("other.key");
+    std::fs::write(
+        &other_key,
+        govproof::translog::verifier_key("test.example/decisions", &other.key.verifying_key()),
+    )
+    .unwrap();
+    let (exit, report) = log_verify(&run.base, &other_key, &state, vec![first]).await;
+    assert_eq!(exit, govproof_cli::Exit::Rejected, "{report}");
+    assert_eq!(std::fs::read(&state).unwrap(), before);
+}
