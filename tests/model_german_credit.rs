@@ -304,6 +304,76 @@ pub(crate) fn decision(
     CircuitDecision::new(file.profile, statement, witness).unwrap()
 }
 
+/// A `govproof prove` run of the command-line path for an applicant of the example data: the
+/// registry a `CliRegistry` made (its first root as trust), the policy and model files, `bb`, and
+/// the decision time (also `--now`), all under `--dev-setup`.
+pub(crate) struct CliProve<'a> {
+    /// Where `application.json` and `bundle.json` are written.
+    pub dir: &'a Path,
+    pub registry: &'a Path,
+    pub policy: &'a Path,
+    pub model: &'a Path,
+    pub bb: &'a Path,
+    pub at: &'a str,
+}
+
+impl CliProve<'_> {
+    /// Writes applicant `row` of `data` as the application `decision_id` in the example's scope
+    /// (features named as `policy` names them), proves it, and returns the bundle's path; the
+    /// command must succeed (also used by the proven-reasons tests).
+    pub(crate) fn applicant(
+        &self,
+        policy: &Policy,
+        data: &Calibration,
+        row: usize,
+        decision_id: &str,
+    ) -> PathBuf {
+        let s = |p: &Path| p.display().to_string();
+        let features: serde_json::Map<String, serde_json::Value> = policy
+            .features()
+            .iter()
+            .zip(&data.rows()[row])
+            .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
+            .collect();
+        let application = self.dir.join("application.json");
+        fs::write(
+            &application,
+            serde_json::to_vec(&serde_json::json!({
+                "decision_id": decision_id,
+                "time": self.at,
+                "scope": "consumer-credit/EU-DE/instalment-loan",
+                "features": features,
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let bundle = self.dir.join("bundle.json");
+        let args = [
+            "prove",
+            "--registry",
+            &s(self.registry),
+            "--trust",
+            &s(&self.registry.join("root/1.json")),
+            "--policy",
+            &s(self.policy),
+            "--model",
+            &s(self.model),
+            "--application",
+            &s(&application),
+            "--dev-setup",
+            "--now",
+            self.at,
+            "--bb",
+            &s(self.bb),
+            "-o",
+            &s(&bundle),
+        ];
+        let (exit, out, err) = crate::bundle_support::govproof(&args);
+        assert_eq!(exit, Exit::Success, "{args:?}: {out}\n{err}");
+        bundle
+    }
+}
+
 fn read_policy(path: &Path) -> Policy {
     let file = SourceFile::new(
         path.display().to_string(),

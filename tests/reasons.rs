@@ -636,15 +636,10 @@ mod bundles {
         const NOW: &str = "2026-06-01T00:00:00Z";
         const AT: &str = "2026-06-01T09:00:00Z";
         let s = |p: &Path| p.display().to_string();
-        let cli = |args: &[&str]| {
-            let (exit, out, err) = govproof(args);
-            assert_eq!(exit, Exit::Success, "{args:?}: {out}\n{err}");
-            out
-        };
         let bb = bb();
         let dir = tempfile::tempdir().unwrap();
         let made = CliRegistry::init(dir.path(), NOW);
-        let (registry, reg) = (made.dir.clone(), s(&made.dir));
+        let registry = made.dir.clone();
         let (file, data) = scorecard();
         let model = dir.path().join("scorecard-r4.govproof");
         file.write(&model).unwrap();
@@ -657,46 +652,16 @@ mod bundles {
         let policy_path = here().join("policies/german-credit-scorecard-reasons.toml");
         let policy = read_policy(&policy_path);
         // Applicant 2 of the example data, declined with four reasons.
-        let features: serde_json::Map<String, serde_json::Value> = policy
-            .features()
-            .iter()
-            .zip(&data.rows()[1])
-            .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
-            .collect();
-        let application = dir.path().join("application.json");
-        fs::write(
-            &application,
-            serde_json::to_vec(&serde_json::json!({
-                "decision_id": "GC-0002",
-                "time": AT,
-                "scope": "consumer-credit/EU-DE/instalment-loan",
-                "features": features,
-            }))
-            .unwrap(),
-        )
-        .unwrap();
         let root = registry.join("root/1.json");
-        let bundle = dir.path().join("bundle.json");
-        cli(&[
-            "prove",
-            "--registry",
-            &reg,
-            "--trust",
-            &s(&root),
-            "--policy",
-            &s(&policy_path),
-            "--model",
-            &s(&model),
-            "--application",
-            &s(&application),
-            "--dev-setup",
-            "--now",
-            AT,
-            "--bb",
-            &s(&bb),
-            "-o",
-            &s(&bundle),
-        ]);
+        let bundle = crate::model_german_credit::CliProve {
+            dir: dir.path(),
+            registry: &registry,
+            policy: &policy_path,
+            model: &model,
+            bb: &bb,
+            at: AT,
+        }
+        .applicant(&policy, &data, 1, "GC-0002");
         let verify = |bundle: &Path| {
             govproof(&[
                 "verify",

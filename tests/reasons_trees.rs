@@ -572,15 +572,10 @@ fn govproof_verify_checks_a_tree_reasons_bundle_and_its_opening() {
     const NOW: &str = "2026-06-01T00:00:00Z";
     const AT: &str = "2026-06-01T09:00:00Z";
     let s = |p: &Path| p.display().to_string();
-    let cli = |args: &[&str]| {
-        let (exit, out, err) = govproof(args);
-        assert_eq!(exit, Exit::Success, "{args:?}: {out}\n{err}");
-        out
-    };
     let bb = bb();
     let dir = tempfile::tempdir().unwrap();
     let made = CliRegistry::init(dir.path(), NOW);
-    let (registry, reg) = (made.dir.clone(), s(&made.dir));
+    let registry = made.dir.clone();
     let (file, data) = gbt();
     let model = dir.path().join("gbt-r4.govproof");
     file.write(&model).unwrap();
@@ -600,46 +595,16 @@ fn govproof_verify_checks_a_tree_reasons_bundle_and_its_opening() {
         .map(|&(i, _)| i as u32)
         .collect();
     assert_eq!(native.len(), 4);
-    let features: serde_json::Map<String, serde_json::Value> = policy
-        .features()
-        .iter()
-        .zip(&data.rows()[row])
-        .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
-        .collect();
-    let application = dir.path().join("application.json");
-    fs::write(
-        &application,
-        serde_json::to_vec(&serde_json::json!({
-            "decision_id": "GC-T-0002",
-            "time": AT,
-            "scope": "consumer-credit/EU-DE/instalment-loan",
-            "features": features,
-        }))
-        .unwrap(),
-    )
-    .unwrap();
     let root = registry.join("root/1.json");
-    let bundle = dir.path().join("bundle.json");
-    cli(&[
-        "prove",
-        "--registry",
-        &reg,
-        "--trust",
-        &s(&root),
-        "--policy",
-        &s(&policy_path),
-        "--model",
-        &s(&model),
-        "--application",
-        &s(&application),
-        "--dev-setup",
-        "--now",
-        AT,
-        "--bb",
-        &s(&bb),
-        "-o",
-        &s(&bundle),
-    ]);
+    let bundle = crate::model_german_credit::CliProve {
+        dir: dir.path(),
+        registry: &registry,
+        policy: &policy_path,
+        model: &model,
+        bb: &bb,
+        at: AT,
+    }
+    .applicant(&policy, &data, row, "GC-T-0002");
     let doc: serde_json::Value = serde_json::from_slice(&fs::read(&bundle).unwrap()).unwrap();
     let stated: Vec<u64> = doc["reasons"]
         .as_array()
