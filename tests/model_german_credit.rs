@@ -226,8 +226,9 @@ fn policy_check_reads_a_model_file() {
     assert!(text.contains("mlp-20x16-d20-b8-s16-p8-m4"), "{text}");
 }
 
-/// Registry entries for the example's model files, approved for the example's scope.
-fn registry(files: &[&ModelFile]) -> EntrySet {
+/// Registry entries for the example's model files, approved for the example's scope (also used
+/// by the proven-reasons tests).
+pub(crate) fn registry(files: &[&ModelFile]) -> EntrySet {
     let t = |s: &str| Timestamp::parse(s).unwrap();
     let entries = files
         .iter()

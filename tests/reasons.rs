@@ -23,8 +23,7 @@ use govproof::model::{import, FeatureSchema, ImportPolicy, ImportRequest, ModelF
 use govproof::policy::Decision as PolicyDecision;
 use govproof::policy::{check, Outcome as PolicyOutcome, Policy, SourceFile};
 use govproof::registry::entry::Digest;
-use govproof::registry::names::{Note, ProfileName, ScopePart};
-use govproof::registry::{Entry, EntryDraft, EntrySet, Scope, Status, Timestamp};
+use govproof::registry::EntrySet;
 use govproof::toolchain::InstallPolicy;
 use govproof::witness::{execute, WitnessError};
 
@@ -80,33 +79,6 @@ fn scorecard() -> (ModelFile, Calibration) {
     (file, data)
 }
 
-fn registry(file: &ModelFile) -> EntrySet {
-    let t = |s: &str| Timestamp::parse(s).unwrap();
-    let entry = Entry::new(EntryDraft {
-        model_id: file.model_id.clone(),
-        version: file.version.clone(),
-        weights_commitment: file.weights_commitment(),
-        model_digest: Digest::from_bytes(*blake3::hash(&file.to_bytes()).as_bytes()),
-        profile: ProfileName::new(&file.profile.name()).unwrap(),
-        scope_capacity: file.profile.scopes() as u32,
-        fixed_point_scale: 1 << 16,
-        scopes: vec![Scope {
-            purpose: ScopePart::new("consumer-credit").unwrap(),
-            jurisdiction: ScopePart::new("EU-DE").unwrap(),
-            product: ScopePart::new("instalment-loan").unwrap(),
-        }],
-        valid_from: t("2026-01-01T00:00:00Z"),
-        valid_until: t("2029-01-01T00:00:00Z"),
-        status: Status::Approved,
-        approved_by: Note::new("Credit Risk Committee (example)").unwrap(),
-        approved_at: t("2025-12-15T10:00:00Z"),
-        quantization_certificate: None,
-        circuit: None,
-    })
-    .unwrap();
-    EntrySet::new(vec![entry]).unwrap()
-}
-
 /// Applicant `row`'s decision, as the German Credit tests make it.
 fn decision(
     file: &ModelFile,
@@ -157,7 +129,7 @@ fn a_german_credit_decline_proves_its_reasons_and_forged_reasons_are_rejected() 
     assert_eq!(policy.profile(), &file.profile);
     let explanation = policy.explanation().unwrap();
     let baselines: Vec<i64> = explanation.features.iter().map(|f| f.fixed).collect();
-    let set = registry(&file);
+    let set = crate::model_german_credit::registry(&[&file]);
     let PolicyDecision::ScoreBand { bands, .. } = policy.decision() else {
         panic!("the scorecard policy has bands")
     };
