@@ -23,7 +23,7 @@ use govproof::prover::pool::PoolConfig;
 use govproof::registry::Timestamp;
 use govproof::setup::{dangerous, AcceptancePolicy};
 
-use crate::prove::{Format, ProveArgs};
+use crate::prove::{Format, ProofSources, ProvingOptions};
 use crate::Exit;
 
 /// `govproof audit ...`
@@ -37,43 +37,41 @@ pub enum AuditCommand {
     Verify(AuditVerifyArgs),
 }
 
-/// Arguments of `govproof audit prove`.
+/// Arguments of `govproof audit prove`: `govproof prove`'s source and proving flags, with this
+/// command's own help where a flag means less here (`--now` decides no rows, there are no
+/// `--applications`).
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_args(audit_prove_help))]
 pub struct AuditProveArgs {
     /// The audit request (TOML header naming the data file).
     #[arg(long, value_name = "FILE")]
     pub request: PathBuf,
-    /// The registry folder the model is approved in.
-    #[arg(long, value_name = "DIR")]
-    pub registry: PathBuf,
-    /// The trusted root file (`root.json`).
-    #[arg(long, value_name = "ROOT")]
-    pub trust: PathBuf,
-    /// The policy (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub policy: PathBuf,
-    /// The model file (`.govproof`).
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub sources: ProofSources,
     /// Where to write the audit file (its work file is `<FILE>.work` while proving).
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
-    /// Prove with the development setup: its secret is public, so the proofs prove nothing.
-    #[arg(long)]
-    pub dev_setup: bool,
-    /// The time the registry is checked at (RFC 3339; default: now). Rows are decided at the
-    /// request's time.
-    #[arg(long)]
-    pub now: Option<Timestamp>,
-    /// The bb binary (default: the installed pinned toolchain's).
-    #[arg(long, value_name = "PATH")]
-    pub bb: Option<PathBuf>,
-    /// Provers working at once (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub workers: Option<std::num::NonZeroUsize>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub proving: ProvingOptions,
+}
+
+/// This command's help for the shared flags whose `govproof prove` help says more than holds here
+/// (changed in place, so the order of the usage line stays the declared one).
+fn audit_prove_help(arg: clap::Arg) -> clap::Arg {
+    let help = match arg.get_id().as_str() {
+        "trust" => "The trusted root file (`root.json`)",
+        "model" => "The model file (`.govproof`)",
+        "dev_setup" => {
+            "Prove with the development setup: its secret is public, so the proofs prove nothing"
+        }
+        "now" => {
+            "The time the registry is checked at (RFC 3339; default: now). Rows are decided at \
+             the request's time"
+        }
+        "workers" => "Provers working at once (default: one per core)",
+        _ => return arg,
+    };
+    arg.help(help)
 }
 
 /// Arguments of `govproof audit verify`.
@@ -123,32 +121,17 @@ fn run_prove(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let now = args.now.unwrap_or_else(Timestamp::now);
-    if args.dev_setup {
+    let now = args.proving.now.unwrap_or_else(Timestamp::now);
+    if args.proving.dev_setup {
         writeln!(
             err,
             "warning: the development setup's secret is public: these proofs prove nothing"
         )?;
     }
     let request = Request::read(&args.request)?;
-    let prove_args = ProveArgs {
-        registry: args.registry.clone(),
-        trust: args.trust.clone(),
-        policy: args.policy.clone(),
-        model: args.model.clone(),
-        application: None,
-        applications: None,
-        out: None,
-        out_dir: None,
-        dev_setup: args.dev_setup,
-        now: Some(now),
-        bb: args.bb.clone(),
-        workers: args.workers,
-        format: args.format,
-    };
-    let context = crate::prove::context(&prove_args, now, err)?;
+    let context = crate::prove::context(&args.sources, &args.proving, now, err)?;
     let mut config = PoolConfig::new().request_timeout(std::time::Duration::from_secs(600));
-    if let Some(w) = args.workers {
+    if let Some(w) = args.proving.workers {
         config = config.workers(w);
     }
     let pool = context.pool(config)?;
@@ -170,7 +153,7 @@ fn run_prove(
     }
     let proved = proved?;
     let seconds = started.elapsed().as_secs_f64();
-    match args.format {
+    match args.proving.format {
         Format::Text => {
             writeln!(
                 out,

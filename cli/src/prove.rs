@@ -41,19 +41,8 @@ pub enum Format {
 #[derive(Debug, Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["application", "applications"])))]
 pub struct ProveArgs {
-    /// The registry folder the model is approved in.
-    #[arg(long, value_name = "DIR")]
-    pub registry: PathBuf,
-    /// The trusted root file: the registry's root document (`root.json`), obtained out of band
-    /// (`--trust` means this in every command).
-    #[arg(long, value_name = "ROOT")]
-    pub trust: PathBuf,
-    /// The policy (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub policy: PathBuf,
-    /// The model file (`.govproof`, from `govproof model import`).
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub sources: ProofSources,
     /// One application (JSON, features by name); needs `-o`.
     #[arg(
         long,
@@ -76,6 +65,34 @@ pub struct ProveArgs {
     /// Where to write one bundle and one opening per application (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub proving: ProvingOptions,
+}
+
+/// What a proof is made from: the registry, its trusted root, the policy and the model (the
+/// flags `govproof prove` and `govproof audit prove` share, in this order).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProofSources {
+    /// The registry folder the model is approved in.
+    #[arg(long, value_name = "DIR")]
+    pub registry: PathBuf,
+    /// The trusted root file: the registry's root document (`root.json`), obtained out of band
+    /// (`--trust` means this in every command).
+    #[arg(long, value_name = "ROOT")]
+    pub trust: PathBuf,
+    /// The policy (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The model file (`.govproof`, from `govproof model import`).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+}
+
+/// How proofs are made and reported (the flags `govproof prove` and `govproof audit prove`
+/// share, in this order; `audit prove` states its own help for `--dev-setup`, `--now` and
+/// `--workers`, which mean a little less there).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProvingOptions {
     /// Prove with the development setup: its secret is public, so the proof proves nothing
     /// (for trying govproof offline; `govproof verify` refuses it without `--dev-setup`).
     #[arg(long)]
@@ -149,28 +166,29 @@ pub fn write_proved(proved: &Proved, bundle: &Path, opening: &Path) -> anyhow::R
 
 /// The decision context `govproof prove` builds from its arguments (also `govproof audit prove`'s).
 pub fn context(
-    args: &ProveArgs,
+    sources: &ProofSources,
+    proving: &ProvingOptions,
     now: Timestamp,
     err: &mut dyn Write,
 ) -> anyhow::Result<DecisionContext> {
-    let policy = match load::policy(&args.policy, Some(now)) {
+    let policy = match load::policy(&sources.policy, Some(now)) {
         Ok(p) => p,
         Err(e) => {
             err.write_all(e.diagnostics().as_bytes())?;
             return Err(e.into());
         }
     };
-    let model = load::model(&args.model)?;
-    let registry = load::registry(&args.registry, &args.trust, now)?;
+    let model = load::model(&sources.model)?;
+    let registry = load::registry(&sources.registry, &sources.trust, now)?;
     let home = toolchain::home()?;
-    let bb = match &args.bb {
+    let bb = match &proving.bb {
         Some(bb) => bb.clone(),
         None => toolchain::ensure(&home, InstallPolicy::InstallIfMissing, &mut |m| {
             let _ = writeln!(err, "{m}");
         })?
         .bb(),
     };
-    let setup = if args.dev_setup {
+    let setup = if proving.dev_setup {
         dangerous::development_setup(&home.join("setups").join("development"))?
     } else {
         Setup::ignition(&crate::example::ignition_dir(&home), CrsDownloads::Allowed).context(
@@ -195,8 +213,8 @@ pub fn context(
 
 /// Runs `govproof prove`.
 pub fn run(args: ProveArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Exit> {
-    let now = args.now.unwrap_or_else(Timestamp::now);
-    if args.dev_setup {
+    let now = args.proving.now.unwrap_or_else(Timestamp::now);
+    if args.proving.dev_setup {
         writeln!(
             err,
             "warning: the development setup's secret is public: these proofs prove nothing"
@@ -209,14 +227,14 @@ pub fn run(args: ProveArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         &args.out_dir,
     ) {
         (Some(app), Some(dest), None, None) => {
-            let context = context(&args, now, err)?;
+            let context = context(&args.sources, &args.proving, now, err)?;
             let application = load::application(app, context.policy(), now)?;
             let mut prover = context.prover()?;
             let decided = context.decide(&application, &mut prover)?;
             report_one(&args, &application, decided, dest, out)
         }
         (None, None, Some(apps), Some(dir)) => {
-            let context = context(&args, now, err)?;
+            let context = context(&args.sources, &args.proving, now, err)?;
             let loaded = load::applications(apps, context.policy(), now)?;
             prove_many(&args, &context, loaded, dir, out, err)
         }
@@ -237,7 +255,7 @@ fn report_one(
         Decided::Proved(proved) => {
             let opening = opening_path(dest);
             write_proved(&proved, dest, &opening)?;
-            match args.format {
+            match args.proving.format {
                 Format::Text => writeln!(
                     out,
                     "proved decision `{}`: {} (checks {} ms, witness {} ms, proof {} ms)\nwrote {} and {} (mode 0600: keep it for the applicant)",
@@ -257,7 +275,7 @@ fn report_one(
             Ok(Exit::Success)
         }
         Decided::Refused(refusal) => {
-            match args.format {
+            match args.proving.format {
                 Format::Text => writeln!(out, "{refusal}")?,
                 Format::Json => {
                     let doc = refused_json(&refusal);
@@ -352,7 +370,7 @@ fn prove_many(
         }
     }
     let mut config = PoolConfig::new().request_timeout(std::time::Duration::from_secs(600));
-    if let Some(w) = args.workers {
+    if let Some(w) = args.proving.workers {
         config = config.workers(w);
     }
     let pool = context.pool(config)?;
@@ -414,14 +432,14 @@ fn prove_many(
         match answer {
             Answer::Proved { json, text, .. } => {
                 proved += 1;
-                if args.format == Format::Text {
+                if args.proving.format == Format::Text {
                     writeln!(out, "{text}")?;
                 }
                 results.push(json);
             }
             Answer::Refused(r) => {
                 refused += 1;
-                if args.format == Format::Text {
+                if args.proving.format == Format::Text {
                     writeln!(out, "line {line}: {r}")?;
                 }
                 let mut json = refused_json(&r);
@@ -430,7 +448,7 @@ fn prove_many(
             }
             Answer::Failed(e) => {
                 failed += 1;
-                if args.format == Format::Text {
+                if args.proving.format == Format::Text {
                     writeln!(out, "error: {e}")?;
                 }
                 results.push(serde_json::json!({ "line": line, "status": "failed", "error": e }));
@@ -438,7 +456,7 @@ fn prove_many(
         }
     }
     let elapsed = started.elapsed();
-    match args.format {
+    match args.proving.format {
         Format::Text => writeln!(
             out,
             "{total} applications: {proved} proved, {refused} refused, {failed} failed ({:.1} s, {workers} provers)",
