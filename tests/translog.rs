@@ -130,6 +130,27 @@ impl Case {
             format: Format::Json,
         }
     }
+
+    /// Runs the command on the first bundle with one served inclusion response: `entry` claimed
+    /// at `index` of the 11 entries, with `tree`'s proof for index 4 (the bundle's own place).
+    fn verify_first_bundle(
+        &self,
+        checkpoint: &Path,
+        tree: &Tree,
+        index: u64,
+        entry: &LogEntry,
+    ) -> (Exit, Value) {
+        let response = InclusionResponse {
+            index,
+            size: 11,
+            entry: entry.clone(),
+            proof: tree.inclusion_proof(4, 11).unwrap(),
+        };
+        let mut args = self.args(checkpoint);
+        args.bundles = vec![PathBuf::from(BUNDLES[0])];
+        args.inclusions = vec![self.write("inc.json", &serde_json::to_string(&response).unwrap())];
+        verify(&args)
+    }
 }
 
 /// Runs the command; returns the exit and the JSON report.
@@ -295,16 +316,7 @@ fn a_changed_entry_is_named_with_its_index() {
     assert!(named, "{report:#}");
 
     // The same change served as an inclusion proof: the proof does not lead to the root.
-    let response = InclusionResponse {
-        index: 4,
-        size: 11,
-        entry: changed[4].clone(),
-        proof: tree.inclusion_proof(4, 11).unwrap(),
-    };
-    let mut args = case.args(&cp);
-    args.bundles = vec![PathBuf::from(BUNDLES[0])];
-    args.inclusions = vec![case.write("inc.json", &serde_json::to_string(&response).unwrap())];
-    let (exit, report) = verify(&args);
+    let (exit, report) = case.verify_first_bundle(&cp, &tree, 4, &changed[4]);
     assert_eq!(exit, Exit::Rejected, "{report:#}");
     assert!(has_failure(&report, "inclusion-failed"), "{report:#}");
     assert!(has_failure(&report, "entry-mismatch"), "{report:#}");
@@ -339,16 +351,7 @@ fn a_reordered_entry_is_named() {
     assert!(has_failure(&report, "back-dated"), "{report:#}");
 
     // The entry served at another index than the one it was proved at.
-    let response = InclusionResponse {
-        index: 6,
-        size: 11,
-        entry: honest[4].clone(),
-        proof: tree.inclusion_proof(4, 11).unwrap(),
-    };
-    let mut args = case.args(&cp);
-    args.bundles = vec![PathBuf::from(BUNDLES[0])];
-    args.inclusions = vec![case.write("inc.json", &serde_json::to_string(&response).unwrap())];
-    let (exit, report) = verify(&args);
+    let (exit, report) = case.verify_first_bundle(&cp, &tree, 6, &honest[4]);
     assert_eq!(exit, Exit::Rejected, "{report:#}");
     assert!(has_failure(&report, "inclusion-failed"), "{report:#}");
 }
@@ -391,16 +394,7 @@ fn back_dated_entries_are_named_even_in_a_consistent_log() {
     entries[4].logged_at = t("2026-04-15T09:00:00Z");
     let tree = tree_of(&entries);
     let cp = case.write("cp.note", &note(&tree, 11, "2026-04-15T09:50:00Z"));
-    let response = InclusionResponse {
-        index: 4,
-        size: 11,
-        entry: entries[4].clone(),
-        proof: tree.inclusion_proof(4, 11).unwrap(),
-    };
-    let mut args = case.args(&cp);
-    args.bundles = vec![PathBuf::from(BUNDLES[0])];
-    args.inclusions = vec![case.write("inc.json", &serde_json::to_string(&response).unwrap())];
-    let (exit, report) = verify(&args);
+    let (exit, report) = case.verify_first_bundle(&cp, &tree, 4, &entries[4]);
     assert_eq!(exit, Exit::Rejected, "{report:#}");
     assert!(has_failure(&report, "back-dated"), "{report:#}");
 }
