@@ -106,7 +106,7 @@ where
     let mut first_error = None;
     let mut proved_now = 0;
     std::thread::scope(|scope| {
-        for _ in 0..workers.max(1) {
+        for _ in 0..in_flight(workers) {
             let tx = tx.clone();
             let mut backend = backend.clone();
             let (queue, stop, features) = (&queue, &stop, &features);
@@ -220,6 +220,13 @@ where
         resumed,
         refused,
     })
+}
+
+/// Rows in preparation or proof at once for `workers` provers: two a prover, so that while
+/// one row's proof runs, the next row's checks and witness are solved and its request is queued
+/// (a prover never waits for a witness). `ProverPool` queues up to four requests a worker.
+fn in_flight(workers: usize) -> usize {
+    workers.max(1).saturating_mul(2)
 }
 
 /// The band index (or decision bit) among a bundle document's public inputs.
