@@ -7,6 +7,8 @@ use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::AffineRepr;
 use ark_ff::{MontFp, Zero};
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::error::Malformed;
 use crate::field::fq;
 
@@ -29,12 +31,22 @@ pub const IGNITION_G2_BYTES: [u8; G2_POINT_BYTES] = [
 
 /// A setup's `[tau]_2`, checked (canonical coordinates, on the twist, in the prime-order
 /// subgroup, not the identity) and prepared for pairings.
+///
+/// Cheap to clone (the prepared line coefficients are shared), and checked and prepared once per
+/// process for each point: [`G2Point::ignition`] and [`G2Point::from_bytes`] remember the points
+/// they have built, so verifying many bundles of one setup does not repeat the subgroup check and
+/// the preparation (which cost more than a third of a millisecond a bundle).
 #[derive(Clone, Debug)]
 pub struct G2Point {
     affine: G2Affine,
-    prepared: <Bn254 as Pairing>::G2Prepared,
-    generator: <Bn254 as Pairing>::G2Prepared,
+    prepared: Arc<<Bn254 as Pairing>::G2Prepared>,
+    generator: Arc<<Bn254 as Pairing>::G2Prepared>,
 }
+
+/// Points [`G2Point::from_bytes`] has checked, by their bytes (a process sees one or two setups;
+/// the list is bounded all the same).
+static CHECKED: Mutex<Vec<([u8; G2_POINT_BYTES], G2Point)>> = Mutex::new(Vec::new());
+const CHECKED_CAPACITY: usize = 8;
 
 impl PartialEq for G2Point {
     fn eq(&self, other: &Self) -> bool {
@@ -47,6 +59,11 @@ impl Eq for G2Point {}
 impl G2Point {
     /// Aztec Ignition's `[x]_2`: the point real proofs verify against.
     pub fn ignition() -> Self {
+        static IGNITION: OnceLock<G2Point> = OnceLock::new();
+        IGNITION.get_or_init(Self::build_ignition).clone()
+    }
+
+    fn build_ignition() -> Self {
         // The coordinates of `IGNITION_G2_BYTES`; a test checks that they are that constant and a
         // valid point of the subgroup, so no check (and no fallback) is needed here.
         const X_C0: Fq =
@@ -67,6 +84,26 @@ impl G2Point {
 
     /// A `[tau]_2` from the 128-byte file encoding (`x.c0, x.c1, y.c0, y.c1`, big-endian).
     pub fn from_bytes(bytes: &[u8; G2_POINT_BYTES]) -> Result<Self, Malformed> {
+        let lock = || {
+            CHECKED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((_, p)) = lock().iter().find(|(b, _)| b == bytes) {
+            return Ok(p.clone());
+        }
+        let point = Self::check(bytes)?;
+        let mut checked = lock();
+        if let Some((_, p)) = checked.iter().find(|(b, _)| b == bytes) {
+            return Ok(p.clone());
+        }
+        if checked.len() < CHECKED_CAPACITY {
+            checked.push((*bytes, point.clone()));
+        }
+        Ok(point)
+    }
+
+    fn check(bytes: &[u8; G2_POINT_BYTES]) -> Result<Self, Malformed> {
         let coordinate = |i: usize| -> Result<Fq, Malformed> {
             let mut w = [0u8; 32];
             w.copy_from_slice(&bytes[32 * i..32 * (i + 1)]);
@@ -90,10 +127,11 @@ impl G2Point {
     }
 
     fn new(affine: G2Affine) -> Self {
+        static GENERATOR: OnceLock<Arc<<Bn254 as Pairing>::G2Prepared>> = OnceLock::new();
         G2Point {
             affine,
-            prepared: affine.into(),
-            generator: G2Affine::generator().into(),
+            prepared: Arc::new(affine.into()),
+            generator: Arc::clone(GENERATOR.get_or_init(|| Arc::new(G2Affine::generator().into()))),
         }
     }
 
@@ -111,8 +149,10 @@ impl G2Point {
     /// `e(P0, [1]_2) * e(-W, [tau]_2) == 1`.
     pub(crate) fn kzg_holds(&self, p0: G1Affine, w: G1Affine) -> bool {
         let neg_w = -w;
-        let ml =
-            Bn254::multi_miller_loop([p0, neg_w], [self.generator.clone(), self.prepared.clone()]);
+        let ml = Bn254::multi_miller_loop(
+            [p0, neg_w],
+            [(*self.generator).clone(), (*self.prepared).clone()],
+        );
         Bn254::final_exponentiation(ml).is_some_and(|o: PairingOutput<Bn254>| o.is_zero())
     }
 
@@ -120,14 +160,14 @@ impl G2Point {
     /// beside the transcript; [`Self::kzg_holds_with`] finishes the check.
     #[cfg(not(target_family = "wasm"))]
     pub(crate) fn miller_loop_w(&self, w: G1Affine) -> MillerLoopOutput<Bn254> {
-        Bn254::multi_miller_loop([-w], [self.prepared.clone()])
+        Bn254::multi_miller_loop([-w], [(*self.prepared).clone()])
     }
 
     /// [`Self::kzg_holds`] given `miller_loop_w(W)`: the product of the two Miller loops is the
     /// two-pair loop's up to factors the final exponentiation removes.
     #[cfg(not(target_family = "wasm"))]
     pub(crate) fn kzg_holds_with(&self, p0: G1Affine, loop_w: MillerLoopOutput<Bn254>) -> bool {
-        let ml = Bn254::multi_miller_loop([p0], [self.generator.clone()]);
+        let ml = Bn254::multi_miller_loop([p0], [(*self.generator).clone()]);
         Bn254::final_exponentiation(MillerLoopOutput(ml.0 * loop_w.0))
             .is_some_and(|o: PairingOutput<Bn254>| o.is_zero())
     }
@@ -142,6 +182,19 @@ mod tests {
         let checked = G2Point::from_bytes(&IGNITION_G2_BYTES).unwrap();
         assert_eq!(G2Point::ignition(), checked);
         assert_eq!(G2Point::ignition().to_bytes(), IGNITION_G2_BYTES);
+    }
+
+    #[test]
+    fn a_point_parsed_again_is_the_same_checked_point() {
+        let first = G2Point::from_bytes(&IGNITION_G2_BYTES).unwrap();
+        let again = G2Point::from_bytes(&IGNITION_G2_BYTES).unwrap();
+        assert_eq!(first, again);
+        assert!(Arc::ptr_eq(&first.prepared, &again.prepared));
+        // A refused point is never remembered: it is refused again.
+        let mut off = IGNITION_G2_BYTES;
+        off[127] ^= 1;
+        assert!(G2Point::from_bytes(&off).is_err());
+        assert!(G2Point::from_bytes(&off).is_err());
     }
 
     #[test]

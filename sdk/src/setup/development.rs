@@ -53,9 +53,11 @@ pub(crate) fn tau() -> Fr {
     Fr::from_le_bytes_mod_order(&wide)
 }
 
-/// The development `[tau]_2` in the 128-byte file encoding.
+/// The development `[tau]_2` in the 128-byte file encoding (computed once per process: a G2
+/// scalar multiplication, which the verifier would otherwise repeat for every bundle).
 pub(crate) fn g2_bytes() -> [u8; G2_POINT_BYTES] {
-    encode_g2(&(G2Projective::generator() * tau()).into_affine())
+    static G2: std::sync::OnceLock<[u8; G2_POINT_BYTES]> = std::sync::OnceLock::new();
+    *G2.get_or_init(|| encode_g2(&(G2Projective::generator() * tau()).into_affine()))
 }
 
 /// Folder of the development CRS inside a cache folder.
