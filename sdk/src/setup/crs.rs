@@ -120,6 +120,7 @@ pub(crate) fn parse_g2(bytes: &[u8; G2_POINT_BYTES]) -> Result<G2Affine, PointPr
 }
 
 /// Encodes a G2 point (not the identity) in the 128-byte file form.
+#[cfg(test)]
 pub(crate) fn encode_g2(p: &G2Affine) -> [u8; G2_POINT_BYTES] {
     let mut out = [0u8; G2_POINT_BYTES];
     if let Some((x, y)) = p.xy() {

@@ -24,14 +24,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use ark_bn254::{Fr, G1Projective, G2Projective};
+use ark_bn254::{Fr, G1Projective};
 use ark_ec::scalar_mul::BatchMulPreprocessing;
 use ark_ec::{CurveGroup, PrimeGroup};
 use ark_ff::{Field, PrimeField};
 
 use super::crs::{
-    encode_g1, encode_g2, g2_sha256, read_g2, CANONICAL_IGNITION_G2, CANONICAL_IGNITION_G2_SHA256,
-    G1_FILE, G1_GENERATOR_BYTES, G1_POINT_BYTES, G2_FILE, G2_POINT_BYTES,
+    encode_g1, g2_sha256, read_g2, CANONICAL_IGNITION_G2, CANONICAL_IGNITION_G2_SHA256, G1_FILE,
+    G1_GENERATOR_BYTES, G1_POINT_BYTES, G2_FILE, G2_POINT_BYTES,
 };
 use super::files::{write_atomic, DirLock};
 use super::SetupError;
@@ -53,11 +53,24 @@ pub(crate) fn tau() -> Fr {
     Fr::from_le_bytes_mod_order(&wide)
 }
 
-/// The development `[tau]_2` in the 128-byte file encoding (computed once per process: a G2
-/// scalar multiplication, which the verifier would otherwise repeat for every bundle).
+/// The development `[tau]_2` in the 128-byte file encoding: `tau` times the generator of G2,
+/// written out so that no process pays the scalar multiplication (about 0.8 ms, which a
+/// verifier would otherwise pay once per run); `development_g2_is_tau_times_the_generator`
+/// recomputes it.
+const DEVELOPMENT_G2: [u8; G2_POINT_BYTES] = [
+    0x14, 0xc0, 0xc9, 0xf6, 0x84, 0x4c, 0xe5, 0x90, 0xff, 0xa6, 0xd2, 0x67, 0x15, 0x42, 0x4f, 0xaf,
+    0x4d, 0x84, 0x76, 0xd5, 0xbb, 0xb6, 0xb2, 0x85, 0x54, 0xc3, 0xcd, 0x42, 0x2f, 0x23, 0x04, 0xe0,
+    0x17, 0x7d, 0xcd, 0x76, 0x3b, 0xd0, 0xef, 0x3f, 0x82, 0x1b, 0x1e, 0x75, 0xc3, 0x01, 0x91, 0x15,
+    0x94, 0xb9, 0x27, 0xb5, 0x1d, 0xa4, 0x5d, 0x09, 0x85, 0xac, 0xb3, 0x90, 0x33, 0x37, 0x47, 0x8a,
+    0x12, 0x71, 0xe5, 0x4e, 0x61, 0xb1, 0x0c, 0xa9, 0x11, 0x3f, 0x41, 0x66, 0x3c, 0x7e, 0xbd, 0x1f,
+    0x45, 0xde, 0xc1, 0x8a, 0x30, 0x34, 0x31, 0xfa, 0x9f, 0xbc, 0x77, 0xff, 0x5f, 0x99, 0xf8, 0x71,
+    0x23, 0x36, 0x07, 0xab, 0x66, 0x0b, 0x18, 0x88, 0xdd, 0xb2, 0x6d, 0xe7, 0xa8, 0x89, 0x2b, 0x38,
+    0xe7, 0xc7, 0x93, 0x21, 0x53, 0x88, 0xa2, 0x58, 0xfe, 0xe4, 0xb9, 0x30, 0xf8, 0x2d, 0x1d, 0x74,
+];
+
+/// The development `[tau]_2` in the 128-byte file encoding.
 pub(crate) fn g2_bytes() -> [u8; G2_POINT_BYTES] {
-    static G2: std::sync::OnceLock<[u8; G2_POINT_BYTES]> = std::sync::OnceLock::new();
-    *G2.get_or_init(|| encode_g2(&(G2Projective::generator() * tau()).into_affine()))
+    DEVELOPMENT_G2
 }
 
 /// Folder of the development CRS inside a cache folder.
@@ -247,6 +260,15 @@ pub(crate) fn development_bb(stock_bb: &Path, cache_dir: &Path) -> Result<PathBu
 mod tests {
     use super::*;
     use crate::setup::crs::{check_g1_points, parse_g2};
+
+    #[test]
+    fn development_g2_is_tau_times_the_generator() {
+        use crate::setup::crs::encode_g2;
+        use ark_bn254::G2Projective;
+        let computed = encode_g2(&(G2Projective::generator() * tau()).into_affine());
+        assert_eq!(computed, DEVELOPMENT_G2);
+        assert!(parse_g2(&DEVELOPMENT_G2).is_ok());
+    }
 
     #[test]
     fn tau_is_fixed_and_not_trivial() {
