@@ -47,58 +47,35 @@ fn main() {
     let gate = s("valid/gate-with-policy/bundle.json");
     let gate_policy = s("valid/gate-with-policy/policy.toml");
     // Exit 4: valid, development setup (not evidence).
+    let verify = |bundle: &str, policy: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            bundle,
+            "--trust",
+            &root,
+            "--policy",
+            policy,
+            "--dev-setup",
+        ];
+        args.extend_from_slice(extra);
+        runs(&args, 4)
+    };
     let mut rows = vec![
         ("`govproof --version`", runs(&["--version"], 0)),
         (
             "`govproof verify`, score band and its policy",
-            runs(
-                &[
-                    "verify",
-                    &band,
-                    "--trust",
-                    &root,
-                    "--policy",
-                    &band_policy,
-                    "--dev-setup",
-                ],
-                4,
-            ),
+            verify(&band, &band_policy, &[]),
         ),
         (
             "`govproof verify`, gate and its policy",
-            runs(
-                &[
-                    "verify",
-                    &gate,
-                    "--trust",
-                    &root,
-                    "--policy",
-                    &gate_policy,
-                    "--dev-setup",
-                ],
-                4,
-            ),
+            verify(&gate, &gate_policy, &[]),
         ),
     ];
     if let Some(bb) = govproof_testkit::bb() {
         let bb = bb.to_string_lossy().into_owned();
         rows.push((
             "`govproof verify --cross-check-bb`, gate (bb started too)",
-            runs(
-                &[
-                    "verify",
-                    &gate,
-                    "--trust",
-                    &root,
-                    "--policy",
-                    &gate_policy,
-                    "--dev-setup",
-                    "--cross-check-bb",
-                    "--bb",
-                    &bb,
-                ],
-                4,
-            ),
+            verify(&gate, &gate_policy, &["--cross-check-bb", "--bb", &bb]),
         ));
     }
     println!("## govproof verify as a process (60 runs each, one run of this bench)\n");

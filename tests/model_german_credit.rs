@@ -305,6 +305,29 @@ pub(crate) fn decision(
     CircuitDecision::new(file.profile, statement, witness).unwrap()
 }
 
+/// The application `govproof prove` reads for applicant `row` of `data`: decision `decision_id`
+/// at `time` in the example's scope, the features named as `policy` names them.
+pub(crate) fn application_json(
+    policy: &Policy,
+    data: &Calibration,
+    row: usize,
+    decision_id: &str,
+    time: &str,
+) -> serde_json::Value {
+    let features: serde_json::Map<String, serde_json::Value> = policy
+        .features()
+        .iter()
+        .zip(&data.rows()[row])
+        .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
+        .collect();
+    serde_json::json!({
+        "decision_id": decision_id,
+        "time": time,
+        "scope": "consumer-credit/EU-DE/instalment-loan",
+        "features": features,
+    })
+}
+
 /// A `govproof prove` run of the command-line path for an applicant of the example data: the
 /// registry a `CliRegistry` made (its first root as trust), the policy and model files, `bb`, and
 /// the decision time (also `--now`), all under `--dev-setup`.
@@ -330,22 +353,10 @@ impl CliProve<'_> {
         decision_id: &str,
     ) -> PathBuf {
         let s = |p: &Path| p.display().to_string();
-        let features: serde_json::Map<String, serde_json::Value> = policy
-            .features()
-            .iter()
-            .zip(&data.rows()[row])
-            .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
-            .collect();
         let application = self.dir.join("application.json");
         fs::write(
             &application,
-            serde_json::to_vec(&serde_json::json!({
-                "decision_id": decision_id,
-                "time": self.at,
-                "scope": "consumer-credit/EU-DE/instalment-loan",
-                "features": features,
-            }))
-            .unwrap(),
+            serde_json::to_vec(&application_json(policy, data, row, decision_id, self.at)).unwrap(),
         )
         .unwrap();
         let bundle = self.dir.join("bundle.json");

@@ -596,25 +596,16 @@ fn govproof_prove_and_verify_take_a_lenders_own_model_end_to_end() {
         .unwrap();
     let schema = FeatureSchema::read(&example().join("features.toml")).unwrap();
     let data = Calibration::read(&example().join("data/german_credit.csv"), &schema).unwrap();
-    let features: serde_json::Map<String, serde_json::Value> = policy
-        .features()
-        .iter()
-        .zip(&data.rows()[row])
-        .map(|(f, v)| (f.name.as_str().to_string(), serde_json::json!(v)))
-        .collect();
     let scratch = tempfile::tempdir().unwrap();
     let application = scratch.path().join("application.json");
-    std::fs::write(
-        &application,
-        serde_json::to_vec(&serde_json::json!({
-            "decision_id": "gc-cli-1",
-            "time": DECISION_TIME,
-            "scope": "consumer-credit/EU-DE/instalment-loan",
-            "features": features,
-        }))
-        .unwrap(),
-    )
-    .unwrap();
+    let json = crate::model_german_credit::application_json(
+        &policy,
+        &data,
+        row,
+        "gc-cli-1",
+        DECISION_TIME,
+    );
+    std::fs::write(&application, serde_json::to_vec(&json).unwrap()).unwrap();
     let model = scratch.path().join("scorecard.govproof");
     let file = {
         let schema = FeatureSchema::read(&example().join("features.toml")).unwrap();
