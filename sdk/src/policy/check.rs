@@ -1802,7 +1802,11 @@ fn read_policy(r: &mut Reader<'_>, text: &str, options: &CheckOptions) -> Option
         }
     }
     match encode(&parts) {
-        Ok(encoding) => Some(Policy { parts, encoding }),
+        Ok(encoding) => Some(Policy {
+            hash: encoding.hash(),
+            parts,
+            encoding,
+        }),
         Err(e) => {
             // Every condition the encoding checks is checked above with a precise diagnostic;
             // this is the last line of defence should the two ever drift apart.

@@ -308,7 +308,7 @@ pub fn document_digest(policy: &Policy) -> [u8; 32] {
 impl Policy {
     /// The hash the composite circuit commits to (see the module documentation).
     pub fn hash(&self) -> Field {
-        self.encoding.hash()
+        self.hash
     }
 
     /// The circuits' field encoding of the policy, in hashing order.

@@ -9,6 +9,7 @@ use crate::circuits::fixed::{
     edge_from_logit, edge_from_points, edge_from_probability, FixedError, EDGE_MAX, EDGE_MIN,
 };
 use crate::circuits::{PolicyEncoding, Profile};
+use crate::field::Field;
 
 use super::names::{ModelId, ModelVersion, Name, Note};
 use crate::registry::Timestamp;
@@ -281,6 +282,9 @@ pub(crate) struct Parts {
 pub struct Policy {
     pub(crate) parts: Parts,
     pub(crate) encoding: PolicyEncoding,
+    /// `encoding.hash()`, computed once: a verifier compares it for every bundle of a portfolio,
+    /// and it takes 19 Poseidon2 permutations.
+    pub(crate) hash: Field,
 }
 
 impl Policy {
