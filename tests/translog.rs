@@ -125,6 +125,7 @@ impl Case {
             state: Some(self.path("state.note")),
             bundles: Vec::new(),
             entries: None,
+            all_entries: false,
             inclusions: Vec::new(),
             consistency: None,
             format: Format::Json,
@@ -551,6 +552,8 @@ struct Served {
     entries: Vec<LogEntry>,
     tree: Tree,
     note: String,
+    /// `GET /log/entries` leaves out the last entry of every page it serves (an attack).
+    short_pages: bool,
 }
 
 fn respond(stream: &mut std::net::TcpStream, status: &str, body: &str) {
@@ -613,6 +616,18 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
                     },
                     _ => respond(&mut stream, "400 Bad Request", "{}"),
                 }
+            } else if path.starts_with("/log/entries") {
+                let (start, end) = (query(&path, "start"), query(&path, "end"));
+                match (start, end) {
+                    (Some(start), Some(end))
+                        if start <= end && end as usize <= served.entries.len() =>
+                    {
+                        let cut = usize::from(served.short_pages && end > start);
+                        let page = &served.entries[start as usize..end as usize - cut];
+                        respond(&mut stream, "200 OK", &dump(page));
+                    }
+                    _ => respond(&mut stream, "400 Bad Request", "{}"),
+                }
             } else if let Some(rest) = path.strip_prefix("/decisions/") {
                 let id = rest.split('/').next().unwrap_or("");
                 let size = query(&path, "size").unwrap_or(served.tree.size());
@@ -646,6 +661,67 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
 }
 
 #[test]
+fn all_entries_fetches_the_served_log_in_pages_and_refuses_a_changed_or_short_one() {
+    let case = Case::new();
+    // More entries than one page (2,000) holds, so the dump is fetched in three pages.
+    let mut entries = honest_entries();
+    let last = entries.last().unwrap().logged_at;
+    for i in 0..4_100u64 {
+        entries.push(filler(1_000 + i, last));
+    }
+    let tree = tree_of(&entries);
+    let served = Arc::new(Mutex::new(Served {
+        entries: entries.clone(),
+        tree: tree.clone(),
+        note: note(&tree, entries.len() as u64, "2026-04-15T09:59:00Z"),
+        short_pages: false,
+    }));
+    let url = serve(served.clone());
+    let args = LogVerifyArgs {
+        checkpoint: None,
+        url: Some(url.clone()),
+        key: case.path("log.vkey"),
+        origin: Some(ORIGIN.to_string()),
+        state: None,
+        bundles: bundles(),
+        entries: None,
+        all_entries: true,
+        inclusions: Vec::new(),
+        consistency: None,
+        format: Format::Json,
+    };
+    let (exit, report) = verify(&args);
+    assert_eq!(exit, Exit::Success, "{report:#}");
+    assert!(
+        report.to_string().contains(&format!(
+            "the dump's first {} entries hash to the checkpoint's root",
+            entries.len()
+        )),
+        "{report:#}"
+    );
+
+    // The served entries differ from what the signed root covers (one changed): the recomputed
+    // root gives it away.
+    {
+        let mut s = served.lock().unwrap();
+        s.entries[3000].decision_id = "changed".to_string();
+    }
+    let (exit, report) = verify(&args);
+    assert_eq!(exit, Exit::Rejected, "{report:#}");
+    assert!(has_failure(&report, "root-mismatch"), "{report:#}");
+
+    // Pages that leave entries out are refused as a malformed dump, not accepted as shorter.
+    {
+        let mut s = served.lock().unwrap();
+        s.entries = entries.clone();
+        s.short_pages = true;
+    }
+    let (exit, report) = verify(&args);
+    assert_eq!(exit, Exit::Rejected, "{report:#}");
+    assert!(has_failure(&report, "malformed"), "{report:#}");
+}
+
+#[test]
 fn the_url_path_checks_a_served_log_and_its_attacks() {
     let case = Case::new();
     let entries = honest_entries();
@@ -654,6 +730,7 @@ fn the_url_path_checks_a_served_log_and_its_attacks() {
         entries: entries[..8].to_vec(),
         tree: tree.clone(),
         note: note(&tree, 8, "2026-04-15T09:45:00Z"),
+        short_pages: false,
     }));
     let url = serve(served.clone());
     let args = |bundles: Vec<PathBuf>| LogVerifyArgs {
@@ -664,6 +741,7 @@ fn the_url_path_checks_a_served_log_and_its_attacks() {
         state: Some(case.path("state.note")),
         bundles,
         entries: None,
+        all_entries: false,
         inclusions: Vec::new(),
         consistency: None,
         format: Format::Json,

@@ -67,6 +67,10 @@ pub struct LogVerifyArgs {
     /// A full dump of the log's entries (JSON Lines, in log order): the root is recomputed.
     #[arg(long, value_name = "FILE")]
     pub entries: Option<PathBuf>,
+    /// With `--url`: fetch every entry up to the checkpoint's size from the service
+    /// (`GET /log/entries`, in pages) and check them as a dump: the root is recomputed.
+    #[arg(long, requires = "url", conflicts_with = "entries")]
+    pub all_entries: bool,
     /// Inclusion proofs saved from the service (`GET /decisions/{id}/inclusion`), for bundles.
     #[arg(long = "inclusion", value_name = "FILE", num_args = 1..)]
     pub inclusions: Vec<PathBuf>,
@@ -297,19 +301,24 @@ fn verify_into(args: &LogVerifyArgs, report: &mut Report) -> Option<SignedCheckp
         }
     }
 
-    // The entry dump: read whole before it is used for consistency or inclusion.
-    let dump = match &args.entries {
-        Some(path) => match read_dump(path) {
-            Ok(entries) => Some(entries),
-            Err(DumpError::Unreadable(e)) => {
-                report.unable("entries", "unreadable-input", e);
-                None
-            }
-            Err(DumpError::Malformed(e)) => {
-                report.fail("entries", "malformed", e);
-                None
-            }
-        },
+    // The entry dump: read (or fetched) whole before it is used for consistency or inclusion.
+    let read = match (&args.entries, &source) {
+        (Some(path), _) => Some(read_dump(path)),
+        (None, Source::Http { agent, base }) if args.all_entries => {
+            Some(fetch_dump(agent, base, cp.size))
+        }
+        _ => None,
+    };
+    let dump = match read {
+        Some(Ok(entries)) => Some(entries),
+        Some(Err(DumpError::Unreadable(e))) => {
+            report.unable("entries", "unreadable-input", e);
+            None
+        }
+        Some(Err(DumpError::Malformed(e))) => {
+            report.fail("entries", "malformed", e);
+            None
+        }
         None => None,
     };
     let tree = dump
@@ -615,16 +624,68 @@ fn read_dump(path: &Path) -> Result<Vec<LogEntry>, DumpError> {
     let bytes = read_input(path, "entry dump", MAX_DUMP_BYTES)
         .map_err(|e| DumpError::Unreadable(e.to_string()))?;
     let mut entries = Vec::new();
+    parse_dump(&bytes, &format!("`{}`", path.display()), 0, &mut entries)?;
+    Ok(entries)
+}
+
+/// Entries a page of `fetch_dump` asks for (a page stays far below the response size limit).
+const ENTRIES_PAGE: u64 = 2_000;
+
+/// Every entry of the service's log below `size`, fetched `ENTRIES_PAGE` at a time: each page
+/// must hold exactly the entries asked for.
+fn fetch_dump(agent: &ureq::Agent, base: &str, size: u64) -> Result<Vec<LogEntry>, DumpError> {
+    if size > MAX_DUMP_BYTES / 64 {
+        return Err(DumpError::Unreadable(format!(
+            "the log holds {size} entries, more than this command fetches; save a dump and give `--entries`"
+        )));
+    }
+    let mut entries = Vec::new();
+    let mut start = 0;
+    while start < size {
+        let end = size.min(start + ENTRIES_PAGE);
+        let path = format!("/log/entries?start={start}&end={end}");
+        let page = http_get(agent, base, &path)
+            .map_err(DumpError::Unreadable)?
+            .ok_or_else(|| DumpError::Unreadable(format!("`{base}{path}` answered 404")))?;
+        let before = entries.len() as u64;
+        parse_dump(
+            page.as_bytes(),
+            &format!("`{base}{path}`"),
+            start,
+            &mut entries,
+        )?;
+        let got = entries.len() as u64 - before;
+        if got != end - start {
+            return Err(DumpError::Malformed(format!(
+                "`{base}{path}` returned {got} entries, not {}",
+                end - start
+            )));
+        }
+        start = end;
+    }
+    Ok(entries)
+}
+
+/// The JSON Lines of `bytes` (from `what`, whose first line is entry `first`) appended to
+/// `entries`.
+fn parse_dump(
+    bytes: &[u8],
+    what: &str,
+    first: u64,
+    entries: &mut Vec<LogEntry>,
+) -> Result<(), DumpError> {
+    let mut index = first;
     for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.is_empty() {
             continue;
         }
         let entry = LogEntry::from_json(line).map_err(|e| {
-            DumpError::Malformed(format!("`{}` line {}: {e}", path.display(), n + 1))
+            DumpError::Malformed(format!("{what} line {} (entry {index}): {e}", n + 1))
         })?;
         entries.push(entry);
+        index += 1;
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// The dump against the checkpoint: its root, its times and its ids.

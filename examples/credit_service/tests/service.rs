@@ -572,6 +572,7 @@ async fn log_verify(
     key: &Path,
     state: &Path,
     bundles: Vec<PathBuf>,
+    all_entries: bool,
 ) -> (govproof_cli::Exit, String) {
     let args = govproof_cli::log::LogVerifyArgs {
         checkpoint: None,
@@ -581,6 +582,7 @@ async fn log_verify(
         state: Some(state.to_path_buf()),
         bundles,
         entries: None,
+        all_entries,
         inclusions: Vec::new(),
         consistency: None,
         format: govproof_cli::prove::Format::Text,
@@ -612,7 +614,7 @@ async fn govproof_log_verify_checks_the_live_service_log_and_refuses_a_bundle_it
     assert_eq!(status, 201, "{body}");
     let first = dir.path().join("first.json");
     std::fs::write(&first, bundle_bytes(&run.base, "loan-0101").await).unwrap();
-    let (exit, report) = log_verify(&run.base, &key, &state, vec![first.clone()]).await;
+    let (exit, report) = log_verify(&run.base, &key, &state, vec![first.clone()], false).await;
     assert_eq!(exit, govproof_cli::Exit::Success, "{report}");
     assert!(state.exists());
 
@@ -624,16 +626,28 @@ async fn govproof_log_verify_checks_the_live_service_log_and_refuses_a_bundle_it
     let second = dir.path().join("second.json");
     let second_text = bundle_bytes(&run.base, "loan-0102").await;
     std::fs::write(&second, &second_text).unwrap();
-    let (exit, report) =
-        log_verify(&run.base, &key, &state, vec![first.clone(), second.clone()]).await;
+    // With `--all-entries` every entry is fetched too (`GET /log/entries`) and the root
+    // recomputed from them.
+    let (exit, report) = log_verify(
+        &run.base,
+        &key,
+        &state,
+        vec![first.clone(), second.clone()],
+        true,
+    )
+    .await;
     assert_eq!(exit, govproof_cli::Exit::Success, "{report}");
+    assert!(
+        report.contains("the dump's first 2 entries hash to the checkpoint's root"),
+        "{report}"
+    );
 
     // The negative twins: a bundle changed after it was logged is not the logged one, and a
     // key that is not the service's refuses the checkpoint; the state is left as it was.
     let before = std::fs::read(&state).unwrap();
     let changed = dir.path().join("changed.json");
     std::fs::write(&changed, second_text.replacen("loan-0102", "loan-0199", 1)).unwrap();
-    let (exit, report) = log_verify(&run.base, &key, &state, vec![changed]).await;
+    let (exit, report) = log_verify(&run.base, &key, &state, vec![changed], false).await;
     assert_eq!(exit, govproof_cli::Exit::Rejected, "{report}");
     let other =
         LogKey::load_or_create(&dir.path().join("other-key"), "test.example/decisions").unwrap();
@@ -643,7 +657,7 @@ async fn govproof_log_verify_checks_the_live_service_log_and_refuses_a_bundle_it
         govproof::translog::verifier_key("test.example/decisions", &other.key.verifying_key()),
     )
     .unwrap();
-    let (exit, report) = log_verify(&run.base, &other_key, &state, vec![first]).await;
+    let (exit, report) = log_verify(&run.base, &other_key, &state, vec![first], false).await;
     assert_eq!(exit, govproof_cli::Exit::Rejected, "{report}");
     assert_eq!(std::fs::read(&state).unwrap(), before);
 }
