@@ -4,6 +4,8 @@
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
 //! - [`commit`], [`merkle`]: labels, scopes, registry leaves and the registry's Merkle tree;
 //! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
+//! - [`circuits`]: fixed point, profiles, models, reasons and the policy encoding, bit-exact
+//!   with the Noir libraries;
 //! - [`registry`]: the signed model registry's documents and the trust checks on them.
 //!
 //! No prover, acvm, bb, node or toolchain is in its dependency tree, and it builds for
@@ -12,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod circuits;
 pub mod commit;
 pub mod field;
 pub mod hash;

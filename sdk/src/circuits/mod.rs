@@ -20,15 +20,11 @@
 
 pub mod decision;
 pub mod digests;
-pub mod fixed;
 pub mod generate;
 pub mod info;
-pub mod model;
-pub mod policy;
-pub mod profile;
-pub mod reasons;
-pub mod tree_table;
-pub mod trees;
+
+// The pure part lives in govproof-core (docs/core.md); these are its old paths.
+pub use govproof_core::circuits::{fixed, model, policy, profile, reasons, tree_table, trees};
 
 pub use decision::{CircuitDecision, Constraint, DecisionError, DecisionWitness, PublicStatement};
 pub use fixed::{FixedError, Score};

@@ -267,7 +267,7 @@ pub fn feature_weight_mass(features: usize, shape: TreeShape, flat: &[i64]) -> V
 
 /// The extra `global`s a trees composite declares, and the calls it makes (used by
 /// [`super::generate`]).
-pub(crate) fn composite_parts(shape: TreeShape) -> (String, [&'static str; 3]) {
+pub fn composite_parts(shape: TreeShape) -> (String, [&'static str; 3]) {
     let globals = format!(
         "global T: u32 = {};\nglobal TD: u32 = {};\nglobal I: u32 = {};\nglobal L: u32 = {};\n",
         shape.trees,
