@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use govproof::policy::model_schema::ModelSchema;
+use govproof::policy::model_schema::{ModelSchema, ModelSchemaFile};
 use govproof::policy::{check, CheckOptions, Checked, Code, Severity, SourceFile, Timestamp};
 use govproof_cli::policy::{run_policy, Format, PolicyCommand};
 use govproof_cli::Exit;

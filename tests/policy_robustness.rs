@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use govproof::policy::cases::{read_cases, run_cases};
-use govproof::policy::model_schema::ModelSchema;
+use govproof::policy::model_schema::{ModelSchema, ModelSchemaFile};
 use govproof::policy::{check, explain, CheckOptions, Policy, SourceFile, Timestamp};
 use proptest::prelude::*;
 

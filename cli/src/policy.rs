@@ -21,7 +21,7 @@ use govproof::policy::diagnostic::{Diagnostics, SourceFile};
 use govproof::policy::evaluate::PolicyVerdict;
 use govproof::policy::explain::explain;
 use govproof::policy::model::Policy;
-use govproof::policy::model_schema::{ModelSchema, ModelSchemaError};
+use govproof::policy::model_schema::{ModelSchema, ModelSchemaError, ModelSchemaFile};
 use govproof::registry::Timestamp;
 
 /// Output format: the command line's one `--format text|json`.

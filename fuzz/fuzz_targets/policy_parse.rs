@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use govproof::policy::cases::{read_cases, run_cases};
-use govproof::policy::model_schema::ModelSchema;
+use govproof::policy::model_schema::{ModelSchema, ModelSchemaFile};
 use govproof::policy::{check, explain, CheckOptions, Policy, SourceFile, Timestamp};
 use libfuzzer_sys::fuzz_target;
 

@@ -1,37 +1,8 @@
-//! Policies as TOML: what an automated decision is allowed to be (which models, for which scopes,
-//! during which period, with which score bands or threshold, under which constraints on the
-//! features), checked strictly with diagnostics that point at the text, hashed to the value the
-//! composite circuit commits to, tested with `*.test.toml` cases, and explained in plain language.
-//!
-//! - [`check`] reads and validates a file into a [`Policy`], reporting every problem at once;
-//! - [`Policy::hash`] is the circuit's policy hash (see [`encoding`]);
-//! - [`cases`] and [`evaluate`] run test cases through the native mirror of the circuit's checks;
-//! - [`explain()`] writes the reviewer's summary;
-//! - [`cli`] is `govproof policy ...`.
-//!
-//! The schema, the canonical encoding and the rounding rules are documented in
-//! `docs/policies.md`.
+//! Policies as TOML. Reading, checking, hashing, test cases and explanations are
+//! `govproof_core::policy` (docs/core.md), re-exported here under their old paths; the SDK adds
+//! the reading of model description files ([`model_schema::ModelSchemaFile`]).
 
-pub mod cases;
-pub mod check;
-pub mod diagnostic;
-pub mod encoding;
-pub mod evaluate;
-pub mod explain;
-pub mod model;
 pub mod model_schema;
-pub mod names;
-mod read;
 
-pub use crate::registry::Timestamp;
-
-/// Largest policy (or `*.test.toml` case) file read: 1 MiB, far above any real policy (the
-/// example policies are a few KiB) and small enough that a padded file cannot exhaust memory.
-pub const MAX_POLICY_BYTES: u64 = 1 << 20;
-pub use check::{check, CheckOptions, Checked};
-pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity, SourceFile};
-pub use explain::explain;
-pub use model::{
-    AllowedModel, Band, Decision, Explanation, Feature, Outcome, Policy, ReasonText, Scope,
-    ScoreScale,
-};
+pub use govproof_core::policy::*;
+pub use model_schema::ModelSchemaFile;

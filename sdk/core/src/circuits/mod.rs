@@ -18,3 +18,10 @@ pub mod profile;
 pub mod reasons;
 pub mod tree_table;
 pub mod trees;
+
+pub use fixed::{FixedError, Score};
+pub use model::{Features, ModelError, QuantizedModel};
+pub use policy::{
+    CircuitOutcome, DecisionRule, FeatureRange, ModelRef, PolicyEncoding, PolicyError, PolicySpec,
+};
+pub use profile::{DecisionKind, HiddenLayers, ModelFamily, Profile, ProfileError};

@@ -88,7 +88,7 @@ pub fn check(file: &SourceFile, options: &CheckOptions) -> Checked {
 }
 
 /// Formats a number as a reader would write it: integers without a fraction.
-pub(crate) fn fmt_num(v: f64) -> String {
+pub fn fmt_num(v: f64) -> String {
     if v == f64::INFINITY {
         "inf".into()
     } else if v == f64::NEG_INFINITY {
@@ -1841,7 +1841,7 @@ mod tests {
 
     #[test]
     fn deep_perceptron_profiles_are_read_and_too_deep_ones_named() {
-        let text = include_str!("../../../policies/eu-consumer-credit.toml");
+        let text = include_str!("../../../../policies/eu-consumer-credit.toml");
         let with = |profile: &str| {
             let changed = text.replace(
                 "profile = \"mlp-24x16-d20-b8-s16-p8-m4\"",

@@ -338,7 +338,7 @@ mod tests {
     use super::*;
     use crate::policy::{check, CheckOptions, SourceFile};
 
-    const FIXTURE: &str = include_str!("../../../tests/data/policies/valid/fixture.toml");
+    const FIXTURE: &str = include_str!("../../../../tests/data/policies/valid/fixture.toml");
 
     fn load(text: &str) -> Policy {
         let file = SourceFile::new("p.toml", text);
