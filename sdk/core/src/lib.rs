@@ -6,6 +6,7 @@
 //! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
 //! - [`circuits`]: fixed point, profiles, models, reasons and the policy encoding, bit-exact
 //!   with the Noir libraries;
+//! - [`opening`]: the input opening (features and salt) a bundle's commitment is checked with;
 //! - [`policy`]: policies as TOML: reading, checking at file:line, hashing, cases, explanations;
 //! - [`registry`]: the signed model registry's documents and the trust checks on them.
 //!
@@ -20,6 +21,7 @@ pub mod commit;
 pub mod field;
 pub mod hash;
 pub mod merkle;
+pub mod opening;
 pub mod policy;
 pub mod proof;
 pub mod registry;

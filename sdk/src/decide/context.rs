@@ -538,10 +538,7 @@ impl DecisionContext {
             decision_id: application.decision_id.clone(),
             application: application.clone(),
             request: ProofRequest::new(Arc::clone(&self.circuit), witness, self.target),
-            opening: InputOpening {
-                features: application.features.clone(),
-                salt,
-            },
+            opening: InputOpening::new(application.features.clone(), salt),
             circuit_hash: self.circuit.hash(),
             decision,
             timings: ProveTimings {
