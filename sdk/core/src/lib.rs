@@ -4,6 +4,7 @@
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
 //! - [`commit`], [`merkle`]: labels, scopes, registry leaves and the registry's Merkle tree;
 //! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
+//! - [`bundle`]: the bundle format, read strictly;
 //! - [`circuits`]: fixed point, profiles, models, reasons and the policy encoding, bit-exact
 //!   with the Noir libraries;
 //! - [`opening`]: the input opening (features and salt) a bundle's commitment is checked with;
@@ -16,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod circuits;
 pub mod commit;
 pub mod field;

@@ -13,11 +13,13 @@
 //! checks are documented in `docs/bundle.md`.
 
 pub mod bytes;
-pub mod document;
 pub mod keys;
 pub mod portfolio;
 pub mod solidity;
 pub mod verify;
+
+// The format is govproof-core's (docs/core.md); this is its old path.
+pub use govproof_core::bundle::document;
 
 pub use bytes::{check_bytes, BytesInput};
 pub use document::{

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::commit::label;
 use crate::field::Field;
 use crate::merkle::MerklePath;
-use crate::prover::{
+use crate::proof::{
     ProofTarget, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS, NOIR_RECURSIVE_VK_BYTES,
 };
 use crate::registry::entry::Digest;
