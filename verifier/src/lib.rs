@@ -33,6 +33,8 @@ mod layout;
 mod pairing;
 mod poseidon2;
 mod poseidon2_constants;
+#[cfg(target_arch = "x86_64")]
+mod poseidon2_x8;
 mod protocol;
 mod relations;
 #[cfg(not(target_family = "wasm"))]

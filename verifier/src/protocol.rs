@@ -83,14 +83,23 @@ struct Challenges {
     last: Fr,
 }
 
-fn transcript(vk: &VerificationKey, proof: &Proof, public_inputs: &[Fr]) -> Challenges {
-    let hash = match proof.target {
+fn transcript_hash(target: Target) -> Hash {
+    match target {
         Target::NoirRecursive => Hash::Poseidon2,
         Target::Evm => Hash::Keccak,
-    };
+    }
+}
+
+/// Draws every challenge of the proof from `t`. What is absorbed never depends on a challenge,
+/// which is what lets a batch record the data first and hash many proofs' chains together.
+fn transcript(
+    vk: &VerificationKey,
+    proof: &Proof,
+    public_inputs: &[Fr],
+    t: &mut Transcript,
+) -> Challenges {
     let s = proof.sections();
     let w = &proof.words;
-    let mut t = Transcript::new(hash);
     t.absorb_fr(&vk.hash);
     for x in public_inputs {
         t.absorb_fr(x);
@@ -427,6 +436,44 @@ pub(crate) fn reduce(
     proof: &Proof,
     public_inputs: &[Word],
 ) -> Result<Claim, VerifyError> {
+    let inputs = parse_public_inputs(vk, public_inputs)?;
+    let mut t = Transcript::new(transcript_hash(proof.target));
+    reduce_in(vk, proof, &inputs, &mut t)
+}
+
+/// What a `noir-recursive` proof's transcript hashes, challenge by challenge, without hashing it
+/// (`None` for the Keccak transcript of `evm` proofs).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+pub(crate) fn transcript_segments(
+    vk: &VerificationKey,
+    proof: &Proof,
+    inputs: &[Fr],
+) -> Option<Vec<Vec<Fr>>> {
+    if transcript_hash(proof.target) != Hash::Poseidon2 {
+        return None;
+    }
+    let mut t = Transcript::recording();
+    transcript(vk, proof, inputs, &mut t);
+    Some(t.segments())
+}
+
+/// [`reduce`] with the transcript's hashes computed beforehand from [`transcript_segments`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+pub(crate) fn reduce_with_hashes(
+    vk: &VerificationKey,
+    proof: &Proof,
+    inputs: &[Fr],
+    hashes: Vec<Fr>,
+) -> Result<Claim, VerifyError> {
+    let mut t = Transcript::replaying(hashes);
+    reduce_in(vk, proof, inputs, &mut t)
+}
+
+/// The public inputs as scalars, after checking their number and that each is canonical.
+pub(crate) fn parse_public_inputs(
+    vk: &VerificationKey,
+    public_inputs: &[Word],
+) -> Result<Vec<Fr>, VerifyError> {
     let expected = vk.num_public_inputs();
     if public_inputs.len() != expected {
         return Err(Malformed::PublicInputCount {
@@ -442,7 +489,16 @@ pub(crate) fn reduce(
             field: i,
         })?);
     }
-    let c = transcript(vk, proof, &inputs);
+    Ok(inputs)
+}
+
+fn reduce_in(
+    vk: &VerificationKey,
+    proof: &Proof,
+    inputs: &[Fr],
+    t: &mut Transcript,
+) -> Result<Claim, VerifyError> {
+    let c = transcript(vk, proof, inputs, t);
     let public_input_delta = public_input_delta(
         inputs.iter().chain(proof.pairing_points.iter()).copied(),
         c.beta,
@@ -472,10 +528,7 @@ pub(crate) fn reduce(
         // verifier does: P0' = s P0 + P0_nested, P1' = s P1 + P1_nested with P1 = -W.
         let p0 = msm(&bases, &scalars).into_affine();
         let p1 = (-proof.kzg_w.into_group()).into_affine();
-        let mut t = Transcript::new(match proof.target {
-            Target::NoirRecursive => Hash::Poseidon2,
-            Target::Evm => Hash::Keccak,
-        });
+        let mut t = Transcript::new(transcript_hash(proof.target));
         for pt in [p0_nested, p1_nested, p0, p1] {
             let (x, y) = g1_words(&pt);
             match proof.target {

@@ -6,6 +6,7 @@
 //! the proof carries them); `evm` hashes the 32-byte words with Keccak-256 (points as `x, y`).
 
 use ark_bn254::Fr;
+use ark_ff::Zero;
 use tiny_keccak::{Hasher, Keccak};
 
 use crate::field::{fr, fr_to_word, split_challenge, Word};
@@ -18,6 +19,18 @@ pub(crate) enum Hash {
     Keccak,
 }
 
+/// Where a Poseidon2 transcript's hashes come from.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+enum Source {
+    /// Computed as the challenges are drawn.
+    Live,
+    /// Not computed: each challenge's new data (without the previous hash it chains from) is
+    /// kept, so that many proofs' chains can be hashed together, and the challenges are zero.
+    Record(Vec<Vec<Fr>>),
+    /// Computed before, from the recorded segments: the hashes in order, and the next one.
+    Replay(Vec<Fr>, usize),
+}
+
 /// A transcript being replayed by the verifier.
 pub(crate) struct Transcript {
     hash: Hash,
@@ -26,6 +39,7 @@ pub(crate) struct Transcript {
     elements: Vec<Fr>,
     /// Bytes absorbed since the last challenge (Keccak).
     bytes: Vec<u8>,
+    source: Source,
 }
 
 impl Transcript {
@@ -35,6 +49,37 @@ impl Transcript {
             previous: None,
             elements: Vec::with_capacity(64),
             bytes: Vec::with_capacity(64 * 32),
+            source: Source::Live,
+        }
+    }
+
+    /// A Poseidon2 transcript that records what each hash absorbs instead of hashing it: the
+    /// challenges it gives are zero, and [`Transcript::segments`] returns the record.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+    pub(crate) fn recording() -> Self {
+        Transcript {
+            source: Source::Record(Vec::with_capacity(40)),
+            ..Transcript::new(Hash::Poseidon2)
+        }
+    }
+
+    /// A Poseidon2 transcript whose hashes were computed from a recording of the same data (the
+    /// caller records and replays one and the same proof; a hash the recording lacks is
+    /// computed).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+    pub(crate) fn replaying(hashes: Vec<Fr>) -> Self {
+        Transcript {
+            source: Source::Replay(hashes, 0),
+            ..Transcript::new(Hash::Poseidon2)
+        }
+    }
+
+    /// What each hash of a recording absorbed, in order.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // the batch's eight-lane path
+    pub(crate) fn segments(self) -> Vec<Vec<Fr>> {
+        match self.source {
+            Source::Record(segments) => segments,
+            _ => Vec::new(),
         }
     }
 
@@ -66,14 +111,30 @@ impl Transcript {
     pub(crate) fn challenges(&mut self) -> (Fr, Fr) {
         // The data since the last challenge is preceded by that challenge's full hash, which
         // `challenges` leaves at the front of the buffer.
-        let h = match self.hash {
-            Hash::Poseidon2 => {
+        let h = match (self.hash, &mut self.source) {
+            (Hash::Poseidon2, Source::Live) => {
                 let h = poseidon2::hash(&self.elements);
                 self.elements.clear();
                 self.elements.push(h);
                 h
             }
-            Hash::Keccak => {
+            (Hash::Poseidon2, Source::Record(segments)) => {
+                segments.push(std::mem::take(&mut self.elements));
+                Fr::zero()
+            }
+            (Hash::Poseidon2, Source::Replay(hashes, next)) => {
+                // The buffer is kept as a live transcript keeps it, so a hash the recording
+                // lacks is computed here rather than assumed.
+                let h = match hashes.get(*next) {
+                    Some(h) => *h,
+                    None => poseidon2::hash(&self.elements),
+                };
+                *next += 1;
+                self.elements.clear();
+                self.elements.push(h);
+                h
+            }
+            (Hash::Keccak, _) => {
                 let h = keccak_fr(&self.bytes);
                 self.bytes.clear();
                 self.bytes.extend_from_slice(&fr_to_word(&h));

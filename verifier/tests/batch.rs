@@ -137,3 +137,43 @@ fn proofs_sharing_a_key_have_its_terms_summed_and_a_bad_pairing_among_them_is_st
     let failing: Vec<_> = err.failures().iter().map(|(i, _)| *i).collect();
     assert_eq!(failing, vec![bad, items.len() - 1]);
 }
+
+#[test]
+fn lanes_hashed_together_fail_alone_and_give_the_answers_of_one_by_one() {
+    // Where the CPU has AVX-512 IFMA, the transcripts of eight proofs are hashed together; a
+    // tampered proof must fail on its own lane and leave the others valid, with exactly the answer
+    // the single-proof verifier gives it. 19 items: two full groups of eight and a partial one.
+    let nr = Fixture::load(Target::NoirRecursive);
+    let dev = &valid_bundles()[0];
+    let (knr, kdev) = (nr.key(), dev.key());
+    // A sumcheck univariate (field 200), a commitment limb (field 20: the point leaves the curve,
+    // so that item is refused before its transcript), a public input.
+    let sumcheck = flipped(&nr.proof, 200);
+    let commitment = flipped(&nr.proof, 20);
+    let mut inputs = nr.public_inputs.clone();
+    inputs[0][31] ^= 1;
+    let mut items: Vec<_> = (0..19)
+        .map(|_| (&knr, nr.proof.as_slice(), nr.public_inputs.as_slice()))
+        .collect();
+    items[3] = (&knr, sumcheck.as_slice(), nr.public_inputs.as_slice());
+    items[8] = (&knr, commitment.as_slice(), nr.public_inputs.as_slice());
+    items[12] = (&knr, nr.proof.as_slice(), inputs.as_slice());
+    // A development proof of another circuit in the same group: only its pairing fails.
+    items[17] = (&kdev, dev.proof.as_slice(), dev.public_inputs.as_slice());
+    let g2 = G2Point::ignition();
+    let err = verify_batch(&items, &g2, SEED).unwrap_err();
+    let failures = err.failures();
+    assert_eq!(
+        failures.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![3, 8, 12, 17]
+    );
+    for (i, e) in failures {
+        let (key, proof, inputs) = items[*i];
+        assert_eq!(
+            Err(e.clone()),
+            govproof_verify::verify(key, proof, inputs, &g2),
+            "item {i}"
+        );
+        assert_eq!(e.is_rejection(), *i != 8, "item {i}: {e}");
+    }
+}
