@@ -28,7 +28,8 @@ use crate::field::Field;
 use crate::policy::Policy;
 use crate::prover::pool::{PoolConfig, ProofRequest, ProverPool};
 use crate::prover::{
-    CircuitBytecode, Proof, ProofTarget, Prover, ProverError, VerificationKey, WitnessStack,
+    CircuitBytecode, Proof, ProofDataError, ProofTarget, Prover, ProverError, VerificationKey,
+    WitnessStack,
 };
 use crate::registry::entry::Digest;
 use crate::registry::names::ProfileName;
@@ -639,7 +640,7 @@ impl DecisionContext {
             public_inputs,
             reasons,
             proof: ProofBytes::new(proof.to_bytes())
-                .map_err(|_| DecideError::Prover(ProverError::ProofEncoding))?,
+                .map_err(|_| DecideError::Prover(ProofDataError::ProofEncoding.into()))?,
         };
         Ok(Proved {
             bundle,

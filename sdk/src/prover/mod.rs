@@ -24,7 +24,6 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use barretenberg_rs::generated_types::{CircuitInput, CircuitInputNoVK, ProofSystemSettings};
-use serde::{Deserialize, Serialize};
 
 pub use bb::{
     BbError, ExitDescription, KillSwitch, RequestKind, StderrTail, STDERR_TAIL_BYTES,
@@ -42,8 +41,10 @@ pub const MIN_PROVER_POINTS: usize = 512;
 /// The format byte that starts msgpack-compact ACIR and witness stacks (Noir 1.0.0-beta.26).
 const MSGPACK_COMPACT_FORMAT: u8 = 0x03;
 
+// The byte types and the sizes are govproof-core's (docs/core.md); these are their old paths.
 pub use govproof_core::proof::{
-    ProofTarget, EVM_VK_BYTES, FIELD_BYTES, NOIR_RECURSIVE_PROOF_FIELDS, NOIR_RECURSIVE_VK_BYTES,
+    Proof, ProofDataError, ProofTarget, VerificationKey, EVM_VK_BYTES, FIELD_BYTES,
+    NOIR_RECURSIVE_PROOF_FIELDS, NOIR_RECURSIVE_VK_BYTES,
 };
 
 /// bb's msgpack settings for proofs of `target`: always zero-knowledge.
@@ -158,198 +159,6 @@ impl fmt::Debug for WitnessStack {
     }
 }
 
-/// A verification key with the setup and target it was made for.
-#[derive(Clone, PartialEq, Eq)]
-pub struct VerificationKey {
-    bytes: Vec<u8>,
-    setup: SetupId,
-    target: ProofTarget,
-}
-
-impl VerificationKey {
-    /// A key read from elsewhere; refuses a length bb does not produce for `target`.
-    pub fn from_parts(
-        bytes: Vec<u8>,
-        setup: SetupId,
-        target: ProofTarget,
-    ) -> Result<VerificationKey, ProverError> {
-        if bytes.len() != target.vk_bytes() {
-            return Err(ProverError::VkLength {
-                target,
-                expected: target.vk_bytes(),
-                found: bytes.len(),
-            });
-        }
-        Ok(VerificationKey {
-            bytes,
-            setup,
-            target,
-        })
-    }
-
-    /// The key as bb writes it.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The setup whose points the key commits with.
-    pub fn setup(&self) -> SetupId {
-        self.setup
-    }
-
-    /// The target it verifies.
-    pub fn target(&self) -> ProofTarget {
-        self.target
-    }
-
-    /// BLAKE3 of the key bytes.
-    pub fn hash(&self) -> [u8; 32] {
-        *blake3::hash(&self.bytes).as_bytes()
-    }
-}
-
-impl fmt::Debug for VerificationKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "VerificationKey({} bytes, {}, {}, {})",
-            self.bytes.len(),
-            self.setup,
-            self.target,
-            hex::encode(self.hash())
-        )
-    }
-}
-
-/// A proof: its field elements, its public inputs (each 32 bytes big-endian), and the setup and
-/// target that made it. Sizes are checked on construction.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "ProofRepr", into = "ProofRepr")]
-pub struct Proof {
-    fields: Vec<[u8; FIELD_BYTES]>,
-    public_inputs: Vec<Field>,
-    setup: SetupId,
-    target: ProofTarget,
-}
-
-/// Serialized form of a [`Proof`]: the proof as one hex string.
-#[derive(Serialize, Deserialize)]
-struct ProofRepr {
-    setup: SetupId,
-    target: ProofTarget,
-    public_inputs: Vec<Field>,
-    proof: String,
-}
-
-impl TryFrom<ProofRepr> for Proof {
-    type Error = ProverError;
-    fn try_from(r: ProofRepr) -> Result<Proof, ProverError> {
-        let bytes = hex::decode(&r.proof).map_err(|_| ProverError::ProofEncoding)?;
-        Proof::from_bytes(&bytes, r.public_inputs, r.setup, r.target)
-    }
-}
-
-impl From<Proof> for ProofRepr {
-    fn from(p: Proof) -> ProofRepr {
-        ProofRepr {
-            proof: hex::encode(p.to_bytes()),
-            setup: p.setup,
-            target: p.target,
-            public_inputs: p.public_inputs,
-        }
-    }
-}
-
-impl Proof {
-    /// A proof from its parts; refuses a field count bb does not produce for `target`.
-    pub fn from_parts(
-        fields: Vec<[u8; FIELD_BYTES]>,
-        public_inputs: Vec<Field>,
-        setup: SetupId,
-        target: ProofTarget,
-    ) -> Result<Proof, ProverError> {
-        if !target.is_proof_length(fields.len()) {
-            return Err(ProverError::ProofLength {
-                target,
-                found: fields.len(),
-            });
-        }
-        Ok(Proof {
-            fields,
-            public_inputs,
-            setup,
-            target,
-        })
-    }
-
-    /// A proof from bb's byte form (fields concatenated, as `bb prove` writes the `proof` file).
-    pub fn from_bytes(
-        bytes: &[u8],
-        public_inputs: Vec<Field>,
-        setup: SetupId,
-        target: ProofTarget,
-    ) -> Result<Proof, ProverError> {
-        if !bytes.len().is_multiple_of(FIELD_BYTES) {
-            return Err(ProverError::ProofEncoding);
-        }
-        let fields = bytes
-            .chunks_exact(FIELD_BYTES)
-            .map(|c| {
-                let mut f = [0u8; FIELD_BYTES];
-                f.copy_from_slice(c);
-                f
-            })
-            .collect();
-        Proof::from_parts(fields, public_inputs, setup, target)
-    }
-
-    /// The proof's field elements.
-    pub fn fields(&self) -> &[[u8; FIELD_BYTES]] {
-        &self.fields
-    }
-
-    /// The proof in bb's byte form.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.fields.concat()
-    }
-
-    /// The public inputs, in the circuit's order.
-    pub fn public_inputs(&self) -> &[Field] {
-        &self.public_inputs
-    }
-
-    /// The setup that made it.
-    pub fn setup(&self) -> SetupId {
-        self.setup
-    }
-
-    /// The target it was made for.
-    pub fn target(&self) -> ProofTarget {
-        self.target
-    }
-
-    /// The same proof claiming different public inputs (for tests that show tampering is caught).
-    pub fn with_public_inputs(&self, public_inputs: Vec<Field>) -> Proof {
-        Proof {
-            public_inputs,
-            ..self.clone()
-        }
-    }
-}
-
-impl fmt::Debug for Proof {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Proof({} fields, {} public inputs, {}, {})",
-            self.fields.len(),
-            self.public_inputs.len(),
-            self.setup,
-            self.target
-        )
-    }
-}
-
 /// bb's gate counts for a circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CircuitStats {
@@ -403,27 +212,9 @@ pub enum ProverError {
         /// Its first byte.
         found: Option<u8>,
     },
-    /// A verification key has the wrong size.
-    #[error("a verification key for target `{target}` is {expected} bytes, got {found}")]
-    VkLength {
-        /// Its target.
-        target: ProofTarget,
-        /// The size bb produces.
-        expected: usize,
-        /// The size given.
-        found: usize,
-    },
-    /// A proof has a field count bb does not produce for its target.
-    #[error("a proof for target `{target}` cannot have {found} fields")]
-    ProofLength {
-        /// Its target.
-        target: ProofTarget,
-        /// The count given.
-        found: usize,
-    },
-    /// A proof's bytes are not a whole number of 32-byte fields (or not hex).
-    #[error("a proof is a sequence of 32-byte fields")]
-    ProofEncoding,
+    /// A key or proof has a size bb does not produce for its target.
+    #[error(transparent)]
+    Data(#[from] ProofDataError),
     /// bb returned a public input that is not a canonical field element.
     #[error("bb returned public input {index} that is not a field element: {source}")]
     PublicInput {
@@ -565,7 +356,7 @@ impl Prover {
         match self.cache.load(&circuit.hash(), target)? {
             Lookup::Hit(bytes) => {
                 self.stats.vk_cache_hits += 1;
-                return VerificationKey::from_parts(bytes, self.setup_id, target);
+                return Ok(VerificationKey::from_parts(bytes, self.setup_id, target)?);
             }
             Lookup::Corrupt => self.stats.vk_cache_corrupt += 1,
             Lookup::Miss => {}
@@ -613,7 +404,7 @@ impl Prover {
             .iter()
             .map(|f| <[u8; FIELD_BYTES]>::try_from(f.as_slice()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ProverError::ProofEncoding)?;
+            .map_err(|_| ProofDataError::ProofEncoding)?;
         let proof = Proof::from_parts(fields, public_inputs, self.setup_id, target)?;
         self.stats.proofs += 1;
         Ok(proof)
