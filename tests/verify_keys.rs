@@ -1,4 +1,4 @@
-//! The pinned verification keys (`sdk/src/bundle/verification_keys.json`) are what bb computes
+//! The pinned verification keys (`sdk/core/src/bundle/verification_keys.json`) are what bb computes
 //! from the embedded circuits, recomputed here from scratch.
 //!
 //! - Development keys are always recomputed (the development setup is generated offline).
@@ -90,8 +90,8 @@ fn pinned_keys_are_what_bb_computes_from_the_embedded_circuits() {
         );
     }
     if regenerate {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk/src/bundle/verification_keys.json");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sdk/core/src/bundle/verification_keys.json");
         std::fs::write(&path, fresh.to_json_pretty()).unwrap();
         eprintln!("rewrote {}", path.display());
         return;

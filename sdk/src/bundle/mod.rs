@@ -13,13 +13,12 @@
 //! checks are documented in `docs/bundle.md`.
 
 pub mod bytes;
-pub mod keys;
 pub mod portfolio;
 pub mod solidity;
 pub mod verify;
 
-// The format is govproof-core's (docs/core.md); this is its old path.
-pub use govproof_core::bundle::document;
+// The format and the pinned keys are govproof-core's (docs/core.md); these are their old paths.
+pub use govproof_core::bundle::{document, keys};
 
 pub use bytes::{check_bytes, BytesInput};
 pub use document::{

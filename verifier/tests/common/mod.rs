@@ -85,7 +85,7 @@ pub fn word(hex_str: &str) -> [u8; 32] {
 /// `{"development": "<digest>"}`), with bb's key hash.
 pub fn pinned_key(circuit: &str, target: &str, setup: &serde_json::Value) -> (Vec<u8>, String) {
     let keys: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(repo().join("sdk/src/bundle/verification_keys.json")).unwrap(),
+        &std::fs::read(repo().join("sdk/core/src/bundle/verification_keys.json")).unwrap(),
     )
     .unwrap();
     let c = keys["circuits"]

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::circuits::Profile;
-use crate::prover::{ProofTarget, VerificationKey};
+use crate::proof::{ProofTarget, VerificationKey};
 use crate::registry::entry::Digest;
 use crate::setup::SetupId;
 
