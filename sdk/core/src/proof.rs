@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::field::Field;
 use crate::setup::SetupId;
 
+/// The bb version whose proofs and keys these sizes are, and whose proofs the verifier checks.
+pub const SUPPORTED_BB_VERSION: &str = "5.0.0";
+
 /// Bytes in one proof field or public input.
 pub const FIELD_BYTES: usize = 32;
 /// Fields in a [`ProofTarget::NoirRecursive`] proof (bb pads it to a fixed size).

@@ -115,3 +115,74 @@ impl fmt::Display for SetupId {
         }
     }
 }
+
+/// The development setup's `[tau]_2` in the 128-byte file encoding: `tau` times the generator of
+/// G2, where tau is public (the SDK derives it from a published seed, and its test
+/// `development_g2_is_tau_times_the_generator` recomputes this value from it). Written out so
+/// that no process pays the scalar multiplication (about 0.8 ms per run).
+pub const DEVELOPMENT_G2: [u8; G2_POINT_BYTES] = [
+    0x14, 0xc0, 0xc9, 0xf6, 0x84, 0x4c, 0xe5, 0x90, 0xff, 0xa6, 0xd2, 0x67, 0x15, 0x42, 0x4f, 0xaf,
+    0x4d, 0x84, 0x76, 0xd5, 0xbb, 0xb6, 0xb2, 0x85, 0x54, 0xc3, 0xcd, 0x42, 0x2f, 0x23, 0x04, 0xe0,
+    0x17, 0x7d, 0xcd, 0x76, 0x3b, 0xd0, 0xef, 0x3f, 0x82, 0x1b, 0x1e, 0x75, 0xc3, 0x01, 0x91, 0x15,
+    0x94, 0xb9, 0x27, 0xb5, 0x1d, 0xa4, 0x5d, 0x09, 0x85, 0xac, 0xb3, 0x90, 0x33, 0x37, 0x47, 0x8a,
+    0x12, 0x71, 0xe5, 0x4e, 0x61, 0xb1, 0x0c, 0xa9, 0x11, 0x3f, 0x41, 0x66, 0x3c, 0x7e, 0xbd, 0x1f,
+    0x45, 0xde, 0xc1, 0x8a, 0x30, 0x34, 0x31, 0xfa, 0x9f, 0xbc, 0x77, 0xff, 0x5f, 0x99, 0xf8, 0x71,
+    0x23, 0x36, 0x07, 0xab, 0x66, 0x0b, 0x18, 0x88, 0xdd, 0xb2, 0x6d, 0xe7, 0xa8, 0x89, 0x2b, 0x38,
+    0xe7, 0xc7, 0x93, 0x21, 0x53, 0x88, 0xa2, 0x58, 0xfe, 0xe4, 0xb9, 0x30, 0xf8, 0x2d, 0x1d, 0x74,
+];
+
+/// The fingerprint of the development setup ([`DEVELOPMENT_G2`]).
+pub fn development_fingerprint() -> SetupFingerprint {
+    SetupFingerprint::of_g2(&DEVELOPMENT_G2)
+}
+
+/// Which setups a verifier accepts. The only public constructor accepts Ignition alone; accepting
+/// development proofs takes [`dangerous::accept_development_proofs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptancePolicy {
+    development: Option<SetupFingerprint>,
+}
+
+impl AcceptancePolicy {
+    /// Accept Ignition proofs only: the policy for anything that matters.
+    pub fn ignition_only() -> AcceptancePolicy {
+        AcceptancePolicy { development: None }
+    }
+
+    /// Whether proofs from `setup` are accepted.
+    pub fn accepts(&self, setup: SetupId) -> bool {
+        match setup {
+            SetupId::Ignition => true,
+            SetupId::Development(fp) => self.development == Some(fp),
+        }
+    }
+}
+
+/// The door to the development setup: a policy that accepts proofs that prove nothing. For
+/// offline tests and demos only, never for a decision anyone relies on.
+pub mod dangerous {
+    use super::{development_fingerprint, AcceptancePolicy};
+
+    /// A policy that accepts Ignition proofs and proofs from the development setup
+    /// ([`super::DEVELOPMENT_G2`]).
+    pub fn accept_development_proofs() -> AcceptancePolicy {
+        AcceptancePolicy {
+            development: Some(development_fingerprint()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignition_only_refuses_development() {
+        let dev = SetupId::Development(development_fingerprint());
+        assert!(AcceptancePolicy::ignition_only().accepts(SetupId::Ignition));
+        assert!(!AcceptancePolicy::ignition_only().accepts(dev));
+        assert!(dangerous::accept_development_proofs().accepts(dev));
+        let other = SetupId::Development(SetupFingerprint::from_bytes([7; 32]));
+        assert!(!dangerous::accept_development_proofs().accepts(other));
+    }
+}

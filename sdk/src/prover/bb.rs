@@ -27,8 +27,9 @@ const MAX_RESPONSE_BYTES: usize = 1 << 30;
 /// How long a dying bb gets to exit on its own before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
-/// The bb version this build's msgpack schema (barretenberg-rs 5.0.0) matches.
-pub const SUPPORTED_BB_VERSION: &str = "5.0.0";
+/// The bb version this build's msgpack schema (barretenberg-rs 5.0.0) matches: govproof-core's,
+/// whose verifier checks proofs of this version only.
+pub use govproof_core::proof::SUPPORTED_BB_VERSION;
 
 /// What was asked of bb when something went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

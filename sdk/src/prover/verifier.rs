@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::bb::{probe_version, BbError, BbLauncher, BbProcess, RequestKind};
 use super::{Proof, ProofTarget, VerificationKey};
-use crate::setup::{verifier_bb_for, verifier_crs_for, AcceptancePolicy, SetupError, SetupId};
+use crate::setup::{
+    verifier_bb_for, verifier_crs_for, AcceptanceCheck, AcceptancePolicy, SetupError, SetupId,
+};
 
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]

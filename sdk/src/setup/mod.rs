@@ -359,33 +359,20 @@ pub(crate) fn verifier_crs_for(id: SetupId, base: &Path) -> Result<PathBuf, Setu
     Ok(dir)
 }
 
-fn development_fingerprint() -> SetupFingerprint {
-    SetupFingerprint::of_g2(&development::g2_bytes())
-}
+use govproof_core::setup::development_fingerprint;
 
-/// Which setups a verifier accepts. The only public constructor accepts Ignition alone; accepting
-/// development proofs takes [`dangerous::accept_development_proofs`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcceptancePolicy {
-    development: Option<SetupFingerprint>,
-}
+// The acceptance policy is govproof-core's (the bundled verifier applies it); this is its old
+// path. `AcceptanceCheck::check` gives its answer as the SDK's setup error.
+pub use govproof_core::setup::AcceptancePolicy;
 
-impl AcceptancePolicy {
-    /// Accept Ignition proofs only: the policy for anything that matters.
-    pub fn ignition_only() -> AcceptancePolicy {
-        AcceptancePolicy { development: None }
-    }
-
-    /// Whether proofs from `setup` are accepted.
-    pub fn accepts(&self, setup: SetupId) -> bool {
-        match setup {
-            SetupId::Ignition => true,
-            SetupId::Development(fp) => self.development == Some(fp),
-        }
-    }
-
+/// [`AcceptancePolicy::accepts`] as a [`SetupError`], for the SDK's bb verifier.
+pub trait AcceptanceCheck {
     /// `Ok` when proofs from `setup` are accepted, otherwise [`SetupError::NotAccepted`].
-    pub fn check(&self, setup: SetupId) -> Result<(), SetupError> {
+    fn check(&self, setup: SetupId) -> Result<(), SetupError>;
+}
+
+impl AcceptanceCheck for AcceptancePolicy {
+    fn check(&self, setup: SetupId) -> Result<(), SetupError> {
         if self.accepts(setup) {
             Ok(())
         } else {
@@ -399,7 +386,7 @@ impl AcceptancePolicy {
 pub mod dangerous {
     use std::path::Path;
 
-    use super::{development, AcceptancePolicy, Setup, SetupError, Source};
+    use super::{development, Setup, SetupError, Source};
 
     pub use super::development::DEVELOPMENT_TAU_CONTEXT;
 
@@ -415,12 +402,7 @@ pub mod dangerous {
         })
     }
 
-    /// A policy that accepts Ignition proofs and proofs from this build's development setup.
-    pub fn accept_development_proofs() -> AcceptancePolicy {
-        AcceptancePolicy {
-            development: Some(super::development_fingerprint()),
-        }
-    }
+    pub use govproof_core::setup::dangerous::accept_development_proofs;
 
     /// The development tau itself (public by design), for tests that forge proofs on purpose.
     pub fn development_tau() -> ark_bn254::Fr {

@@ -9,11 +9,9 @@
 //! that could not be run, so the verdict is "could not check" -- the regulator's file is at
 //! fault, not necessarily the bundle.
 
-use std::path::PathBuf;
-
 use super::document::Bundle;
-use super::verify::{BundleVerifier, CheckName, CheckStatus, Report, VerifyOptions};
-use crate::decide::InputOpening;
+use super::verify::{BundleVerifier, CheckName, CheckStatus, Report, VerifyConfig};
+use crate::opening::InputOpening;
 use crate::policy::{check, CheckOptions, Policy, SourceFile, MAX_POLICY_BYTES};
 use crate::registry::trust::MAX_ROOT_BYTES;
 use crate::registry::{Root, Signed, Timestamp, TrustState};
@@ -61,15 +59,12 @@ pub fn check_bytes(input: &BytesInput<'_>) -> Report {
     } else {
         AcceptancePolicy::ignition_only()
     };
-    // No bb, no CRS folder: a key that is not pinned and would need bb to compute is a check
-    // that could not be run, and nothing is written under the (empty) work folder.
-    let mut verifier = BundleVerifier::new(VerifyOptions {
+    // No hooks (no bb, no CRS folder): a key that is not pinned and would need bb to compute is
+    // a check that could not be run.
+    let mut verifier = BundleVerifier::new(VerifyConfig {
         trust,
         policy,
         acceptance,
-        bb: None,
-        work_dir: PathBuf::new(),
-        ignition_crs: None,
     });
     let mut report = verifier.verify_opened(input.bundle, opening.as_ref());
     if report.bundle().is_some() {

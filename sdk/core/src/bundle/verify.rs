@@ -22,29 +22,32 @@
 //! needs no bb, no compiler, no node, no witness solving and no network: the proof is checked by
 //! the pure-Rust `govproof-verify` against the setup's `[tau]_2`. The verification key
 //! comes from the pins ([`super::keys`]); for an Ignition proof of a pinned circuit whose Ignition
-//! key is not pinned yet, it is computed with bb from the embedded circuit and the Ignition points
-//! in the CRS folder given, and the check cannot be completed without them. For a circuit this
-//! build does not pin, the key is the one the bundle carries, used only once the registry check
-//! verified the snapshot and the bundle's entry, in that snapshot's tree, names the key's digest
-//! for the bundle's setup and target (see `docs/threat-model.md`).
+//! key is not pinned yet, it is computed by the verifier's [`VerifyHooks`] (the SDK's run bb on
+//! the embedded circuit with the Ignition points in the CRS folder given), and the check cannot be
+//! completed without them. For a circuit this build does not pin, the key is the one the bundle
+//! carries, used only once the registry check verified the snapshot and the bundle's entry, in
+//! that snapshot's tree, names the key's digest for the bundle's setup and target (see
+//! `docs/threat-model.md`).
+//!
+//! Everything here is pure code: what needs a process (bb) or the operating system (randomness
+//! for batch checks) is asked of the [`VerifyHooks`] a verifier is made with. A verifier without
+//! hooks (the browser page) reports a check that needed them as one that could not be run, never
+//! as passed (`docs/core.md`).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use super::document::{Bundle, OutcomeClaim, PolicyOutcome, PublicOutcome};
 use super::keys::{pinned, PinnedCircuit, REGENERATE};
 use crate::circuits::{DecisionKind, Profile};
-use crate::decide::InputOpening;
 use crate::field::Field;
+use crate::opening::InputOpening;
 use crate::policy::{Decision as PolicyDecision, Policy};
-use crate::prover::{
-    CircuitBytecode, Proof, ProofTarget, Prover, VerificationKey, Verifier, SUPPORTED_BB_VERSION,
-};
+use crate::proof::{Proof, ProofTarget, VerificationKey, SUPPORTED_BB_VERSION};
 use crate::registry::entry::{CircuitDigests, Digest};
 use crate::registry::{Entry, TrustState, VerifiedSnapshot};
-use crate::setup::{AcceptancePolicy, CrsDownloads, Setup, SetupId};
+use crate::setup::{development_fingerprint, AcceptancePolicy, SetupId, DEVELOPMENT_G2};
 
 /// The checks, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -269,28 +272,44 @@ impl Signer {
     }
 }
 
-/// What the verifier trusts and accepts.
+/// What the verifier trusts and accepts. (The SDK's `govproof::bundle::VerifyOptions` adds the
+/// bb binary and folders its [`VerifyHooks`] use.)
 #[derive(Debug, Clone)]
-pub struct VerifyOptions {
+pub struct VerifyConfig {
     /// The trust root, and the newest snapshot already accepted (for the rollback check).
     pub trust: TrustState,
     /// The policy file to compare with the bundle's policy hash, if any.
     pub policy: Option<Policy>,
     /// Which setups' proofs are accepted.
     pub acceptance: AcceptancePolicy,
-    /// The bb binary (`None`: the installed pinned toolchain's, looked up only when needed).
-    pub bb: Option<PathBuf>,
-    /// Where the verifier keeps its one-point CRS folders (and the development verifier's bb).
-    pub work_dir: PathBuf,
-    /// A folder of Ignition points, used only to compute an Ignition key that is not pinned.
-    pub ignition_crs: Option<PathBuf>,
 }
 
-/// Verifies bundles; keeps one warm bb verifier across bundles.
+/// What the bundled verifier cannot do in pure code, done by whoever can: the SDK's hooks run bb
+/// and ask the operating system for randomness. Without hooks, what needed them is a check that
+/// could not be run (or, for batch checks, each proof verified on its own), never one that passed.
+pub trait VerifyHooks: Send {
+    /// The Ignition verification key of `pin` for `target`, for a circuit this build pins
+    /// without that key: computed from the embedded circuit (the SDK runs bb on it with
+    /// Ignition points). `Err` says why it could not be.
+    fn compute_key(
+        &mut self,
+        pin: &PinnedCircuit,
+        target: ProofTarget,
+    ) -> Result<VerificationKey, String>;
+
+    /// bb's answer on `proof` against `vk`, for [`BundleVerifier::cross_check_with_bb`].
+    fn cross_check(&mut self, vk: &VerificationKey, proof: &Proof) -> Result<(), BbVerdict>;
+
+    /// 32 unpredictable bytes for the random coefficients of one batch check (`None`: there is
+    /// no randomness, and each proof of the batch is verified on its own).
+    fn batch_seed(&mut self) -> Option<[u8; 32]>;
+}
+
+/// Verifies bundles; keeps what its hooks hold (the SDK's: one warm bb verifier) across bundles.
 pub struct BundleVerifier {
-    options: VerifyOptions,
-    /// bb, started only for `--cross-check-bb` (or an Ignition key that is not pinned).
-    verifier: Option<Verifier>,
+    options: VerifyConfig,
+    /// What needs bb or the operating system (`None`: nothing does; see [`VerifyHooks`]).
+    hooks: Option<Box<dyn VerifyHooks>>,
     /// Whether bb checks every proof too, beside the in-process verifier.
     cross_check_bb: bool,
     /// Pinned keys parsed for the in-process verifier, by blake3 of their bytes.
@@ -417,13 +436,28 @@ fn one_line(text: &str) -> String {
     }
 }
 
+impl From<VerifyConfig> for BundleVerifier {
+    /// A verifier without hooks ([`BundleVerifier::with_hooks`]).
+    fn from(config: VerifyConfig) -> BundleVerifier {
+        BundleVerifier::with_hooks(config, None)
+    }
+}
+
 impl BundleVerifier {
-    /// A verifier with these options. Proofs are checked in-process by `govproof-verify`; bb is
-    /// started only to cross-check ([`BundleVerifier::cross_check_with_bb`]).
-    pub fn new(options: VerifyOptions) -> BundleVerifier {
+    /// A verifier with these options: a [`VerifyConfig`] (no hooks), or the SDK's
+    /// `govproof::bundle::VerifyOptions` (with its bb hooks). Proofs are checked in-process by
+    /// `govproof-verify`; bb is started only to cross-check
+    /// ([`BundleVerifier::cross_check_with_bb`]) or to compute a key this build does not pin.
+    pub fn new(options: impl Into<BundleVerifier>) -> BundleVerifier {
+        options.into()
+    }
+
+    /// A verifier with this configuration and these hooks (`None`: what needs them could not
+    /// be run; see [`VerifyHooks`]).
+    pub fn with_hooks(config: VerifyConfig, hooks: Option<Box<dyn VerifyHooks>>) -> BundleVerifier {
         BundleVerifier {
-            options,
-            verifier: None,
+            options: config,
+            hooks,
             cross_check_bb: false,
             native_keys: std::collections::HashMap::new(),
             deferred: None,
@@ -465,7 +499,8 @@ impl BundleVerifier {
             reports.push(report);
         }
         let pending = self.deferred.take().unwrap_or_default();
-        let outcomes = batch_outcomes(&pending);
+        let hooks = &mut self.hooks;
+        let outcomes = batch_outcomes(&pending, &mut || hooks.as_mut()?.batch_seed());
         for ((index, p), result) in waiting.into_iter().zip(&pending).zip(outcomes) {
             let (status, detail) = proof_outcome(&p.what, result, None);
             if let Some(check) = reports[index]
@@ -481,15 +516,16 @@ impl BundleVerifier {
     }
 
     /// Also has bb verify every proof, and reports a disagreement between bb and the in-process
-    /// verifier as a check that could not be completed. Needs the installed bb (or
-    /// [`VerifyOptions::bb`]); without this, verifying starts no process.
+    /// verifier as a check that could not be completed. Needs hooks that run bb (the SDK's: the
+    /// installed bb, or `VerifyOptions::bb`); without hooks the `proof` check could not be
+    /// completed. Without this, verifying starts no process.
     pub fn cross_check_with_bb(mut self) -> BundleVerifier {
         self.cross_check_bb = true;
         self
     }
 
-    /// The options.
-    pub fn options(&self) -> &VerifyOptions {
+    /// What the verifier trusts and accepts.
+    pub fn options(&self) -> &VerifyConfig {
         &self.options
     }
 
@@ -579,7 +615,7 @@ impl BundleVerifier {
     /// to be in that snapshot's tree. From there on both paths share every check: the bundle's
     /// profile and bytecode digest, the bb build, the key's hash.
     fn check_circuit(
-        &self,
+        &mut self,
         b: &Bundle,
         verified: Option<&VerifiedSnapshot>,
         r: &mut Recorder,
@@ -643,7 +679,7 @@ impl BundleVerifier {
     /// key comes from the pin (or is computed from the embedded circuit) or is the bundle's own
     /// key once its digest is the one the entry names. The error carries the status to report.
     fn trusted_key(
-        &self,
+        &mut self,
         b: &Bundle,
         voucher: &Voucher<'_>,
     ) -> Result<(Profile, VerificationKey, &'static str), (CheckStatus, String)> {
@@ -676,24 +712,18 @@ impl BundleVerifier {
             )));
         }
         let (vk, how) = match voucher {
-            Voucher::Pin(pin) => self.lookup().key(pin, b.setup, c.proof_target)?,
+            Voucher::Pin(pin) => {
+                let hooks = &mut self.hooks;
+                key_of_pin(pin, b.setup, c.proof_target, || match hooks.as_mut() {
+                    Some(h) => h.compute_key(pin, c.proof_target),
+                    None => Err("this verifier runs no bb to compute it with".to_string()),
+                })?
+            }
             Voucher::Entry { entry, circuit } => {
                 (entry_key(b, entry, circuit)?, "registry-vouched")
             }
         };
         Ok((profile, vk, how))
-    }
-
-    fn lookup(&self) -> KeyLookup<'_> {
-        KeyLookup {
-            bb: self.options.bb.as_deref(),
-            work_dir: &self.options.work_dir,
-            ignition_crs: self.options.ignition_crs.as_deref(),
-        }
-    }
-
-    fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
-        self.lookup().bb_path()
     }
 
     fn check_registry(&self, b: &Bundle, r: &mut Recorder) -> RegistryOutcome {
@@ -1121,22 +1151,11 @@ impl BundleVerifier {
             b.circuit.proof_target,
         )
         .map_err(|e| BbVerdict::Rejected(e.to_string()))?;
-        if self.verifier.is_none() {
-            let bb = self
-                .bb_path()
-                .map_err(|e| BbVerdict::CouldNotRun(e.to_string()))?;
-            let verifier =
-                Verifier::new(&bb, &self.options.work_dir, self.options.acceptance.clone())
-                    .map_err(|e| BbVerdict::CouldNotRun(format!("cannot start bb: {e}")))?;
-            self.verifier = Some(verifier);
-        }
-        let Some(verifier) = self.verifier.as_mut() else {
-            return Err(BbVerdict::CouldNotRun("bb is not running".into()));
-        };
-        match verifier.verify(vk, &proof) {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_rejection() => Err(BbVerdict::Rejected(e.to_string())),
-            Err(e) => Err(BbVerdict::CouldNotRun(e.to_string())),
+        match self.hooks.as_mut() {
+            Some(hooks) => hooks.cross_check(vk, &proof),
+            None => Err(BbVerdict::CouldNotRun(
+                "this verifier runs no bb to cross-check with".into(),
+            )),
         }
     }
 }
@@ -1187,10 +1206,13 @@ fn proof_outcome(
 }
 
 /// The in-process verifier's answer on each pending proof: one [`govproof_verify::verify_batch`]
-/// per setup, and, for a setup whose batch does not hold (or when no random seed can be had),
-/// each of its proofs verified on its own, so that the answers are exactly
-/// [`govproof_verify::verify`]'s.
-fn batch_outcomes(pending: &[PendingProof]) -> Vec<Result<(), govproof_verify::VerifyError>> {
+/// per setup, with a fresh `seed()`, and, for a setup whose batch does not hold (or when no
+/// random seed can be had), each of its proofs verified on its own, so that the answers are
+/// exactly [`govproof_verify::verify`]'s.
+fn batch_outcomes(
+    pending: &[PendingProof],
+    seed: &mut dyn FnMut() -> Option<[u8; 32]>,
+) -> Vec<Result<(), govproof_verify::VerifyError>> {
     let mut holds: Vec<(SetupId, bool)> = Vec::new();
     for p in pending {
         if holds.iter().any(|(s, _)| *s == p.setup) {
@@ -1201,9 +1223,8 @@ fn batch_outcomes(pending: &[PendingProof]) -> Vec<Result<(), govproof_verify::V
             .filter(|q| q.setup == p.setup)
             .map(|q| (&q.key, q.proof.as_slice(), q.inputs.as_slice()))
             .collect();
-        let mut seed = [0u8; 32];
-        let held = getrandom::getrandom(&mut seed).is_ok()
-            && govproof_verify::verify_batch(&items, &p.g2, seed).is_ok();
+        let held =
+            seed().is_some_and(|seed| govproof_verify::verify_batch(&items, &p.g2, seed).is_ok());
         holds.push((p.setup, held));
     }
     pending
@@ -1218,9 +1239,9 @@ fn batch_outcomes(pending: &[PendingProof]) -> Vec<Result<(), govproof_verify::V
         .collect()
 }
 
-/// bb's answer when it does not accept a proof.
-#[derive(Debug)]
-enum BbVerdict {
+/// bb's answer when it does not accept a proof ([`VerifyHooks::cross_check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BbVerdict {
     /// bb says the proof does not verify (or refuses it as input).
     Rejected(String),
     /// bb could not be run.
@@ -1241,111 +1262,50 @@ impl std::fmt::Display for BbVerdict {
 fn setup_g2(setup: SetupId) -> Option<govproof_verify::G2Point> {
     match setup {
         SetupId::Ignition => Some(govproof_verify::G2Point::ignition()),
-        SetupId::Development(fingerprint) => {
-            let g2 = crate::setup::development_g2_bytes();
-            (crate::setup::SetupFingerprint::of_g2(&g2) == fingerprint)
-                .then(|| govproof_verify::G2Point::from_bytes(&g2).ok())
-                .flatten()
-        }
+        SetupId::Development(fingerprint) => (development_fingerprint() == fingerprint)
+            .then(|| govproof_verify::G2Point::from_bytes(&DEVELOPMENT_G2).ok())
+            .flatten(),
     }
 }
 
-/// Where the verification key of a pinned circuit comes from: the pin, or (for an Ignition key
-/// not pinned yet) bb run on the embedded circuit with Ignition points. Never the bundle.
-#[derive(Debug, Clone, Copy)]
-pub struct KeyLookup<'a> {
-    /// The bb binary (`None`: the installed toolchain's).
-    pub bb: Option<&'a Path>,
-    /// A scratch folder for computed keys.
-    pub work_dir: &'a Path,
-    /// A folder of Ignition points, for Ignition keys that are not pinned.
-    pub ignition_crs: Option<&'a Path>,
-}
-
-impl KeyLookup<'_> {
-    /// The bb binary to run.
-    pub fn bb_path(&self) -> Result<PathBuf, crate::toolchain::ToolchainError> {
-        if let Some(p) = self.bb {
-            return Ok(p.to_path_buf());
-        }
-        let home = crate::toolchain::home()?;
-        Ok(crate::toolchain::ensure(
-            &home,
-            crate::toolchain::InstallPolicy::RequireInstalled,
-            &mut |_| {},
-        )?
-        .bb())
+/// The key of `pin` for `setup` and `target`: the pinned one, or (for an Ignition key this build
+/// does not pin) the one `compute` gives from the embedded circuit; never the bundle's. With
+/// whether it was `pinned` or `computed`. The error carries the status a check reports: [`CheckStatus::Fail`] for a setup this build
+/// has no key for, [`CheckStatus::Error`] when the key could not be obtained.
+pub fn key_of_pin(
+    pin: &PinnedCircuit,
+    setup: SetupId,
+    target: ProofTarget,
+    compute: impl FnOnce() -> Result<VerificationKey, String>,
+) -> Result<(VerificationKey, &'static str), (CheckStatus, String)> {
+    if let Some(k) = pin.key(setup, target) {
+        return k
+            .key()
+            .map(|vk| (vk, "pinned"))
+            .map_err(|e| (CheckStatus::Error, e.to_string()));
     }
-
-    /// The key of `pin` for `setup` and `target`, and whether it was `pinned` or `computed`.
-    /// The error carries the status a check reports: [`CheckStatus::Fail`] for a setup this build
-    /// has no key for, [`CheckStatus::Error`] when the key could not be obtained.
-    pub fn key(
-        &self,
-        pin: &PinnedCircuit,
-        setup: SetupId,
-        target: ProofTarget,
-    ) -> Result<(VerificationKey, &'static str), (CheckStatus, String)> {
-        if let Some(k) = pin.key(setup, target) {
-            return k
-                .key()
-                .map(|vk| (vk, "pinned"))
-                .map_err(|e| (CheckStatus::Error, e.to_string()));
-        }
-        if setup != SetupId::Ignition {
-            return Err((
-                CheckStatus::Fail,
-                format!(
-                    "no verification key of `{}` for the {setup} setup: the only development \
-                     setup this build knows is its own",
-                    pin.id
-                ),
-            ));
-        }
-        self.compute_ignition_key(pin, target)
-            .map(|vk| (vk, "computed"))
-            .map_err(|e| {
-                (
-                    CheckStatus::Error,
-                    format!(
-                        "the Ignition key of `{}` for target `{target}` is not pinned in this \
-                         build, and it could not be computed: {e}; import Ignition points with \
-                         `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
-                         on a machine that has them)",
-                        pin.id
-                    ),
-                )
-            })
-    }
-
-    fn compute_ignition_key(
-        &self,
-        pin: &PinnedCircuit,
-        target: ProofTarget,
-    ) -> Result<VerificationKey, String> {
-        let dir = self
-            .ignition_crs
-            .ok_or_else(|| "no Ignition CRS folder is configured".to_string())?;
-        let json = crate::noir::embedded(&pin.id)
-            .ok_or_else(|| format!("circuit `{}` is not embedded in this build", pin.id))?;
-        let artifact =
-            crate::artifact::Artifact::from_json_bytes(&pin.id, json).map_err(|e| e.to_string())?;
-        if artifact.digest().as_bytes() != pin.artifact_digest.as_bytes() {
-            return Err(format!(
-                "the embedded circuit `{}` is not the pinned one",
+    if setup != SetupId::Ignition {
+        return Err((
+            CheckStatus::Fail,
+            format!(
+                "no verification key of `{}` for the {setup} setup: the only development \
+                 setup this build knows is its own",
                 pin.id
-            ));
-        }
-        let circuit = CircuitBytecode::from_msgpack(artifact.bytecode_msgpack().to_vec())
-            .map_err(|e| e.to_string())?;
-        let setup = Setup::ignition(dir, CrsDownloads::Forbidden).map_err(|e| e.to_string())?;
-        let bb = self.bb_path().map_err(|e| e.to_string())?;
-        let cache = self.work_dir.join("vk");
-        let mut prover = Prover::new(&bb, &setup, &cache).map_err(|e| e.to_string())?;
-        prover
-            .verification_key(&circuit, target)
-            .map_err(|e| e.to_string())
+            ),
+        ));
     }
+    compute().map(|vk| (vk, "computed")).map_err(|e| {
+        (
+            CheckStatus::Error,
+            format!(
+                "the Ignition key of `{}` for target `{target}` is not pinned in this \
+                     build, and it could not be computed: {e}; import Ignition points with \
+                     `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
+                     on a machine that has them)",
+                pin.id
+            ),
+        )
+    })
 }
 
 /// What vouches for a bundle's circuit and key: a pin of this build, or the registry entry of the
