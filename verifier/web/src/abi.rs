@@ -64,6 +64,51 @@ pub unsafe extern "C" fn check_proof(
     })
 }
 
+/// A decision bundle checked as `govproof verify` checks it: [`crate::check_bundle`]. A null
+/// `policy_ptr` or `opening_ptr` is a file not given; `dev_setup` is 1 for `--dev-setup`.
+///
+/// # Safety
+/// Each `(ptr, len)` pair must be a buffer from [`alloc`] of at least `len` bytes, or a null
+/// `ptr` (a file not given).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn check(
+    bundle_ptr: *const u8,
+    bundle_len: usize,
+    root_ptr: *const u8,
+    root_len: usize,
+    policy_ptr: *const u8,
+    policy_len: usize,
+    opening_ptr: *const u8,
+    opening_len: usize,
+    now_unix_seconds: i64,
+    dev_setup: u32,
+) -> *mut u8 {
+    // SAFETY: the caller's promise above.
+    let (bundle, root, policy, opening) = unsafe {
+        (
+            file(bundle_ptr, bundle_len),
+            file(root_ptr, root_len),
+            file(policy_ptr, policy_len),
+            file(opening_ptr, opening_len),
+        )
+    };
+    answer(&match (bundle, root) {
+        (Some(bundle), Some(root)) => crate::check_bundle(
+            bundle,
+            root,
+            policy,
+            opening,
+            now_unix_seconds,
+            dev_setup != 0,
+        ),
+        (None, _) => Answer::error("no bundle file given".to_string()),
+        (_, None) => Answer::error(
+            "no trusted root file given (the root.json obtained out of band)".to_string(),
+        ),
+    })
+}
+
 /// The bytes of one file the page copied in, `None` for a null pointer (a file not given).
 ///
 /// # Safety

@@ -9,7 +9,9 @@
 
 pub mod abi;
 mod answer;
+mod bundle_check;
 mod raw_proof;
 
 pub use answer::Answer;
+pub use bundle_check::check_bundle;
 pub use raw_proof::check_raw_proof;

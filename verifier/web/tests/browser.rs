@@ -420,3 +420,150 @@ fn files_dropped_on_the_page_are_sorted_into_bundle_root_policy_and_opening() {
     );
     assert_eq!(slots, "bundle.json root.json policy.toml opening.json");
 }
+
+/// `govproof verify ARGS` in-process: its exit code and its text report.
+fn govproof_verify(args: &[String]) -> (u8, String) {
+    use clap::Parser;
+    let cli = govproof_cli::Cli::try_parse_from(
+        std::iter::once("govproof".to_string()).chain(args.iter().cloned()),
+    )
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = govproof_cli::run(cli, &mut out, &mut err) as u8;
+    (exit, String::from_utf8(out).unwrap())
+}
+
+/// The lines both reports share whatever printed them: each check's status and name, and the
+/// verdict line.
+fn checks_and_verdict(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [status @ ("PASS" | "FAIL" | "SKIP" | "ERROR"), name, ..]
+                    if line.starts_with("  ") =>
+                {
+                    Some(format!("{status} {name}"))
+                }
+                _ if line.starts_with("VALID")
+                    || line.starts_with("INVALID")
+                    || line.starts_with("COULD NOT CHECK") =>
+                {
+                    Some(line.to_string())
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_verifies_a_bundle_and_rejects_a_tampered_one_as_govproof_verify_does() {
+    if !enabled() {
+        return;
+    }
+    let origin = serve(page_dir());
+    let mut browser = Browser::launch();
+    browser.open(&format!("{origin}/"));
+    browser.call("DOM.enable", json!({}));
+    browser.wait_for_state("ready");
+    let root = bundles().join("trust/root.json");
+    let valid_dir = bundles().join("valid/gate-with-policy");
+    // All three files dropped at once: the page sorts them by what they hold.
+    browser.drop_files(
+        "drop",
+        &[
+            &valid_dir.join("policy.toml"),
+            &root,
+            &valid_dir.join("bundle.json"),
+        ],
+    );
+    browser
+        .wait_until("document.getElementById('drop').textContent.split(' as the ').length === 4");
+    browser.eval("document.getElementById('dev-setup').click()");
+    let valid = browser.verify("verify-bundle");
+    eprintln!(
+        "valid bundle: {} (exit {}) in {} ms",
+        valid.verdict, valid.exit, valid.ms
+    );
+    assert_eq!(
+        valid.verdict, "VALID (development setup: not evidence)",
+        "{}",
+        valid.text
+    );
+    assert_eq!(valid.exit, 4, "{}", valid.text);
+    assert!(
+        valid
+            .exit_line
+            .starts_with("exit 4: valid with the development setup"),
+        "{}",
+        valid.exit_line
+    );
+    assert!(
+        valid
+            .checks
+            .iter()
+            .any(|(name, status)| name == "proof" && status == "pass"),
+        "{:?}",
+        valid.checks
+    );
+    let (exit, cli_text) = govproof_verify(&[
+        "verify".into(),
+        valid_dir.join("bundle.json").display().to_string(),
+        "--trust".into(),
+        root.display().to_string(),
+        "--policy".into(),
+        valid_dir.join("policy.toml").display().to_string(),
+        "--dev-setup".into(),
+    ]);
+    assert_eq!(exit, valid.exit, "{cli_text}");
+    assert_eq!(
+        checks_and_verdict(&valid.text),
+        checks_and_verdict(&cli_text),
+        "page:\n{}\ncli:\n{cli_text}",
+        valid.text
+    );
+
+    // A bundle with one proof byte flipped; the policy input is cleared, as a user would.
+    let tampered = bundles().join("rejected/flipped-proof-byte/bundle.json");
+    browser.eval("(() => { const p = document.getElementById('policy'); p.value = ''; p.dispatchEvent(new Event('change')); })()");
+    browser.pick("bundle", &tampered);
+    let invalid = browser.verify("verify-bundle");
+    eprintln!(
+        "tampered bundle: {} (exit {}) in {} ms",
+        invalid.verdict, invalid.exit, invalid.ms
+    );
+    assert_eq!(
+        (invalid.verdict.as_str(), invalid.exit),
+        ("INVALID", 2),
+        "{}",
+        invalid.text
+    );
+    assert!(
+        invalid.text.contains("INVALID: failed proof"),
+        "{}",
+        invalid.text
+    );
+    assert!(
+        invalid
+            .checks
+            .iter()
+            .any(|(name, status)| name == "proof" && status == "fail"),
+        "{:?}",
+        invalid.checks
+    );
+    let (exit, cli_text) = govproof_verify(&[
+        "verify".into(),
+        tampered.display().to_string(),
+        "--trust".into(),
+        root.display().to_string(),
+        "--dev-setup".into(),
+    ]);
+    assert_eq!(exit, invalid.exit, "{cli_text}");
+    assert_eq!(
+        checks_and_verdict(&invalid.text),
+        checks_and_verdict(&cli_text),
+        "page:\n{}\ncli:\n{cli_text}",
+        invalid.text
+    );
+}
