@@ -1555,7 +1555,7 @@ fn outcome_problem(policy: &Policy, claim: &OutcomeClaim) -> Option<String> {
 
 impl Report {
     /// The report on a document that is not a bundle (unreadable as one, or larger than
-    /// [`super::MAX_BUNDLE_BYTES`]): the `format` check fails with `detail`, nothing else runs.
+    /// [`super::document::MAX_BUNDLE_BYTES`]): the `format` check fails with `detail`, nothing else runs.
     /// `size` is the document's size when it is known.
     pub fn format_failure(detail: impl Into<String>, size: Option<usize>) -> Report {
         let mut r = Recorder { checks: Vec::new() };
