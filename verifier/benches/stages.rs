@@ -2,7 +2,8 @@
 //! proof, one Poseidon2 permutation (the transcript takes about 190 of them: 458 proof fields and
 //! the public inputs at rate 3, plus one per challenge), the MSM of Shplemini's 67 points and the
 //! two-pair pairing, each measured on inputs of the verifier's own shapes; and the whole
-//! verification beside them for the sum.
+//! verification beside them for the sum. Where the CPU has AVX-512 IFMA, also eight permutations
+//! at once (`poseidon2_permutation_x8`), as batches hash their transcripts.
 //!
 //! Run: `cargo bench -p govproof-verify --bench stages` (`GOVPROOF_BENCH_CLOCK=cpu` for CPU time
 //! on a loaded machine).
@@ -53,6 +54,19 @@ fn stages(c: &mut Criterion<Clock>) {
     group.bench_function("poseidon2_permutation", |b| {
         b.iter(|| poseidon2_permutation(std::hint::black_box(state)))
     });
+    // Eight lanes at once (AVX-512 IFMA), where the CPU has it: one iteration is eight
+    // permutations, so divide by eight to compare with the one above.
+    #[cfg(target_arch = "x86_64")]
+    {
+        let states = [state; 8];
+        if govproof_verify::hash::poseidon2_permutation_x8(states).is_some() {
+            group.bench_function("poseidon2_permutation_x8", |b| {
+                b.iter(|| {
+                    govproof_verify::hash::poseidon2_permutation_x8(std::hint::black_box(states))
+                })
+            });
+        }
+    }
     // The transcript's absorption in one sponge call of the proof's length (a lower bound of the
     // transcript: the real one also hashes each challenge into the next round).
     let fields: Vec<Fr> = (0..470).map(|_| Fr::rand(&mut rng)).collect();

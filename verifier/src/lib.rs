@@ -51,6 +51,15 @@ pub use pairing::{G2Point, G2_POINT_BYTES, IGNITION_G2_BYTES};
 /// that compare it with other implementations).
 pub mod hash {
     pub use crate::poseidon2::{hash as poseidon2_hash, permutation as poseidon2_permutation};
+
+    /// Eight permutations at once, one a lane, with AVX-512 IFMA, as batches hash their
+    /// transcripts; `None` when the CPU lacks the features (or `GOVPROOF_VERIFY_SCALAR=1`).
+    #[cfg(target_arch = "x86_64")]
+    pub fn poseidon2_permutation_x8(
+        states: [[ark_bn254::Fr; 4]; 8],
+    ) -> Option<[[ark_bn254::Fr; 4]; 8]> {
+        crate::poseidon2_x8::permutation_x8(states)
+    }
 }
 
 /// Fields bb appends to every circuit's public inputs: the nested pairing-point object.
