@@ -381,7 +381,11 @@ impl pulp::NullaryFnOnce for Permute<'_> {
 
 /// Eight permutations, one a lane; `None` when the CPU lacks the features.
 pub(crate) fn permutation_x8(states: [[Fr; 4]; LANES]) -> Option<[[Fr; 4]; LANES]> {
-    let ifma = token()?;
+    Some(permute(token()?, states))
+}
+
+/// [`permutation_x8`] with the features' token in hand.
+fn permute(ifma: Ifma, states: [[Fr; 4]; LANES]) -> [[Fr; 4]; LANES] {
     let output = ifma.vectorize(Permute {
         ifma,
         t: tables(),
@@ -393,7 +397,7 @@ pub(crate) fn permutation_x8(states: [[Fr; 4]; LANES]) -> Option<[[Fr; 4]; LANES
             *x = element(&output[i], l);
         }
     }
-    Some(out)
+    out
 }
 
 /// One lane's hash chain: hash `k` is barretenberg's sponge over hash `k - 1` (absent for the
@@ -471,7 +475,7 @@ impl<'a> Chain<'a> {
 
 /// Every chain's hashes, eight chains at a time; `None` when the CPU lacks the features.
 pub(crate) fn hash_chains(chains: &[Vec<Vec<Fr>>]) -> Option<Vec<Vec<Fr>>> {
-    token()?;
+    let ifma = token()?;
     let mut out = Vec::with_capacity(chains.len());
     for group in chains.chunks(LANES) {
         let mut lanes: Vec<Chain<'_>> = group.iter().map(|c| Chain::new(c)).collect();
@@ -480,7 +484,7 @@ pub(crate) fn hash_chains(chains: &[Vec<Vec<Fr>>]) -> Option<Vec<Vec<Fr>>> {
                 Some(c) if !c.done() => c.input(),
                 _ => [Fr::from(0u64); 4],
             });
-            let outputs = permutation_x8(inputs)?;
+            let outputs = permute(ifma, inputs);
             for (c, s) in lanes.iter_mut().zip(outputs) {
                 if !c.done() {
                     c.output(s);

@@ -84,17 +84,17 @@ impl VerifyHooks for BbHooks {
     }
 
     fn cross_check(&mut self, vk: &VerificationKey, proof: &Proof) -> Result<(), BbVerdict> {
-        if self.verifier.is_none() {
-            let bb = self
-                .lookup()
-                .bb_path()
-                .map_err(|e| BbVerdict::CouldNotRun(e.to_string()))?;
-            let verifier = Verifier::new(&bb, &self.work_dir, self.acceptance.clone())
-                .map_err(|e| BbVerdict::CouldNotRun(format!("cannot start bb: {e}")))?;
-            self.verifier = Some(verifier);
-        }
-        let Some(verifier) = self.verifier.as_mut() else {
-            return Err(BbVerdict::CouldNotRun("bb is not running".into()));
+        let verifier = match self.verifier {
+            Some(ref mut verifier) => verifier,
+            None => {
+                let bb = self
+                    .lookup()
+                    .bb_path()
+                    .map_err(|e| BbVerdict::CouldNotRun(e.to_string()))?;
+                let verifier = Verifier::new(&bb, &self.work_dir, self.acceptance.clone())
+                    .map_err(|e| BbVerdict::CouldNotRun(format!("cannot start bb: {e}")))?;
+                self.verifier.insert(verifier)
+            }
         };
         match verifier.verify(vk, proof) {
             Ok(()) => Ok(()),

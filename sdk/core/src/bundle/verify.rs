@@ -1268,10 +1268,11 @@ fn setup_g2(setup: SetupId) -> Option<govproof_verify::G2Point> {
     }
 }
 
-/// The key of `pin` for `setup` and `target`: the pinned one, or (for an Ignition key this build
-/// does not pin) the one `compute` gives from the embedded circuit; never the bundle's. With
-/// whether it was `pinned` or `computed`. The error carries the status a check reports: [`CheckStatus::Fail`] for a setup this build
-/// has no key for, [`CheckStatus::Error`] when the key could not be obtained.
+/// The key of `pin` for `setup` and `target`, and whether it was `pinned` or `computed`: the
+/// pinned one, or (for an Ignition key this build does not pin) the one `compute` gives from the
+/// embedded circuit; never the bundle's. The error carries the status a check reports:
+/// [`CheckStatus::Fail`] for a setup this build has no key for, [`CheckStatus::Error`] when the
+/// key could not be obtained.
 pub fn key_of_pin(
     pin: &PinnedCircuit,
     setup: SetupId,
@@ -1299,9 +1300,9 @@ pub fn key_of_pin(
             CheckStatus::Error,
             format!(
                 "the Ignition key of `{}` for target `{target}` is not pinned in this \
-                     build, and it could not be computed: {e}; import Ignition points with \
-                     `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
-                     on a machine that has them)",
+                 build, and it could not be computed: {e}; import Ignition points with \
+                 `govproof setup --import-crs DIR` (or pin the key with `{REGENERATE}` \
+                 on a machine that has them)",
                 pin.id
             ),
         )
