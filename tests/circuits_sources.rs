@@ -107,9 +107,42 @@ const INTERNAL_MESSAGES: [&str; 6] = [
     "sponge absorbed a different count than it declared",
 ];
 
+/// The texts passed to the circuits' prover-side checks (`fixed_point::check_below`): constant
+/// byte arrays among a Brillig call's inputs. Their assertion is a Brillig one, so the ABI records
+/// only the message's type (`str<L>`) and the text travels in the bytecode.
+fn brillig_call_texts(program: &acir::circuit::Program<acir::FieldElement>) -> Vec<String> {
+    use acir::circuit::brillig::BrilligInputs;
+    use acir::circuit::Opcode;
+    use acir::AcirField;
+    let mut texts = Vec::new();
+    for opcode in &program.functions[0].opcodes {
+        let Opcode::BrilligCall { inputs, .. } = opcode else {
+            continue;
+        };
+        for input in inputs {
+            let BrilligInputs::Array(items) = input else {
+                continue;
+            };
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|e| {
+                    e.to_const()
+                        .and_then(|c| c.try_to_u64())
+                        .and_then(|b| u8::try_from(b).ok())
+                        .filter(|b| b.is_ascii_graphic() || *b == b' ')
+                })
+                .collect();
+            if let Some(text) = bytes.and_then(|b| String::from_utf8(b).ok()) {
+                texts.push(text);
+            }
+        }
+    }
+    texts
+}
+
 #[test]
 fn composite_messages_and_constraints_are_the_same_list() {
-    use govproof::abi::AbiErrorType;
+    use govproof::abi::{AbiErrorType, AbiType};
     use govproof::artifact::Artifact;
     use govproof::circuits::Constraint;
     let mut seen = std::collections::BTreeSet::new();
@@ -117,11 +150,22 @@ fn composite_messages_and_constraints_are_the_same_list() {
         let name = profile.name();
         let json = govproof::noir::embedded(&name).unwrap();
         let artifact = Artifact::from_json(&name, std::str::from_utf8(json).unwrap()).unwrap();
+        let texts = brillig_call_texts(artifact.program());
+        let mut messages = Vec::new();
         for t in artifact.abi().error_types().values() {
-            let AbiErrorType::String { string } = t else {
-                panic!("`{name}` has a non-constant assertion message: {t:?}")
-            };
-            if let Some(c) = Constraint::from_message(string) {
+            match t {
+                AbiErrorType::String { string } => messages.push(string.clone()),
+                // A message handed to a prover-side check: its text is among the call inputs.
+                AbiErrorType::Custom(AbiType::String { length }) => assert!(
+                    texts.iter().any(|m| m.len() == *length as usize),
+                    "`{name}` has a message of {length} bytes that no prover-side check passes"
+                ),
+                other => panic!("`{name}` has a non-constant assertion message: {other:?}"),
+            }
+        }
+        messages.extend(texts);
+        for string in messages {
+            if let Some(c) = Constraint::from_message(&string) {
                 seen.insert(c.message());
             } else {
                 assert!(
