@@ -500,6 +500,33 @@ fn gates(bb: &Path, profile: &Profile) -> u64 {
         .gates
 }
 
+/// The large rows of docs/reasons.md's cost table, which compile too slowly for the suite (about a
+/// minute each): `cargo test --test integration reasons_trees::large -- --ignored --nocapture`.
+/// Prints the figures and does not hold them to the bound.
+#[test]
+#[ignore = "compiles ensembles of 100 trees: run by hand for docs/reasons.md"]
+fn large_ensembles_reasons_cost() {
+    let Some(bb) = circuits_support::bb() else {
+        eprintln!("skipped: no bb");
+        return;
+    };
+    for name in [
+        "trees-4-10l12h7-d20-b8-s16-p4-m4",
+        "trees-20-100l31h12-d20-b8-s16-p8-m4",
+    ] {
+        let plain = Profile::from_name(name).unwrap();
+        let explained = plain.with_reasons(4).unwrap();
+        let (without, with) = (gates(&bb, &plain), gates(&bb, &explained));
+        eprintln!(
+            "{}: {without} gates, {}: {with} gates (+{}, {:.1} %)",
+            plain.name(),
+            explained.name(),
+            with - without,
+            100.0 * (with - without) as f64 / without as f64
+        );
+    }
+}
+
 #[test]
 fn four_proven_tree_reasons_cost_at_most_15_percent_of_the_composite() {
     let Some(bb) = circuits_support::bb() else {
