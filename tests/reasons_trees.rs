@@ -250,11 +250,12 @@ fn a_german_credit_tree_decline_proves_its_path_reasons_and_forged_reasons_are_r
         refused(&artifact, &d, &dropped),
         "reasons omit a more negative contribution"
     );
-    // Node values the prover picks instead of the committed ones change the commitment.
+    // Node values the prover picks instead of the committed ones change the commitment: the
+    // root's value sits on top of its entry, the first weight the circuit takes.
     let mut other = d.inputs();
     let mut weights = file.model.weight_fields();
-    let last = weights.len() - 1;
-    weights[last] = weights[last] + Field::one();
+    let on_top = Field::from_u128(1u128 << file.model.table_shape().unwrap().word_bits());
+    weights[0] = weights[0] + on_top;
     other = other.with("weights", InputValue::array(weights));
     assert!(execute(&artifact, &other).is_err());
     let forgeries: Vec<Vec<Field>> = [swapped, reordered, replaced, dropped]
@@ -502,7 +503,8 @@ fn gates(bb: &Path, profile: &Profile) -> u64 {
 
 /// The large rows of docs/reasons.md's cost table, which compile too slowly for the suite (about a
 /// minute each): `cargo test --test integration reasons_trees::large -- --ignored --nocapture`.
-/// Prints the figures and does not hold them to the bound.
+/// Prints the figures; holds them to the same bound except the depth-18 ensemble, which
+/// docs/reasons.md reports over it (the walk's share grows with the depth).
 #[test]
 #[ignore = "compiles ensembles of 100 trees: run by hand for docs/reasons.md"]
 fn large_ensembles_reasons_cost() {
@@ -513,6 +515,7 @@ fn large_ensembles_reasons_cost() {
     for name in [
         "trees-4-10l12h7-d20-b8-s16-p4-m4",
         "trees-20-100l31h12-d20-b8-s16-p8-m4",
+        "trees-20-100l31h18-d20-b8-s16-p8-m4",
     ] {
         let plain = Profile::from_name(name).unwrap();
         let explained = plain.with_reasons(4).unwrap();
@@ -523,6 +526,11 @@ fn large_ensembles_reasons_cost() {
             explained.name(),
             with - without,
             100.0 * (with - without) as f64 / without as f64
+        );
+        assert!(
+            name.contains("h18") || (with - without) * 100 <= without * 15,
+            "{}: {with} gates against {without}",
+            explained.name()
         );
     }
 }

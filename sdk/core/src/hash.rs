@@ -40,6 +40,9 @@ pub enum Domain {
     ScopeSet = 7,
     /// A policy hash that also covers an explanation's baselines (profiles with proven reasons).
     Explained = 8,
+    /// The challenge at which a tree ensemble's proven reasons check the per-feature credits
+    /// (`circuits/lib/tree_reasons`): drawn in the circuit only, never computed natively.
+    ReasonsChallenge = 9,
 }
 
 const RATE: usize = 3;

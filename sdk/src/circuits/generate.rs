@@ -357,7 +357,7 @@ fn main(
         name = profile.name(),
         n = profile.features(),
         h = profile.hidden(),
-        w = profile.weight_count(),
+        w = profile.input_weight_count(),
         d = profile.depth(),
         s = profile.scopes(),
         p = profile.protected(),
@@ -515,8 +515,11 @@ mod tests {
         let p = plain.with_reasons(4).unwrap();
         let main = composite_main(&p);
         assert!(main.contains(
-            "    let (score, contributions) = tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features);\n"
+            "    let (score, contributions) = tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features, weights_commitment, input_commitment);\n"
         ));
+        // The circuit takes one entry per internal node in place of its word and its value.
+        assert!(main.contains(&format!("global W: u32 = {};", p.input_weight_count())));
+        assert_eq!(p.input_weight_count(), plain.weight_count());
         assert!(main.contains("tree_reasons::commitment::<N, T, L, TD, CB, W>(weights)"));
         assert!(main.contains("    reasons::assert_reasons::<N, R>(contributions, reasons);\n"));
         assert!(main.contains("    band_index: pub u32,\n    reasons: pub [u32; R],\n"));

@@ -399,8 +399,12 @@ impl QuantizedModel {
         &self.weights
     }
 
-    /// The weights as the field elements the circuit takes.
+    /// The weights as the field elements the circuit takes (for a tree table with node values,
+    /// one entry per internal node in place of its word and value: [`tree_table::entry_fields`]).
     pub fn weight_fields(&self) -> Vec<Field> {
+        if let (Some(shape), true) = (self.table, self.node_values) {
+            return tree_table::entry_fields(self.features, shape, &self.weights);
+        }
         self.weights
             .iter()
             .map(|&w| Field::from_i128(w.into()))

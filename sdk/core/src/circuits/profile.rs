@@ -492,6 +492,18 @@ impl Profile {
         }
     }
 
+    /// Number of weight fields the circuit takes (its `weights` input): [`Profile::weight_count`],
+    /// except for a tree table with proven reasons, whose circuit takes each internal node's word
+    /// and value as one entry (`tree_table::entry_fields`).
+    pub fn input_weight_count(&self) -> usize {
+        match self.family {
+            ModelFamily::TreeTable { trees, leaves, .. } if self.reasons > 0 => {
+                self.weight_count() - trees * (leaves - 1)
+            }
+            _ => self.weight_count(),
+        }
+    }
+
     /// Length of the policy's decision rule: `bands + 2` for a band table, `1` for a gate.
     pub fn rule_len(&self) -> usize {
         match self.kind {
@@ -838,6 +850,9 @@ mod tests {
         assert_ne!(p.id(), plain.id());
         // 5 trees of 7 internal slots: one node value each after the plain layout.
         assert_eq!(p.weight_count(), plain.weight_count() + 5 * 7);
+        // The circuit takes each node's word and value as one entry.
+        assert_eq!(p.input_weight_count(), plain.weight_count());
+        assert_eq!(plain.input_weight_count(), plain.weight_count());
         let e = Profile::from_name("trees-20-30x3-d20-b8-s16-p8-m4-r4").unwrap_err();
         assert!(e.to_string().contains("node table"), "{e}");
     }

@@ -499,6 +499,33 @@ pub fn entries_per_field(shape: TableShape) -> usize {
     }
 }
 
+/// Each internal slot's entry: its word with its node value plus `2^24` on top ([`entry_bits`]
+/// bits). The caller has checked the values ([`check_explained`]).
+fn entries(features: usize, shape: TableShape, flat: &[i64]) -> Vec<u128> {
+    let at = shape.word_bits();
+    let values = &flat[shape.weight_count(features)..];
+    flat[..shape.leaves_index()]
+        .iter()
+        .zip(values)
+        .map(|(&w, &v)| w as u128 | ((v - WEIGHT_MIN) as u128) << at)
+        .collect()
+}
+
+/// The weights a circuit with proven reasons takes (`tree_reasons`): the plain layout with each
+/// internal slot's word replaced by its entry, so `shape.weight_count(features)` fields; the node
+/// values travel inside the entries. The caller has checked the values ([`check_explained`]).
+pub fn entry_fields(features: usize, shape: TableShape, flat: &[i64]) -> Vec<Field> {
+    entries(features, shape, flat)
+        .into_iter()
+        .map(Field::from_u128)
+        .chain(
+            flat[shape.leaves_index()..shape.weight_count(features)]
+                .iter()
+                .map(|&w| Field::from_i128(w.into())),
+        )
+        .collect()
+}
+
 /// The commitment to an ensemble with node values (twin of `tree_reasons::commitment`):
 /// Poseidon2 ([`Domain::Weights`]) over the node entries (each word with its node value plus
 /// `2^24` on top, [`entry_bits`] bits) packed [`entries_per_field`] to an element, the flags
@@ -506,14 +533,7 @@ pub fn entries_per_field(shape: TableShape) -> usize {
 /// has checked the values ([`check_explained`]).
 pub fn commitment_explained(features: usize, shape: TableShape, flat: &[i64]) -> Field {
     let step = Field::from_u128(1u128 << entry_bits(shape));
-    let at = shape.word_bits();
-    let values = &flat[shape.weight_count(features)..];
-    let entries: Vec<u128> = flat[..shape.leaves_index()]
-        .iter()
-        .zip(values)
-        .map(|(&w, &v)| w as u128 | ((v - WEIGHT_MIN) as u128) << at)
-        .collect();
-    let mut fields: Vec<Field> = entries
+    let mut fields: Vec<Field> = entries(features, shape, flat)
         .chunks(entries_per_field(shape))
         .map(|chunk| {
             chunk
@@ -685,7 +705,7 @@ pub fn explained_calls() -> [&'static str; 3] {
     [
         "tree_reasons::commitment::<N, T, L, TD, CB, W>(weights)",
         "tree_reasons::feature_weight_mass::<N, T, L, TD, CB, W>(weights)",
-        "tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features)",
+        "tree_reasons::score_and_contributions::<N, T, L, TD, CB, W>(weights, features, weights_commitment, input_commitment)",
     ]
 }
 
@@ -786,6 +806,21 @@ mod tests {
             commitment_explained(2, shape, &explained),
             commitment(2, shape, &flat)
         );
+        // The circuit's weights: each internal word with its value plus 2^24 on top, then the
+        // plain layout's leaves, base and flags.
+        let fields = entry_fields(2, shape, &explained);
+        assert_eq!(fields.len(), shape.weight_count(2));
+        let on_top = 1u128 << shape.word_bits();
+        for k in 0..shape.leaves_index() {
+            let value = explained[shape.weight_count(2) + k] - WEIGHT_MIN;
+            assert_eq!(
+                fields[k],
+                Field::from_u128(flat[k] as u128 + value as u128 * on_top)
+            );
+        }
+        for k in shape.leaves_index()..shape.weight_count(2) {
+            assert_eq!(fields[k], Field::from_i128(flat[k].into()));
+        }
         let mut wide = explained.clone();
         wide[9] = WEIGHT_MAX + 1;
         assert!(matches!(
