@@ -363,3 +363,21 @@ fn post_build(d: CircuitDecision, mutation: &str) -> CircuitDecision {
         other => panic!("unknown mutation `{other}`"),
     }
 }
+
+/// Prints what `explained` (gates `with`) adds to `plain` (gates `without`) and returns whether
+/// that is at most 15 % of the plain composite (issue 17's bound for proven reasons).
+pub fn reasons_cost_within_bound(
+    plain: &Profile,
+    explained: &Profile,
+    without: u64,
+    with: u64,
+) -> bool {
+    eprintln!(
+        "{}: {without} gates, {}: {with} gates (+{}, {:.1} %)",
+        plain.name(),
+        explained.name(),
+        with - without,
+        100.0 * (with - without) as f64 / without as f64
+    );
+    (with - without) * 100 <= without * 15
+}
