@@ -112,15 +112,12 @@ impl ModelSchema {
                 reason: e.to_string(),
             })?
         } else {
-            let t: toml::Value = toml::from_str(text).map_err(|e| ModelSchemaError::Syntax {
+            // toml_edit, which policy reading uses already: one TOML parser in the browser's
+            // module instead of two.
+            toml_edit::de::from_str(text).map_err(|e| ModelSchemaError::Syntax {
                 path: source.to_string(),
                 format: "TOML",
                 reason: e.message().to_string(),
-            })?;
-            serde_json::to_value(t).map_err(|e| ModelSchemaError::Syntax {
-                path: source.to_string(),
-                format: "TOML",
-                reason: e.to_string(),
             })?
         };
         let body = match value.get("signed") {
