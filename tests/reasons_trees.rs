@@ -251,11 +251,13 @@ fn a_german_credit_tree_decline_proves_its_path_reasons_and_forged_reasons_are_r
         "reasons omit a more negative contribution"
     );
     // Node values the prover picks instead of the committed ones change the commitment: the
-    // root's value sits on top of its entry, the first weight the circuit takes.
+    // root's value is inside its entry, the first weight the circuit takes.
     let mut other = d.inputs();
     let mut weights = file.model.weight_fields();
-    let on_top = Field::from_u128(1u128 << file.model.table_shape().unwrap().word_bits());
-    weights[0] = weights[0] + on_top;
+    let shape = file.model.table_shape().unwrap();
+    let one_more =
+        Field::from_u128(1u128 << govproof::circuits::tree_table::entry_value_shift(shape));
+    weights[0] = weights[0] + one_more;
     other = other.with("weights", InputValue::array(weights));
     assert!(execute(&artifact, &other).is_err());
     let forgeries: Vec<Vec<Field>> = [swapped, reordered, replaced, dropped]
@@ -515,6 +517,8 @@ fn large_ensembles_reasons_cost() {
         "trees-4-10l12h7-d20-b8-s16-p4-m4",
         "trees-20-100l31h12-d20-b8-s16-p8-m4",
         "trees-20-100l31h18-d20-b8-s16-p8-m4",
+        // As deep as a tree of 31 leaves can be.
+        "trees-20-100l31h30-d20-b8-s16-p8-m4",
     ] {
         let plain = Profile::from_name(name).unwrap();
         let explained = plain.with_reasons(4).unwrap();

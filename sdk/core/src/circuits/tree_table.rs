@@ -484,9 +484,16 @@ pub fn check_explained(features: usize, shape: TableShape, flat: &[i64]) -> Resu
 }
 
 /// Bits of a node entry with its value (`circuits/lib/tree_reasons`): the word's `41 + 2 CB`
-/// bits, then the value plus `2^24` in 25 bits.
+/// bits and the value plus `2^24` in 25 bits.
 pub fn entry_bits(shape: TableShape) -> u32 {
     shape.word_bits() + WEIGHT_BITS
+}
+
+/// Where the value sits in a node entry: above the feature index and the two child codes
+/// (`9 + 2 CB` bits), below the threshold, which is on top so that the entry's own range check
+/// bounds it.
+pub fn entry_value_shift(shape: TableShape) -> u32 {
+    INDEX_BITS + 2 * shape.code_bits()
 }
 
 /// Node entries packed per field element of the explained commitment: 3 of at most 84 bits
@@ -499,15 +506,20 @@ pub fn entries_per_field(shape: TableShape) -> usize {
     }
 }
 
-/// Each internal slot's entry: its word with its node value plus `2^24` on top ([`entry_bits`]
-/// bits). The caller has checked the values ([`check_explained`]).
+/// Each internal slot's entry ([`entry_bits`] bits): its word's feature index and child codes,
+/// then its node value plus `2^24` ([`entry_value_shift`]), then its word's threshold on top. The
+/// caller has checked the values ([`check_explained`]).
 fn entries(features: usize, shape: TableShape, flat: &[i64]) -> Vec<u128> {
-    let at = shape.word_bits();
+    let at = entry_value_shift(shape);
+    let low = (1u128 << at) - 1;
     let values = &flat[shape.weight_count(features)..];
     flat[..shape.leaves_index()]
         .iter()
         .zip(values)
-        .map(|(&w, &v)| w as u128 | ((v - WEIGHT_MIN) as u128) << at)
+        .map(|(&w, &v)| {
+            let w = w as u128;
+            (w & low) | ((v - WEIGHT_MIN) as u128) << at | (w >> at) << (at + WEIGHT_BITS)
+        })
         .collect()
 }
 
@@ -806,16 +818,21 @@ mod tests {
             commitment_explained(2, shape, &explained),
             commitment(2, shape, &flat)
         );
-        // The circuit's weights: each internal word with its value plus 2^24 on top, then the
-        // plain layout's leaves, base and flags.
+        // The circuit's weights: each internal word's index and codes, its value plus 2^24, its
+        // threshold on top; then the plain layout's leaves, base and flags.
         let fields = entry_fields(2, shape, &explained);
         assert_eq!(fields.len(), shape.weight_count(2));
-        let on_top = 1u128 << shape.word_bits();
+        let at = entry_value_shift(shape);
         for k in 0..shape.leaves_index() {
-            let value = explained[shape.weight_count(2) + k] - WEIGHT_MIN;
+            let value = (explained[shape.weight_count(2) + k] - WEIGHT_MIN) as u128;
+            let node = splits(shape, &flat).nth(k).unwrap();
+            let threshold = (node.threshold - i64::from(i32::MIN)) as u128;
+            let parts = node.feature as u128
+                | (node.left as u128) << INDEX_BITS
+                | (node.right as u128) << (INDEX_BITS + shape.code_bits());
             assert_eq!(
                 fields[k],
-                Field::from_u128(flat[k] as u128 + value as u128 * on_top)
+                Field::from_u128(parts | value << at | threshold << (at + WEIGHT_BITS))
             );
         }
         for k in shape.leaves_index()..shape.weight_count(2) {
