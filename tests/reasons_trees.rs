@@ -354,7 +354,17 @@ fn random_case(profile: Profile, seed: u64) -> CircuitDecision {
 
 #[test]
 fn mirror_and_circuit_agree_on_tree_reasons_and_refuse_any_other_codes() {
-    let profile = Profile::from_name("trees-6-3l5h4-d4-b4-s2-p2-m2-r3").unwrap();
+    // The second profile's child codes take 10 bits, so its entries pack two to a field element
+    // and sit at other offsets.
+    for name in [
+        "trees-6-3l5h4-d4-b4-s2-p2-m2-r3",
+        "trees-6-3l300h4-d4-b4-s2-p2-m2-r3",
+    ] {
+        mirror_and_circuit_agree_on(Profile::from_name(name).unwrap());
+    }
+}
+
+fn mirror_and_circuit_agree_on(profile: Profile) {
     let artifact = artifact(&profile);
     let (mut fewer, mut full) = (0, 0);
     for seed in 0..24u64 {
