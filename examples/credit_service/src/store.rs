@@ -314,17 +314,40 @@ mod sqlite {
         StoreError::Database(e.to_string())
     }
 
+    /// How long a connection waits for another one's lock.
+    const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+    fn is_busy(e: &rusqlite::Error) -> bool {
+        matches!(e, rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+    }
+
     impl SqliteStore {
+        /// Opens (and creates or migrates) the database at `path`. Connections that open a new
+        /// database at the same moment race to switch it to WAL and to create its tables, and
+        /// SQLite answers the loser `database is locked` at once instead of waiting (waiting
+        /// could deadlock): such an opening starts again, until the busy timeout.
         pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-            let conn = Connection::open(path).map_err(|e| {
-                StoreError::Database(format!("cannot open `{}`: {e}", path.display()))
-            })?;
-            conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(db)?;
-            conn.pragma_update(None, "synchronous", "FULL")
-                .map_err(db)?;
-            conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+            let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+            loop {
+                let conn = Connection::open(path).map_err(|e| {
+                    StoreError::Database(format!("cannot open `{}`: {e}", path.display()))
+                })?;
+                match Self::prepare(path, conn) {
+                    Ok(store) => return Ok(store),
+                    Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(db(e)),
+                }
+            }
+        }
+
+        fn prepare(path: &Path, conn: Connection) -> rusqlite::Result<SqliteStore> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
             let mut store = SqliteStore {
                 path: path.to_path_buf(),
                 conn,
@@ -333,24 +356,23 @@ mod sqlite {
             Ok(store)
         }
 
-        fn migrate(&mut self) -> Result<(), StoreError> {
+        fn migrate(&mut self) -> rusqlite::Result<()> {
             let tx = self
                 .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            tx.execute(sql::MIGRATIONS_TABLE, []).map_err(db)?;
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(sql::MIGRATIONS_TABLE, [])?;
             let applied: Vec<i64> = {
-                let mut stmt = tx.prepare(sql::APPLIED).map_err(db)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
-                rows.collect::<Result<_, _>>().map_err(db)?
+                let mut stmt = tx.prepare(sql::APPLIED)?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
             };
             for (version, text) in super::MIGRATIONS {
                 if !applied.contains(version) {
-                    tx.execute_batch(text).map_err(db)?;
-                    tx.execute(sql::RECORD, params![version]).map_err(db)?;
+                    tx.execute_batch(text)?;
+                    tx.execute(sql::RECORD, params![version])?;
                 }
             }
-            tx.commit().map_err(db)
+            tx.commit()
         }
     }
 
