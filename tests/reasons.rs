@@ -316,12 +316,7 @@ fn four_proven_reasons_cost_at_most_15_percent_of_the_composite() {
     ] {
         let explained = plain.with_reasons(k).unwrap();
         let (without, with) = (gates(&bb, &plain), gates(&bb, &explained));
-        let within = circuits_support::reasons_cost_within_bound(&plain, &explained, without, with);
-        assert!(
-            within,
-            "{}: {with} gates against {without}",
-            explained.name()
-        );
+        circuits_support::assert_reasons_cost_within_bound(&plain, &explained, without, with);
     }
 }
 

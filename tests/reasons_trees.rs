@@ -513,6 +513,15 @@ fn gates(bb: &Path, profile: &Profile) -> u64 {
         .gates
 }
 
+/// Measures profile `name` with and without `k` proven reasons and holds the difference to the
+/// 15 % bound.
+fn hold_to_bound(bb: &Path, name: &str, k: usize) {
+    let plain = Profile::from_name(name).unwrap();
+    let explained = plain.with_reasons(k).unwrap();
+    let (without, with) = (gates(bb, &plain), gates(bb, &explained));
+    circuits_support::assert_reasons_cost_within_bound(&plain, &explained, without, with);
+}
+
 /// The large rows of docs/reasons.md's cost table, which compile too slowly for the suite (about a
 /// minute each): `cargo test --test integration reasons_trees::large -- --ignored --nocapture`.
 /// Prints the figures and holds them to the same bound.
@@ -530,15 +539,7 @@ fn large_ensembles_reasons_cost() {
         // As deep as a tree of 31 leaves can be.
         "trees-20-100l31h30-d20-b8-s16-p8-m4",
     ] {
-        let plain = Profile::from_name(name).unwrap();
-        let explained = plain.with_reasons(4).unwrap();
-        let (without, with) = (gates(&bb, &plain), gates(&bb, &explained));
-        let within = circuits_support::reasons_cost_within_bound(&plain, &explained, without, with);
-        assert!(
-            within,
-            "{}: {with} gates against {without}",
-            explained.name()
-        );
+        hold_to_bound(&bb, name, 4);
     }
 }
 
@@ -553,15 +554,7 @@ fn four_proven_tree_reasons_cost_at_most_15_percent_of_the_composite() {
         ("trees-20-30l8h3-d20-s16-p8-m4-gate", 4),
         ("trees-20-30l8h3-d20-b8-s16-p8-m4", 1),
     ] {
-        let plain = Profile::from_name(name).unwrap();
-        let explained = plain.with_reasons(k).unwrap();
-        let (without, with) = (gates(&bb, &plain), gates(&bb, &explained));
-        let within = circuits_support::reasons_cost_within_bound(&plain, &explained, without, with);
-        assert!(
-            within,
-            "{}: {with} gates against {without}",
-            explained.name()
-        );
+        hold_to_bound(&bb, name, k);
     }
 }
 

@@ -364,14 +364,14 @@ fn post_build(d: CircuitDecision, mutation: &str) -> CircuitDecision {
     }
 }
 
-/// Prints what `explained` (gates `with`) adds to `plain` (gates `without`) and returns whether
-/// that is at most 15 % of the plain composite (issue 17's bound for proven reasons).
-pub fn reasons_cost_within_bound(
+/// Prints what `explained` (gates `with`) adds to `plain` (gates `without`) and asserts that it
+/// is at most 15 % of the plain composite (issue 17's bound for proven reasons).
+pub fn assert_reasons_cost_within_bound(
     plain: &Profile,
     explained: &Profile,
     without: u64,
     with: u64,
-) -> bool {
+) {
     eprintln!(
         "{}: {without} gates, {}: {with} gates (+{}, {:.1} %)",
         plain.name(),
@@ -379,5 +379,9 @@ pub fn reasons_cost_within_bound(
         with - without,
         100.0 * (with - without) as f64 / without as f64
     );
-    (with - without) * 100 <= without * 15
+    assert!(
+        (with - without) * 100 <= without * 15,
+        "{}: {with} gates against {without}",
+        explained.name()
+    );
 }
