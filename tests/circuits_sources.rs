@@ -9,7 +9,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use govproof::circuits::generate::{composite_main, composite_manifest, project_path, LIBRARIES};
+use govproof::circuits::generate::{
+    audit_batch_id, audit_batch_main, audit_batch_manifest, audit_batch_path, composite_main,
+    composite_manifest, project_path, LIBRARIES,
+};
 use govproof::circuits::Profile;
 use govproof::toolchain::sources::{read_manifest, source_hash};
 
@@ -20,12 +23,23 @@ fn circuits_root() -> PathBuf {
 #[test]
 fn reference_packages_are_what_the_generator_writes() {
     let regenerate = std::env::var_os("GOVPROOF_REGENERATE").is_some();
+    let mut packages = Vec::new();
     for profile in Profile::references() {
-        let dir = circuits_root().join(project_path(&profile));
-        for (rel, expected) in [
-            ("Nargo.toml", composite_manifest(&profile)),
-            ("src/main.nr", composite_main(&profile)),
-        ] {
+        packages.push((
+            project_path(&profile),
+            composite_manifest(&profile),
+            composite_main(&profile),
+        ));
+        // Every reference profile has an audit batch circuit, checked in beside it.
+        packages.push((
+            audit_batch_path(&profile),
+            audit_batch_manifest(&profile).unwrap(),
+            audit_batch_main(&profile).unwrap(),
+        ));
+    }
+    for (package, manifest, main) in packages {
+        let dir = circuits_root().join(package);
+        for (rel, expected) in [("Nargo.toml", manifest), ("src/main.nr", main)] {
             let path = dir.join(rel);
             if regenerate {
                 fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -60,6 +74,7 @@ fn embedded_libraries_are_the_repository_libraries() {
 fn every_circuit_is_in_the_manifest_with_its_current_sources() {
     let manifest = read_manifest(&circuits_root()).unwrap();
     let mut expected: Vec<String> = Profile::references().iter().map(|p| p.name()).collect();
+    expected.extend(Profile::references().iter().map(audit_batch_id));
     expected.extend(
         [
             "inference_gate_program",

@@ -9,6 +9,8 @@ mod circuits_support;
 mod registry_support;
 
 mod audit;
+mod audit_batch;
+mod audit_batch_keys;
 mod bundle_fixtures;
 mod bundle_format;
 mod bundle_prover;

@@ -24,8 +24,11 @@ use super::AuditError;
 
 /// The `format` of an audit file.
 pub const AUDIT_FORMAT: &str = "govproof-audit";
-/// The version of the audit file format.
+/// The version of an audit file whose rows are all proved one bundle each.
 pub const AUDIT_VERSION: u32 = 1;
+/// The version of an audit file with batch proofs ([`AuditFile::batches`]); an older build,
+/// which cannot check them, refuses it rather than misread it.
+pub const AUDIT_VERSION_BATCHES: u32 = 2;
 /// Largest audit file read (about 12,000 rows of 32 KB bundles).
 pub const MAX_AUDIT_BYTES: u64 = 400 << 20;
 /// The `work` tag of a work file's header line.
@@ -65,6 +68,48 @@ pub struct AuditDecision {
     /// Why the row was not proved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<Vec<String>>,
+    /// The batch proof (index into [`AuditFile::batches`]) that proves the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
+    /// The outcome a batch proof claims for the row (band index, or 1/0 for a yes/no decision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<u32>,
+}
+
+impl AuditDecision {
+    /// A row proved by its own bundle.
+    pub fn proved(row: usize, bundle: Value) -> Self {
+        AuditDecision {
+            row,
+            bundle: Some(bundle),
+            refused: None,
+            batch: None,
+            outcome: None,
+        }
+    }
+
+    /// A row the lender's policy or registry refused.
+    pub fn refused(row: usize, reasons: Vec<String>) -> Self {
+        AuditDecision {
+            row,
+            bundle: None,
+            refused: Some(reasons),
+            batch: None,
+            outcome: None,
+        }
+    }
+}
+
+/// One batch proof of several rows (see [`super::batch`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditBatch {
+    /// The batch circuit's id (`<profile>-audit<rows>`).
+    pub circuit: String,
+    /// The rows it proves, in its slot order.
+    pub rows: Vec<usize>,
+    /// The proof as bb writes it, hex.
+    pub proof: String,
 }
 
 /// An audit file.
@@ -89,6 +134,9 @@ pub struct AuditFile {
     pub claims: Value,
     /// One per row, in row order.
     pub decisions: Vec<AuditDecision>,
+    /// The batch proofs (version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batches: Vec<AuditBatch>,
 }
 
 impl AuditFile {
@@ -111,10 +159,17 @@ impl AuditFile {
                 super::request::shorten(&file.format)
             ));
         }
-        if file.version != AUDIT_VERSION {
+        if file.version != AUDIT_VERSION && file.version != AUDIT_VERSION_BATCHES {
             return Err(format!(
-                "is format version {}, this build reads version {AUDIT_VERSION}",
+                "is format version {}, this build reads versions {AUDIT_VERSION} and \
+                 {AUDIT_VERSION_BATCHES}",
                 file.version
+            ));
+        }
+        if file.version == AUDIT_VERSION && !file.batches.is_empty() {
+            return Err(format!(
+                "is format version {AUDIT_VERSION} but holds batch proofs (version \
+                 {AUDIT_VERSION_BATCHES})"
             ));
         }
         Ok(file)
@@ -164,12 +219,32 @@ impl WorkHeader {
     }
 }
 
+/// A work file line of a batch: the proof and every row of the batch's share of the request
+/// (the proved rows with their outcomes, the refused ones with their reasons), written at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkBatch {
+    /// The proof (`None` when every row was refused).
+    pub batch: Option<AuditBatch>,
+    /// Every row of the batch.
+    pub decisions: Vec<AuditDecision>,
+}
+
+/// One line of a work file after its header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum WorkLine {
+    Row(AuditDecision),
+    Batch(WorkBatch),
+}
+
 /// The append-only work file of one audit.
 #[derive(Debug)]
 pub struct WorkFile {
     path: PathBuf,
     file: File,
     done: BTreeMap<usize, AuditDecision>,
+    batches: Vec<AuditBatch>,
 }
 
 /// Where the work file of the audit file `out` lives: `<out>.work`.
@@ -210,10 +285,12 @@ impl WorkFile {
                 path: path.to_path_buf(),
                 file,
                 done: BTreeMap::new(),
+                batches: Vec::new(),
             });
         }
         let bytes = read_input(path, "audit work file", MAX_AUDIT_BYTES)?;
         let mut done = BTreeMap::new();
+        let mut batches = Vec::new();
         let mut good_end = 0usize;
         let mut offset = 0usize;
         let mut first = true;
@@ -238,10 +315,19 @@ impl WorkFile {
                 good_end = offset;
                 continue;
             }
-            match serde_json::from_slice::<AuditDecision>(piece) {
-                Ok(d) if whole => {
-                    if done.insert(d.row, d).is_some() {
-                        return Err(bad(format!("line at byte {start} repeats a row")));
+            match serde_json::from_slice::<WorkLine>(piece) {
+                Ok(line) if whole => {
+                    let decisions = match line {
+                        WorkLine::Row(d) => vec![d],
+                        WorkLine::Batch(b) => {
+                            batches.extend(b.batch);
+                            b.decisions
+                        }
+                    };
+                    for d in decisions {
+                        if done.insert(d.row, d).is_some() {
+                            return Err(bad(format!("line at byte {start} repeats a row")));
+                        }
                     }
                     good_end = offset;
                 }
@@ -266,6 +352,7 @@ impl WorkFile {
             path: path.to_path_buf(),
             file,
             done,
+            batches,
         })
     }
 
@@ -274,20 +361,40 @@ impl WorkFile {
         &self.done
     }
 
+    /// The batch proofs already done.
+    pub fn batches(&self) -> &[AuditBatch] {
+        &self.batches
+    }
+
     /// Appends `decision` as one line and flushes it to disk; only then does the row count.
     pub fn append(&mut self, decision: AuditDecision) -> Result<(), AuditError> {
-        let mut line = serde_json::to_vec(&decision)
-            .unwrap_or_else(|e| unreachable!("a decision serializes: {e}"));
-        line.push(b'\n');
+        self.write_line(&WorkLine::Row(decision.clone()))?;
+        self.done.insert(decision.row, decision);
+        Ok(())
+    }
+
+    /// Appends a batch (its proof and all its rows) as one line and flushes it to disk; only
+    /// then do its rows count.
+    pub fn append_batch(&mut self, batch: WorkBatch) -> Result<(), AuditError> {
+        self.write_line(&WorkLine::Batch(batch.clone()))?;
+        self.batches.extend(batch.batch);
+        for d in batch.decisions {
+            self.done.insert(d.row, d);
+        }
+        Ok(())
+    }
+
+    fn write_line(&mut self, line: &WorkLine) -> Result<(), AuditError> {
+        let mut bytes =
+            serde_json::to_vec(line).unwrap_or_else(|e| unreachable!("a line serializes: {e}"));
+        bytes.push(b'\n');
         self.file
-            .write_all(&line)
+            .write_all(&bytes)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| AuditError::WorkFile {
                 path: self.path.clone(),
                 problem: e.to_string(),
-            })?;
-        self.done.insert(decision.row, decision);
-        Ok(())
+            })
     }
 
     /// Removes the work file (after the audit file is in place).
@@ -316,11 +423,7 @@ mod tests {
     }
 
     fn decision(row: usize) -> AuditDecision {
-        AuditDecision {
-            row,
-            bundle: Some(serde_json::json!({"row": row})),
-            refused: None,
-        }
+        AuditDecision::proved(row, serde_json::json!({"row": row}))
     }
 
     #[test]
@@ -342,6 +445,38 @@ mod tests {
         drop(w);
         let w = WorkFile::open(&path, &header("m")).unwrap();
         assert_eq!(w.done().keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+        drop(w);
+
+        // A batch line counts all its rows at once, and its proof comes back on resume.
+        let mut w = WorkFile::open(&path, &header("m")).unwrap();
+        let batch = AuditBatch {
+            circuit: "c-audit6".into(),
+            rows: vec![4, 6],
+            proof: "00".into(),
+        };
+        let outcome = |row| AuditDecision {
+            row,
+            bundle: None,
+            refused: None,
+            batch: None,
+            outcome: Some(1),
+        };
+        w.append_batch(WorkBatch {
+            batch: Some(batch.clone()),
+            decisions: vec![
+                outcome(4),
+                AuditDecision::refused(5, vec!["no".into()]),
+                outcome(6),
+            ],
+        })
+        .unwrap();
+        drop(w);
+        let w = WorkFile::open(&path, &header("m")).unwrap();
+        assert_eq!(
+            w.done().keys().copied().collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5, 6]
+        );
+        assert_eq!(w.batches(), std::slice::from_ref(&batch));
         drop(w);
 
         // Another model's work file is refused, and left alone.

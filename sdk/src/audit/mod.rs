@@ -16,6 +16,7 @@
 //! accuracy on the data file whose blake3 is [`Request::data_digest`], which [`verify()`] accepts
 //! or refuses ([`AuditCheck::stated_accuracy`] holds it to a stated figure too).
 
+pub mod batch;
 pub mod figures;
 pub mod file;
 pub mod prove;
@@ -25,7 +26,7 @@ pub mod verify;
 use std::path::PathBuf;
 
 pub use figures::{Figures, RowOutcome};
-pub use file::{AuditDecision, AuditFile};
+pub use file::{AuditBatch, AuditDecision, AuditFile};
 pub use prove::{prove, Progress, Proved};
 pub use request::{Request, RequestDigest};
 pub use verify::{verify, AuditCheck, AuditReport, Finding, FindingKind};

@@ -174,6 +174,10 @@ pub struct AuditReport {
     pub snapshot: Option<String>,
     /// Bundles that passed every check.
     pub bundles_valid: usize,
+    /// Batch proofs that verified against the audit's head bundle.
+    pub batches_valid: usize,
+    /// Rows those batch proofs prove.
+    pub batch_rows_valid: usize,
     /// Whether any bundle was made with the development setup.
     pub development_setup: bool,
     /// The recomputed figures, when every row has a proved outcome.
@@ -209,6 +213,8 @@ pub fn verify(
         ),
         snapshot: None,
         bundles_valid: 0,
+        batches_valid: 0,
+        batch_rows_valid: 0,
         development_setup: false,
         figures: None,
         benchmark: None,
@@ -276,11 +282,11 @@ pub fn verify(
                     shorten_all(&reasons.join("; "))
                 ),
             });
-        } else if d.bundle.is_none() {
+        } else if d.bundle.is_none() && d.batch.is_none() {
             findings.push(Finding {
                 kind: FindingKind::RefusedRow,
                 rows: vec![d.row],
-                detail: "not proved: the decision carries no bundle".to_string(),
+                detail: "not proved: the decision carries no bundle and no batch".to_string(),
             });
         }
     }
@@ -309,6 +315,9 @@ pub fn verify(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let settings = request.settings();
     let digest = request.digest();
+    // The first bundle that passes every check: the batch proofs are checked against its
+    // registry root, policy hash, model, scope and time.
+    let mut head: Option<Bundle> = None;
     for chunk in with_bundle.chunks(CHUNK) {
         let bytes: Vec<&[u8]> = chunk.iter().map(|(_, b)| b.as_slice()).collect();
         let reports = verifier.verify_many(&bytes, None);
@@ -348,6 +357,13 @@ pub fn verify(
             }
             let Some(b) = rep.bundle() else { continue };
             report.bundles_valid += 1;
+            if head.is_none()
+                && b.policy.hash == policy.hash()
+                && b.decision.time == settings.time
+                && b.decision.scope == settings.scope
+            {
+                head = Some(b.clone());
+            }
             models
                 .entry(format!("{}@{}", b.model.id, b.model.version))
                 .or_default()
@@ -380,6 +396,19 @@ pub fn verify(
             }
         }
     }
+    check_batches(
+        audit,
+        request,
+        policy,
+        &features,
+        head.as_ref(),
+        &mut report,
+        &mut outcomes,
+        &mut bad_bundle,
+        &mut unchecked,
+        &mut models,
+        &mut snapshots,
+    );
     for (detail, rows) in bad_bundle {
         findings.push(Finding {
             kind: FindingKind::Bundle,
@@ -521,6 +550,125 @@ pub fn verify(
     report
 }
 
+/// Checks every batch proof of `audit` against the head bundle (see [`super::batch`]): the rows
+/// it names must be the request's and say they are in it, and the proof must hold for the head's
+/// shared public inputs and, row by row, the commitment the auditor recomputes from the request,
+/// the derived decision id and the outcome the audit file claims. Rows of a batch that holds are
+/// counted under the head's model and snapshot, with their claimed outcomes; the others are
+/// findings.
+#[allow(clippy::too_many_arguments)]
+fn check_batches(
+    audit: &AuditFile,
+    request: &Request,
+    policy: &Policy,
+    features: &[Features],
+    head: Option<&Bundle>,
+    report: &mut AuditReport,
+    outcomes: &mut BTreeMap<usize, RowOutcome>,
+    bad: &mut BTreeMap<String, Vec<usize>>,
+    unchecked: &mut BTreeMap<String, Vec<usize>>,
+    models: &mut BTreeMap<String, Vec<usize>>,
+    snapshots: &mut BTreeMap<String, Vec<usize>>,
+) {
+    let digest = request.digest();
+    let decision_of = |row: usize| audit.decisions.iter().find(|d| d.row == row);
+    // A row that names a batch must be listed by it.
+    for d in &audit.decisions {
+        if let Some(k) = d.batch {
+            if !audit
+                .batches
+                .get(k)
+                .is_some_and(|b| b.rows.contains(&d.row))
+            {
+                bad.entry(format!(
+                    "the row names batch proof {k}, which does not prove it"
+                ))
+                .or_default()
+                .push(d.row);
+            }
+        }
+    }
+    for (k, batch) in audit.batches.iter().enumerate() {
+        let mut rows = batch.rows.clone();
+        rows.sort_unstable();
+        rows.dedup();
+        let mut slots = Vec::new();
+        let mut problem = None;
+        if rows.len() != batch.rows.len() {
+            problem = Some(format!("batch proof {k} lists a row twice"));
+        }
+        for &row in &batch.rows {
+            let d = decision_of(row);
+            let f = features.get(row.wrapping_sub(1));
+            match (d, f) {
+                (Some(d), Some(f)) if d.batch == Some(k) && d.bundle.is_none() => match d.outcome {
+                    Some(o) => slots.push((
+                        f.commitment(digest.salt(row)),
+                        digest.decision_id(row).label(),
+                        o,
+                    )),
+                    None => {
+                        problem = Some(format!("row {row} of batch proof {k} claims no outcome"))
+                    }
+                },
+                _ => {
+                    problem.get_or_insert(format!(
+                        "batch proof {k} lists row {row}, which is not a row of the request proved by it"
+                    ));
+                }
+            }
+        }
+        let listed: Vec<usize> = batch
+            .rows
+            .iter()
+            .copied()
+            .filter(|&r| r >= 1 && r <= features.len())
+            .collect();
+        if let Some(p) = problem {
+            bad.entry(p).or_default().extend(listed);
+            continue;
+        }
+        let Some(head) = head else {
+            unchecked
+                .entry(
+                    "no bundle of the audit passes every check, so nothing vouches for the \
+                     registry snapshot, policy and model the batch proofs are checked against"
+                        .to_string(),
+                )
+                .or_default()
+                .extend(listed);
+            continue;
+        };
+        match super::batch::verify_batch(batch, head, &slots) {
+            Ok(()) => {
+                report.batches_valid += 1;
+                report.batch_rows_valid += listed.len();
+                let snap = &head.registry.snapshot.signed;
+                for &row in &listed {
+                    models
+                        .entry(format!("{}@{}", head.model.id, head.model.version))
+                        .or_default()
+                        .push(row);
+                    snapshots
+                        .entry(format!(
+                            "version {}, root {}",
+                            snap.version(),
+                            snap.merkle_root()
+                        ))
+                        .or_default()
+                        .push(row);
+                }
+                for (&row, slot) in batch.rows.iter().zip(&slots) {
+                    if let Some(o) = RowOutcome::from_public(policy, slot.2) {
+                        outcomes.entry(row).or_insert(o);
+                    }
+                }
+            }
+            Err(e) => bad.entry(e).or_default().extend(listed),
+        }
+    }
+}
+
 /// A stated decimal and half a unit of its last digit: `0.75` -> (0.75, 0.005).
 fn stated_value(text: &str) -> Option<(f64, f64)> {
     let value: f64 = text.trim().parse().ok().filter(|v: &f64| v.is_finite())?;
@@ -595,6 +743,14 @@ impl AuditReport {
             "  bundles  {} of {} rows pass every check of the bundled verifier",
             self.bundles_valid, self.rows
         );
+        if self.batches_valid > 0 {
+            let _ = writeln!(
+                s,
+                "  batches  {} more rows in {} batch proofs verified against a valid bundle's \
+                 registry root, policy, model, scope and time",
+                self.batch_rows_valid, self.batches_valid
+            );
+        }
         if let Some(f) = &self.figures {
             s.push('\n');
             s.push_str(&figures_text(f));
@@ -641,6 +797,8 @@ impl AuditReport {
             "policy": self.policy,
             "snapshot": self.snapshot,
             "bundles_valid": self.bundles_valid,
+            "batches_valid": self.batches_valid,
+            "batch_rows_valid": self.batch_rows_valid,
             "development_setup": self.development_setup,
             "figures": self.figures.as_ref().map(Figures::to_json),
             "benchmark": self.benchmark.as_ref().map(|(stated, ok)| json!({
@@ -696,6 +854,12 @@ impl AuditReport {
             "bundles valid",
             &format!("{} of {}", self.bundles_valid, self.rows),
         );
+        if self.batches_valid > 0 {
+            row(
+                "rows in valid batch proofs",
+                &format!("{} in {} proofs", self.batch_rows_valid, self.batches_valid),
+            );
+        }
         s.push_str("</table>\n");
         s.push_str("<h2>What each valid bundle proves</h2>\n<ul>\n");
         for p in PROVES {

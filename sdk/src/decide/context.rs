@@ -550,6 +550,22 @@ impl DecisionContext {
         }))
     }
 
+    /// The native checks of one decision without its witness: the circuit's inputs, or every
+    /// reason it is refused. For provers that put several decisions in one circuit (the audit
+    /// batch proofs of [`crate::audit::batch`]).
+    pub fn assess_row(
+        &self,
+        application: &Application,
+        salt: Field,
+    ) -> Result<Result<CircuitDecision, Vec<Reason>>, DecideError> {
+        let (decision, reasons) = self.assess(application, salt)?;
+        Ok(if reasons.is_empty() {
+            Ok(decision)
+        } else {
+            Err(reasons)
+        })
+    }
+
     /// Step two: proves `prepared` on `backend` and seals the proof ([`DecisionContext::seal`]).
     /// The backend must run the bb this context computed its key with.
     pub fn prove<B: ProofBackend + ?Sized>(

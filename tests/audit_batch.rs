@@ -1,0 +1,272 @@
+//! Audits in batch proofs (`govproof::audit::batch`): the demonstration lender's reference model
+//! (`mlp-24x16-d20-b8-s16-p8-m4`, whose six-row batch circuit this build pins) audits nine rows as
+//! one head bundle and two batch proofs (six rows, then two padded to six), proved for real on
+//! the development setup. The audit verifies and every batch row's proved outcome is the one the
+//! model gives natively; then a changed outcome, two rows swapped inside a batch, a proof byte
+//! flipped, a batch row claimed by another batch, a row listed twice, and an audit without its
+//! head bundle are each refused with the rows named.
+
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use govproof::audit::{self, AuditCheck, AuditFile, FindingKind, Request};
+use govproof::bundle::VerifyOptions;
+use govproof::circuits::CircuitOutcome;
+use govproof::decide::{Application, ContextOptions, DecisionContext, DecisionParts};
+use govproof::prover::pool::PoolConfig;
+use govproof::registry::{Timestamp, TrustState};
+use govproof::setup::dangerous;
+use govproof_testkit::DemoLender;
+
+const ROWS: usize = 9;
+
+struct World {
+    dir: tempfile::TempDir,
+    lender: DemoLender,
+    context: DecisionContext,
+    request: PathBuf,
+    audit: AuditFile,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Timestamp::now();
+        let lender = govproof_testkit::demo_lender(dir.path(), now).unwrap();
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
+        let context = DecisionContext::with_options(
+            DecisionParts {
+                registry: lender.trusted.clone(),
+                policy: lender.policy.clone(),
+                model: lender.model.clone(),
+                setup: dangerous::development_setup(&cache).unwrap(),
+            },
+            ContextOptions {
+                bb: Some(crate::bundle_support::bb()),
+                cache_dir: Some(cache.join("vk")),
+                ..ContextOptions::default()
+            },
+        )
+        .unwrap();
+        // Nine rows spread over the policy's ranges, labels and two groups.
+        let policy = &lender.policy;
+        let mut csv = String::new();
+        for f in policy.features() {
+            let _ = write!(csv, "{},", f.name.as_str());
+        }
+        csv.push_str("good,group\n");
+        for r in 0..ROWS {
+            let row: Vec<String> = policy
+                .features()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let t = 0.05 + 0.9 * ((r * 7 + i * 3) % 11) as f64 / 10.0;
+                    format!("{:.3}", f.min + t * (f.max - f.min))
+                })
+                .collect();
+            let _ = writeln!(
+                csv,
+                "{},{},{}",
+                row.join(","),
+                r % 3 != 0,
+                if r % 2 == 0 { "a" } else { "b" }
+            );
+        }
+        let csv = csv.replace(",true,", ",1,").replace(",false,", ",0,");
+        std::fs::write(dir.path().join("rows.csv"), csv).unwrap();
+        let request = dir.path().join("request.toml");
+        std::fs::write(
+            &request,
+            format!(
+                "data = \"rows.csv\"\nnonce = \"{}\"\ntime = \"{}\"\nscope = \"{}\"\n\
+                 label = \"good\"\ngroups = [\"group\"]\n",
+                "3c".repeat(16),
+                now.to_rfc3339(),
+                policy.scopes()[0]
+            ),
+        )
+        .unwrap();
+        let parsed = Request::read(&request).unwrap();
+        let pool = context.pool(PoolConfig::new()).unwrap();
+        let out = dir.path().join("audit.json");
+        let proved = audit::prove(&context, &parsed, &pool, 2, &out, &mut |_| {}).unwrap();
+        assert!(proved.refused.is_empty(), "{:?}", proved.refused);
+        let audit = AuditFile::read(&out).unwrap();
+        World {
+            dir,
+            lender,
+            context,
+            request,
+            audit,
+        }
+    })
+}
+
+fn check(w: &World) -> AuditCheck {
+    AuditCheck {
+        verify: VerifyOptions {
+            trust: TrustState::bootstrap(w.lender.root.clone()).unwrap(),
+            policy: None,
+            acceptance: dangerous::accept_development_proofs(),
+            bb: None,
+            work_dir: w.dir.path().join("verifier"),
+            ignition_crs: None,
+        },
+        stated_accuracy: None,
+    }
+}
+
+fn verify(w: &World, audit: &AuditFile) -> audit::AuditReport {
+    let request = Request::read(&w.request).unwrap();
+    audit::verify(&request, &w.lender.policy, audit, &check(w))
+}
+
+fn findings(w: &World, audit: &AuditFile) -> Vec<(FindingKind, Vec<usize>, String)> {
+    verify(w, audit)
+        .findings
+        .into_iter()
+        .map(|f| (f.kind, f.rows, f.detail))
+        .collect()
+}
+
+#[test]
+fn a_batched_audit_verifies_and_every_batch_row_has_the_models_own_outcome() {
+    let w = world();
+    let a = &w.audit;
+    assert_eq!(a.version, 2);
+    assert_eq!(a.batches.len(), 2, "one head bundle, then 6 + 2 rows");
+    assert_eq!(a.batches[0].rows, (2..=7).collect::<Vec<_>>());
+    assert_eq!(a.batches[1].rows, vec![8, 9]);
+    assert!(a.decisions[0].bundle.is_some() && a.decisions[0].batch.is_none());
+    let report = verify(w, a);
+    assert!(report.findings.is_empty(), "{}", report.render_text());
+    assert_eq!(
+        (
+            report.bundles_valid,
+            report.batches_valid,
+            report.batch_rows_valid
+        ),
+        (1, 2, 8)
+    );
+    assert!(report.figures.is_some());
+    assert!(report
+        .render_text()
+        .contains("8 more rows in 2 batch proofs"));
+
+    // Each batch row's outcome is the model's, computed natively from the request's row.
+    let request = Request::read(&w.request).unwrap();
+    let features = request.features(&w.lender.policy).unwrap();
+    let digest = request.digest();
+    for d in &a.decisions[1..] {
+        let application = Application {
+            decision_id: digest.decision_id(d.row),
+            time: request.settings().time,
+            scope: request.settings().scope.clone(),
+            features: features[d.row - 1].clone(),
+        };
+        let decision = w
+            .context
+            .assess_row(&application, digest.salt(d.row))
+            .unwrap()
+            .unwrap();
+        let CircuitOutcome::Band(band) = decision.statement().outcome else {
+            panic!("the reference profile decides bands")
+        };
+        assert_eq!(d.outcome, Some(band), "row {}", d.row);
+    }
+}
+
+#[test]
+fn a_changed_outcome_is_refused_with_its_batch() {
+    let w = world();
+    let mut a = w.audit.clone();
+    let o = a.decisions[3].outcome.unwrap();
+    a.decisions[3].outcome = Some((o + 1) % 8);
+    let f = findings(w, &a);
+    let bad = f
+        .iter()
+        .find(|(k, _, d)| *k == FindingKind::Bundle && d.contains("does not verify"))
+        .unwrap_or_else(|| panic!("{f:?}"));
+    assert_eq!(bad.1, (2..=7).collect::<Vec<_>>());
+}
+
+#[test]
+fn rows_swapped_inside_a_batch_or_a_flipped_proof_byte_are_refused() {
+    let w = world();
+    let mut a = w.audit.clone();
+    a.batches[0].rows.swap(0, 1);
+    let f = findings(w, &a);
+    assert!(
+        f.iter()
+            .any(|(k, _, d)| *k == FindingKind::Bundle && d.contains("does not verify")),
+        "{f:?}"
+    );
+
+    let mut a = w.audit.clone();
+    let mut proof = hex_bytes(&a.batches[1].proof);
+    proof[200] ^= 1;
+    a.batches[1].proof = hex_string(&proof);
+    let f = findings(w, &a);
+    let bad = f
+        .iter()
+        .find(|(k, _, _)| *k == FindingKind::Bundle)
+        .unwrap_or_else(|| panic!("{f:?}"));
+    assert_eq!(bad.1, vec![8, 9]);
+}
+
+#[test]
+fn a_row_claimed_by_another_batch_or_listed_twice_is_refused() {
+    let w = world();
+    let mut a = w.audit.clone();
+    a.decisions[8].batch = Some(0);
+    let f = findings(w, &a);
+    assert!(
+        f.iter().any(|(k, rows, d)| *k == FindingKind::Bundle
+            && rows.contains(&9)
+            && d.contains("does not prove it")),
+        "{f:?}"
+    );
+
+    let mut a = w.audit.clone();
+    a.batches[1].rows = vec![8, 8];
+    let f = findings(w, &a);
+    assert!(
+        f.iter()
+            .any(|(k, _, d)| *k == FindingKind::Bundle && d.contains("lists a row twice")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn an_audit_without_its_head_bundle_checks_no_batch() {
+    let w = world();
+    let mut a = w.audit.clone();
+    a.decisions.remove(0);
+    let report = verify(w, &a);
+    assert_eq!(report.batches_valid, 0);
+    let kinds: Vec<FindingKind> = report.findings.iter().map(|f| f.kind).collect();
+    assert!(kinds.contains(&FindingKind::MissingRow), "{kinds:?}");
+    let unchecked = report
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::CouldNotCheck)
+        .unwrap();
+    assert_eq!(unchecked.rows, (2..=9).collect::<Vec<_>>());
+    assert!(report.figures.is_none());
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
