@@ -157,14 +157,23 @@ fn run_prove(
         Format::Text => {
             writeln!(
                 out,
-                "audit of request {}: {} rows, {} proved now, {} from the work file, {} refused ({seconds:.1} s, {workers} provers)",
+                "audit of request {}: {} rows, {} proved now, {} from the work file, {} refused ({seconds:.1} s, {workers} provers){}",
                 proved.audit.request_digest,
                 proved.audit.rows,
                 proved.proved_now,
                 proved.resumed,
-                proved.refused.len()
+                proved.refused.len(),
+                match proved.audit.batches.len() {
+                    0 => String::new(),
+                    n => format!("; {n} batch proofs of up to six rows"),
+                }
             )?;
-            for d in proved.audit.decisions.iter().filter(|d| d.bundle.is_none()) {
+            for d in proved
+                .audit
+                .decisions
+                .iter()
+                .filter(|d| d.refused.is_some())
+            {
                 writeln!(
                     out,
                     "row {}: refused: {}",
@@ -181,6 +190,7 @@ fn run_prove(
                 "proved_now": proved.proved_now,
                 "resumed": proved.resumed,
                 "refused": proved.refused,
+                "batch_proofs": proved.audit.batches.len(),
                 "seconds": seconds,
                 "audit": args.out.display().to_string(),
                 "claims": proved.audit.claims,
