@@ -556,14 +556,14 @@ fn a_counterfactual_pair_the_model_splits_is_refused() {
 /// A test double around the real pool: counts proof calls, and fails every call from the
 /// `fail_from`-th on (a crash of the prover after some rows).
 #[derive(Clone)]
-struct CountingPoolFailingAfter<'a> {
-    pool: &'a ProverPool,
-    calls: &'a AtomicUsize,
-    fail_from: Option<usize>,
+pub(crate) struct CountingPoolFailingAfter<'a> {
+    pub(crate) pool: &'a ProverPool,
+    pub(crate) calls: &'a AtomicUsize,
+    pub(crate) fail_from: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
-enum SimulatedCrash {
+pub(crate) enum SimulatedCrash {
     #[error("simulated prover crash")]
     Crash,
     #[error(transparent)]

@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use govproof::audit::{self, AuditCheck, AuditFile, FindingKind, Request};
@@ -19,7 +20,11 @@ use govproof::decide::{Application, ContextOptions, DecisionContext, DecisionPar
 use govproof::prover::pool::PoolConfig;
 use govproof::registry::{Timestamp, TrustState};
 use govproof::setup::dangerous;
+use govproof_cli::Exit;
 use govproof_testkit::DemoLender;
+
+use crate::audit::CountingPoolFailingAfter;
+use crate::bundle_support::govproof;
 
 const ROWS: usize = 9;
 
@@ -269,4 +274,131 @@ fn hex_bytes(text: &str) -> Vec<u8> {
 
 fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The command line on the demonstration's own files: `govproof demo` writes a registry, a root,
+/// a policy and the reference model file; `audit prove` batches the request's nine rows, and
+/// `audit verify` accepts the audit (development setup: exit 4) and refuses it with one batch
+/// row's outcome changed (exit 2).
+#[test]
+fn the_command_line_batches_an_audit_of_the_demos_files_and_verifies_it() {
+    let w = world();
+    let scratch = tempfile::tempdir().unwrap();
+    let demo = scratch.path().join("demo");
+    let (exit, _, err) = govproof(&["demo", "--dev-setup", "--dir", &s(&demo)]);
+    assert_eq!(exit, Exit::Success, "{err}");
+    // The world's request, at the demo's own time (the demo registry was signed just now).
+    let request_dir = scratch.path().join("request");
+    std::fs::create_dir_all(&request_dir).unwrap();
+    std::fs::copy(w.dir.path().join("rows.csv"), request_dir.join("rows.csv")).unwrap();
+    let request = request_dir.join("request.toml");
+    let now = Timestamp::now().to_rfc3339();
+    let text: Vec<String> = std::fs::read_to_string(&w.request)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("time = ") {
+                format!("time = \"{now}\"")
+            } else {
+                l.replace("3c3c", "4d4d")
+            }
+        })
+        .collect();
+    std::fs::write(&request, text.join("\n") + "\n").unwrap();
+    let out = scratch.path().join("audit.json");
+    let (exit, text, err) = govproof(&[
+        "audit",
+        "prove",
+        "--request",
+        &s(&request),
+        "--registry",
+        &s(&demo.join("registry")),
+        "--trust",
+        &s(&demo.join("root.json")),
+        "--policy",
+        &s(&demo.join("policy.toml")),
+        "--model",
+        &s(&demo.join("model.govproof")),
+        "--dev-setup",
+        "--bb",
+        &s(&crate::bundle_support::bb()),
+        "-o",
+        &s(&out),
+    ]);
+    assert_eq!(exit, Exit::Success, "{text}{err}");
+    assert!(
+        text.contains("9 rows, 9 proved now, 0 from the work file, 0 refused")
+            && text.contains("2 batch proofs of up to six rows")
+            && !text.contains("refused:"),
+        "{text}"
+    );
+    let verify = |audit: &Path| {
+        govproof(&[
+            "audit",
+            "verify",
+            "--request",
+            &s(&request),
+            "--audit",
+            &s(audit),
+            "--trust",
+            &s(&demo.join("root.json")),
+            "--policy",
+            &s(&demo.join("policy.toml")),
+            "--dev-setup",
+        ])
+    };
+    let (exit, text, _) = verify(&out);
+    assert_eq!(exit, Exit::DevelopmentSetup, "{text}");
+    assert!(text.contains("8 more rows in 2 batch proofs"), "{text}");
+
+    let mut tampered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let o = tampered["decisions"][4]["outcome"].as_u64().unwrap();
+    tampered["decisions"][4]["outcome"] = serde_json::json!((o + 1) % 5);
+    let bad = scratch.path().join("tampered.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let (exit, text, _) = verify(&bad);
+    assert_eq!(exit, Exit::Rejected, "{text}");
+    assert!(text.contains("does not verify"), "{text}");
+}
+
+/// A batched audit stopped by a prover crash resumes with the units it finished (a batch's rows
+/// are written as one line) and proves only the unit that failed: one proof call.
+#[test]
+fn a_stopped_batched_audit_resumes_without_proving_a_finished_batch_again() {
+    let w = world();
+    let request = Request::read(&w.request).unwrap();
+    let pool = w.context.pool(PoolConfig::new()).unwrap();
+    let out = w.dir.path().join("resumed.json");
+    let calls = AtomicUsize::new(0);
+    let crashing = CountingPoolFailingAfter {
+        pool: &pool,
+        calls: &calls,
+        fail_from: Some(3),
+    };
+    let e = audit::prove(&w.context, &request, crashing, 2, &out, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("simulated prover crash"), "{e}");
+    assert!(!out.exists());
+
+    let calls = AtomicUsize::new(0);
+    let counting = CountingPoolFailingAfter {
+        pool: &pool,
+        calls: &calls,
+        fail_from: None,
+    };
+    let proved = audit::prove(&w.context, &request, counting, 2, &out, &mut |_| {}).unwrap();
+    assert_eq!(proved.resumed + proved.proved_now, ROWS);
+    assert!(proved.resumed >= 2, "two of the three units finished first");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "only the failed unit is proved again"
+    );
+    let report = verify(w, &proved.audit);
+    assert!(report.findings.is_empty(), "{}", report.render_text());
+    assert_eq!(proved.audit.claims, w.audit.claims);
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
 }
