@@ -42,6 +42,50 @@ fn world() -> &'static World {
         let dir = tempfile::tempdir().unwrap();
         let now = Timestamp::now();
         let lender = govproof_testkit::demo_lender(dir.path(), now).unwrap();
+        build(dir, lender, now)
+    })
+}
+
+/// The card-fraud gate policy (`linear-24-d20-s16-p8-m4-gate`) with the reference weights for
+/// it, approved in a registry published now.
+fn gate_world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Timestamp::now();
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/card-fraud-gate.toml"),
+        )
+        .unwrap();
+        let policy = crate::bundle_support::policy_from("card-fraud-gate.toml", &text);
+        let model = govproof::demo::demo_model(&policy).unwrap();
+        let (registry, root) = govproof::demo::publish_registry(
+            &dir.path().join("registry"),
+            &govproof_testkit::seeded_keys(3),
+            2,
+            &[govproof::demo::Approval {
+                model: &model,
+                model_digest: govproof::registry::entry::Digest::from_bytes([0; 32]),
+                policy: &policy,
+            }],
+            now,
+        )
+        .unwrap();
+        let trust = TrustState::bootstrap(root.clone()).unwrap();
+        let trusted = govproof::decide::TrustedRegistry::open(&registry, &trust, now).unwrap();
+        let lender = DemoLender {
+            policy,
+            model,
+            root,
+            trusted,
+        };
+        build(dir, lender, now)
+    })
+}
+
+/// Proves the nine-row request of `lender` at `now` into `dir`.
+fn build(dir: tempfile::TempDir, lender: DemoLender, now: Timestamp) -> World {
+    {
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("govproof-circuits-tests");
         let context = DecisionContext::with_options(
             DecisionParts {
@@ -109,7 +153,7 @@ fn world() -> &'static World {
             request,
             audit,
         }
-    })
+    }
 }
 
 fn check(w: &World) -> AuditCheck {
@@ -397,6 +441,28 @@ fn a_stopped_batched_audit_resumes_without_proving_a_finished_batch_again() {
     let report = verify(w, &proved.audit);
     assert!(report.findings.is_empty(), "{}", report.render_text());
     assert_eq!(proved.audit.claims, w.audit.claims);
+}
+
+/// The gate's batch circuit: outcomes are decision bits, proved and checked the same way.
+#[test]
+fn a_batched_audit_of_a_gate_verifies_and_a_flipped_decision_is_refused() {
+    let w = gate_world();
+    let a = &w.audit;
+    assert_eq!(a.batches.len(), 2);
+    assert!(a.batches[0].circuit.ends_with("-gate-audit6"));
+    let report = verify(w, a);
+    assert!(report.findings.is_empty(), "{}", report.render_text());
+    assert_eq!(report.batch_rows_valid, 8);
+    let mut a = a.clone();
+    let bit = a.decisions[8].outcome.unwrap();
+    assert!(bit <= 1);
+    a.decisions[8].outcome = Some(1 - bit);
+    let f = findings(w, &a);
+    let bad = f
+        .iter()
+        .find(|(k, _, d)| *k == FindingKind::Bundle && d.contains("does not verify"))
+        .unwrap_or_else(|| panic!("{f:?}"));
+    assert_eq!(bad.1, vec![8, 9]);
 }
 
 fn s(p: &Path) -> String {
