@@ -427,6 +427,30 @@ mod tests {
     }
 
     #[test]
+    fn batch_proofs_need_version_two_and_an_unknown_version_is_refused() {
+        let file = |version: u32, batches: &str| {
+            format!(
+                r#"{{"format":"govproof-audit","version":{version},"request_digest":"{}",
+                "data_digest":"00","model":{{"id":"m","version":"1"}},
+                "policy":{{"id":"p","version":"1","hash":"0x01"}},"rows":1,"claims":null,
+                "decisions":[{{"row":1,"batch":0,"outcome":2}}]{batches}}}"#,
+                "ab".repeat(32)
+            )
+        };
+        let batches = r#","batches":[{"circuit":"c-audit6","rows":[1],"proof":"00"}]"#;
+        let read = AuditFile::from_json(file(2, batches).as_bytes()).unwrap();
+        assert_eq!(read.batches.len(), 1);
+        assert_eq!(read.decisions[0].outcome, Some(2));
+        let e = AuditFile::from_json(file(1, batches).as_bytes()).unwrap_err();
+        assert!(e.contains("holds batch proofs"), "{e}");
+        let e = AuditFile::from_json(file(3, "").as_bytes()).unwrap_err();
+        assert!(e.contains("reads versions 1 and 2"), "{e}");
+        let extra = r#","batches":[{"circuit":"c","rows":[1],"proof":"00","key":"00"}]"#;
+        let e = AuditFile::from_json(file(2, extra).as_bytes()).unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
     fn a_work_file_resumes_with_its_whole_lines_and_drops_a_torn_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = work_path(&dir.path().join("audit.json"));
