@@ -139,7 +139,10 @@ pub enum PinError {
 pub fn pinned() -> Result<&'static PinFile, PinError> {
     static PINS: OnceLock<Result<PinFile, PinError>> = OnceLock::new();
     PINS.get_or_init(|| {
-        serde_json::from_str(PINNED_KEYS_JSON).map_err(|e| PinError::Corrupt(e.to_string()))
+        // From bytes, as every other document is read: one instance of serde_json's reader
+        // (and of each type's deserializer) in the browser's module rather than two.
+        serde_json::from_slice(PINNED_KEYS_JSON.as_bytes())
+            .map_err(|e| PinError::Corrupt(e.to_string()))
     })
     .as_ref()
     .map_err(Clone::clone)
