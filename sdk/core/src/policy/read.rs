@@ -660,6 +660,53 @@ mod tests {
     }
 
     #[test]
+    fn numbers_out_of_range_are_invalid_values_at_their_span() {
+        for text in ["x = 99999999999999999999", "x = 1e400", "x = -1e400"] {
+            let (ds, x) = read(text);
+            assert_eq!(x, None, "{text}");
+            let d = ds.iter().next().unwrap();
+            assert_eq!(d.code, Code::InvalidValue, "{text}");
+            assert_eq!(d.span, 4..text.len(), "{text}");
+        }
+        let (ds, x) = read("x = -inf");
+        assert_eq!(
+            (ds.iter().next().map(|d| d.code), x),
+            (Some(Code::InvalidValue), None)
+        );
+    }
+
+    #[test]
+    fn an_array_of_tables_spans_its_headers_and_says_what_it_is() {
+        let text = "[[x]]\na = 1\n[[x]]\na = 2\n";
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse(text).unwrap();
+        let root = Table::root(&doc);
+        let tables = root.tables(&mut r, "x", "`[[x]]`", true).unwrap();
+        assert_eq!(tables.value.len(), 2);
+        assert_eq!(tables.span, 0..17);
+        assert_eq!(tables.value[1].span(), 12..17);
+        assert!(root.number(&mut r, "x", true, false).is_none());
+        let d: Vec<&Diagnostic> = ds.iter().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].message,
+            "`x` must be a number, found an array of tables"
+        );
+        assert_eq!(d[0].span, 0..17);
+        // Written inline, the same tables; its span is the brackets.
+        let text = "x = [{ a = 1 }, { a = 2 }]";
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse(text).unwrap();
+        let tables = Table::root(&doc)
+            .tables(&mut r, "x", "`[[x]]`", true)
+            .unwrap();
+        assert_eq!((tables.value.len(), tables.span), (2, 4..text.len()));
+        assert!(ds.is_empty());
+    }
+
+    #[test]
     fn date_times_need_an_offset_and_whole_seconds() {
         let dt = |s: &str| datetime_to_timestamp(&s.parse::<Datetime>().unwrap());
         assert_eq!(dt("1970-01-01T00:00:00Z").unwrap().unix(), 0);
