@@ -471,7 +471,7 @@ fn read_scopes(
         }
     }
     let mut scopes: Vec<Scope> = all.into_iter().map(|(s, _)| s).collect();
-    scopes.sort();
+    crate::sort::sort(&mut scopes);
     Some(scopes)
 }
 
@@ -534,7 +534,7 @@ fn read_models(
         }
     }
     let mut models: Vec<AllowedModel> = all.into_iter().map(|(m, _)| m).collect();
-    models.sort();
+    crate::sort::sort(&mut models);
     Some(Spanned::new(models, tables.span))
 }
 
@@ -804,7 +804,7 @@ fn read_bands(
     if !bounds_ok {
         return None;
     }
-    bands.sort_by(|a, b| {
+    crate::sort::sort_by(&mut bands, |a, b| {
         a.lower
             .total_cmp(&b.lower)
             .then(a.upper.total_cmp(&b.upper))
