@@ -145,10 +145,12 @@ impl<'d> Reader<'d> {
     }
 }
 
+/// `s` with its first letter lowercased: the parser's messages are ASCII, and Unicode's case
+/// tables would cost the browser verifier 20 KB.
 fn lowercase_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
         None => String::new(),
     }
 }
