@@ -99,7 +99,7 @@ fn value_kind(v: &Value<'_>) -> &'static str {
 fn array_of_tables_span(a: &DeArray<'_>, whole: &Range<usize>) -> Option<Range<usize>> {
     let first = a.first()?.span();
     let last = a.last()?.span();
-    (first == *whole).then(|| first.start..last.end)
+    (first == *whole).then_some(first.start..last.end)
 }
 
 impl<'d> Reader<'d> {
