@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
 # Builds the browser verifier (crate govproof-web) for wasm32-unknown-unknown with the size
-# profile `wasm` of the root Cargo.toml, and puts it next to the page as page/govproof_web.wasm.
-# Prints its size raw and gzipped. The issue's budget is 500 KB (512,000 bytes) and the module with
-# the bundle check is not within it yet (docs/browser.md, "Not done yet"): the build says so, and
-# fails only when the module grows past the ceiling below, which holds the measured size so that
-# nothing grows it unnoticed while the work to shrink it is pending.
+# profile `wasm` of the root Cargo.toml, shrinks it with binaryen's `wasm-opt -Oz` when that is
+# installed, and puts it next to the page as page/govproof_web.wasm. Prints its size raw and
+# gzipped, and fails when the module grows past the ceiling below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build -q -p govproof-web --target wasm32-unknown-unknown --profile wasm
 target_dir="${CARGO_TARGET_DIR:-target}"
-cp "$target_dir/wasm32-unknown-unknown/wasm/govproof_web.wasm" verifier/web/page/govproof_web.wasm
-raw=$(wc -c < verifier/web/page/govproof_web.wasm)
-gz=$(gzip -9 -c verifier/web/page/govproof_web.wasm | wc -c)
-echo "verifier/web/page/govproof_web.wasm: $raw bytes, $gz bytes gzipped (gzip -9)"
+built="$target_dir/wasm32-unknown-unknown/wasm/govproof_web.wasm"
+out=verifier/web/page/govproof_web.wasm
 budget=512000
-ceiling=1400000
+# The 500 KB budget is not met yet (docs/browser.md, "The 500 KB budget"): the build warns over
+# it, and fails over a ceiling just above the measured size, so that nothing grows the module
+# unnoticed. Measured:
+# 887,503 bytes after Debian's wasm-opt 108 -Oz (376,392 gzipped); 1,070,505 from cargo alone.
+ceiling=910000
+ceiling_unoptimized=1100000
+if command -v wasm-opt > /dev/null 2>&1; then
+  # The features rustc enables by default for wasm32-unknown-unknown (its `target_features`
+  # section, which `strip` removes): wasm-opt may keep using them, and adds none.
+  wasm-opt -Oz \
+    --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-reference-types --enable-multivalue \
+    "$built" -o "$out"
+  optimized=yes
+else
+  cp "$built" "$out"
+  optimized=""
+  ceiling=$ceiling_unoptimized
+  echo "warning: wasm-opt (binaryen) is not installed, so the module is not optimized:" \
+    "install Debian's \`binaryen\` (or npm's \`binaryen\` package, which puts \`wasm-opt\` on the" \
+    "PATH); only the $ceiling-byte ceiling of an unoptimized build is enforced" >&2
+fi
+raw=$(wc -c < "$out")
+gz=$(gzip -9 -c "$out" | wc -c)
+echo "$out: $raw bytes, $gz bytes gzipped (gzip -9)${optimized:+, after wasm-opt -Oz}"
 if [ "$raw" -gt "$ceiling" ]; then
-  echo "error: the wasm verifier is $raw bytes, over the $ceiling-byte ceiling (it was 1326852); see docs/browser.md" >&2
+  echo "error: the wasm verifier is $raw bytes, over the $ceiling-byte ceiling; see docs/browser.md" >&2
   exit 1
 fi
 if [ "$raw" -gt "$budget" ]; then

@@ -28,3 +28,4 @@ pub mod policy;
 pub mod proof;
 pub mod registry;
 pub mod setup;
+pub(crate) mod sort;

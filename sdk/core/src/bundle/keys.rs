@@ -24,6 +24,14 @@ use crate::setup::SetupId;
 /// The checked-in pin file.
 pub const PINNED_KEYS_JSON: &str = include_str!("verification_keys.json");
 
+/// The pin file as embedded: `build.rs` moves the keys out into [`PINNED_KEY_BYTES`] and leaves
+/// each `vk` empty (or, for a file it cannot split, leaves the file whole).
+const PINNED_KEYS_SPLIT_JSON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pins.json"));
+
+/// The pinned keys' bytes, in file order, each after its length (4 bytes, little-endian); empty
+/// when the file was embedded whole.
+const PINNED_KEY_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pins.bin"));
+
 /// One pinned key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,16 +146,64 @@ pub enum PinError {
 /// The pins embedded in this build.
 pub fn pinned() -> Result<&'static PinFile, PinError> {
     static PINS: OnceLock<Result<PinFile, PinError>> = OnceLock::new();
-    PINS.get_or_init(|| {
-        serde_json::from_str(PINNED_KEYS_JSON).map_err(|e| PinError::Corrupt(e.to_string()))
-    })
-    .as_ref()
-    .map_err(Clone::clone)
+    PINS.get_or_init(|| read_embedded(PINNED_KEYS_SPLIT_JSON, PINNED_KEY_BYTES))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The pin file from its embedded parts: the document, then each key's bytes put back as hex.
+fn read_embedded(json: &[u8], mut keys: &[u8]) -> Result<PinFile, PinError> {
+    // From bytes, as every other document is read: one instance of serde_json's reader (and of
+    // each type's deserializer) in the browser's module rather than two.
+    let mut file: PinFile =
+        serde_json::from_slice(json).map_err(|e| PinError::Corrupt(e.to_string()))?;
+    if keys.is_empty() {
+        return Ok(file);
+    }
+    let short = || PinError::Corrupt("the embedded keys are shorter than the pin file".into());
+    for key in file.circuits.iter_mut().flat_map(|c| c.keys.iter_mut()) {
+        let (len, rest) = keys.split_first_chunk::<4>().ok_or_else(short)?;
+        let len = usize::try_from(u32::from_le_bytes(*len)).map_err(|_| short())?;
+        if rest.len() < len || !key.vk.is_empty() {
+            return Err(short());
+        }
+        key.vk = hex::encode(&rest[..len]);
+        keys = &rest[len..];
+    }
+    if !keys.is_empty() {
+        return Err(PinError::Corrupt(
+            "the embedded keys are longer than the pin file".into(),
+        ));
+    }
+    Ok(file)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_split_embedding_reads_back_to_the_pin_file() {
+        let whole: PinFile = serde_json::from_str(PINNED_KEYS_JSON).unwrap();
+        assert_eq!(pinned().unwrap(), &whole);
+        // The keys did move out of the embedded document.
+        assert!(!PINNED_KEY_BYTES.is_empty());
+        assert!(PINNED_KEYS_SPLIT_JSON.len() * 4 < PINNED_KEYS_JSON.len());
+        // A file embedded whole (one build.rs could not split) reads as it is.
+        assert_eq!(
+            read_embedded(PINNED_KEYS_JSON.as_bytes(), &[]).unwrap(),
+            whole
+        );
+        // Key bytes that do not fit the document are an error, never a wrong key.
+        let n = PINNED_KEY_BYTES.len();
+        for keys in [&PINNED_KEY_BYTES[..n - 1], &PINNED_KEY_BYTES[..3]] {
+            assert!(read_embedded(PINNED_KEYS_SPLIT_JSON, keys).is_err());
+        }
+        let mut longer = PINNED_KEY_BYTES.to_vec();
+        longer.push(0);
+        assert!(read_embedded(PINNED_KEYS_SPLIT_JSON, &longer).is_err());
+        assert!(read_embedded(PINNED_KEYS_JSON.as_bytes(), PINNED_KEY_BYTES).is_err());
+    }
 
     #[test]
     fn embedded_pins_parse_and_every_key_matches_its_hash() {

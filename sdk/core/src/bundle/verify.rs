@@ -567,7 +567,7 @@ impl BundleVerifier {
         self.check_public_inputs(&bundle, profile, &mut r);
         self.check_proof(&bundle, known.map(|(_, vk)| vk), &mut r);
         check_opening(&bundle, opening, &mut r);
-        r.checks.sort_by_key(|c| c.name);
+        crate::sort::sort_by_key(&mut r.checks, |c| c.name);
 
         let next_trust = verified.map(|v| self.options.trust.after(&v));
         Report {
@@ -1891,7 +1891,8 @@ impl Report {
             let _ = writeln!(
                 s,
                 "  {:<5} {:<14} {}",
-                c.status.as_str().to_uppercase(),
+                // ASCII: Unicode's case tables would cost the browser verifier 20 KB.
+                c.status.as_str().to_ascii_uppercase(),
                 c.name.as_str(),
                 c.detail
             );

@@ -231,7 +231,7 @@ fn kind_name(kind: DecisionKind) -> &'static str {
 
 fn has_duplicates<T: Ord + Clone>(items: &[T]) -> bool {
     let mut sorted = items.to_vec();
-    sorted.sort();
+    crate::sort::sort(&mut sorted);
     sorted.windows(2).any(|w| w[0] == w[1])
 }
 

@@ -206,16 +206,15 @@ fn read_common(r: &mut Reader<'_>, t: &Table<'_>, policy: &Policy) -> Common {
                         r.report(d);
                         continue;
                     }
-                    let v = match e.item {
-                        toml_edit::Item::Value(v) => read_number(r, v, &k, e.span(), false),
-                        _ => {
-                            r.report(Diagnostic::error(
-                                Code::WrongType,
-                                e.span(),
-                                format!("`{k}` must be a number"),
-                            ));
-                            None
-                        }
+                    let v = if e.is_table() {
+                        r.report(Diagnostic::error(
+                            Code::WrongType,
+                            e.span(),
+                            format!("`{k}` must be a number"),
+                        ));
+                        None
+                    } else {
+                        read_number(r, e.item, &k, e.span(), false)
                     };
                     match v {
                         Some(v) => {

@@ -16,7 +16,7 @@ use super::model::{
 };
 use super::model_schema::ModelSchema;
 use super::names::{check_note, ModelId, ModelVersion, Name, NameError, Note, ScopePart};
-use super::read::{Reader, Spanned, Table};
+use super::read::{Document, Reader, Spanned, Table};
 use crate::registry::Timestamp;
 
 /// What checking a policy needs besides the file.
@@ -471,7 +471,7 @@ fn read_scopes(
         }
     }
     let mut scopes: Vec<Scope> = all.into_iter().map(|(s, _)| s).collect();
-    scopes.sort();
+    crate::sort::sort(&mut scopes);
     Some(scopes)
 }
 
@@ -534,7 +534,7 @@ fn read_models(
         }
     }
     let mut models: Vec<AllowedModel> = all.into_iter().map(|(m, _)| m).collect();
-    models.sort();
+    crate::sort::sort(&mut models);
     Some(Spanned::new(models, tables.span))
 }
 
@@ -804,7 +804,7 @@ fn read_bands(
     if !bounds_ok {
         return None;
     }
-    bands.sort_by(|a, b| {
+    crate::sort::sort_by(&mut bands, |a, b| {
         a.lower
             .total_cmp(&b.lower)
             .then(a.upper.total_cmp(&b.upper))
@@ -1633,33 +1633,27 @@ type BandNameSpans = Vec<(String, Range<usize>)>;
 
 /// The spans of the decision's band names, by name, and of the gate's threshold, read straight
 /// from the document (the bands in a [`Decision`] are sorted by score, not in file order).
-fn decision_spans(doc: &toml_edit::Document<String>) -> (BandNameSpans, Option<Range<usize>>) {
-    let decision = doc.get("decision");
+fn decision_spans(doc: &Document<'_>) -> (BandNameSpans, Option<Range<usize>>) {
+    let decision = doc
+        .get_ref()
+        .get("decision")
+        .and_then(|d| d.get_ref().as_table());
     let mut names = Vec::new();
-    match decision.and_then(|d| d.get("bands")) {
-        Some(toml_edit::Item::ArrayOfTables(a)) => {
-            for t in a.iter() {
-                if let Some(n) = t.get("name") {
-                    if let (Some(text), Some(span)) = (n.as_str(), n.span()) {
-                        names.push((text.to_string(), span));
-                    }
+    // `[[decision.bands]]` or `bands = [{..}]`: an array of tables either way.
+    if let Some(bands) = decision
+        .and_then(|d| d.get("bands"))
+        .and_then(|b| b.get_ref().as_array())
+    {
+        for band in bands.iter() {
+            let name = band.get_ref().as_table().and_then(|t| t.get("name"));
+            if let Some(n) = name {
+                if let Some(text) = n.get_ref().as_str() {
+                    names.push((text.to_string(), n.span()));
                 }
             }
         }
-        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => {
-            for v in a.iter() {
-                if let Some(n) = v.as_inline_table().and_then(|t| t.get("name")) {
-                    if let (Some(text), Some(span)) = (n.as_str(), n.span()) {
-                        names.push((text.to_string(), span));
-                    }
-                }
-            }
-        }
-        _ => {}
     }
-    let threshold = decision
-        .and_then(|d| d.get("threshold"))
-        .and_then(toml_edit::Item::span);
+    let threshold = decision.and_then(|d| d.get("threshold")).map(|t| t.span());
     (names, threshold)
 }
 
@@ -1670,7 +1664,7 @@ fn decision_spans(doc: &toml_edit::Document<String>) -> (BandNameSpans, Option<R
 /// path in the box can reach; complete-tree ensembles and open-ended ranges are not analysed.
 fn check_reachable(
     r: &mut Reader<'_>,
-    doc: &toml_edit::Document<String>,
+    doc: &Document<'_>,
     parts: &Parts,
     model: &crate::circuits::QuantizedModel,
     who: &str,

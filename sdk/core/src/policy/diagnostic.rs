@@ -328,7 +328,7 @@ impl Diagnostics {
 
     /// Sorts by position in the file (stable, so diagnostics at one place keep their order).
     pub fn sort(&mut self) {
-        self.0.sort_by_key(|d| d.span.start);
+        crate::sort::sort_by_key(&mut self.0, |d| d.span.start);
     }
 
     /// Renders every diagnostic as text, rustc style, followed by nothing else.

@@ -112,9 +112,9 @@ impl ModelSchema {
                 reason: e.to_string(),
             })?
         } else {
-            // toml_edit, which policy reading uses already: one TOML parser in the browser's
+            // `toml`, which policy reading uses already: one TOML parser in the browser's
             // module instead of two.
-            toml_edit::de::from_str(text).map_err(|e| ModelSchemaError::Syntax {
+            toml::from_str(text).map_err(|e| ModelSchemaError::Syntax {
                 path: source.to_string(),
                 format: "TOML",
                 reason: e.message().to_string(),

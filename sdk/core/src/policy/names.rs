@@ -73,8 +73,16 @@ pub fn check_note(text: &str) -> Result<Note, &'static str> {
         return Err("it must not contain invisible or text-direction characters");
     }
     // The same text written with composed or decomposed accents would look alike and hash apart.
-    if !unicode_normalization::is_nfc(text) {
-        return Err("it must be in Unicode NFC: write each accented letter as one composed character (e.g. `é`, not `e` followed by a combining accent)");
+    // The rule is NFC's quick check (UAX #15): a text is accepted only when the check says "yes".
+    // A "maybe" (a combining mark that composes with some characters, such as U+0301 after a
+    // letter) is refused as well, even where no composed character exists: that keeps the check
+    // to the quick-check tables, without Unicode's composition and decomposition tables, so that
+    // the browser verifier stays small (docs/policies.md).
+    if !matches!(
+        unicode_normalization::is_nfc_quick(text.chars()),
+        unicode_normalization::IsNormalized::Yes
+    ) {
+        return Err("it must be in Unicode NFC without combining accents: write each accented letter as one composed character (e.g. `é`, not `e` followed by a combining accent)");
     }
     Ok(note)
 }
@@ -82,6 +90,32 @@ pub fn check_note(text: &str) -> Result<Note, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The quick-check rule never accepts a text that is not NFC (it may refuse one that is).
+        #[test]
+        fn an_accepted_note_is_always_nfc(
+            chars in proptest::collection::vec(
+                prop_oneof![
+                    proptest::char::range('a', 'z'),
+                    proptest::char::range('\u{c0}', '\u{24f}'),
+                    proptest::char::range('\u{300}', '\u{36f}'),
+                    proptest::char::range('\u{1100}', '\u{11ff}'),
+                    proptest::char::range('\u{ac00}', '\u{ac40}'),
+                    proptest::char::range('\u{1e00}', '\u{1fff}'),
+                    proptest::char::range('\u{2100}', '\u{214f}'),
+                    proptest::char::any(),
+                ],
+                1..12,
+            )
+        ) {
+            let text: String = chars.into_iter().collect();
+            if check_note(&text).is_ok() {
+                prop_assert!(unicode_normalization::is_nfc(&text), "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn names_follow_the_registry_rules() {
@@ -104,5 +138,15 @@ mod tests {
         assert!(check_note("Risk\u{200b}Committee").is_err());
         assert!(check_note("Comité des risques").is_ok());
         assert!(check_note("Comite\u{301} des risques").is_err());
+        // NFC, but with a combining mark the quick check cannot clear: refused by the rule.
+        assert!(unicode_normalization::is_nfc("q\u{307}"));
+        assert!(check_note("q\u{307}").is_err());
+        // Out of order combining marks (not NFC) and a singleton that NFC replaces.
+        assert!(check_note("a\u{300}\u{316}").is_err());
+        assert!(check_note("\u{212b}ngstr\u{f6}m").is_err());
+        // Text the quick check clears, in other scripts.
+        for ok in ["Ångström", "Ελληνικά", "日本語", "한국어", "Đặng Thị"] {
+            assert!(check_note(ok).is_ok(), "{ok}");
+        }
     }
 }

@@ -2,13 +2,18 @@
 //! its text, unknown keys are reported (with a near-miss suggestion), wrong types are reported,
 //! and reading goes on after a problem so that one run reports every problem.
 //!
-//! Parsing is `toml_edit`'s `Document` (spec 1.1), which keeps the span of every key, value,
-//! array element and table header; a table written as `[x]` and one written inline as `x = {..}`
-//! read the same way, as do `[[x]]` and `x = [{..}, {..}]`.
+//! Parsing is `toml`'s span-keeping document tree (`toml::de::DeTable`, spec 1.1, on the
+//! `toml_parser` lexer), which keeps the span of every key, value, array element and table
+//! header, and nothing of the formatting: a table written as `[x]` and one written inline as
+//! `x = {..}` read the same way, as do `[[x]]` and `x = [{..}, {..}]`. (It replaced `toml_edit`'s
+//! formatting-preserving document, which cost the browser verifier about 60 KB for nothing a
+//! reader needs.)
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use toml_edit::{Datetime, Item, TableLike, Value};
+use toml::de::{DeArray, DeTable, DeValue};
+use toml::value::{Datetime, Offset};
 
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics};
 use crate::registry::Timestamp;
@@ -38,11 +43,17 @@ pub(crate) struct Reader<'d> {
     diags: &'d mut Diagnostics,
 }
 
+/// A parsed document: its root table, borrowing from the text.
+pub(crate) type Document<'t> = toml::Spanned<DeTable<'t>>;
+
+/// A TOML value (borrowing from the text).
+pub(crate) type Value<'a> = DeValue<'a>;
+
 /// A table (standard, inline, or one element of an array of tables), with the name used for it in
 /// messages and the span to point at when a key is missing from it.
 #[derive(Clone, Copy)]
 pub(crate) struct Table<'a> {
-    inner: &'a dyn TableLike,
+    inner: &'a DeTable<'a>,
     name: &'a str,
     span: Span,
 }
@@ -69,25 +80,26 @@ impl From<Range<usize>> for Span {
     }
 }
 
-fn value_kind(v: &Value) -> &'static str {
+/// What `v` is, for messages (an array of tables is told apart by [`Entry`]).
+fn value_kind(v: &Value<'_>) -> &'static str {
     match v {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a float",
-        Value::Boolean(_) => "a boolean",
-        Value::Datetime(_) => "a date-time",
-        Value::Array(_) => "an array",
-        Value::InlineTable(_) => "a table",
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
     }
 }
 
-fn item_kind(item: &Item) -> &'static str {
-    match item {
-        Item::None => "nothing",
-        Item::Value(v) => value_kind(v),
-        Item::Table(_) => "a table",
-        Item::ArrayOfTables(_) => "an array of tables",
-    }
+/// For an array written as `[[x]]` headers, the span from its first header to its last; `None`
+/// for an array written inline (`x = [..]`, whose span is its brackets, strictly around its
+/// first element).
+fn array_of_tables_span(a: &DeArray<'_>, whole: &Range<usize>) -> Option<Range<usize>> {
+    let first = a.first()?.span();
+    let last = a.last()?.span();
+    (first == *whole).then_some(first.start..last.end)
 }
 
 impl<'d> Reader<'d> {
@@ -100,8 +112,8 @@ impl<'d> Reader<'d> {
     }
 
     /// Parses `text`; a syntax error is reported and ends reading (TOML has no recovery).
-    pub(crate) fn parse(&mut self, text: &str) -> Option<toml_edit::Document<String>> {
-        match toml_edit::Document::parse(text.to_string()) {
+    pub(crate) fn parse<'t>(&mut self, text: &'t str) -> Option<Document<'t>> {
+        match DeTable::parse(text) {
             Ok(doc) => Some(doc),
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
@@ -133,34 +145,70 @@ impl<'d> Reader<'d> {
     }
 }
 
+/// `s` with its first letter lowercased: the parser's messages are ASCII, and Unicode's case
+/// tables would cost the browser verifier 20 KB.
 fn lowercase_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
         None => String::new(),
     }
 }
 
-/// One entry of a table: its key's span and its item.
+/// One entry of a table: its key's span and its value.
 #[derive(Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub key: &'a str,
     pub key_span: Span,
-    pub item: &'a Item,
+    pub item: &'a Value<'a>,
+    /// The value's span (for an implicit or dotted table, the key's; for `[[x]]`, its headers').
+    span: Span,
+    /// Whether the value is an array written as `[[x]]` headers.
+    headers: bool,
 }
 
 impl<'a> Entry<'a> {
-    /// The span of the value (or of the key, when the value has none, e.g. an implicit table).
+    fn new(key: &'a toml::Spanned<Cow<'a, str>>, value: &'a toml::Spanned<Value<'a>>) -> Self {
+        let whole = value.span();
+        let headers = match value.get_ref() {
+            DeValue::Array(a) => array_of_tables_span(a, &whole),
+            _ => None,
+        };
+        Entry {
+            key: key.get_ref(),
+            key_span: key.span().into(),
+            item: value.get_ref(),
+            span: headers.clone().unwrap_or(whole).into(),
+            headers: headers.is_some(),
+        }
+    }
+
+    /// The span of the value (of the key, for an implicit table).
     pub(crate) fn span(&self) -> Range<usize> {
-        self.item.span().unwrap_or(self.key_span.range())
+        self.span.range()
+    }
+
+    /// Whether the value is a table or an array of `[[x]]` tables (not a value written after `=`,
+    /// unless an inline table).
+    pub(crate) fn is_table(&self) -> bool {
+        self.headers || matches!(self.item, DeValue::Table(_))
+    }
+
+    /// What the value is, for messages.
+    fn kind(&self) -> &'static str {
+        if self.headers {
+            "an array of tables"
+        } else {
+            value_kind(self.item)
+        }
     }
 }
 
 impl<'a> Table<'a> {
     /// The document's root table.
-    pub(crate) fn root(doc: &'a toml_edit::Document<String>) -> Self {
+    pub(crate) fn root(doc: &'a Document<'a>) -> Self {
         Table {
-            inner: doc.as_table(),
+            inner: doc.get_ref(),
             name: "the top level",
             span: Span { start: 0, end: 0 },
         }
@@ -172,26 +220,18 @@ impl<'a> Table<'a> {
     }
 
     fn entry(&self, key: &str) -> Option<Entry<'a>> {
-        let (k, item) = self.inner.get_key_value(key)?;
-        let key_span = k.span().map(Span::from).unwrap_or(self.span);
-        Some(Entry {
-            key: k.get(),
-            key_span,
-            item,
-        })
+        let (k, v) = self.inner.get_key_value(key)?;
+        Some(Entry::new(k, v))
     }
 
     /// Reports every key not in `known` (with a near-miss suggestion).
     pub(crate) fn deny_unknown(&self, r: &mut Reader<'_>, known: &[&str]) {
-        for (key, _) in self.inner.iter() {
+        for (k, _) in self.inner.iter() {
+            let key: &str = k.get_ref();
             if known.contains(&key) {
                 continue;
             }
-            let span = self
-                .inner
-                .key(key)
-                .and_then(|k| k.span())
-                .unwrap_or(self.span.range());
+            let span = k.span();
             let mut d = Diagnostic::error(
                 Code::UnknownKey,
                 span,
@@ -202,7 +242,7 @@ impl<'a> Table<'a> {
             let absent: Vec<&str> = known
                 .iter()
                 .copied()
-                .filter(|k| !self.inner.contains_key(k))
+                .filter(|k| !self.inner.contains_key(*k))
                 .collect();
             match near_miss(key, &absent).or_else(|| near_miss(key, known)) {
                 Some(k) => d = d.with_help(format!("did you mean `{k}`?")),
@@ -243,7 +283,7 @@ impl<'a> Table<'a> {
         let misspelt = || {
             self.inner
                 .iter()
-                .any(|(k, _)| near_miss(k, &[key]).is_some())
+                .any(|(k, _)| near_miss(k.get_ref(), &[key]).is_some())
         };
         if e.is_none() && required && !misspelt() {
             r.report(
@@ -256,12 +296,15 @@ impl<'a> Table<'a> {
 
     /// The span of `key` itself, when present.
     pub(crate) fn key_span(&self, key: &str) -> Option<Range<usize>> {
-        self.inner.key(key).and_then(|k| k.span())
+        self.inner.get_key_value(key).map(|(k, _)| k.span())
     }
 
     /// The table's keys, in document order.
     pub(crate) fn keys(&self) -> Vec<String> {
-        self.inner.iter().map(|(k, _)| k.to_string()).collect()
+        self.inner
+            .iter()
+            .map(|(k, _)| k.get_ref().to_string())
+            .collect()
     }
 
     /// Whether `key` is present.
@@ -294,44 +337,26 @@ impl<'a> Table<'a> {
         })?;
         let whole = e.span();
         match e.item {
-            Item::ArrayOfTables(a) => Some(Spanned::new(
-                a.iter()
-                    .map(|t| Table {
-                        inner: t,
-                        name,
-                        span: t.span().map(Span::from).unwrap_or(e.key_span),
-                    })
-                    .collect(),
-                whole,
-            )),
-            Item::Value(Value::Array(a)) => {
+            DeValue::Array(a) => {
                 let mut out = Vec::new();
                 for v in a.iter() {
-                    match v {
-                        Value::InlineTable(t) => out.push(Table {
+                    match v.get_ref() {
+                        DeValue::Table(t) => out.push(Table {
                             inner: t,
                             name,
-                            span: t.span().map(Span::from).unwrap_or(e.key_span),
+                            span: v.span().into(),
                         }),
-                        other => r.wrong_type(
-                            other.span().unwrap_or(whole.clone()),
-                            key,
-                            "a table",
-                            value_kind(other),
-                        ),
+                        other => r.wrong_type(v.span(), key, "a table", value_kind(other)),
                     }
                 }
                 Some(Spanned::new(out, whole))
             }
-            other => {
+            _ => {
                 r.report(
                     Diagnostic::error(
                         Code::WrongType,
                         whole,
-                        format!(
-                            "`{key}` must be an array of tables, found {}",
-                            item_kind(other)
-                        ),
+                        format!("`{key}` must be an array of tables, found {}", e.kind()),
                     )
                     .with_help(format!("write each entry as `[[{name}]]`")),
                 );
@@ -349,9 +374,9 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<String>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            Item::Value(Value::String(s)) => Some(Spanned::new(s.value().clone(), e.span())),
-            other => {
-                r.wrong_type(e.span(), key, "a string", item_kind(other));
+            DeValue::String(s) => Some(Spanned::new(s.to_string(), e.span())),
+            _ => {
+                r.wrong_type(e.span(), key, "a string", e.kind());
                 None
             }
         }
@@ -367,13 +392,11 @@ impl<'a> Table<'a> {
         infinite_ok: bool,
     ) -> Option<Spanned<f64>> {
         let e = self.get(r, key, required)?;
-        match e.item {
-            Item::Value(v) => read_number(r, v, key, e.span(), infinite_ok),
-            other => {
-                r.wrong_type(e.span(), key, "a number", item_kind(other));
-                None
-            }
+        if e.headers {
+            r.wrong_type(e.span(), key, "a number", e.kind());
+            return None;
         }
+        read_number(r, e.item, key, e.span(), infinite_ok)
     }
 
     /// A boolean at `key`.
@@ -385,9 +408,9 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<bool>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            Item::Value(Value::Boolean(b)) => Some(Spanned::new(*b.value(), e.span())),
-            other => {
-                r.wrong_type(e.span(), key, "a boolean", item_kind(other));
+            DeValue::Boolean(b) => Some(Spanned::new(*b, e.span())),
+            _ => {
+                r.wrong_type(e.span(), key, "a boolean", e.kind());
                 None
             }
         }
@@ -402,7 +425,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<Timestamp>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            Item::Value(Value::Datetime(d)) => match datetime_to_timestamp(d.value()) {
+            DeValue::Datetime(d) => match datetime_to_timestamp(d) {
                 Ok(t) => Some(Spanned::new(t, e.span())),
                 Err(why) => {
                     r.report(
@@ -420,10 +443,10 @@ impl<'a> Table<'a> {
                 let mut d = Diagnostic::error(
                     Code::WrongType,
                     e.span(),
-                    format!("`{key}` must be a date-time, found {}", item_kind(other)),
+                    format!("`{key}` must be a date-time, found {}", e.kind()),
                 )
                 .with_label("expected a date-time");
-                if matches!(other, Item::Value(Value::String(_))) {
+                if matches!(other, DeValue::String(_)) {
                     d = d.with_help(
                         "write the date-time without quotes, e.g. `2026-01-01T00:00:00Z`",
                     );
@@ -440,22 +463,21 @@ impl<'a> Table<'a> {
         r: &mut Reader<'_>,
         key: &str,
         required: bool,
-        mut each: impl FnMut(&mut Reader<'_>, &'a Value, Range<usize>) -> Option<T>,
+        mut each: impl FnMut(&mut Reader<'_>, &'a Value<'a>, Range<usize>) -> Option<T>,
     ) -> Option<Spanned<Vec<T>>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            Item::Value(Value::Array(a)) => {
+            DeValue::Array(a) if !e.headers => {
                 let mut out = Vec::new();
                 for v in a.iter() {
-                    let span = v.span().unwrap_or(e.span());
-                    if let Some(x) = each(r, v, span) {
+                    if let Some(x) = each(r, v.get_ref(), v.span()) {
                         out.push(x);
                     }
                 }
                 Some(Spanned::new(out, e.span()))
             }
-            other => {
-                r.wrong_type(e.span(), key, "an array", item_kind(other));
+            _ => {
+                r.wrong_type(e.span(), key, "an array", e.kind());
                 None
             }
         }
@@ -470,7 +492,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<Vec<Spanned<String>>>> {
         let owned_key = key.to_string();
         self.array(r, key, required, |r, v, span| match v {
-            Value::String(s) => Some(Spanned::new(s.value().clone(), span)),
+            DeValue::String(s) => Some(Spanned::new(s.to_string(), span)),
             other => {
                 r.wrong_type(span, &owned_key, "an array of strings", value_kind(other));
                 None
@@ -479,27 +501,17 @@ impl<'a> Table<'a> {
     }
 }
 
-/// Reads `e` as a table named `name` in messages.
+/// Reads `e` as a table named `name` in messages. Its span is its header's (`[x]`), its braces'
+/// (inline), or its key's (a table only implied by `[x.y]` or a dotted key).
 pub(crate) fn as_table<'a>(r: &mut Reader<'_>, e: Entry<'a>, name: &'a str) -> Option<Table<'a>> {
-    match e.item.as_table_like() {
-        Some(t) => {
-            let span = match e.item {
-                Item::Table(t) if !t.is_implicit() && !t.is_dotted() => {
-                    t.span().map(Span::from).unwrap_or(e.key_span)
-                }
-                Item::Value(Value::InlineTable(t)) => {
-                    t.span().map(Span::from).unwrap_or(e.key_span)
-                }
-                _ => e.key_span,
-            };
-            Some(Table {
-                inner: t,
-                name,
-                span,
-            })
-        }
-        None => {
-            r.wrong_type(e.span(), e.key, "a table", item_kind(e.item));
+    match e.item {
+        DeValue::Table(t) => Some(Table {
+            inner: t,
+            name,
+            span: e.span,
+        }),
+        _ => {
+            r.wrong_type(e.span(), e.key, "a table", e.kind());
             None
         }
     }
@@ -508,14 +520,21 @@ pub(crate) fn as_table<'a>(r: &mut Reader<'_>, e: Entry<'a>, name: &'a str) -> O
 /// Reads a number from a value (see [`Table::number`]).
 pub(crate) fn read_number(
     r: &mut Reader<'_>,
-    v: &Value,
+    v: &Value<'_>,
     key: &str,
     span: Range<usize>,
     infinite_ok: bool,
 ) -> Option<Spanned<f64>> {
     match v {
-        Value::Integer(i) => {
-            let i = *i.value();
+        DeValue::Integer(i) => {
+            // The parser checked the spelling; the text is what `from_str_radix` takes.
+            let Ok(i) = i64::from_str_radix(i.as_str(), i.radix()) else {
+                r.invalid(
+                    span,
+                    format!("`{key}` is `{i}`, beyond the exactly representable ±2^53"),
+                );
+                return None;
+            };
             if !(-EXACT_INT..=EXACT_INT).contains(&i) {
                 r.invalid(
                     span,
@@ -526,12 +545,17 @@ pub(crate) fn read_number(
             // Exact: |i| <= 2^53.
             Some(Spanned::new(i as f64, span))
         }
-        Value::Float(f) => {
-            let f = *f.value();
+        DeValue::Float(f) => {
+            let text = f.as_str();
+            let Ok(f) = text.parse::<f64>() else {
+                r.invalid(span, format!("`{key}` is not a number (`{text}`)"));
+                return None;
+            };
             if f.is_nan() {
                 r.invalid(span, format!("`{key}` is not a number (`nan`)"));
                 None
-            } else if f.is_infinite() && !infinite_ok {
+            } else if f.is_infinite() && (!infinite_ok || !text.contains("inf")) {
+                // `1e400` overflows to infinity: never what was meant.
                 r.invalid(span, format!("`{key}` must be finite"));
                 None
             } else {
@@ -559,8 +583,8 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
         return Err("fractions of a second are not supported".into());
     }
     let minutes = match offset {
-        toml_edit::Offset::Z => 0,
-        toml_edit::Offset::Custom { minutes } => i64::from(minutes),
+        Offset::Z => 0,
+        Offset::Custom { minutes } => i64::from(minutes),
     };
     let naive = chrono::NaiveDate::from_ymd_opt(
         i32::from(date.year),
@@ -635,6 +659,53 @@ mod tests {
         assert_eq!(ds.iter().next().unwrap().code, Code::InvalidValue);
         let (ds, _) = read("x = 9007199254740993");
         assert_eq!(ds.iter().next().unwrap().code, Code::InvalidValue);
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_invalid_values_at_their_span() {
+        for text in ["x = 99999999999999999999", "x = 1e400", "x = -1e400"] {
+            let (ds, x) = read(text);
+            assert_eq!(x, None, "{text}");
+            let d = ds.iter().next().unwrap();
+            assert_eq!(d.code, Code::InvalidValue, "{text}");
+            assert_eq!(d.span, 4..text.len(), "{text}");
+        }
+        let (ds, x) = read("x = -inf");
+        assert_eq!(
+            (ds.iter().next().map(|d| d.code), x),
+            (Some(Code::InvalidValue), None)
+        );
+    }
+
+    #[test]
+    fn an_array_of_tables_spans_its_headers_and_says_what_it_is() {
+        let text = "[[x]]\na = 1\n[[x]]\na = 2\n";
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse(text).unwrap();
+        let root = Table::root(&doc);
+        let tables = root.tables(&mut r, "x", "`[[x]]`", true).unwrap();
+        assert_eq!(tables.value.len(), 2);
+        assert_eq!(tables.span, 0..17);
+        assert_eq!(tables.value[1].span(), 12..17);
+        assert!(root.number(&mut r, "x", true, false).is_none());
+        let d: Vec<&Diagnostic> = ds.iter().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].message,
+            "`x` must be a number, found an array of tables"
+        );
+        assert_eq!(d[0].span, 0..17);
+        // Written inline, the same tables; its span is the brackets.
+        let text = "x = [{ a = 1 }, { a = 2 }]";
+        let mut ds = Diagnostics::new();
+        let mut r = Reader::new(&mut ds);
+        let doc = r.parse(text).unwrap();
+        let tables = Table::root(&doc)
+            .tables(&mut r, "x", "`[[x]]`", true)
+            .unwrap();
+        assert_eq!((tables.value.len(), tables.span), (2, 4..text.len()));
+        assert!(ds.is_empty());
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         Value::Object(map) => {
             // Sorted here, whatever order the map keeps (serde_json may preserve insertion order).
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            crate::sort::sort_by(&mut keys, |a, b| a.as_bytes().cmp(b.as_bytes()));
             out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {

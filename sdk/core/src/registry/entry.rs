@@ -472,7 +472,7 @@ impl Entry {
                 capacity: cap,
             });
         }
-        fields.scopes.sort();
+        crate::sort::sort(&mut fields.scopes);
         if let Some(w) = fields.scopes.windows(2).find(|w| w[0] == w[1]) {
             return Err(EntryError::DuplicateScope(w[0].clone()));
         }

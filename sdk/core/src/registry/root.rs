@@ -122,7 +122,7 @@ impl Root {
                 });
             }
         }
-        keys.sort_by_key(|k| k.key_id);
+        crate::sort::sort_by_key(&mut keys, |k| k.key_id);
         if let Some(w) = keys.windows(2).find(|w| w[0].key_id == w[1].key_id) {
             return Err(RootError::DuplicateKey(w[0].key_id));
         }

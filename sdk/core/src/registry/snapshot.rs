@@ -213,7 +213,7 @@ impl EntrySet {
 
     /// Sorts `entries` into tree order; refuses duplicates and overflow.
     pub fn new(mut entries: Vec<Entry>) -> Result<Self, SnapshotError> {
-        entries.sort_by(Entry::order);
+        crate::sort::sort_by(&mut entries, Entry::order);
         Self::in_tree_order(entries)
     }
 

@@ -667,7 +667,9 @@ impl TrustState {
             }
         }
         let mut revocations = file.revocations;
-        revocations.sort_by(|a, b| (&a.model_id, &a.version).cmp(&(&b.model_id, &b.version)));
+        crate::sort::sort_by(&mut revocations, |a, b| {
+            (&a.model_id, &a.version).cmp(&(&b.model_id, &b.version))
+        });
         revocations.dedup_by(|a, b| a.model_id == b.model_id && a.version == b.version);
         state.last_snapshot = file.last_snapshot;
         state.revocations = revocations;
