@@ -364,19 +364,8 @@ pub fn verify(
             {
                 head = Some(b.clone());
             }
-            models
-                .entry(format!("{}@{}", b.model.id, b.model.version))
-                .or_default()
-                .push(row);
-            let snap = &b.registry.snapshot.signed;
-            snapshots
-                .entry(format!(
-                    "version {}, root {}",
-                    snap.version(),
-                    snap.merkle_root()
-                ))
-                .or_default()
-                .push(row);
+            models.entry(model_key(b)).or_default().push(row);
+            snapshots.entry(snapshot_key(b)).or_default().push(row);
             if b.policy.hash != policy.hash() {
                 wrong_policy.push(row);
             }
@@ -643,20 +632,9 @@ fn check_batches(
             Ok(()) => {
                 report.batches_valid += 1;
                 report.batch_rows_valid += listed.len();
-                let snap = &head.registry.snapshot.signed;
                 for &row in &listed {
-                    models
-                        .entry(format!("{}@{}", head.model.id, head.model.version))
-                        .or_default()
-                        .push(row);
-                    snapshots
-                        .entry(format!(
-                            "version {}, root {}",
-                            snap.version(),
-                            snap.merkle_root()
-                        ))
-                        .or_default()
-                        .push(row);
+                    models.entry(model_key(head)).or_default().push(row);
+                    snapshots.entry(snapshot_key(head)).or_default().push(row);
                 }
                 for (&row, slot) in batch.rows.iter().zip(&slots) {
                     if let Some(o) = RowOutcome::from_public(policy, slot.2) {
@@ -667,6 +645,17 @@ fn check_batches(
             Err(e) => bad.entry(e).or_default().extend(listed),
         }
     }
+}
+
+/// How the audit's rows are grouped by model: `id@version` of the bundle's model.
+fn model_key(b: &Bundle) -> String {
+    format!("{}@{}", b.model.id, b.model.version)
+}
+
+/// How the audit's rows are grouped by registry snapshot: its version and Merkle root.
+fn snapshot_key(b: &Bundle) -> String {
+    let snap = &b.registry.snapshot.signed;
+    format!("version {}, root {}", snap.version(), snap.merkle_root())
 }
 
 /// A stated decimal and half a unit of its last digit: `0.75` -> (0.75, 0.005).

@@ -116,26 +116,15 @@ pub fn composite_manifest(profile: &Profile) -> String {
     s
 }
 
-/// The composite's `src/main.nr`: the whole decision statement for `profile`.
-pub fn composite_main(profile: &Profile) -> String {
-    let (kind_const, outcome_param, outcome_check) = match profile.kind() {
-        DecisionKind::ScoreBand { .. } => (
-            "KIND_SCORE_BAND",
-            "    band_index: pub u32,\n",
-            "    score_infer::assert_band(score, policy.rule, band_index);\n",
-        ),
-        DecisionKind::Gate => (
-            "KIND_GATE",
-            "    decision: pub bool,\n",
-            "    inference_gate::assert_gate(score, policy.rule[0], decision);\n",
-        ),
-    };
+/// The generated parts of a linear or perceptron profile: its description, its shape globals and
+/// its weights-commitment, weight-mass and score calls (`None` for tree profiles).
+fn neural_parts(profile: &Profile) -> Option<(String, String, [&'static str; 3])> {
     let neural = [
         "inference::weights_commitment(weights)",
         "inference::feature_weight_mass::<N, H, W>(weights)",
         "inference::score::<N, H, W>(weights, features)",
     ];
-    let (family, shape_globals, [commit_call, mass_call, score_call]) = match profile.family() {
+    Some(match profile.family() {
         ModelFamily::Linear => (
             format!("a linear model on {} features", profile.features()),
             String::new(),
@@ -179,42 +168,69 @@ pub fn composite_main(profile: &Profile) -> String {
                 ],
             )
         }
-        ModelFamily::Trees { trees, depth } => {
-            let shape = profile
-                .tree_shape()
-                .unwrap_or_else(|| unreachable!("Profile::new checked the tree shape"));
-            let (globals, calls) = super::trees::composite_parts(shape);
-            (
-                format!(
-                    "an ensemble of {trees} trees of depth {depth} on {} features",
-                    profile.features()
-                ),
-                globals,
-                calls,
-            )
-        }
-        ModelFamily::TreeTable {
-            trees,
-            leaves,
-            depth,
-        } => {
-            let shape = profile
-                .table_shape()
-                .unwrap_or_else(|| unreachable!("Profile::new checked the table shape"));
-            let (globals, mut calls) = super::tree_table::composite_parts(shape);
-            if profile.reasons() > 0 {
-                calls = super::tree_table::explained_calls();
-            }
-            (
-                format!(
-                    "an ensemble of {trees} trees of at most {leaves} leaves and depth {depth} on {} features",
-                    profile.features()
-                ),
-                globals,
-                calls,
-            )
-        }
+        ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => return None,
+    })
+}
+
+/// The composite's `src/main.nr`: the whole decision statement for `profile`.
+pub fn composite_main(profile: &Profile) -> String {
+    let (kind_const, outcome_param, outcome_check) = match profile.kind() {
+        DecisionKind::ScoreBand { .. } => (
+            "KIND_SCORE_BAND",
+            "    band_index: pub u32,\n",
+            "    score_infer::assert_band(score, policy.rule, band_index);\n",
+        ),
+        DecisionKind::Gate => (
+            "KIND_GATE",
+            "    decision: pub bool,\n",
+            "    inference_gate::assert_gate(score, policy.rule[0], decision);\n",
+        ),
     };
+    let (family, shape_globals, [commit_call, mass_call, score_call]) = match neural_parts(profile)
+    {
+        Some(parts) => parts,
+        None => match profile.family() {
+            ModelFamily::Trees { trees, depth } => {
+                let shape = profile
+                    .tree_shape()
+                    .unwrap_or_else(|| unreachable!("Profile::new checked the tree shape"));
+                let (globals, calls) = super::trees::composite_parts(shape);
+                (
+                    format!(
+                        "an ensemble of {trees} trees of depth {depth} on {} features",
+                        profile.features()
+                    ),
+                    globals,
+                    calls,
+                )
+            }
+            ModelFamily::TreeTable {
+                trees,
+                leaves,
+                depth,
+            } => {
+                let shape = profile
+                    .table_shape()
+                    .unwrap_or_else(|| unreachable!("Profile::new checked the table shape"));
+                let (globals, mut calls) = super::tree_table::composite_parts(shape);
+                if profile.reasons() > 0 {
+                    calls = super::tree_table::explained_calls();
+                }
+                (
+                    format!(
+                        "an ensemble of {trees} trees of at most {leaves} leaves and depth {depth} on {} features",
+                        profile.features()
+                    ),
+                    globals,
+                    calls,
+                )
+            }
+            ModelFamily::Linear | ModelFamily::Mlp { .. } | ModelFamily::DeepMlp { .. } => {
+                unreachable!("neural_parts covers the perceptron families")
+            }
+        },
+    };
+
     let mut outcome = match profile.kind() {
         DecisionKind::ScoreBand { bands } => {
             format!("the band (of at most {bands}) that holds the score")
@@ -409,47 +425,7 @@ pub fn audit_batch_main(profile: &Profile) -> Option<String> {
     if profile.reasons() > 0 {
         return None;
     }
-    let (family, shape_globals, mass_call, score_call) = match profile.family() {
-        ModelFamily::Linear => (
-            format!("a linear model on {} features", profile.features()),
-            String::new(),
-            "inference::feature_weight_mass::<N, H, W>(weights)".to_string(),
-            "inference::score::<N, H, W>(weights, features)".to_string(),
-        ),
-        ModelFamily::Mlp { hidden } => (
-            format!(
-                "a {} x {} perceptron with one hidden ReLU layer",
-                profile.features(),
-                hidden
-            ),
-            String::new(),
-            "inference::feature_weight_mass::<N, H, W>(weights)".to_string(),
-            "inference::score::<N, H, W>(weights, features)".to_string(),
-        ),
-        ModelFamily::DeepMlp { hidden } => {
-            let widths = hidden.widths();
-            let mut globals = String::new();
-            for (k, w) in widths.iter().enumerate().skip(1) {
-                globals.push_str(&format!("global H{}: u32 = {w};\n", k + 1));
-            }
-            let score = if widths.len() == 2 {
-                "perceptron::score2::<N, H, H2, W>(weights, features)"
-            } else {
-                "perceptron::score3::<N, H, H2, H3, W>(weights, features)"
-            };
-            (
-                format!(
-                    "a perceptron with {} hidden ReLU layers on {} features",
-                    widths.len(),
-                    profile.features()
-                ),
-                globals,
-                "perceptron::feature_weight_mass::<N, H, W>(weights)".to_string(),
-                score.to_string(),
-            )
-        }
-        ModelFamily::Trees { .. } | ModelFamily::TreeTable { .. } => return None,
-    };
+    let (family, shape_globals, [commit_call, mass_call, score_call]) = neural_parts(profile)?;
     let (kind_const, outcome_param, outcome_check) = match profile.kind() {
         DecisionKind::ScoreBand { .. } => (
             "KIND_SCORE_BAND",
@@ -508,7 +484,7 @@ fn main(
 ) {{
     // The decision ids are bound to the proof as public inputs; nothing else constrains them.
     let _ = decision_id;
-    let weights_commitment = inference::weights_commitment(weights);
+    let weights_commitment = {commit_call};
     let scope = poseidon2_sponge::scope_id(purpose, jurisdiction, product);
     registry_membership::assert_model_registered(
         entry,
