@@ -372,7 +372,7 @@ fn the_command_line_batches_an_audit_of_the_demos_files_and_verifies_it() {
     assert_eq!(exit, Exit::Success, "{text}{err}");
     assert!(
         text.contains("9 rows, 9 proved now, 0 from the work file, 0 refused")
-            && text.contains("2 batch proofs of up to six rows")
+            && text.contains("; 2 batch proofs")
             && !text.contains("refused:"),
         "{text}"
     );
@@ -443,13 +443,18 @@ fn a_stopped_batched_audit_resumes_without_proving_a_finished_batch_again() {
     assert_eq!(proved.audit.claims, w.audit.claims);
 }
 
-/// The gate's batch circuit: outcomes are decision bits, proved and checked the same way.
+/// The gate's batch circuit (a linear model: twenty rows a proof): outcomes are decision bits,
+/// proved and checked the same way.
 #[test]
 fn a_batched_audit_of_a_gate_verifies_and_a_flipped_decision_is_refused() {
     let w = gate_world();
     let a = &w.audit;
-    assert_eq!(a.batches.len(), 2);
-    assert!(a.batches[0].circuit.ends_with("-gate-audit6"));
+    assert_eq!(
+        a.batches.len(),
+        1,
+        "one head, then eight rows padded to twenty"
+    );
+    assert!(a.batches[0].circuit.ends_with("-gate-audit20"));
     let report = verify(w, a);
     assert!(report.findings.is_empty(), "{}", report.render_text());
     assert_eq!(report.batch_rows_valid, 8);
@@ -462,7 +467,7 @@ fn a_batched_audit_of_a_gate_verifies_and_a_flipped_decision_is_refused() {
         .iter()
         .find(|(k, _, d)| *k == FindingKind::Bundle && d.contains("does not verify"))
         .unwrap_or_else(|| panic!("{f:?}"));
-    assert_eq!(bad.1, vec![8, 9]);
+    assert_eq!(bad.1, (2..=9).collect::<Vec<_>>());
 }
 
 fn s(p: &Path) -> String {

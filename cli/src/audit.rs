@@ -165,7 +165,7 @@ fn run_prove(
                 proved.refused.len(),
                 match proved.audit.batches.len() {
                     0 => String::new(),
-                    n => format!("; {n} batch proofs of up to six rows"),
+                    n => format!("; {n} batch proofs"),
                 }
             )?;
             for d in proved

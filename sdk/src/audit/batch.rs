@@ -1,14 +1,15 @@
-//! Audit batch proofs: [`AUDIT_BATCH_ROWS`] audit rows in one proof.
+//! Audit batch proofs: several audit rows in one proof ([`audit_batch_rows`]: six for a
+//! perceptron, twenty for a linear model).
 //!
 //! An audit's rows share everything but their inputs and outcomes: one registry snapshot, one
 //! model entry, one policy, one scope and one decision time. The batch circuit of a profile
-//! ([`crate::circuits::generate::audit_batch_main`]) proves the single decision's statement for six
-//! rows at once, paying the registry path, the policy hash, the weights commitment and bb's range
+//! ([`crate::circuits::generate::audit_batch_main`]) proves the single decision's statement for all
+//! its rows at once, paying the registry path, the policy hash, the weights commitment and bb's range
 //! tables once, and fits the 2^14 rows one decision pads to: a batch costs about one proof.
 //!
 //! Its public inputs are the single composite's first eight (registry root, policy hash, model id
-//! and version, scope, decision time), then the six input commitments, the six decision ids and
-//! the six outcomes. A batch of fewer rows repeats its last row. The verifier takes the first
+//! and version, scope, decision time), then the rows' input commitments, their decision ids and
+//! their outcomes. A batch of fewer rows repeats its last row. The verifier takes the first
 //! eight from a bundle of the same audit that the bundled verifier accepted (the audit's head:
 //! its snapshot signatures, entry, policy and scope checked as for any bundle) and the rest from
 //! its own request (commitments recomputed from the rows' features and derived salts, ids derived
@@ -25,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use crate::artifact::Artifact;
 use crate::bundle::keys::{PinError, PinFile, PinnedCircuit};
 use crate::bundle::Bundle;
-use crate::circuits::generate::{audit_batch_id, AUDIT_BATCH_ROWS};
+use crate::circuits::generate::{audit_batch_id, audit_batch_rows};
 use crate::circuits::{CircuitDecision, CircuitOutcome, Profile};
 use crate::decide::{Application, DecideError, DecisionContext, ProofBackend, Reason};
 use crate::field::Field;
@@ -87,6 +88,7 @@ pub struct BatchResult {
 /// The batch circuit of one decision context.
 pub struct BatchProver {
     id: String,
+    rows: usize,
     artifact: Artifact,
     circuit: Arc<CircuitBytecode>,
 }
@@ -130,6 +132,7 @@ impl BatchProver {
         )?);
         Ok(Some(BatchProver {
             id: pin.id.clone(),
+            rows: audit_batch_rows(context.profile()) as usize,
             artifact,
             circuit,
         }))
@@ -137,7 +140,7 @@ impl BatchProver {
 
     /// Rows one proof holds.
     pub fn rows(&self) -> usize {
-        AUDIT_BATCH_ROWS as usize
+        self.rows
     }
 
     /// Checks every row as a single decision would be checked (registry, policy, ranges, band)
@@ -298,7 +301,7 @@ pub fn verify_batch(
                 profile.name()
             )
         })?;
-    let rows = AUDIT_BATCH_ROWS as usize;
+    let rows = audit_batch_rows(&profile) as usize;
     if slots.is_empty() || slots.len() > rows {
         return Err(format!(
             "a batch holds 1 to {rows} rows, this one {}",

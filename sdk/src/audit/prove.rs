@@ -3,7 +3,7 @@
 //! (the warm [`crate::prover::pool::ProverPool`] in the command line), several rows at once,
 //! resumable through the work file ([`super::file`]). Where this build pins an audit batch
 //! circuit for the profile ([`super::batch`]), one row is proved as a bundle (the audit's head)
-//! and the others six to a proof.
+//! and the others several to a proof (six for a perceptron, twenty for a linear model).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};

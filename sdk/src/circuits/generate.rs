@@ -383,14 +383,21 @@ fn main(
     )
 }
 
-/// Rows one audit batch proof decides ([`audit_batch_main`]). Six rows of the reference
-/// perceptron composite fit the same 2^14 rows a single decision pads to (15,643 gates against
-/// 10,902 for one), so a batch costs about what one decision costs.
-pub const AUDIT_BATCH_ROWS: u32 = 6;
+/// Rows one audit batch proof of `profile` decides ([`audit_batch_main`]), chosen so that the
+/// batch fits 2^14 rows, the size one decision of the reference perceptron pads to, and costs
+/// about one proof: six rows of a one-hidden-layer perceptron (15,643 gates for the reference
+/// one, against 10,902 for one decision), twenty of a linear model (about 400 gates a row above
+/// 7,900 shared).
+pub fn audit_batch_rows(profile: &Profile) -> u32 {
+    match profile.family() {
+        ModelFamily::Linear => 20,
+        _ => 6,
+    }
+}
 
 /// The circuit id of `profile`'s audit batch circuit: `<profile>-audit<rows>`.
 pub fn audit_batch_id(profile: &Profile) -> String {
-    format!("{}-audit{AUDIT_BATCH_ROWS}", profile.name())
+    format!("{}-audit{}", profile.name(), audit_batch_rows(profile))
 }
 
 /// The folder of `profile`'s audit batch package, relative to the circuits root.
@@ -413,7 +420,7 @@ pub fn audit_batch_manifest(profile: &Profile) -> Option<String> {
     ))
 }
 
-/// The audit batch circuit of `profile`: the composite's statement for [`AUDIT_BATCH_ROWS`]
+/// The audit batch circuit of `profile`: the composite's statement for [`audit_batch_rows`]
 /// decisions at once, with one registry entry, one policy, one set of weights, one scope and one
 /// decision time, and per row its own input commitment, decision id and outcome. Everything a
 /// single decision asserts is asserted for every row: the registry membership, the policy's model,
@@ -539,7 +546,7 @@ fn main(
 }}
 "#,
         name = profile.name(),
-        rows = AUDIT_BATCH_ROWS,
+        rows = audit_batch_rows(profile),
         n = profile.features(),
         h = profile.hidden(),
         w = profile.input_weight_count(),
