@@ -116,6 +116,36 @@ pub fn composite_manifest(profile: &Profile) -> String {
     s
 }
 
+/// The public parameters every composite and batch circuit starts with, in this order (the first
+/// eight public inputs of `docs/circuits.md`).
+const SHARED_PUBLIC_PARAMS: &str = concat!(
+    "    registry_root: pub Field,\n",
+    "    policy_hash: pub Field,\n",
+    "    model_id: pub Field,\n",
+    "    model_version: pub Field,\n",
+    "    purpose: pub Field,\n",
+    "    jurisdiction: pub Field,\n",
+    "    product: pub Field,\n",
+    "    decision_time: pub u64,\n",
+);
+
+/// The registry membership check of every composite and batch circuit.
+const MEMBERSHIP_CHECK: &str = concat!(
+    "    registry_membership::assert_model_registered(\n",
+    "        entry,\n",
+    "        entry_index,\n",
+    "        entry_path,\n",
+    "        entry_scopes,\n",
+    "        registry_root,\n",
+    "        model_id,\n",
+    "        model_version,\n",
+    "        weights_commitment,\n",
+    "        PROFILE_ID,\n",
+    "        scope,\n",
+    "        decision_time,\n",
+    "    );\n",
+);
+
 /// The generated parts of a linear or perceptron profile: its description, its shape globals and
 /// its weights-commitment, weight-mass and score calls (`None` for tree profiles).
 fn neural_parts(profile: &Profile) -> Option<(String, String, [&'static str; 3])> {
@@ -317,15 +347,7 @@ global K: u32 = {k};
 global PROFILE_ID: Field = {profile_id};
 
 fn main(
-    registry_root: pub Field,
-    policy_hash: pub Field,
-    model_id: pub Field,
-    model_version: pub Field,
-    purpose: pub Field,
-    jurisdiction: pub Field,
-    product: pub Field,
-    decision_time: pub u64,
-    input_commitment: pub Field,
+{shared_params}    input_commitment: pub Field,
     decision_id: pub Field,
 {outcome_param}{reasons_param}    weights: [Field; W],
     features: [Field; N],
@@ -344,20 +366,7 @@ fn main(
         "input commitment does not match the features and salt",
     );
     let scope = poseidon2_sponge::scope_id(purpose, jurisdiction, product);
-    registry_membership::assert_model_registered(
-        entry,
-        entry_index,
-        entry_path,
-        entry_scopes,
-        registry_root,
-        model_id,
-        model_version,
-        weights_commitment,
-        PROFILE_ID,
-        scope,
-        decision_time,
-    );
-{explained_check}    policy_scope::assert_policy_allows(
+{membership}{explained_check}    policy_scope::assert_policy_allows(
         policy,
         {core_hash},
         {kind_const},
@@ -380,6 +389,8 @@ fn main(
         m = profile.models(),
         k = profile.rule_len(),
         profile_id = profile.id().to_hex(),
+        shared_params = SHARED_PUBLIC_PARAMS,
+        membership = MEMBERSHIP_CHECK,
     )
 }
 
@@ -470,15 +481,7 @@ global K: u32 = {k};
 global PROFILE_ID: Field = {profile_id};
 
 fn main(
-    registry_root: pub Field,
-    policy_hash: pub Field,
-    model_id: pub Field,
-    model_version: pub Field,
-    purpose: pub Field,
-    jurisdiction: pub Field,
-    product: pub Field,
-    decision_time: pub u64,
-    input_commitment: pub [Field; B],
+{shared_params}    input_commitment: pub [Field; B],
     decision_id: pub [Field; B],
 {outcome_param}    weights: [Field; W],
     features: [[Field; N]; B],
@@ -493,20 +496,7 @@ fn main(
     let _ = decision_id;
     let weights_commitment = {commit_call};
     let scope = poseidon2_sponge::scope_id(purpose, jurisdiction, product);
-    registry_membership::assert_model_registered(
-        entry,
-        entry_index,
-        entry_path,
-        entry_scopes,
-        registry_root,
-        model_id,
-        model_version,
-        weights_commitment,
-        PROFILE_ID,
-        scope,
-        decision_time,
-    );
-    // The first row's feature ranges are checked here, the other rows' in the loop.
+{membership}    // The first row's feature ranges are checked here, the other rows' in the loop.
     policy_scope::assert_policy_allows(
         policy,
         policy_hash,
@@ -556,6 +546,8 @@ fn main(
         m = profile.models(),
         k = profile.rule_len(),
         profile_id = profile.id().to_hex(),
+        shared_params = SHARED_PUBLIC_PARAMS,
+        membership = MEMBERSHIP_CHECK,
     ))
 }
 
