@@ -104,14 +104,21 @@ impl Field {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldError::Syntax(s.to_string()));
         }
-        let n = num_bigint::BigUint::parse_bytes(s.as_bytes(), 10)
-            .ok_or_else(|| FieldError::Syntax(s.to_string()))?;
-        let be = n.to_bytes_be();
-        if be.len() > 32 {
-            return Err(FieldError::NotCanonical(s.to_string()));
-        }
+        // `bytes = bytes * 10 + digit`, big-endian, as long as it fits in 256 bits (a value that
+        // does not is above the modulus too). No big-integer crate: this is the one decimal
+        // conversion core needs, and the browser verifier pays for every crate it links.
         let mut bytes = [0u8; 32];
-        bytes[32 - be.len()..].copy_from_slice(&be);
+        for digit in s.bytes() {
+            let mut carry = u32::from(digit - b'0');
+            for byte in bytes.iter_mut().rev() {
+                let v = u32::from(*byte) * 10 + carry;
+                *byte = (v & 0xff) as u8;
+                carry = v >> 8;
+            }
+            if carry != 0 {
+                return Err(FieldError::NotCanonical(s.to_string()));
+            }
+        }
         Self::from_be_bytes(&bytes).map_err(|_| FieldError::NotCanonical(s.to_string()))
     }
 
@@ -269,9 +276,29 @@ mod tests {
         assert!(Field::from_hex("2a").is_err());
         assert!(Field::from_hex("0x").is_err());
         assert!(Field::from_decimal("-1").is_err());
-        let r = num_bigint::BigUint::from_bytes_be(&MODULUS_BE).to_string();
+        // r, r + 1 and 2^256 (which overflows the accumulator) are all refused as not canonical;
+        // r - 1 is the largest element.
+        let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+        let r_plus_one =
+            "21888242871839275222246405745257275088548364400416034343698204186575808495618";
+        let two_256 =
+            "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+        for big in [r_plus_one, two_256, &format!("{two_256}0")] {
+            assert!(matches!(
+                Field::from_decimal(big),
+                Err(FieldError::NotCanonical(_))
+            ));
+        }
+        assert_eq!(
+            Field::from_decimal(
+                "21888242871839275222246405745257275088548364400416034343698204186575808495616"
+            )
+            .unwrap(),
+            Field::zero() - Field::one()
+        );
+        assert_eq!(Field::from_decimal("000042").unwrap(), Field::from(42u64));
         assert!(matches!(
-            Field::from_decimal(&r),
+            Field::from_decimal(r),
             Err(FieldError::NotCanonical(_))
         ));
         assert!(Field::from_hex(&format!("0x{}", "f".repeat(65))).is_err());
