@@ -30,6 +30,7 @@ mod error;
 mod field;
 mod key;
 mod layout;
+mod msm;
 mod pairing;
 mod poseidon2;
 mod poseidon2_constants;
