@@ -95,8 +95,62 @@ fn every_strictness_rule_has_its_message() {
     }
 }
 
+/// `text` with `insert` written right after the first occurrence of `after`.
+fn inserted(text: &str, after: &str, insert: &str) -> String {
+    let at = text.find(after).unwrap() + after.len();
+    format!("{}{insert}{}", &text[..at], &text[at..])
+}
+
+#[test]
+fn a_key_written_twice_is_refused_wherever_it_is() {
+    // A document that two JSON readers could read differently (first or last value wins) is
+    // not a document: refused at the top level, inside the signed snapshot, and inside the
+    // public inputs, naming the key and its line.
+    let text = valid();
+    for (after, insert, key) in [
+        ("{\n", "  \"proof\": \"00\",\n", "proof"),
+        (
+            "\"signed\": {\n",
+            "        \"entry_count\": 1,\n",
+            "entry_count",
+        ),
+        (
+            "\"public_inputs\": {\n",
+            "    \"decision_id\": \"0x0000000000000000000000000000000000000000000000000000000000000000\",\n",
+            "decision_id",
+        ),
+    ] {
+        let twice = inserted(&text, after, insert);
+        let e = Bundle::from_json(twice.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains(&format!("duplicate field `{key}`")), "{e}");
+        assert!(e.contains(" at line "), "{e}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The reader against serde_json as an oracle, on random edits of a valid bundle: whatever
+    /// one reads the other reads to the same value, and it refuses only what serde_json refuses
+    /// or what holds a key twice.
+    #[test]
+    fn the_reader_agrees_with_serde_json_on_edited_documents(edits in proptest::collection::vec((0usize..32_000, any::<u8>()), 1..4)) {
+        let mut text = valid().into_bytes();
+        for (at, byte) in edits {
+            let at = at.min(text.len() - 1);
+            text[at] = byte;
+        }
+        let ours = govproof::json::parse(&text);
+        let theirs = serde_json::from_slice::<serde_json::Value>(&text);
+        match (ours, theirs) {
+            (Ok(node), Ok(value)) => {
+                prop_assert_eq!(<serde_json::Value as govproof::json::FromJson>::from_json(&node).unwrap(), value);
+            }
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(e)) => prop_assert!(false, "read what serde_json refuses: {}", e),
+            (Err(e), Ok(_)) => prop_assert!(e.message().starts_with("duplicate field"), "refused what serde_json reads: {}", e),
+        }
+    }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {

@@ -87,7 +87,7 @@ pub mod translog;
 pub mod witness;
 
 // The verification-only crate's modules, under the paths they always had.
-pub use govproof_core::{commit, hash, merkle};
+pub use govproof_core::{commit, hash, json, merkle};
 
 pub use bundle::{Bundle, BundleVerifier, Report, Verdict, VerifyOptions};
 pub use decide::{

@@ -92,7 +92,7 @@ impl Deployment {
         now: Timestamp,
     ) -> anyhow::Result<Deployment> {
         let root_path = dir.join(ROOT_FILE);
-        let root: Signed<Root> = serde_json::from_slice(&read(&root_path)?)
+        let root: Signed<Root> = govproof::json::from_slice(&read(&root_path)?)
             .with_context(|| format!("`{}` is not a registry root", root_path.display()))?;
         let trust = TrustState::bootstrap(root.clone())
             .with_context(|| format!("`{}` does not verify", root_path.display()))?;

@@ -234,21 +234,35 @@ impl Serialize for Field {
     }
 }
 
-impl<'de> Deserialize<'de> for Field {
+impl Field {
     /// Reads only the canonical form: `0x` + 64 lowercase hex digits, below the modulus.
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+    pub fn from_canonical_hex(s: &str) -> Result<Self, String> {
         let canonical = s.len() == 66
             && s.starts_with("0x")
             && s[2..]
                 .bytes()
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !canonical {
-            return Err(serde::de::Error::custom(format!(
+            return Err(format!(
                 "`{s}` is not a canonical field element (0x followed by 64 lowercase hex digits)"
-            )));
+            ));
         }
-        Field::from_hex(&s).map_err(serde::de::Error::custom)
+        Field::from_hex(s).map_err(|e| e.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    /// Reads only the canonical form ([`Field::from_canonical_hex`]).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Field::from_canonical_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl crate::json::FromJson for Field {
+    /// Reads only the canonical form ([`Field::from_canonical_hex`]).
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        Field::from_canonical_hex(node.str("a field element")?).map_err(|e| node.error(e))
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - [`field`]: BN254 field elements that refuse non-canonical values;
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
+//! - [`json`]: the one strict JSON reader of every document;
 //! - [`commit`], [`merkle`]: labels, scopes, registry leaves and the registry's Merkle tree;
 //! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
 //! - [`bundle`]: the bundle format, read strictly;
@@ -22,6 +23,7 @@ pub mod circuits;
 pub mod commit;
 pub mod field;
 pub mod hash;
+pub mod json;
 pub mod merkle;
 pub mod opening;
 pub mod policy;

@@ -129,13 +129,27 @@ impl MerkleTree {
 }
 
 /// A leaf's position and its siblings from the leaf up to (not including) the root.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MerklePath {
     /// The leaf slot; bit `h` is 1 when the node at height `h` is a right child.
     pub index: u64,
     /// One sibling per level, leaf level first.
     pub siblings: Vec<Field>,
 }
+
+impl crate::json::FromJson for MerklePath {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        let o = node.object(
+            "a Merkle path with `index` and `siblings`",
+            &["index", "siblings"],
+        )?;
+        Ok(MerklePath {
+            index: o.required("index")?,
+            siblings: o.required("siblings")?,
+        })
+    }
+}
+crate::deserialize_by_reader!(MerklePath);
 
 impl MerklePath {
     /// The root this path leads to from `leaf`.

@@ -82,28 +82,27 @@ impl InputOpening {
     /// then no longer hash to the commitment it states) must hear "this decision was not made on
     /// these features", not "the file is damaged".
     pub fn from_json(bytes: &[u8]) -> Result<InputOpening, OpeningError> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Doc {
-            features_fixed_point: Vec<i64>,
-            salt: Field,
-            commitment: Field,
-        }
         if bytes.len() > MAX_OPENING_BYTES {
             return Err(OpeningError::Malformed(format!(
                 "it is larger than {MAX_OPENING_BYTES} bytes"
             )));
         }
-        let doc: Doc =
-            serde_json::from_slice(bytes).map_err(|e| OpeningError::Malformed(e.to_string()))?;
-        let features = Features::new(doc.features_fixed_point)
-            .map_err(|e| OpeningError::Features(e.to_string()))?;
+        let malformed = |e: crate::json::Error| OpeningError::Malformed(e.to_string());
+        let node = crate::json::parse(bytes).map_err(malformed)?;
+        let o = node
+            .object(
+                "an opening object",
+                &["features_fixed_point", "salt", "commitment"],
+            )
+            .map_err(malformed)?;
+        let features_fixed_point: Vec<i64> =
+            o.required("features_fixed_point").map_err(malformed)?;
+        let salt: Field = o.required("salt").map_err(malformed)?;
         // Read for strictness (a canonical field element), judged by the `opening` check.
-        let _stated = doc.commitment;
-        Ok(InputOpening {
-            features,
-            salt: doc.salt,
-        })
+        let _stated: Field = o.required("commitment").map_err(malformed)?;
+        let features = Features::new(features_fixed_point)
+            .map_err(|e| OpeningError::Features(e.to_string()))?;
+        Ok(InputOpening { features, salt })
     }
 }
 

@@ -5,7 +5,10 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::deserialize_by_reader;
+use crate::json::{Error as JsonError, FromJson, Node};
 
 use crate::field::Field;
 use crate::setup::SetupId;
@@ -29,7 +32,7 @@ pub(crate) const EVM_PROOF_FIELDS_PER_ROUND: usize = 12;
 pub(crate) const MAX_LOG_CIRCUIT_SIZE: usize = 28;
 
 /// Where a proof will be verified, which fixes its transcript hash. Always zero-knowledge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProofTarget {
     /// Verified by Noir circuits or by bb (Poseidon2 transcript). The default.
@@ -38,6 +41,16 @@ pub enum ProofTarget {
     /// Verified by a Solidity contract (Keccak transcript).
     Evm,
 }
+
+impl FromJson for ProofTarget {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        match node.variant("a proof target", &["noir-recursive", "evm"])? {
+            "evm" => Ok(ProofTarget::Evm),
+            _ => Ok(ProofTarget::NoirRecursive),
+        }
+    }
+}
+deserialize_by_reader!(ProofTarget, Proof);
 
 impl ProofTarget {
     /// bb's name for the target (`noir-recursive`, `evm`).
@@ -149,8 +162,8 @@ impl fmt::Debug for VerificationKey {
 
 /// A proof: its field elements, its public inputs (each 32 bytes big-endian), and the setup and
 /// target that made it. Sizes are checked on construction.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "ProofRepr", into = "ProofRepr")]
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "ProofRepr")]
 pub struct Proof {
     fields: Vec<[u8; FIELD_BYTES]>,
     public_inputs: Vec<Field>,
@@ -159,7 +172,7 @@ pub struct Proof {
 }
 
 /// Serialized form of a [`Proof`]: the proof as one hex string.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct ProofRepr {
     setup: SetupId,
     target: ProofTarget,
@@ -167,11 +180,21 @@ struct ProofRepr {
     proof: String,
 }
 
-impl TryFrom<ProofRepr> for Proof {
-    type Error = ProofDataError;
-    fn try_from(r: ProofRepr) -> Result<Proof, ProofDataError> {
-        let bytes = hex::decode(&r.proof).map_err(|_| ProofDataError::ProofEncoding)?;
-        Proof::from_bytes(&bytes, r.public_inputs, r.setup, r.target)
+/// `{"setup", "target", "public_inputs", "proof"}`, the proof as one hex string.
+impl FromJson for Proof {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a proof object",
+            &["setup", "target", "public_inputs", "proof"],
+        )?;
+        let setup = o.required("setup")?;
+        let target = o.required("target")?;
+        let public_inputs = o.required("public_inputs")?;
+        let text: String = o.required("proof")?;
+        let bytes = hex::decode(&text)
+            .map_err(|_| node.error(ProofDataError::ProofEncoding.to_string()))?;
+        Proof::from_bytes(&bytes, public_inputs, setup, target)
+            .map_err(|e| node.error(e.to_string()))
     }
 }
 

@@ -6,6 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::deserialize_by_reader;
+use crate::json::{self, Error as JsonError, FromJson, Node, Value};
+
 /// Bytes in a G2 point as `bn254_g2.dat` holds it.
 pub const G2_POINT_BYTES: usize = govproof_verify::G2_POINT_BYTES;
 
@@ -68,19 +71,32 @@ impl Serialize for SetupFingerprint {
     }
 }
 
-impl<'de> Deserialize<'de> for SetupFingerprint {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = hex::decode(&text).map_err(serde::de::Error::custom)?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| {
-            serde::de::Error::custom(format!("setup fingerprint `{text}` is not 32 bytes of hex"))
-        })?;
+impl SetupFingerprint {
+    /// Reads 64 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, String> {
+        let bytes = hex::decode(text).map_err(|e| e.to_string())?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| format!("setup fingerprint `{text}` is not 32 bytes of hex"))?;
         Ok(SetupFingerprint(arr))
     }
 }
 
+impl<'de> Deserialize<'de> for SetupFingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SetupFingerprint::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromJson for SetupFingerprint {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a setup fingerprint", SetupFingerprint::from_hex)
+    }
+}
+
 /// Exactly which setup made a proof or a verification key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SetupId {
     /// Aztec Ignition.
@@ -88,6 +104,31 @@ pub enum SetupId {
     /// A development setup, named by the fingerprint of its `[tau]_2`.
     Development(SetupFingerprint),
 }
+
+/// `"ignition"` or `{"development": "<fingerprint>"}`.
+impl FromJson for SetupId {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        const VARIANTS: &[&str] = &["ignition", "development"];
+        match &node.value {
+            Value::String(_) => match node.variant("a setup", VARIANTS)? {
+                "ignition" => Ok(SetupId::Ignition),
+                _ => Err(node.error("invalid type: unit variant, expected newtype variant")),
+            },
+            Value::Object(members) if members.len() == 1 => {
+                let m = &members[0];
+                match m.key.as_str() {
+                    "development" => {
+                        Ok(SetupId::Development(SetupFingerprint::from_json(&m.value)?))
+                    }
+                    "ignition" => Err(node.error("invalid type: map, expected unit variant")),
+                    other => Err(node.error(json::unknown_variant(other, VARIANTS))),
+                }
+            }
+            _ => Err(node.invalid_type("a setup: `\"ignition\"` or `{\"development\": ...}`")),
+        }
+    }
+}
+deserialize_by_reader!(SetupId);
 
 impl SetupId {
     /// The kind of setup.

@@ -50,7 +50,7 @@ pub const SHARED_INPUTS: usize = 8;
 pub fn batch_pins() -> Result<&'static PinFile, PinError> {
     static PINS: OnceLock<Result<PinFile, PinError>> = OnceLock::new();
     PINS.get_or_init(|| {
-        serde_json::from_str(BATCH_KEYS_JSON).map_err(|e| PinError::Corrupt(e.to_string()))
+        govproof_core::json::from_str(BATCH_KEYS_JSON).map_err(|e| PinError::Corrupt(e.to_string()))
     })
     .as_ref()
     .map_err(Clone::clone)

@@ -136,7 +136,7 @@ pub fn trusted_root(root: &Path) -> Result<TrustState, LoadError> {
         path: root.to_path_buf(),
         problem,
     };
-    let signed: Signed<Root> = serde_json::from_slice(&bytes)
+    let signed: Signed<Root> = govproof_core::json::from_slice(&bytes)
         .map_err(|e| problem(format!("is not a registry root document: {e}")))?;
     TrustState::bootstrap(signed)
         .map_err(|e| problem(format!("is not signed by its own threshold: {e}")))

@@ -20,6 +20,7 @@ use super::keys::{KeyId, SecretKey, Signature};
 use super::root::Root;
 use super::snapshot::{EntrySet, Snapshot};
 use super::store::Proposal;
+use govproof_core::json::{Error as JsonError, FromJson, Node};
 
 /// The format tag of a signature file.
 pub const FORMAT: &str = "govproof-registry-signature/v1";
@@ -158,8 +159,7 @@ fn describe_snapshot(s: &Snapshot) -> String {
 /// not that the base is really the published snapshot, nor that the entries hash to the staged
 /// Merkle root: both need the other entries, which `govproof registry show` on a copy of the
 /// folder gives.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "the changes of a proposal")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Changes {
     /// The published snapshot the proposal builds on (none before the first publication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +190,21 @@ pub enum Change<'a> {
     /// A model version the proposal no longer has.
     Removed(&'a Entry),
 }
+
+impl FromJson for Changes {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "the changes of a proposal",
+            &["base_version", "base_entries", "documents"],
+        )?;
+        Ok(Changes {
+            base_version: o.optional("base_version")?,
+            base_entries: o.required("base_entries")?,
+            documents: o.required("documents")?,
+        })
+    }
+}
+govproof_core::deserialize_by_reader!(Changes);
 
 impl Changes {
     /// The changes from `base` (the published snapshot's version and entries, if any) to `staged`.

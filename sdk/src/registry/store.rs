@@ -24,8 +24,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use govproof_core::json::{Error as JsonError, FromJson, Node};
+use serde::Serialize;
 
 use super::detached::{Changes, DetachedSignatures};
 use super::document::FromInputError;
@@ -177,8 +177,7 @@ fn may_sign_root(old_root: Option<&Root>, staged: &Root, key_id: &KeyId) -> bool
 }
 
 /// The commit point: which root and snapshot are current.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a registry pointer")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pointer {
     /// Always [`FORMAT`].
     pub format: String,
@@ -189,8 +188,7 @@ pub struct Pointer {
 }
 
 /// The next root and/or snapshot, collecting signatures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a proposal")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Proposal {
     /// A new root (at `init`, or a key rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,6 +202,33 @@ pub struct Proposal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
 }
+
+impl FromJson for Pointer {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a registry pointer",
+            &["format", "root_version", "snapshot_version"],
+        )?;
+        Ok(Pointer {
+            format: o.required("format")?,
+            root_version: o.required("root_version")?,
+            snapshot_version: o.required("snapshot_version")?,
+        })
+    }
+}
+
+impl FromJson for Proposal {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a proposal", &["root", "snapshot", "entries", "changes"])?;
+        Ok(Proposal {
+            root: o.optional("root")?,
+            snapshot: o.required("snapshot")?,
+            entries: o.required("entries")?,
+            changes: o.optional("changes")?,
+        })
+    }
+}
+govproof_core::deserialize_by_reader!(Pointer, Proposal);
 
 /// A published version as read from disk, not verified (for display).
 #[derive(Debug, Clone)]
@@ -773,7 +798,7 @@ impl RegistryDir {
         EntrySet::in_tree_order(entries).map_err(|source| VerifyError::Entries { version, source })
     }
 
-    fn read_doc<T: DeserializeOwned>(
+    fn read_doc<T: FromJson>(
         &self,
         rel: &str,
         what: &'static str,
@@ -786,7 +811,7 @@ impl RegistryDir {
         let full = self.path.join(rel);
         let bytes = crate::input_file::read_input(&full, what, limit)
             .map_err(|e| DocumentError::from_input(rel.to_string(), e))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        govproof_core::json::from_slice(&bytes).map_err(|e| {
             err(DocumentProblem::Malformed {
                 what,
                 detail: e.to_string(),

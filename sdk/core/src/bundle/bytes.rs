@@ -86,7 +86,7 @@ fn trust_state(bytes: &[u8]) -> Result<TrustState, String> {
             "the trusted root cannot be used: it is larger than {MAX_ROOT_BYTES} bytes"
         ));
     }
-    let root: Signed<Root> = serde_json::from_slice(bytes)
+    let root: Signed<Root> = crate::json::from_slice(bytes)
         .map_err(|e| format!("the trusted root is not a root document: {e}"))?;
     TrustState::bootstrap(root)
         .map_err(|e| format!("the trusted root is not signed by its own threshold: {e}"))

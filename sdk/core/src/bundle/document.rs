@@ -8,9 +8,11 @@
 
 use std::fmt;
 
-use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
+
+use crate::deserialize_by_reader;
+use crate::json::{self, Error as JsonError, FromJson, Node};
 
 use crate::commit::label;
 use crate::field::Field;
@@ -127,10 +129,9 @@ impl fmt::Debug for DecisionId {
     }
 }
 
-impl<'de> Deserialize<'de> for DecisionId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        DecisionId::new(&s).map_err(de::Error::custom)
+impl FromJson for DecisionId {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a decision id", DecisionId::new)
     }
 }
 
@@ -166,10 +167,9 @@ impl fmt::Debug for PolicyName {
     }
 }
 
-impl<'de> Deserialize<'de> for PolicyName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        PolicyName::new(&s).map_err(de::Error::custom)
+impl FromJson for PolicyName {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a name", PolicyName::new)
     }
 }
 
@@ -211,16 +211,14 @@ impl fmt::Debug for BbVersion {
     }
 }
 
-impl<'de> Deserialize<'de> for BbVersion {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        BbVersion::new(&s).map_err(de::Error::custom)
+impl FromJson for BbVersion {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a bb version", BbVersion::new)
     }
 }
 
 /// Which circuit made the proof, and with what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a circuit object")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CircuitClaim {
     /// The circuit's name among govproof's circuits (for the reference composites, the profile
     /// name).
@@ -239,8 +237,34 @@ pub struct CircuitClaim {
     /// The verification key itself, carried only for a circuit the verifier's build does not
     /// pin. It is used only once the registry entry of the bundle's model (in
     /// [`RegistryClaim::entry`], inside the signed snapshot's tree) names its blake3 digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_key: Option<KeyBytes>,
+}
+
+impl FromJson for CircuitClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a circuit object",
+            &[
+                "id",
+                "profile",
+                "artifact_digest",
+                "vk_hash",
+                "bb_version",
+                "proof_target",
+                "verification_key",
+            ],
+        )?;
+        Ok(CircuitClaim {
+            id: o.required("id")?,
+            profile: o.required("profile")?,
+            artifact_digest: o.required("artifact_digest")?,
+            vk_hash: o.required("vk_hash")?,
+            bb_version: o.required("bb_version")?,
+            proof_target: o.required("proof_target")?,
+            verification_key: o.optional("verification_key")?,
+        })
+    }
 }
 
 /// A verification key carried in a bundle: lowercase hex of at most [`MAX_VK_BYTES`] bytes, whole
@@ -291,12 +315,11 @@ impl Serialize for KeyBytes {
     }
 }
 
-impl<'de> Deserialize<'de> for KeyBytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let bytes =
-            lowercase_hex(&s, "verification key", 2 * MAX_VK_BYTES).map_err(de::Error::custom)?;
-        KeyBytes::new(bytes).map_err(de::Error::custom)
+impl FromJson for KeyBytes {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a verification key in hex", |s| {
+            KeyBytes::new(lowercase_hex(s, "verification key", 2 * MAX_VK_BYTES)?)
+        })
     }
 }
 
@@ -323,11 +346,7 @@ fn lowercase_hex(text: &str, what: &str, max_digits: usize) -> Result<Vec<u8>, S
 /// The registry entry of the bundle's model with its place in the snapshot's tree: carried only
 /// with a verification key the verifier's build does not pin, so the verifier can check the
 /// entry is in the signed tree and read the key digest it names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an entry object with `entry` and `path`"
-)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntryClaim {
     /// The entry document, exactly as the registry holds it.
     pub entry: Entry,
@@ -335,27 +354,45 @@ pub struct EntryClaim {
     pub path: MerklePath,
 }
 
+impl FromJson for EntryClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "an entry object with `entry` and `path`",
+            &["entry", "path"],
+        )?;
+        Ok(EntryClaim {
+            entry: o.required("entry")?,
+            path: o.required("path")?,
+        })
+    }
+}
+
 // An entry holds JSON values (the quantization certificate), whose equality is an equivalence:
 // JSON numbers are never NaN.
 impl Eq for EntryClaim {}
 
 /// The signed registry snapshot the decision was proved against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a registry object with `snapshot`")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegistryClaim {
     /// The snapshot with its signatures, exactly as the registry published it.
     pub snapshot: Signed<Snapshot>,
     /// The model's entry and its Merkle path (only with a carried verification key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<EntryClaim>,
 }
 
+impl FromJson for RegistryClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a registry object with `snapshot`", &["snapshot", "entry"])?;
+        Ok(RegistryClaim {
+            snapshot: o.required("snapshot")?,
+            entry: o.optional("entry")?,
+        })
+    }
+}
+
 /// The policy the decision was made under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a policy object with `id`, `version` and `hash`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyClaim {
     /// The policy's id.
     pub id: PolicyName,
@@ -365,12 +402,22 @@ pub struct PolicyClaim {
     pub hash: Field,
 }
 
+impl FromJson for PolicyClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a policy object with `id`, `version` and `hash`",
+            &["id", "version", "hash"],
+        )?;
+        Ok(PolicyClaim {
+            id: o.required("id")?,
+            version: o.required("version")?,
+            hash: o.required("hash")?,
+        })
+    }
+}
+
 /// The model that decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a model object with `id` and `version`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelClaim {
     /// The model id, as in the registry.
     pub id: ModelId,
@@ -378,8 +425,18 @@ pub struct ModelClaim {
     pub version: ModelVersion,
 }
 
+impl FromJson for ModelClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a model object with `id` and `version`", &["id", "version"])?;
+        Ok(ModelClaim {
+            id: o.required("id")?,
+            version: o.required("version")?,
+        })
+    }
+}
+
 /// What a policy says a decision is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyOutcome {
     /// Approve the application.
@@ -397,6 +454,16 @@ impl PolicyOutcome {
             PolicyOutcome::Approve => "approve",
             PolicyOutcome::Refer => "refer",
             PolicyOutcome::Decline => "decline",
+        }
+    }
+}
+
+impl FromJson for PolicyOutcome {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        match node.variant("an outcome", &["approve", "refer", "decline"])? {
+            "approve" => Ok(PolicyOutcome::Approve),
+            "refer" => Ok(PolicyOutcome::Refer),
+            _ => Ok(PolicyOutcome::Decline),
         }
     }
 }
@@ -419,13 +486,8 @@ impl fmt::Display for PolicyOutcome {
 
 /// The decision's outcome in words: the proved part (band index or decision bit) and the
 /// policy's names for it (which the verifier compares with a policy file when given one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "snake_case",
-    deny_unknown_fields,
-    expecting = "an outcome object with `kind` `score_band` or `gate`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OutcomeClaim {
     /// A band of a score-band policy.
     ScoreBand {
@@ -443,6 +505,34 @@ pub enum OutcomeClaim {
         /// The outcome the policy gives that side of the threshold.
         outcome: PolicyOutcome,
     },
+}
+
+/// `{"kind": "score_band", "band_index", "band", "outcome"}` or
+/// `{"kind": "gate", "decision", "outcome"}`.
+impl FromJson for OutcomeClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        const EXPECTING: &str = "an outcome object with `kind` `score_band` or `gate`";
+        let kind = match node.members(EXPECTING)?.iter().find(|m| m.key == "kind") {
+            Some(m) => m
+                .value
+                .variant("an outcome kind", &["score_band", "gate"])?,
+            None => return Err(node.error("missing field `kind`")),
+        };
+        if kind == "score_band" {
+            let o = node.object(EXPECTING, &["kind", "band_index", "band", "outcome"])?;
+            Ok(OutcomeClaim::ScoreBand {
+                band_index: o.required("band_index")?,
+                band: o.required("band")?,
+                outcome: o.required("outcome")?,
+            })
+        } else {
+            let o = node.object(EXPECTING, &["kind", "decision", "outcome"])?;
+            Ok(OutcomeClaim::Gate {
+                decision: o.required("decision")?,
+                outcome: o.required("outcome")?,
+            })
+        }
+    }
 }
 
 impl OutcomeClaim {
@@ -487,8 +577,7 @@ impl fmt::Display for OutcomeClaim {
 }
 
 /// The decision, in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a decision object")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecisionClaim {
     /// The lender's identifier for the decision.
     pub id: DecisionId,
@@ -498,6 +587,18 @@ pub struct DecisionClaim {
     pub scope: Scope,
     /// Its outcome.
     pub outcome: OutcomeClaim,
+}
+
+impl FromJson for DecisionClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a decision object", &["id", "time", "scope", "outcome"])?;
+        Ok(DecisionClaim {
+            id: o.required("id")?,
+            time: o.required("time")?,
+            scope: o.required("scope")?,
+            outcome: o.required("outcome")?,
+        })
+    }
 }
 
 /// The public input that carries the outcome.
@@ -662,90 +763,76 @@ impl Serialize for PublicInputs {
     }
 }
 
-impl<'de> Deserialize<'de> for PublicInputs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = PublicInputs;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a public inputs object with the circuit's eleven inputs by name")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PublicInputs, A::Error> {
-                let mut common: [Option<Field>; 10] = [None; 10];
-                let mut outcome: Option<PublicOutcome> = None;
-                let mut reasons: Option<Vec<Field>> = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "reasons" {
-                        if reasons.is_some() {
-                            return Err(de::Error::duplicate_field("reasons"));
-                        }
-                        let codes: Vec<Field> = map.next_value()?;
-                        if codes.is_empty() || codes.len() > MAX_REASONS {
-                            return Err(de::Error::custom(format!(
-                                "`reasons` holds 1 to {MAX_REASONS} reason codes, got {}",
-                                codes.len()
-                            )));
-                        }
-                        reasons = Some(codes);
-                        continue;
-                    }
-                    if let Some(i) = COMMON_INPUT_NAMES.iter().position(|n| *n == key) {
-                        if common[i].is_some() {
-                            return Err(de::Error::duplicate_field(COMMON_INPUT_NAMES[i]));
-                        }
-                        common[i] = Some(map.next_value()?);
-                        continue;
-                    }
-                    let make: fn(Field) -> PublicOutcome = match key.as_str() {
-                        "band_index" => PublicOutcome::BandIndex,
-                        "decision" => PublicOutcome::Decision,
-                        _ => {
-                            return Err(de::Error::custom(format!(
-                                "unknown public input `{}`, expected one of {}, and \
-                                 `band_index` or `decision`",
-                                shorten(&key),
-                                COMMON_INPUT_NAMES
-                                    .iter()
-                                    .map(|n| format!("`{n}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )))
-                        }
-                    };
-                    if outcome.is_some() {
-                        return Err(de::Error::custom(
-                            "the outcome appears twice: give exactly one of `band_index` and `decision`",
-                        ));
-                    }
-                    outcome = Some(make(map.next_value()?));
+impl FromJson for PublicInputs {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let members =
+            node.members("a public inputs object with the circuit's eleven inputs by name")?;
+        let mut common: [Option<Field>; 10] = [None; 10];
+        let mut outcome: Option<PublicOutcome> = None;
+        let mut reasons: Option<Vec<Field>> = None;
+        for m in members {
+            let key = m.key.as_str();
+            if key == "reasons" {
+                let codes: Vec<Field> = Vec::from_json(&m.value)?;
+                if codes.is_empty() || codes.len() > MAX_REASONS {
+                    return Err(m.value.error(format!(
+                        "`reasons` holds 1 to {MAX_REASONS} reason codes, got {}",
+                        codes.len()
+                    )));
                 }
-                let mut values = [Field::zero(); 10];
-                for (i, slot) in common.iter().enumerate() {
-                    values[i] =
-                        slot.ok_or_else(|| de::Error::missing_field(COMMON_INPUT_NAMES[i]))?;
-                }
-                let outcome = outcome.ok_or_else(|| {
-                    de::Error::custom("missing the outcome: `band_index` or `decision`")
-                })?;
-                let [registry_root, policy_hash, model_id, model_version, purpose, jurisdiction, product, decision_time, input_commitment, decision_id] =
-                    values;
-                Ok(PublicInputs {
-                    registry_root,
-                    policy_hash,
-                    model_id,
-                    model_version,
-                    purpose,
-                    jurisdiction,
-                    product,
-                    decision_time,
-                    input_commitment,
-                    decision_id,
-                    outcome,
-                    reasons: reasons.unwrap_or_default(),
-                })
+                reasons = Some(codes);
+                continue;
             }
+            if let Some(i) = COMMON_INPUT_NAMES.iter().position(|n| *n == key) {
+                common[i] = Some(Field::from_json(&m.value)?);
+                continue;
+            }
+            let make: fn(Field) -> PublicOutcome = match key {
+                "band_index" => PublicOutcome::BandIndex,
+                "decision" => PublicOutcome::Decision,
+                _ => {
+                    return Err(m.value.error(format!(
+                        "unknown public input `{}`, expected one of {}, and \
+                         `band_index` or `decision`",
+                        shorten(key),
+                        COMMON_INPUT_NAMES
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                }
+            };
+            if outcome.is_some() {
+                return Err(m.value.error(
+                    "the outcome appears twice: give exactly one of `band_index` and `decision`",
+                ));
+            }
+            outcome = Some(make(Field::from_json(&m.value)?));
         }
-        d.deserialize_map(V)
+        let mut values = [Field::zero(); 10];
+        for (i, slot) in common.iter().enumerate() {
+            values[i] = slot
+                .ok_or_else(|| node.error(format!("missing field `{}`", COMMON_INPUT_NAMES[i])))?;
+        }
+        let outcome =
+            outcome.ok_or_else(|| node.error("missing the outcome: `band_index` or `decision`"))?;
+        let [registry_root, policy_hash, model_id, model_version, purpose, jurisdiction, product, decision_time, input_commitment, decision_id] =
+            values;
+        Ok(PublicInputs {
+            registry_root,
+            policy_hash,
+            model_id,
+            model_version,
+            purpose,
+            jurisdiction,
+            product,
+            decision_time,
+            input_commitment,
+            decision_id,
+            outcome,
+            reasons: reasons.unwrap_or_default(),
+        })
     }
 }
 
@@ -792,27 +879,26 @@ impl Serialize for ProofBytes {
     }
 }
 
-impl<'de> Deserialize<'de> for ProofBytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.len() > 2 * MAX_PROOF_BYTES {
-            return Err(de::Error::custom(format!(
-                "the proof is {} hex digits, more than the {} of the largest proof bb makes",
-                s.len(),
-                2 * MAX_PROOF_BYTES
-            )));
-        }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            || s.len() % 2 != 0
-        {
-            return Err(de::Error::custom(
-                "the proof must be an even number of lowercase hex digits",
-            ));
-        }
-        let bytes = hex::decode(&s).map_err(de::Error::custom)?;
-        ProofBytes::new(bytes).map_err(de::Error::custom)
+impl FromJson for ProofBytes {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a proof in hex", |s| {
+            if s.len() > 2 * MAX_PROOF_BYTES {
+                return Err(format!(
+                    "the proof is {} hex digits, more than the {} of the largest proof bb makes",
+                    s.len(),
+                    2 * MAX_PROOF_BYTES
+                ));
+            }
+            if !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                || s.len() % 2 != 0
+            {
+                return Err("the proof must be an even number of lowercase hex digits".to_string());
+            }
+            let bytes = hex::decode(s).map_err(|e| e.to_string())?;
+            ProofBytes::new(bytes)
+        })
     }
 }
 
@@ -837,15 +923,16 @@ impl ReasonWords {
     }
 }
 
-impl<'de> Deserialize<'de> for ReasonWords {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ReasonWords::new(&s).ok_or_else(|| {
-            de::Error::custom(format!(
-                "a reason's words are at most {MAX_REASON_TEXT_LEN} bytes without control \
-                 characters, got `{}`",
-                shorten(&s)
-            ))
+impl FromJson for ReasonWords {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        node.parse_str("a reason's words", |s| {
+            ReasonWords::new(s).ok_or_else(|| {
+                format!(
+                    "a reason's words are at most {MAX_REASON_TEXT_LEN} bytes without control \
+                     characters, got `{}`",
+                    shorten(s)
+                )
+            })
         })
     }
 }
@@ -858,8 +945,7 @@ impl fmt::Display for ReasonWords {
 
 /// One proven reason of a decision, as the bundle states it: the code the proof carries (the
 /// feature's index) and the policy's words for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReasonClaim {
     /// The feature's index: the value of the reason's public input.
     pub index: u32,
@@ -871,9 +957,20 @@ pub struct ReasonClaim {
     pub text: ReasonWords,
 }
 
+impl FromJson for ReasonClaim {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a reason object", &["index", "code", "feature", "text"])?;
+        Ok(ReasonClaim {
+            index: o.required("index")?,
+            code: o.required("code")?,
+            feature: o.required("feature")?,
+            text: o.required("text")?,
+        })
+    }
+}
+
 /// A proof bundle: one proved credit decision, self-describing (see `docs/bundle.md`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a govproof bundle object")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bundle {
     /// Always [`FORMAT`].
     pub format: String,
@@ -897,17 +994,67 @@ pub struct Bundle {
     pub public_inputs: PublicInputs,
     /// The proven reasons, most negative contribution first, in the policy's words (absent for a
     /// circuit without proven reasons, and for slots the none code fills).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<ReasonClaim>,
     /// The proof.
     pub proof: ProofBytes,
 }
 
-#[derive(Deserialize)]
-struct Header {
-    format: Option<serde_json::Value>,
-    version: Option<serde_json::Value>,
+impl FromJson for Bundle {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a govproof bundle object",
+            &[
+                "format",
+                "version",
+                "circuit",
+                "setup",
+                "registry",
+                "policy",
+                "model",
+                "decision",
+                "input_commitment",
+                "public_inputs",
+                "reasons",
+                "proof",
+            ],
+        )?;
+        Ok(Bundle {
+            format: o.required("format")?,
+            version: o.required("version")?,
+            circuit: o.required("circuit")?,
+            setup: o.required("setup")?,
+            registry: o.required("registry")?,
+            policy: o.required("policy")?,
+            model: o.required("model")?,
+            decision: o.required("decision")?,
+            input_commitment: o.required("input_commitment")?,
+            public_inputs: o.required("public_inputs")?,
+            reasons: o.or_default("reasons")?,
+            proof: o.required("proof")?,
+        })
+    }
 }
+
+deserialize_by_reader!(
+    DecisionId,
+    PolicyName,
+    BbVersion,
+    KeyBytes,
+    CircuitClaim,
+    EntryClaim,
+    RegistryClaim,
+    PolicyClaim,
+    ModelClaim,
+    PolicyOutcome,
+    OutcomeClaim,
+    DecisionClaim,
+    PublicInputs,
+    ProofBytes,
+    ReasonWords,
+    ReasonClaim,
+    Bundle,
+);
 
 impl Bundle {
     /// Reads a bundle strictly: size limit first, then the format and version, then the whole
@@ -916,15 +1063,24 @@ impl Bundle {
         if bytes.len() > MAX_BUNDLE_BYTES {
             return Err(BundleError::TooLarge(bytes.len()));
         }
-        let header: Header =
-            serde_json::from_slice(bytes).map_err(|e| BundleError::NotABundle(e.to_string()))?;
-        match header.format {
-            Some(serde_json::Value::String(f)) if f == FORMAT => {}
+        let node = json::parse(bytes).map_err(|e| BundleError::NotABundle(e.to_string()))?;
+        let members = node
+            .members("a govproof bundle object")
+            .map_err(|e| BundleError::NotABundle(e.to_string()))?;
+        let header = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
+        match header("format") {
+            Some(json::Node {
+                value: json::Value::String(f),
+                ..
+            }) if f == FORMAT => {}
             Some(other) => {
+                let text = serde_json::Value::from_json(other)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| other.unexpected());
                 return Err(BundleError::NotABundle(format!(
                     "`format` is {}, not \"{FORMAT}\"",
-                    shorten(&other.to_string())
-                )))
+                    shorten(&text)
+                )));
             }
             None => {
                 return Err(BundleError::NotABundle(format!(
@@ -932,7 +1088,7 @@ impl Bundle {
                 )))
             }
         }
-        match header.version.as_ref().and_then(serde_json::Value::as_u64) {
+        match header("version").and_then(|v| v.whole::<u64>().ok()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
             Some(found) => return Err(BundleError::Version { found }),
             None => {
@@ -941,8 +1097,8 @@ impl Bundle {
                 ))
             }
         }
-        let bundle: Bundle =
-            serde_json::from_slice(bytes).map_err(|e| BundleError::Schema(e.to_string()))?;
+        let bundle = <Bundle as FromJson>::from_json(&node)
+            .map_err(|e| BundleError::Schema(e.to_string()))?;
         if bundle.registry.snapshot.signatures.len() > MAX_SNAPSHOT_SIGNATURES {
             return Err(BundleError::Schema(format!(
                 "the registry snapshot carries {} signatures, more than the {MAX_SNAPSHOT_SIGNATURES} keys a root can have",

@@ -14,9 +14,11 @@
 
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::circuits::Profile;
+use crate::deserialize_by_reader;
+use crate::json::{self, Error as JsonError, FromJson, Node};
 use crate::proof::{ProofTarget, VerificationKey};
 use crate::registry::entry::Digest;
 use crate::setup::SetupId;
@@ -33,8 +35,7 @@ const PINNED_KEYS_SPLIT_JSON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/
 const PINNED_KEY_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pins.bin"));
 
 /// One pinned key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinnedKey {
     /// The setup whose points the key commits with.
     pub setup: SetupId,
@@ -73,8 +74,7 @@ impl PinnedKey {
 }
 
 /// One circuit's pins.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinnedCircuit {
     /// The circuit's name (for the reference composites, the profile name).
     pub id: String,
@@ -101,8 +101,7 @@ impl PinnedCircuit {
 }
 
 /// The pin file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinFile {
     /// How to regenerate it.
     pub generated_by: String,
@@ -111,6 +110,45 @@ pub struct PinFile {
     /// The circuits.
     pub circuits: Vec<PinnedCircuit>,
 }
+
+impl FromJson for PinnedKey {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a pinned key", &["setup", "target", "vk_hash", "vk"])?;
+        Ok(PinnedKey {
+            setup: o.required("setup")?,
+            target: o.required("target")?,
+            vk_hash: o.required("vk_hash")?,
+            vk: o.required("vk")?,
+        })
+    }
+}
+
+impl FromJson for PinnedCircuit {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a pinned circuit",
+            &["id", "profile", "artifact_digest", "keys"],
+        )?;
+        Ok(PinnedCircuit {
+            id: o.required("id")?,
+            profile: o.required("profile")?,
+            artifact_digest: o.required("artifact_digest")?,
+            keys: o.required("keys")?,
+        })
+    }
+}
+
+impl FromJson for PinFile {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a pin file", &["generated_by", "bb_version", "circuits"])?;
+        Ok(PinFile {
+            generated_by: o.required("generated_by")?,
+            bb_version: o.required("bb_version")?,
+            circuits: o.required("circuits")?,
+        })
+    }
+}
+deserialize_by_reader!(PinnedKey, PinnedCircuit, PinFile);
 
 /// The command that regenerates the pin file.
 pub const REGENERATE: &str = "GOVPROOF_REGENERATE=1 cargo test --test integration verify_keys::";
@@ -153,10 +191,7 @@ pub fn pinned() -> Result<&'static PinFile, PinError> {
 
 /// The pin file from its embedded parts: the document, then each key's bytes put back as hex.
 fn read_embedded(json: &[u8], mut keys: &[u8]) -> Result<PinFile, PinError> {
-    // From bytes, as every other document is read: one instance of serde_json's reader (and of
-    // each type's deserializer) in the browser's module rather than two.
-    let mut file: PinFile =
-        serde_json::from_slice(json).map_err(|e| PinError::Corrupt(e.to_string()))?;
+    let mut file: PinFile = json::from_slice(json).map_err(|e| PinError::Corrupt(e.to_string()))?;
     if keys.is_empty() {
         return Ok(file);
     }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::canonical;
 use super::keys::{KeyId, SecretKey, Signature};
+use crate::deserialize_by_reader;
+use crate::json::{Error as JsonError, FromJson, Node};
 
 /// A document version: 1, 2, 3, ... Snapshots and roots each count from 1 and only go up.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -66,37 +68,12 @@ impl fmt::Debug for Version {
     }
 }
 
-impl<'de> Deserialize<'de> for Version {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v: u64 = whole_number(d)?;
-        Version::new(v).map_err(serde::de::Error::custom)
+impl FromJson for Version {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        Version::new(node.whole()?).map_err(|e| node.error(e.to_string()))
     }
 }
-
-/// Reads a JSON whole number into any unsigned integer type, with messages that say "a whole
-/// number" (serde's own name the Rust type).
-pub(crate) fn whole_number<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: TryFrom<u64>,
-{
-    struct Whole;
-    impl serde::de::Visitor<'_> for Whole {
-        type Value = u64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a whole number")
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
-            Ok(v)
-        }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
-            u64::try_from(v)
-                .map_err(|_| E::custom(format!("`{v}` is negative: expected a whole number")))
-        }
-    }
-    let v = d.deserialize_u64(Whole)?;
-    T::try_from(v).map_err(|_| serde::de::Error::custom(format!("`{v}` is too large")))
-}
+deserialize_by_reader!(Version, KeySignature);
 
 /// A document kind that key holders sign.
 pub trait SignedContent: Serialize + Sized {
@@ -110,11 +87,7 @@ pub trait SignedContent: Serialize + Sized {
 }
 
 /// One key holder's signature, with the id of the key it claims to be from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a signature object with `key_id` and `signature`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeySignature {
     /// The signing key's id (a claim, checked against the trusted keys).
     pub key_id: KeyId,
@@ -123,16 +96,45 @@ pub struct KeySignature {
 }
 
 /// A document and the signatures collected on it so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a signed document with `signatures` and `signed`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signed<T> {
     /// The signatures, in the order they were added.
     pub signatures: Vec<KeySignature>,
     /// The signed content.
     pub signed: T,
+}
+
+impl FromJson for KeySignature {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a signature object with `key_id` and `signature`",
+            &["key_id", "signature"],
+        )?;
+        Ok(KeySignature {
+            key_id: o.required("key_id")?,
+            signature: o.required("signature")?,
+        })
+    }
+}
+
+impl<T: FromJson> FromJson for Signed<T> {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a signed document with `signatures` and `signed`",
+            &["signatures", "signed"],
+        )?;
+        Ok(Signed {
+            signatures: o.required("signatures")?,
+            signed: o.required("signed")?,
+        })
+    }
+}
+
+impl<'de, T: FromJson> Deserialize<'de> for Signed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let node = Node::deserialize(d)?;
+        Signed::from_json(&node).map_err(|e| serde::de::Error::custom(e.message()))
+    }
 }
 
 impl<T: SignedContent> Signed<T> {

@@ -27,13 +27,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::canonical::{self, ENTRY_DOMAIN, ENTRY_META_DOMAIN};
-use super::document::whole_number;
 use super::names::{ModelId, ModelVersion, NameError, Note, ProfileName, ScopePart};
 use super::time::Timestamp;
 use crate::commit::{
     digest_to_field, scope_id, scope_set_hash, EntryStatus, RegistryLeaf, ScopeLabels,
 };
+use crate::deserialize_by_reader;
 use crate::field::Field;
+use crate::json::{Error as JsonError, FromJson, Node};
 use crate::proof::ProofTarget;
 use crate::setup::SetupId;
 
@@ -177,12 +178,14 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
+impl crate::json::FromJson for Digest {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("a digest", str::parse)
+    }
+}
+
 /// One decision scope a model is approved for.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a scope object with `purpose`, `jurisdiction` and `product`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Scope {
     /// The purpose, e.g. `consumer-credit`.
     pub purpose: ScopePart,
@@ -190,6 +193,20 @@ pub struct Scope {
     pub jurisdiction: ScopePart,
     /// The product, e.g. `personal-loan`.
     pub product: ScopePart,
+}
+
+impl FromJson for Scope {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a scope object with `purpose`, `jurisdiction` and `product`",
+            &["purpose", "jurisdiction", "product"],
+        )?;
+        Ok(Scope {
+            purpose: o.required("purpose")?,
+            jurisdiction: o.required("jurisdiction")?,
+            product: o.required("product")?,
+        })
+    }
 }
 
 impl Scope {
@@ -243,8 +260,8 @@ impl FromStr for Scope {
 
 /// Whether an entry may be used. Written `{"state": "approved"}` or
 /// `{"reason": "...", "revoked_at": "...", "state": "revoked"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "StatusFields", into = "StatusFields")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "StatusFields")]
 pub enum Status {
     /// Approved: proofs may use it inside its validity window.
     Approved,
@@ -257,21 +274,44 @@ pub enum Status {
     },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum State {
     Approved,
     Revoked,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a status object")]
+#[derive(Serialize)]
 struct StatusFields {
     state: State,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     revoked_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Note>,
+}
+
+impl FromJson for StatusFields {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a status object", &["state", "revoked_at", "reason"])?;
+        let state = match o
+            .node_of("state")?
+            .variant("a state", &["approved", "revoked"])?
+        {
+            "approved" => State::Approved,
+            _ => State::Revoked,
+        };
+        Ok(StatusFields {
+            state,
+            revoked_at: o.optional("revoked_at")?,
+            reason: o.optional("reason")?,
+        })
+    }
+}
+
+impl FromJson for Status {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        Status::try_from(StatusFields::from_json(node)?).map_err(|e| node.error(e.to_string()))
+    }
 }
 
 /// A status object whose fields do not fit its state.
@@ -328,16 +368,21 @@ impl Status {
 
 /// A quantization certificate, as the model importer produced it. The registry keeps it as an
 /// opaque JSON object, covered by the entry's meta digest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct QuantizationCertificate(pub Map<String, Value>);
 
+impl FromJson for QuantizationCertificate {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        match Value::from_json(node)? {
+            Value::Object(map) => Ok(QuantizationCertificate(map)),
+            _ => Err(node.invalid_type("a quantization certificate object")),
+        }
+    }
+}
+
 /// The digest of one verification key of an entry's circuit, for one setup and target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a key object with `setup`, `target` and `vk_hash`"
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct KeyDigest {
     /// The setup whose points the key commits with.
     pub setup: SetupId,
@@ -350,16 +395,39 @@ pub struct KeyDigest {
 /// The circuit an entry's model is proved with, by digest: what lets a verifier trust a
 /// verification key its build does not pin. Covered by the entry's meta digest, hence by the
 /// snapshot's signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a circuit object with `bytecode_digest` and `verification_keys`"
-)]
+impl FromJson for KeyDigest {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a key object with `setup`, `target` and `vk_hash`",
+            &["setup", "target", "vk_hash"],
+        )?;
+        Ok(KeyDigest {
+            setup: o.required("setup")?,
+            target: o.required("target")?,
+            vk_hash: o.required("vk_hash")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CircuitDigests {
     /// blake3 of the profile circuit's un-gzipped ACIR bytecode.
     pub bytecode_digest: Digest,
     /// The digests of its verification keys, one per (setup, target).
     pub verification_keys: Vec<KeyDigest>,
+}
+
+impl FromJson for CircuitDigests {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a circuit object with `bytecode_digest` and `verification_keys`",
+            &["bytecode_digest", "verification_keys"],
+        )?;
+        Ok(CircuitDigests {
+            bytecode_digest: o.required("bytecode_digest")?,
+            verification_keys: o.required("verification_keys")?,
+        })
+    }
 }
 
 impl CircuitDigests {
@@ -391,8 +459,7 @@ impl CircuitDigests {
 }
 
 /// The fields of an entry, unchecked: what a caller fills in to make an [`Entry`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an entry document")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntryDraft {
     /// The model.
     pub model_id: ModelId,
@@ -405,10 +472,8 @@ pub struct EntryDraft {
     /// The circuit profile the model is proved with.
     pub profile: ProfileName,
     /// The profile's scope capacity (part of the scope-set hash).
-    #[serde(deserialize_with = "whole_number")]
     pub scope_capacity: u32,
     /// The fixed-point scale of the quantized model (a real value `x` is the integer `x * scale`).
-    #[serde(deserialize_with = "whole_number")]
     pub fixed_point_scale: u64,
     /// The scopes the model is approved for.
     pub scopes: Vec<Scope>,
@@ -423,19 +488,76 @@ pub struct EntryDraft {
     /// When it was approved.
     pub approved_at: Timestamp,
     /// The quantization certificate, when the model was imported with one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantization_certificate: Option<QuantizationCertificate>,
     /// The circuit's bytecode and verification key digests (`registry add --model` fills them
     /// in); absent from entries written before the field existed, which then vouch for no key
     /// that is not pinned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit: Option<CircuitDigests>,
 }
 
+impl FromJson for EntryDraft {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "an entry document",
+            &[
+                "model_id",
+                "version",
+                "weights_commitment",
+                "model_digest",
+                "profile",
+                "scope_capacity",
+                "fixed_point_scale",
+                "scopes",
+                "valid_from",
+                "valid_until",
+                "status",
+                "approved_by",
+                "approved_at",
+                "quantization_certificate",
+                "circuit",
+            ],
+        )?;
+        Ok(EntryDraft {
+            model_id: o.required("model_id")?,
+            version: o.required("version")?,
+            weights_commitment: o.required("weights_commitment")?,
+            model_digest: o.required("model_digest")?,
+            profile: o.required("profile")?,
+            scope_capacity: o.required("scope_capacity")?,
+            fixed_point_scale: o.required("fixed_point_scale")?,
+            scopes: o.required("scopes")?,
+            valid_from: o.required("valid_from")?,
+            valid_until: o.required("valid_until")?,
+            status: o.required("status")?,
+            approved_by: o.required("approved_by")?,
+            approved_at: o.required("approved_at")?,
+            quantization_certificate: o.optional("quantization_certificate")?,
+            circuit: o.optional("circuit")?,
+        })
+    }
+}
+
+impl FromJson for Entry {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        Entry::new(EntryDraft::from_json(node)?).map_err(|e| node.error(e.to_string()))
+    }
+}
+deserialize_by_reader!(
+    Scope,
+    Status,
+    QuantizationCertificate,
+    KeyDigest,
+    CircuitDigests,
+    EntryDraft,
+    Entry
+);
+
 /// A checked entry: scopes sorted and within capacity, a non-empty validity window, a revocation
 /// (if any) after the approval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "EntryDraft", into = "EntryDraft")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(into = "EntryDraft")]
 pub struct Entry {
     fields: EntryDraft,
 }
@@ -797,5 +919,33 @@ pub(crate) mod tests {
         let mut v = serde_json::to_value(&e).unwrap();
         v["fixed_point_scale"] = Value::from("65536");
         assert!(serde_json::from_value::<Entry>(v).is_err());
+    }
+
+    #[test]
+    fn a_certificate_with_a_key_written_twice_is_refused() {
+        // The certificate is an open JSON object covered by the signed meta digest: a key
+        // written twice would let two readers see two certificates under one signature.
+        let mut d = draft("m", "1");
+        let mut cert = Map::new();
+        cert.insert("max_error".into(), Value::from(0.5));
+        d.quantization_certificate = Some(QuantizationCertificate(cert));
+        let e = Entry::new(d).unwrap();
+        let text = serde_json::to_string_pretty(&e).unwrap();
+        assert_eq!(crate::json::from_str::<Entry>(&text).unwrap(), e);
+        let twice = text.replacen(
+            "\"max_error\": 0.5",
+            "\"max_error\": 0.5, \"max_error\": 9",
+            1,
+        );
+        assert_ne!(twice, text);
+        let err = crate::json::from_str::<Entry>(&twice)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("duplicate field `max_error` at line "),
+            "{err}"
+        );
+        // Also through serde's door.
+        assert!(serde_json::from_str::<Entry>(&twice).is_err());
     }
 }

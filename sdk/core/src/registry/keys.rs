@@ -139,6 +139,12 @@ impl<'de> Deserialize<'de> for KeyId {
     }
 }
 
+impl crate::json::FromJson for KeyId {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("a key id", str::parse)
+    }
+}
+
 /// An ed25519 public key that is a valid curve point of large order.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey(VerifyingKey);
@@ -239,6 +245,12 @@ impl<'de> Deserialize<'de> for PublicKey {
     }
 }
 
+impl crate::json::FromJson for PublicKey {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("an ed25519 public key", str::parse)
+    }
+}
+
 /// A 64-byte ed25519 signature (not yet checked against anything).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Signature([u8; 64]);
@@ -279,6 +291,14 @@ impl<'de> Deserialize<'de> for Signature {
         decode_hex::<64>(&s, "ed25519 signature")
             .map(Signature)
             .map_err(serde::de::Error::custom)
+    }
+}
+
+impl crate::json::FromJson for Signature {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("an ed25519 signature", |s| {
+            decode_hex::<64>(s, "ed25519 signature").map(Signature)
+        })
     }
 }
 

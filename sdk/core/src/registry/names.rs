@@ -107,6 +107,12 @@ macro_rules! name_type {
                 Self::new(&s).map_err(serde::de::Error::custom)
             }
         }
+
+        impl crate::json::FromJson for $name {
+            fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+                node.parse_str(concat!("a ", $what), Self::new)
+            }
+        }
     };
 }
 
@@ -195,6 +201,12 @@ impl<'de> Deserialize<'de> for Note {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Self::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl crate::json::FromJson for Note {
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("a note", Self::new)
     }
 }
 

@@ -7,14 +7,16 @@
 //! expire: a client refuses a root whose expiry has passed (it can still walk *through* an expired
 //! root to a newer one).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::canonical::ROOT_DOMAIN;
-use super::document::{whole_number, SignedContent, Version};
+use super::document::{SignedContent, Version};
 use super::keys::{KeyId, PublicKey};
 use super::names::Note;
 use super::threshold::{Authority, Threshold, ThresholdRangeError};
 use super::time::Timestamp;
+use crate::deserialize_by_reader;
+use crate::json::{Error as JsonError, FromJson, Node};
 
 /// The most keys a root may list.
 pub const MAX_KEYS: usize = 64;
@@ -53,8 +55,7 @@ pub enum RootError {
 }
 
 /// One governance key in a root document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a root key object")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RootKey {
     /// Who holds the key, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,20 +77,18 @@ impl RootKey {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a root document")]
+#[derive(Serialize)]
 struct RootFields {
     version: Version,
     created: Timestamp,
     expires: Timestamp,
-    #[serde(deserialize_with = "whole_number")]
     threshold: u32,
     keys: Vec<RootKey>,
 }
 
 /// A valid root document: keys with matching ids, no duplicates, `1 <= k <= n`, a lifetime.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RootFields", into = "RootFields")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RootFields")]
 pub struct Root {
     version: Version,
     created: Timestamp,
@@ -179,12 +178,34 @@ impl Root {
     }
 }
 
-impl TryFrom<RootFields> for Root {
-    type Error = RootError;
-    fn try_from(f: RootFields) -> Result<Self, Self::Error> {
-        Root::new(f.version, f.keys, f.threshold, f.created, f.expires)
+impl FromJson for RootKey {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object("a root key object", &["holder", "key_id", "public_key"])?;
+        Ok(RootKey {
+            holder: o.optional("holder")?,
+            key_id: o.required("key_id")?,
+            public_key: o.required("public_key")?,
+        })
     }
 }
+
+impl FromJson for Root {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a root document",
+            &["version", "created", "expires", "threshold", "keys"],
+        )?;
+        Root::new(
+            o.required("version")?,
+            o.required("keys")?,
+            o.required("threshold")?,
+            o.required("created")?,
+            o.required("expires")?,
+        )
+        .map_err(|e| node.error(e.to_string()))
+    }
+}
+deserialize_by_reader!(RootKey, Root);
 
 impl From<Root> for RootFields {
     fn from(r: Root) -> Self {

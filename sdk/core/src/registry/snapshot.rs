@@ -11,14 +11,16 @@
 //! the version's [`Manifest`]; the manifest is not signed itself, because the entries it names must
 //! hash to the signed root, which is checked.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::canonical::SNAPSHOT_DOMAIN;
-use super::document::{whole_number, SignedContent, Version};
+use super::document::{SignedContent, Version};
 use super::entry::{Digest, Entry};
 use super::names::{ModelId, ModelVersion};
 use super::time::Timestamp;
+use crate::deserialize_by_reader;
 use crate::field::Field;
+use crate::json::{Error as JsonError, FromJson, Node};
 use crate::merkle::{MerklePath, MerkleTree};
 
 /// Depth of the registry's Merkle tree: 2^20 (about a million) entry slots. The circuits are
@@ -63,22 +65,19 @@ pub enum SnapshotError {
     },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a snapshot")]
+#[derive(Serialize)]
 struct SnapshotFields {
     version: Version,
     created: Timestamp,
     expires: Timestamp,
     merkle_root: Field,
-    #[serde(deserialize_with = "whole_number")]
     tree_depth: u32,
-    #[serde(deserialize_with = "whole_number")]
     entry_count: u64,
 }
 
 /// A valid snapshot: depth [`TREE_DEPTH`], at most [`MAX_ENTRIES`] entries, expiring after creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "SnapshotFields", into = "SnapshotFields")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "SnapshotFields")]
 pub struct Snapshot {
     version: Version,
     created: Timestamp,
@@ -153,21 +152,33 @@ impl Snapshot {
     }
 }
 
-impl TryFrom<SnapshotFields> for Snapshot {
-    type Error = SnapshotError;
-    fn try_from(f: SnapshotFields) -> Result<Self, Self::Error> {
-        if f.tree_depth as usize != TREE_DEPTH {
-            return Err(SnapshotError::Depth(f.tree_depth));
+impl FromJson for Snapshot {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a snapshot",
+            &[
+                "version",
+                "created",
+                "expires",
+                "merkle_root",
+                "tree_depth",
+                "entry_count",
+            ],
+        )?;
+        let version = o.required("version")?;
+        let created = o.required("created")?;
+        let expires = o.required("expires")?;
+        let merkle_root = o.required("merkle_root")?;
+        let tree_depth: u32 = o.required("tree_depth")?;
+        let entry_count = o.required("entry_count")?;
+        if tree_depth as usize != TREE_DEPTH {
+            return Err(node.error(SnapshotError::Depth(tree_depth).to_string()));
         }
-        Snapshot::from_parts(
-            f.version,
-            f.merkle_root,
-            f.entry_count,
-            f.created,
-            f.expires,
-        )
+        Snapshot::from_parts(version, merkle_root, entry_count, created, expires)
+            .map_err(|e| node.error(e.to_string()))
     }
 }
+deserialize_by_reader!(Snapshot);
 
 impl From<Snapshot> for SnapshotFields {
     fn from(s: Snapshot) -> Self {
@@ -187,17 +198,27 @@ impl SignedContent for Snapshot {
 }
 
 /// The entry documents of one registry version, by digest, in tree order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a manifest with `version` and `entries`"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Manifest {
     /// The registry version this manifest belongs to.
     pub version: Version,
     /// Entry digests (names of entry files), in tree order.
     pub entries: Vec<Digest>,
 }
+
+impl FromJson for Manifest {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a manifest with `version` and `entries`",
+            &["version", "entries"],
+        )?;
+        Ok(Manifest {
+            version: o.required("version")?,
+            entries: o.required("entries")?,
+        })
+    }
+}
+deserialize_by_reader!(Manifest);
 
 /// Entries in tree order, each (model id, version) once, at most [`MAX_ENTRIES`].
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -146,6 +146,13 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+impl crate::json::FromJson for Timestamp {
+    /// Reads only the canonical form.
+    fn from_json(node: &crate::json::Node) -> Result<Self, crate::json::Error> {
+        node.parse_str("a time", Timestamp::parse_canonical)
+    }
+}
+
 /// A positive length of time in whole seconds, written `30d`, `12h`, `90m` or `45s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimeSpan(u64);

@@ -33,7 +33,7 @@
 //! at a time the caller passes in (the bundled verifier passes the decision time); nothing here
 //! reads the clock.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::document::{DocumentError, DocumentProblem, Signed, SignedContent, Version};
 use super::entry::Status;
@@ -43,7 +43,9 @@ use super::snapshot::{EntrySet, Membership, Snapshot, SnapshotError, TREE_DEPTH}
 use super::threshold::{Subject, ThresholdError};
 use super::time::Timestamp;
 use crate::commit::RegistryLeaf;
+use crate::deserialize_by_reader;
 use crate::field::Field;
+use crate::json::{self, Error as JsonError, FromJson, Node};
 use crate::merkle::{MerklePath, MerkleTree};
 
 /// Why a registry (or part of one) is rejected.
@@ -215,16 +217,25 @@ impl VerifyError {
 }
 
 /// The newest snapshot a client has accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a seen snapshot with `version` and `merkle_root`"
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SeenSnapshot {
     /// Its version.
     pub version: Version,
     /// Its Merkle root.
     pub merkle_root: Field,
+}
+
+impl FromJson for SeenSnapshot {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a seen snapshot with `version` and `merkle_root`",
+            &["version", "merkle_root"],
+        )?;
+        Ok(SeenSnapshot {
+            version: o.required("version")?,
+            merkle_root: o.required("merkle_root")?,
+        })
+    }
 }
 
 /// The format tag of a trust state file.
@@ -236,8 +247,7 @@ pub const MAX_TRUST_STATE_BYTES: u64 = 32 << 20;
 pub const MAX_ROOT_BYTES: u64 = 1 << 20;
 
 /// A model version that a snapshot this client verified in full shows revoked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a revocation")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Revocation {
     /// The model.
     pub model_id: ModelId,
@@ -250,6 +260,29 @@ pub struct Revocation {
     /// When that snapshot was created.
     pub snapshot_created: Timestamp,
 }
+
+impl FromJson for Revocation {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a revocation",
+            &[
+                "model_id",
+                "version",
+                "revoked_at",
+                "snapshot_version",
+                "snapshot_created",
+            ],
+        )?;
+        Ok(Revocation {
+            model_id: o.required("model_id")?,
+            version: o.required("version")?,
+            revoked_at: o.required("revoked_at")?,
+            snapshot_version: o.required("snapshot_version")?,
+            snapshot_created: o.required("snapshot_created")?,
+        })
+    }
+}
+deserialize_by_reader!(SeenSnapshot, Revocation);
 
 impl Revocation {
     /// When the revocation took effect: the entry's `revoked_at`, or the creation of the snapshot
@@ -283,16 +316,26 @@ struct StateFileOut<'a> {
     revocations: &'a [Revocation],
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a trust state")]
 struct StateFileIn {
-    #[allow(dead_code)]
-    format: String,
     roots: Vec<Signed<Root>>,
-    #[serde(default)]
     last_snapshot: Option<SeenSnapshot>,
-    #[serde(default)]
     revocations: Vec<Revocation>,
+}
+
+impl FromJson for StateFileIn {
+    fn from_json(node: &Node) -> Result<Self, JsonError> {
+        let o = node.object(
+            "a trust state",
+            &["format", "roots", "last_snapshot", "revocations"],
+        )?;
+        // The format was judged before (`TrustState::from_json`); it must still be a string.
+        let _format: String = o.required("format")?;
+        Ok(StateFileIn {
+            roots: o.required("roots")?,
+            last_snapshot: o.optional("last_snapshot")?,
+            revocations: o.or_default("revocations")?,
+        })
+    }
 }
 
 impl Serialize for TrustState {
@@ -601,16 +644,22 @@ impl TrustState {
                 detail,
             },
         };
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-        match value.get("format") {
-            None if value.get("root").is_some() => {
+        let node = json::parse(bytes).map_err(|e| malformed(e.to_string()))?;
+        let member = |name: &str| match &node.value {
+            json::Value::Object(members) => members
+                .iter()
+                .find(|m| m.key == name)
+                .map(|m| &m.value.value),
+            _ => None,
+        };
+        match member("format") {
+            None if member("root").is_some() => {
                 return Err(TrustStateError::OldFormat {
                     path: shown.to_string(),
                 })
             }
-            Some(serde_json::Value::String(f)) if f == TRUST_STATE_FORMAT => {}
-            Some(serde_json::Value::String(f)) => {
+            Some(json::Value::String(f)) if f == TRUST_STATE_FORMAT => {}
+            Some(json::Value::String(f)) => {
                 return Err(TrustStateError::UnknownFormat {
                     path: shown.to_string(),
                     format: super::names::shorten(f),
@@ -623,8 +672,7 @@ impl TrustState {
                 .into())
             }
         }
-        let file: StateFileIn =
-            serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        let file = StateFileIn::from_json(&node).map_err(|e| malformed(e.to_string()))?;
         let mut roots = file.roots.into_iter();
         let first = roots
             .next()
