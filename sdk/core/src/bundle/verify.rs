@@ -313,7 +313,7 @@ pub struct BundleVerifier {
     /// Whether bb checks every proof too, beside the in-process verifier.
     cross_check_bb: bool,
     /// Pinned keys parsed for the in-process verifier, by blake3 of their bytes.
-    native_keys: std::collections::HashMap<[u8; 32], govproof_verify::VerificationKey>,
+    native_keys: std::collections::BTreeMap<[u8; 32], govproof_verify::VerificationKey>,
     /// While [`BundleVerifier::verify_many`] runs: the proofs waiting for one batch check.
     deferred: Option<Vec<PendingProof>>,
 }
@@ -459,7 +459,7 @@ impl BundleVerifier {
             options: config,
             hooks,
             cross_check_bb: false,
-            native_keys: std::collections::HashMap::new(),
+            native_keys: std::collections::BTreeMap::new(),
             deferred: None,
         }
     }

@@ -1,7 +1,6 @@
 //! Reading and validating a policy file: every problem found in one run, each pointing at the text
 //! that causes it. See `docs/policies.md` for the schema.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::str::FromStr;
 
@@ -136,15 +135,17 @@ fn note(r: &mut Reader<'_>, s: Spanned<String>, what: &str) -> Option<Note> {
 }
 
 /// Reports every later occurrence of a name already seen; returns whether all were distinct.
-fn unique<'a, T: std::hash::Hash + Eq + std::fmt::Display + 'a>(
+fn unique<'a, T: Eq + std::fmt::Display + 'a>(
     r: &mut Reader<'_>,
     items: impl IntoIterator<Item = (&'a T, &'a Range<usize>)>,
     what: &str,
 ) -> bool {
-    let mut seen: HashMap<&T, Range<usize>> = HashMap::new();
+    // A policy's lists are short (at most a few hundred names): a linear search, rather than
+    // one hash map instance per name type in the browser verifier.
+    let mut seen: Vec<(&T, Range<usize>)> = Vec::new();
     let mut ok = true;
     for (item, span) in items {
-        if let Some(first) = seen.get(item) {
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == item) {
             ok = false;
             r.report(
                 Diagnostic::error(
@@ -156,7 +157,7 @@ fn unique<'a, T: std::hash::Hash + Eq + std::fmt::Display + 'a>(
                 .with_related(first.clone(), "first listed here"),
             );
         } else {
-            seen.insert(item, span.clone());
+            seen.push((item, span.clone()));
         }
     }
     ok
@@ -1185,7 +1186,7 @@ fn read_features(
         return None;
     }
     let mut protected: Vec<usize> = indices.into_iter().map(|(i, _)| i).collect();
-    protected.sort_unstable();
+    crate::sort::sort(&mut protected);
     Some(Features {
         features,
         names: names.into_iter().map(|n| n.span).collect(),

@@ -157,9 +157,15 @@ impl Authority {
         keys: impl IntoIterator<Item = PublicKey>,
         threshold: Threshold,
     ) -> Self {
+        // Inserted one by one rather than collected: `BTreeMap`'s `FromIterator` sorts, which
+        // is one more instance of the standard sort in the browser verifier.
+        let mut by_id = BTreeMap::new();
+        for k in keys {
+            by_id.insert(k.id(), k);
+        }
         Authority {
             root_version,
-            keys: keys.into_iter().map(|k| (k.id(), k)).collect(),
+            keys: by_id,
             threshold,
         }
     }
