@@ -21,6 +21,12 @@ use std::fmt;
 /// How deeply arrays and objects may nest (serde_json's limit too).
 pub const MAX_DEPTH: usize = 128;
 
+/// The most values (of any kind, at any depth) one document may hold. The tree costs about 50
+/// bytes a value, so a file of tiny values (`[0,0,0,...]`) could otherwise take about 25 times its
+/// size in memory before any type is checked: this bounds that at about 200 MB. The largest
+/// document govproof reads holds far fewer (a full manifest of 2^20 entry digests about 2^20).
+pub const MAX_VALUES: usize = 1 << 22;
+
 /// Why a document cannot be read, and where: `line` and `column` (1-based, columns in bytes) of
 /// the start of the offending value, or 0 when the value did not come from text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +155,7 @@ struct Parser<'a> {
     pos: usize,
     line: u32,
     line_start: usize,
+    values: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -159,6 +166,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             line: 1,
             line_start: 0,
+            values: 0,
         }
     }
 
@@ -208,6 +216,12 @@ impl<'a> Parser<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Node, Error> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(
+                self.error_here(format!("the document holds more than {MAX_VALUES} values"))
+            );
+        }
         let (line, column) = (self.line, self.column());
         let value = match self.peek() {
             None => return Err(self.eof_error("a value")),
@@ -1018,6 +1032,14 @@ mod tests {
         many.pop();
         many.push("\"k39\": 0".into());
         assert!(err(&format!("{{{}}}", many.join(","))).starts_with("duplicate field `k39`"));
+    }
+
+    #[test]
+    fn the_number_of_values_is_limited() {
+        let at_limit = format!("[{}0]", "0,".repeat(MAX_VALUES - 2));
+        assert!(parse(at_limit.as_bytes()).is_ok());
+        let over = format!("[{}0]", "0,".repeat(MAX_VALUES - 1));
+        assert!(err(&over).starts_with("the document holds more than 4194304 values"));
     }
 
     #[test]
