@@ -149,7 +149,6 @@ impl LogSink for DiscardLog {
 pub struct SolvedWitness {
     main: WitnessMap<FieldElement>,
     msgpack: Vec<u8>,
-    gzipped: Vec<u8>,
     public_inputs: Vec<Field>,
     return_value: Option<InputValue>,
 }
@@ -161,9 +160,15 @@ impl SolvedWitness {
     }
 
     /// The gzipped witness stack, byte for byte what nargo writes to `target/<name>.gz` and
-    /// `noir_js`'s `execute` returns.
-    pub fn gzipped(&self) -> &[u8] {
-        &self.gzipped
+    /// `noir_js`'s `execute` returns (gzip at its best compression, as acir writes it). Made on
+    /// demand: bb takes [`Self::msgpack`], and compressing a large circuit's witness this way
+    /// takes longer than solving it.
+    pub fn gzipped(&self) -> Vec<u8> {
+        let mut gzipped = Vec::new();
+        // Reading from a byte slice into a vector cannot fail.
+        let _ = flate2::read::GzEncoder::new(self.msgpack.as_slice(), flate2::Compression::best())
+            .read_to_end(&mut gzipped);
+        gzipped
     }
 
     /// The public inputs a proof of this witness carries, in order: public parameters in ABI
@@ -221,20 +226,28 @@ pub fn execute_with_log(
         circuit: circuit.clone(),
         reason,
     };
-    let gzipped = stack
-        .serialize_with_format(SerializationFormat::MsgpackCompact)
-        .map_err(|e| serialize_err(e.to_string()))?;
-    let mut msgpack = Vec::new();
-    flate2::read::GzDecoder::new(gzipped.as_slice())
-        .read_to_end(&mut msgpack)
-        .map_err(|e| serialize_err(e.to_string()))?;
+    let msgpack = msgpack_compact(&stack).map_err(|e| serialize_err(e.to_string()))?;
     Ok(SolvedWitness {
         main,
         msgpack,
-        gzipped,
         public_inputs,
         return_value,
     })
+}
+
+/// The witness stack in acir's `MsgpackCompact` format, as `WitnessStack::serialize_with_format`
+/// writes it before gzipping: the format byte, then msgpack with structs as tuples and bytes as
+/// arrays (what bb's deserializer reads). `tests/witness.rs` checks it, and [`SolvedWitness::gzipped`],
+/// byte for byte against the witnesses `noir_js` recorded for every execution case.
+fn msgpack_compact(
+    stack: &WitnessStack<FieldElement>,
+) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+    let mut buf = vec![u8::from(SerializationFormat::MsgpackCompact)];
+    let mut serializer = rmp_serde::Serializer::new(&mut buf)
+        .with_bytes(rmp_serde::config::BytesMode::ForceIterables)
+        .with_struct_tuple();
+    serde::Serialize::serialize(stack, &mut serializer)?;
+    Ok(buf)
 }
 
 /// One execution of one artifact.
