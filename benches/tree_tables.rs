@@ -12,7 +12,8 @@
 //!
 //! Each model is imported with `model::import` (default profile: its own node-table shape), a
 //! decision is built on calibration row 0 under an open policy, and the witness (acvm), the proof
-//! (one warm bb) and the verification are timed; the proof must verify.
+//! (one warm bb) and the verification (bb, and the pure-Rust `govproof-verify`) are timed; the
+//! proof must verify under both, and the same proof with one byte changed must be refused by both.
 
 #[path = "../tests/circuits_support/mod.rs"]
 mod circuits_support;
@@ -45,6 +46,7 @@ struct Bench {
     prover: Prover,
     verifier: Verifier,
     bb: PathBuf,
+    g2: [u8; govproof_verify::G2_POINT_BYTES],
     cache: PathBuf,
     samples: usize,
     _work: tempfile::TempDir,
@@ -92,7 +94,14 @@ impl Bench {
             .prover
             .verification_key(&circuit, ProofTarget::NoirRecursive)
             .unwrap();
-        let (mut prove, mut verify) = (Vec::new(), Vec::new());
+        let key = govproof_verify::VerificationKey::from_bytes(
+            govproof_verify::Target::NoirRecursive,
+            vk.as_bytes(),
+        )
+        .unwrap();
+        let g2 = govproof_verify::G2Point::from_bytes(&self.g2).unwrap();
+        let (mut prove, mut verify, mut rust) = (Vec::new(), Vec::new(), Vec::new());
+        let mut last = None;
         for _ in 0..self.samples {
             let t = Instant::now();
             let proof = self
@@ -103,11 +112,41 @@ impl Bench {
             let t = Instant::now();
             self.verifier.verify(&vk, &proof).unwrap();
             verify.push(t.elapsed());
+            let inputs: Vec<[u8; 32]> = proof
+                .public_inputs()
+                .iter()
+                .map(|f| f.to_be_bytes())
+                .collect();
+            let t = Instant::now();
+            govproof_verify::verify(&key, &proof.to_bytes(), &inputs, &g2).unwrap();
+            rust.push(t.elapsed());
+            last = Some((proof, inputs));
         }
+        // The negative twin: one byte of the proof changed is refused by bb and by the Rust
+        // verifier alike.
+        let (proof, inputs) = last.unwrap();
+        let mut bytes = proof.to_bytes();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        let tampered = govproof::prover::Proof::from_bytes(
+            &bytes,
+            proof.public_inputs().to_vec(),
+            proof.setup(),
+            proof.target(),
+        )
+        .unwrap();
+        assert!(
+            self.verifier.verify(&vk, &tampered).is_err(),
+            "bb accepted a tampered proof"
+        );
+        assert!(
+            govproof_verify::verify(&key, &bytes, &inputs, &g2).is_err(),
+            "the Rust verifier accepted a tampered proof"
+        );
         let rows = (gates.max(1) as f64).log2().ceil() as u32;
         let (w, p) = (median(witness), median(prove));
         println!(
-            "| {label} | `{}` | {} | {gates} | 2^{rows} | {} | {} ({:.0} %) | {} | {} |",
+            "| {label} | `{}` | {} | {gates} | 2^{rows} | {} | {} ({:.0} %) | {} | {} | {} | yes |",
             profile.name(),
             file.model.weights().len(),
             secs(compile),
@@ -115,6 +154,7 @@ impl Bench {
             100.0 * w.as_secs_f64() / p.as_secs_f64(),
             secs(p),
             secs(median(verify)),
+            secs(median(rust)),
         );
     }
 }
@@ -158,6 +198,7 @@ fn main() {
         prover,
         verifier,
         bb,
+        g2: setup.g2_bytes(),
         cache: cache.join("circuits"),
         samples,
         _work: work,
@@ -173,8 +214,8 @@ fn main() {
         .filter(|p| p.join("model.onnx").is_file())
         .collect();
     dirs.sort();
-    println!("| model | profile | weights | gates | rows | first compile | witness (of prove) | prove | verify |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| model | profile | weights | gates | rows | first compile | witness (of prove) | prove | verify (bb) | verify (Rust) | tampered proof refused |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let Some((file, calibration)) = load(&dir, None) else {
