@@ -15,7 +15,6 @@
 //! ([`crate::deserialize_by_reader`]), so a document means the same whichever way it is read.
 //! Serialization stays with serde.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// How deeply arrays and objects may nest (serde_json's limit too).
@@ -37,15 +36,6 @@ pub struct Error {
 }
 
 impl Error {
-    /// An error with no position.
-    pub fn new(message: impl Into<String>) -> Self {
-        Error {
-            message: message.into(),
-            line: 0,
-            column: 0,
-        }
-    }
-
     /// What is wrong, without the position.
     pub fn message(&self) -> &str {
         &self.message
@@ -681,22 +671,12 @@ pub struct Object<'a> {
 }
 
 impl<'a> Object<'a> {
-    /// The object's own node (for errors about it as a whole).
-    pub fn node(&self) -> &'a Node {
-        self.node
-    }
-
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&'a Node> {
         self.members
             .iter()
             .find(|m| m.key == name)
             .map(|m| &m.value)
-    }
-
-    /// Whether `name` is present.
-    pub fn has(&self, name: &str) -> bool {
-        self.get(name).is_some()
     }
 
     /// The value of `name`, or `missing field `name``.
@@ -708,15 +688,6 @@ impl<'a> Object<'a> {
     /// Reads the required field `name`.
     pub fn required<T: FromJson>(&self, name: &str) -> Result<T, Error> {
         T::from_json(self.node_of(name)?)
-    }
-
-    /// Reads `name` with `read`, which must be there.
-    pub fn required_with<T>(
-        &self,
-        name: &str,
-        read: impl FnOnce(&'a Node) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        read(self.node_of(name)?)
     }
 
     /// Reads the optional field `name`: absent or `null` is `None`.
@@ -806,38 +777,6 @@ impl<T: FromJson> FromJson for Option<T> {
             Value::Null => Ok(None),
             _ => T::from_json(node).map(Some),
         }
-    }
-}
-
-impl<T: FromJson> FromJson for BTreeMap<String, T> {
-    fn from_json(node: &Node) -> Result<Self, Error> {
-        let members = node.members("a map")?;
-        let mut map = BTreeMap::new();
-        for m in members {
-            map.insert(m.key.clone(), T::from_json(&m.value)?);
-        }
-        Ok(map)
-    }
-}
-
-impl<const N: usize, T: FromJson> FromJson for [T; N] {
-    fn from_json(node: &Node) -> Result<Self, Error> {
-        let items = node.array(&format!("an array of {N}"))?;
-        if items.len() != N {
-            return Err(node.error(format!(
-                "invalid length {}, expected an array of {N}",
-                items.len()
-            )));
-        }
-        let read: Vec<T> = items.iter().map(T::from_json).collect::<Result<_, _>>()?;
-        read.try_into()
-            .map_err(|_| node.error(format!("expected an array of {N}")))
-    }
-}
-
-impl FromJson for Node {
-    fn from_json(node: &Node) -> Result<Self, Error> {
-        Ok(node.clone())
     }
 }
 
