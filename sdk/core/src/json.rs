@@ -597,6 +597,15 @@ impl Node {
         })
     }
 
+    /// The value of the member `name` when this value is an object that has one, whatever its
+    /// other keys (to look at a document before reading it as its type).
+    pub fn member(&self, name: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Object(members) => find(members, name),
+            _ => None,
+        }
+    }
+
     /// This value as an object's members in document order, whatever its keys (for maps).
     pub fn members(&self, expected: &str) -> Result<&[Member], Error> {
         match &self.value {
@@ -670,13 +679,15 @@ pub struct Object<'a> {
     members: &'a [Member],
 }
 
+/// The value of the member `name` among `members`, if there is one.
+fn find<'a>(members: &'a [Member], name: &str) -> Option<&'a Node> {
+    members.iter().find(|m| m.key == name).map(|m| &m.value)
+}
+
 impl<'a> Object<'a> {
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&'a Node> {
-        self.members
-            .iter()
-            .find(|m| m.key == name)
-            .map(|m| &m.value)
+        find(self.members, name)
     }
 
     /// The value of `name`, or `missing field `name``.

@@ -512,10 +512,9 @@ pub enum OutcomeClaim {
 impl FromJson for OutcomeClaim {
     fn from_json(node: &Node) -> Result<Self, JsonError> {
         const EXPECTING: &str = "an outcome object with `kind` `score_band` or `gate`";
-        let kind = match node.members(EXPECTING)?.iter().find(|m| m.key == "kind") {
-            Some(m) => m
-                .value
-                .variant("an outcome kind", &["score_band", "gate"])?,
+        node.members(EXPECTING)?;
+        let kind = match node.member("kind") {
+            Some(k) => k.variant("an outcome kind", &["score_band", "gate"])?,
             None => return Err(node.error("missing field `kind`")),
         };
         if kind == "score_band" {
@@ -1064,11 +1063,9 @@ impl Bundle {
             return Err(BundleError::TooLarge(bytes.len()));
         }
         let node = json::parse(bytes).map_err(|e| BundleError::NotABundle(e.to_string()))?;
-        let members = node
-            .members("a govproof bundle object")
+        node.members("a govproof bundle object")
             .map_err(|e| BundleError::NotABundle(e.to_string()))?;
-        let header = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
-        match header("format") {
+        match node.member("format") {
             Some(json::Node {
                 value: json::Value::String(f),
                 ..
@@ -1088,7 +1085,7 @@ impl Bundle {
                 )))
             }
         }
-        match header("version").and_then(|v| v.whole::<u64>().ok()) {
+        match node.member("version").and_then(|v| v.whole::<u64>().ok()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
             Some(found) => return Err(BundleError::Version { found }),
             None => {

@@ -645,15 +645,8 @@ impl TrustState {
             },
         };
         let node = json::parse(bytes).map_err(|e| malformed(e.to_string()))?;
-        let member = |name: &str| match &node.value {
-            json::Value::Object(members) => members
-                .iter()
-                .find(|m| m.key == name)
-                .map(|m| &m.value.value),
-            _ => None,
-        };
-        match member("format") {
-            None if member("root").is_some() => {
+        match node.member("format").map(|n| &n.value) {
+            None if node.member("root").is_some() => {
                 return Err(TrustStateError::OldFormat {
                     path: shown.to_string(),
                 })
