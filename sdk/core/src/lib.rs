@@ -3,6 +3,7 @@
 //! - [`field`]: BN254 field elements that refuse non-canonical values;
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
 //! - [`json`]: the one strict JSON reader of every document;
+//! - [`toml`]: the one TOML reader (of policies), keeping the span of every key and value;
 //! - [`commit`], [`merkle`]: labels, scopes, registry leaves and the registry's Merkle tree;
 //! - [`proof`], [`setup`]: proof targets and their sizes, and which setup made a proof;
 //! - [`bundle`]: the bundle format, read strictly;
@@ -31,3 +32,4 @@ pub mod proof;
 pub mod registry;
 pub mod setup;
 pub(crate) mod sort;
+pub mod toml;

@@ -1634,27 +1634,26 @@ type BandNameSpans = Vec<(String, Range<usize>)>;
 
 /// The spans of the decision's band names, by name, and of the gate's threshold, read straight
 /// from the document (the bands in a [`Decision`] are sorted by score, not in file order).
-fn decision_spans(doc: &Document<'_>) -> (BandNameSpans, Option<Range<usize>>) {
-    let decision = doc
-        .get_ref()
-        .get("decision")
-        .and_then(|d| d.get_ref().as_table());
+fn decision_spans(doc: &Document) -> (BandNameSpans, Option<Range<usize>>) {
+    let decision = doc.root.get("decision").and_then(|d| d.value.as_table());
     let mut names = Vec::new();
     // `[[decision.bands]]` or `bands = [{..}]`: an array of tables either way.
     if let Some(bands) = decision
         .and_then(|d| d.get("bands"))
-        .and_then(|b| b.get_ref().as_array())
+        .and_then(|b| b.value.as_array())
     {
-        for band in bands.iter() {
-            let name = band.get_ref().as_table().and_then(|t| t.get("name"));
+        for band in &bands.items {
+            let name = band.value.as_table().and_then(|t| t.get("name"));
             if let Some(n) = name {
-                if let Some(text) = n.get_ref().as_str() {
-                    names.push((text.to_string(), n.span()));
+                if let Some(text) = n.value.as_str() {
+                    names.push((text.to_string(), n.span.clone()));
                 }
             }
         }
     }
-    let threshold = decision.and_then(|d| d.get("threshold")).map(|t| t.span());
+    let threshold = decision
+        .and_then(|d| d.get("threshold"))
+        .map(|t| t.span.clone());
     (names, threshold)
 }
 
@@ -1665,7 +1664,7 @@ fn decision_spans(doc: &Document<'_>) -> (BandNameSpans, Option<Range<usize>>) {
 /// path in the box can reach; complete-tree ensembles and open-ended ranges are not analysed.
 fn check_reachable(
     r: &mut Reader<'_>,
-    doc: &Document<'_>,
+    doc: &Document,
     parts: &Parts,
     model: &crate::circuits::QuantizedModel,
     who: &str,

@@ -112,13 +112,13 @@ impl ModelSchema {
                 reason: e.to_string(),
             })?
         } else {
-            // `toml`, which policy reading uses already: one TOML parser in the browser's
-            // module instead of two.
-            toml::from_str(text).map_err(|e| ModelSchemaError::Syntax {
+            // The TOML reader of policies: one TOML parser in the browser's module, not two.
+            let doc = crate::toml::parse(text).map_err(|e| ModelSchemaError::Syntax {
                 path: source.to_string(),
                 format: "TOML",
-                reason: e.message().to_string(),
-            })?
+                reason: e.message,
+            })?;
+            toml_to_json(&crate::toml::Value::Table(doc.root))
         };
         let body = match value.get("signed") {
             Some(inner) if inner.is_object() => inner,
@@ -155,6 +155,26 @@ impl ModelSchema {
             (Some(id), Some(v)) => format!("`{id}@{v}`"),
             _ => format!("in `{}`", self.source),
         }
+    }
+}
+
+/// A TOML value as the JSON value a model description in JSON would have: date-times as their
+/// text, and the numbers JSON cannot hold (infinities, NaN, integers beyond `i64`) as `null`,
+/// which no field of a description accepts.
+fn toml_to_json(v: &crate::toml::Value) -> Value {
+    use crate::toml::Value as T;
+    match v {
+        T::String(s) => Value::String(s.clone()),
+        T::Integer(i, _) => i.map_or(Value::Null, Value::from),
+        T::Float(f, _) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        T::Boolean(b) => Value::Bool(*b),
+        T::Datetime(d) => Value::String(d.to_string()),
+        T::Array(a) => Value::Array(a.items.iter().map(|i| toml_to_json(&i.value)).collect()),
+        T::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, i)| (k.name.clone(), toml_to_json(&i.value)))
+                .collect(),
+        ),
     }
 }
 

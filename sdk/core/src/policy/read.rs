@@ -2,18 +2,13 @@
 //! its text, unknown keys are reported (with a near-miss suggestion), wrong types are reported,
 //! and reading goes on after a problem so that one run reports every problem.
 //!
-//! Parsing is `toml`'s span-keeping document tree (`toml::de::DeTable`, spec 1.1, on the
-//! `toml_parser` lexer), which keeps the span of every key, value, array element and table
-//! header, and nothing of the formatting: a table written as `[x]` and one written inline as
-//! `x = {..}` read the same way, as do `[[x]]` and `x = [{..}, {..}]`. (It replaced `toml_edit`'s
-//! formatting-preserving document, which cost the browser verifier about 60 KB for nothing a
-//! reader needs.)
+//! Parsing is govproof's own TOML reader ([`crate::toml`]), which keeps the span of every key,
+//! value, array element and table header, and nothing of the formatting: a table written as `[x]`
+//! and one written inline as `x = {..}` read the same way, as do `[[x]]` and `x = [{..}, {..}]`.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
-use toml::de::{DeArray, DeTable, DeValue};
-use toml::value::{Datetime, Offset};
+use crate::toml::{Array, Datetime, Item, Key, Value as TomlValue};
 
 use super::diagnostic::{near_miss, Code, Diagnostic, Diagnostics};
 use crate::registry::Timestamp;
@@ -43,17 +38,17 @@ pub(crate) struct Reader<'d> {
     diags: &'d mut Diagnostics,
 }
 
-/// A parsed document: its root table, borrowing from the text.
-pub(crate) type Document<'t> = toml::Spanned<DeTable<'t>>;
+/// A parsed document: its root table.
+pub(crate) type Document = crate::toml::Document;
 
-/// A TOML value (borrowing from the text).
-pub(crate) type Value<'a> = DeValue<'a>;
+/// A TOML value.
+pub(crate) type Value = TomlValue;
 
 /// A table (standard, inline, or one element of an array of tables), with the name used for it in
 /// messages and the span to point at when a key is missing from it.
 #[derive(Clone, Copy)]
 pub(crate) struct Table<'a> {
-    inner: &'a DeTable<'a>,
+    inner: &'a crate::toml::Table,
     name: &'a str,
     span: Span,
 }
@@ -80,26 +75,17 @@ impl From<Range<usize>> for Span {
     }
 }
 
-/// What `v` is, for messages (an array of tables is told apart by [`Entry`]).
-fn value_kind(v: &Value<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
+/// What `v` is, for messages.
+fn value_kind(v: &Value) -> &'static str {
+    v.kind()
 }
 
 /// For an array written as `[[x]]` headers, the span from its first header to its last; `None`
-/// for an array written inline (`x = [..]`, whose span is its brackets, strictly around its
-/// first element).
-fn array_of_tables_span(a: &DeArray<'_>, whole: &Range<usize>) -> Option<Range<usize>> {
-    let first = a.first()?.span();
-    let last = a.last()?.span();
-    (first == *whole).then_some(first.start..last.end)
+/// for an array written inline (`x = [..]`).
+fn array_of_tables_span(a: &Array) -> Option<Range<usize>> {
+    let first = &a.items.first()?.span;
+    let last = &a.items.last()?.span;
+    a.headers.then_some(first.start..last.end)
 }
 
 impl<'d> Reader<'d> {
@@ -112,17 +98,14 @@ impl<'d> Reader<'d> {
     }
 
     /// Parses `text`; a syntax error is reported and ends reading (TOML has no recovery).
-    pub(crate) fn parse<'t>(&mut self, text: &'t str) -> Option<Document<'t>> {
-        match DeTable::parse(text) {
+    pub(crate) fn parse(&mut self, text: &str) -> Option<Document> {
+        match crate::toml::parse(text) {
             Ok(doc) => Some(doc),
             Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                let msg = e.message().trim().trim_end_matches('.').to_string();
-                let first = msg.lines().next().unwrap_or("invalid TOML").to_string();
                 self.report(Diagnostic::error(
                     Code::Syntax,
-                    span,
-                    format!("invalid TOML: {}", lowercase_first(&first)),
+                    e.span,
+                    format!("invalid TOML: {}", e.message),
                 ));
                 None
             }
@@ -145,22 +128,12 @@ impl<'d> Reader<'d> {
     }
 }
 
-/// `s` with its first letter lowercased: the parser's messages are ASCII, and Unicode's case
-/// tables would cost the browser verifier 20 KB.
-fn lowercase_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
-        None => String::new(),
-    }
-}
-
 /// One entry of a table: its key's span and its value.
 #[derive(Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub key: &'a str,
     pub key_span: Span,
-    pub item: &'a Value<'a>,
+    pub item: &'a Value,
     /// The value's span (for an implicit or dotted table, the key's; for `[[x]]`, its headers').
     span: Span,
     /// Whether the value is an array written as `[[x]]` headers.
@@ -168,17 +141,16 @@ pub(crate) struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    fn new(key: &'a toml::Spanned<Cow<'a, str>>, value: &'a toml::Spanned<Value<'a>>) -> Self {
-        let whole = value.span();
-        let headers = match value.get_ref() {
-            DeValue::Array(a) => array_of_tables_span(a, &whole),
+    fn new(key: &'a Key, value: &'a Item) -> Self {
+        let headers = match &value.value {
+            TomlValue::Array(a) => array_of_tables_span(a),
             _ => None,
         };
         Entry {
-            key: key.get_ref(),
-            key_span: key.span().into(),
-            item: value.get_ref(),
-            span: headers.clone().unwrap_or(whole).into(),
+            key: &key.name,
+            key_span: key.span.clone().into(),
+            item: &value.value,
+            span: headers.clone().unwrap_or(value.span.clone()).into(),
             headers: headers.is_some(),
         }
     }
@@ -191,24 +163,20 @@ impl<'a> Entry<'a> {
     /// Whether the value is a table or an array of `[[x]]` tables (not a value written after `=`,
     /// unless an inline table).
     pub(crate) fn is_table(&self) -> bool {
-        self.headers || matches!(self.item, DeValue::Table(_))
+        self.headers || matches!(self.item, TomlValue::Table(_))
     }
 
     /// What the value is, for messages.
     fn kind(&self) -> &'static str {
-        if self.headers {
-            "an array of tables"
-        } else {
-            value_kind(self.item)
-        }
+        value_kind(self.item)
     }
 }
 
 impl<'a> Table<'a> {
     /// The document's root table.
-    pub(crate) fn root(doc: &'a Document<'a>) -> Self {
+    pub(crate) fn root(doc: &'a Document) -> Self {
         Table {
-            inner: doc.get_ref(),
+            inner: &doc.root,
             name: "the top level",
             span: Span { start: 0, end: 0 },
         }
@@ -227,11 +195,11 @@ impl<'a> Table<'a> {
     /// Reports every key not in `known` (with a near-miss suggestion).
     pub(crate) fn deny_unknown(&self, r: &mut Reader<'_>, known: &[&str]) {
         for (k, _) in self.inner.iter() {
-            let key: &str = k.get_ref();
+            let key: &str = &k.name;
             if known.contains(&key) {
                 continue;
             }
-            let span = k.span();
+            let span = k.span.clone();
             let mut d = Diagnostic::error(
                 Code::UnknownKey,
                 span,
@@ -242,7 +210,7 @@ impl<'a> Table<'a> {
             let absent: Vec<&str> = known
                 .iter()
                 .copied()
-                .filter(|k| !self.inner.contains_key(*k))
+                .filter(|k| !self.inner.contains_key(k))
                 .collect();
             match near_miss(key, &absent).or_else(|| near_miss(key, known)) {
                 Some(k) => d = d.with_help(format!("did you mean `{k}`?")),
@@ -283,7 +251,7 @@ impl<'a> Table<'a> {
         let misspelt = || {
             self.inner
                 .iter()
-                .any(|(k, _)| near_miss(k.get_ref(), &[key]).is_some())
+                .any(|(k, _)| near_miss(&k.name, &[key]).is_some())
         };
         if e.is_none() && required && !misspelt() {
             r.report(
@@ -296,15 +264,12 @@ impl<'a> Table<'a> {
 
     /// The span of `key` itself, when present.
     pub(crate) fn key_span(&self, key: &str) -> Option<Range<usize>> {
-        self.inner.get_key_value(key).map(|(k, _)| k.span())
+        self.inner.get_key_value(key).map(|(k, _)| k.span.clone())
     }
 
     /// The table's keys, in document order.
     pub(crate) fn keys(&self) -> Vec<String> {
-        self.inner
-            .iter()
-            .map(|(k, _)| k.get_ref().to_string())
-            .collect()
+        self.inner.iter().map(|(k, _)| k.name.clone()).collect()
     }
 
     /// Whether `key` is present.
@@ -337,16 +302,16 @@ impl<'a> Table<'a> {
         })?;
         let whole = e.span();
         match e.item {
-            DeValue::Array(a) => {
+            TomlValue::Array(a) => {
                 let mut out = Vec::new();
-                for v in a.iter() {
-                    match v.get_ref() {
-                        DeValue::Table(t) => out.push(Table {
+                for v in &a.items {
+                    match &v.value {
+                        TomlValue::Table(t) => out.push(Table {
                             inner: t,
                             name,
-                            span: v.span().into(),
+                            span: v.span.clone().into(),
                         }),
-                        other => r.wrong_type(v.span(), key, "a table", value_kind(other)),
+                        other => r.wrong_type(v.span.clone(), key, "a table", value_kind(other)),
                     }
                 }
                 Some(Spanned::new(out, whole))
@@ -374,7 +339,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<String>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            DeValue::String(s) => Some(Spanned::new(s.to_string(), e.span())),
+            TomlValue::String(s) => Some(Spanned::new(s.clone(), e.span())),
             _ => {
                 r.wrong_type(e.span(), key, "a string", e.kind());
                 None
@@ -408,7 +373,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<bool>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            DeValue::Boolean(b) => Some(Spanned::new(*b, e.span())),
+            TomlValue::Boolean(b) => Some(Spanned::new(*b, e.span())),
             _ => {
                 r.wrong_type(e.span(), key, "a boolean", e.kind());
                 None
@@ -425,7 +390,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<Timestamp>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            DeValue::Datetime(d) => match datetime_to_timestamp(d) {
+            TomlValue::Datetime(d) => match datetime_to_timestamp(d) {
                 Ok(t) => Some(Spanned::new(t, e.span())),
                 Err(why) => {
                     r.report(
@@ -446,7 +411,7 @@ impl<'a> Table<'a> {
                     format!("`{key}` must be a date-time, found {}", e.kind()),
                 )
                 .with_label("expected a date-time");
-                if matches!(other, DeValue::String(_)) {
+                if matches!(other, TomlValue::String(_)) {
                     d = d.with_help(
                         "write the date-time without quotes, e.g. `2026-01-01T00:00:00Z`",
                     );
@@ -463,14 +428,14 @@ impl<'a> Table<'a> {
         r: &mut Reader<'_>,
         key: &str,
         required: bool,
-        mut each: impl FnMut(&mut Reader<'_>, &'a Value<'a>, Range<usize>) -> Option<T>,
+        mut each: impl FnMut(&mut Reader<'_>, &'a Value, Range<usize>) -> Option<T>,
     ) -> Option<Spanned<Vec<T>>> {
         let e = self.get(r, key, required)?;
         match e.item {
-            DeValue::Array(a) if !e.headers => {
+            TomlValue::Array(a) if !e.headers => {
                 let mut out = Vec::new();
-                for v in a.iter() {
-                    if let Some(x) = each(r, v.get_ref(), v.span()) {
+                for v in &a.items {
+                    if let Some(x) = each(r, &v.value, v.span.clone()) {
                         out.push(x);
                     }
                 }
@@ -492,7 +457,7 @@ impl<'a> Table<'a> {
     ) -> Option<Spanned<Vec<Spanned<String>>>> {
         let owned_key = key.to_string();
         self.array(r, key, required, |r, v, span| match v {
-            DeValue::String(s) => Some(Spanned::new(s.to_string(), span)),
+            TomlValue::String(s) => Some(Spanned::new(s.clone(), span)),
             other => {
                 r.wrong_type(span, &owned_key, "an array of strings", value_kind(other));
                 None
@@ -505,7 +470,7 @@ impl<'a> Table<'a> {
 /// (inline), or its key's (a table only implied by `[x.y]` or a dotted key).
 pub(crate) fn as_table<'a>(r: &mut Reader<'_>, e: Entry<'a>, name: &'a str) -> Option<Table<'a>> {
     match e.item {
-        DeValue::Table(t) => Some(Table {
+        TomlValue::Table(t) => Some(Table {
             inner: t,
             name,
             span: e.span,
@@ -520,37 +485,26 @@ pub(crate) fn as_table<'a>(r: &mut Reader<'_>, e: Entry<'a>, name: &'a str) -> O
 /// Reads a number from a value (see [`Table::number`]).
 pub(crate) fn read_number(
     r: &mut Reader<'_>,
-    v: &Value<'_>,
+    v: &Value,
     key: &str,
     span: Range<usize>,
     infinite_ok: bool,
 ) -> Option<Spanned<f64>> {
     match v {
-        DeValue::Integer(i) => {
-            // The parser checked the spelling; the text is what `from_str_radix` takes.
-            let Ok(i) = i64::from_str_radix(i.as_str(), i.radix()) else {
+        TomlValue::Integer(i, text) => {
+            // `None` is beyond `i64`.
+            let Some(i) = i.filter(|i| (-EXACT_INT..=EXACT_INT).contains(i)) else {
                 r.invalid(
                     span,
-                    format!("`{key}` is `{i}`, beyond the exactly representable ±2^53"),
+                    format!("`{key}` is `{text}`, beyond the exactly representable ±2^53"),
                 );
                 return None;
             };
-            if !(-EXACT_INT..=EXACT_INT).contains(&i) {
-                r.invalid(
-                    span,
-                    format!("`{key}` is `{i}`, beyond the exactly representable ±2^53"),
-                );
-                return None;
-            }
             // Exact: |i| <= 2^53.
             Some(Spanned::new(i as f64, span))
         }
-        DeValue::Float(f) => {
-            let text = f.as_str();
-            let Ok(f) = text.parse::<f64>() else {
-                r.invalid(span, format!("`{key}` is not a number (`{text}`)"));
-                return None;
-            };
+        TomlValue::Float(f, text) => {
+            let f = *f;
             if f.is_nan() {
                 r.invalid(span, format!("`{key}` is not a number (`nan`)"));
                 None
@@ -579,13 +533,10 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
     let Some(offset) = d.offset else {
         return Err("the offset (`Z` or `+01:00`) is missing".into());
     };
-    if time.nanosecond.unwrap_or(0) != 0 {
+    if time.nanosecond != 0 {
         return Err("fractions of a second are not supported".into());
     }
-    let minutes = match offset {
-        Offset::Z => 0,
-        Offset::Custom { minutes } => i64::from(minutes),
-    };
+    let minutes = i64::from(offset);
     let naive = chrono::NaiveDate::from_ymd_opt(
         i32::from(date.year),
         u32::from(date.month),
@@ -595,7 +546,7 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
         day.and_hms_opt(
             u32::from(time.hour),
             u32::from(time.minute),
-            u32::from(time.second.unwrap_or(0)),
+            u32::from(time.second),
         )
     })
     .ok_or_else(|| "it is not a valid date and time".to_string())?;
@@ -710,7 +661,13 @@ mod tests {
 
     #[test]
     fn date_times_need_an_offset_and_whole_seconds() {
-        let dt = |s: &str| datetime_to_timestamp(&s.parse::<Datetime>().unwrap());
+        let dt = |s: &str| {
+            let doc = crate::toml::parse(&format!("t = {s}")).unwrap();
+            match &doc.root.get("t").unwrap().value {
+                TomlValue::Datetime(d) => datetime_to_timestamp(d),
+                other => panic!("{other:?}"),
+            }
+        };
         assert_eq!(dt("1970-01-01T00:00:00Z").unwrap().unix(), 0);
         assert_eq!(
             dt("2026-01-01T01:00:00+01:00").unwrap(),
