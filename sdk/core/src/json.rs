@@ -861,7 +861,7 @@ impl<'de> serde::Deserialize<'de> for Node {
                 }
                 // `{:e}` is the shortest text that reads back to `v`, and always has an
                 // exponent, so it stays a floating-point number.
-                Ok(Node::detached(Value::Number(format!("{v:e}"))))
+                Ok(Node::detached(Value::Number(crate::float::exponential(v))))
             }
             fn visit_str<E>(self, s: &str) -> Result<Node, E> {
                 Ok(Node::detached(Value::String(s.to_owned())))

@@ -1,6 +1,7 @@
 //! govproof-core: what a verifier of govproof bundles needs, and nothing else.
 //!
 //! - [`field`]: BN254 field elements that refuse non-canonical values;
+//! - [`float`]: numbers in messages, spelt as Rust spells them, without `core::fmt`'s float code;
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
 //! - [`json`]: the one strict JSON reader of every document;
 //! - [`toml`]: the one TOML reader (of policies), keeping the span of every key and value;
@@ -23,6 +24,7 @@ pub mod bundle;
 pub mod circuits;
 pub mod commit;
 pub mod field;
+pub mod float;
 pub mod hash;
 pub mod json;
 pub mod merkle;

@@ -7,6 +7,7 @@
 //! keep all magnitudes below `2^97`, against a field half-size of about `2^253`.
 
 use crate::field::Field;
+use crate::float::Num;
 
 /// Bits after the binary point of weights and features.
 pub const SCALE_BITS: u32 = 16;
@@ -46,10 +47,15 @@ pub const EDGE_MAX: i128 = 1 << EDGE_BITS;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FixedError {
     /// The value is NaN or infinite.
-    #[error("`{0}` is not a finite number")]
+    #[error("`{}` is not a finite number", Num(*.0))]
     NotFinite(f64),
     /// The value is outside the representable range.
-    #[error("`{value}` is outside the fixed-point range of {what} [{min}, {max}]")]
+    #[error(
+        "`{}` is outside the fixed-point range of {what} [{}, {}]",
+        Num(*.value),
+        Num(*.min),
+        Num(*.max)
+    )]
     OutOfRange {
         /// What the value was meant to be.
         what: &'static str,
@@ -61,10 +67,10 @@ pub enum FixedError {
         max: f64,
     },
     /// A probability outside `(0, 1)`.
-    #[error("probability `{0}` must lie strictly between 0 and 1")]
+    #[error("probability `{}` must lie strictly between 0 and 1", Num(*.0))]
     Probability(f64),
     /// A score scale whose factor is not positive.
-    #[error("points-per-log-odds factor `{0}` must be positive and finite")]
+    #[error("points-per-log-odds factor `{}` must be positive and finite", Num(*.0))]
     Factor(f64),
 }
 

@@ -93,11 +93,11 @@ pub fn fmt_num(v: f64) -> String {
     } else if v == f64::NEG_INFINITY {
         "-inf".into()
     } else if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
-        format!("{v:e}")
+        crate::float::exponential(v)
     } else if v.fract() == 0.0 {
-        format!("{v:.0}")
+        crate::float::fixed(v, 0)
     } else {
-        format!("{v}")
+        crate::float::display(v)
     }
 }
 

@@ -36,7 +36,7 @@ fn table(rows: &[Vec<String>]) -> String {
 
 fn short(v: f64) -> String {
     if v.is_finite() && v.fract() != 0.0 {
-        let s = format!("{v:.4}");
+        let s = crate::float::fixed(v, 4);
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         fmt_num(v)
