@@ -537,20 +537,20 @@ pub(crate) fn datetime_to_timestamp(d: &Datetime) -> Result<Timestamp, String> {
         return Err("fractions of a second are not supported".into());
     }
     let minutes = i64::from(offset);
-    let naive = chrono::NaiveDate::from_ymd_opt(
-        i32::from(date.year),
+    // The reader checked that the date exists and the time is of a day; a leap second is not a
+    // Unix time.
+    if time.second > 59 {
+        return Err("it is not a valid date and time".to_string());
+    }
+    let secs = crate::registry::time::days_from_civil(
+        i64::from(date.year),
         u32::from(date.month),
         u32::from(date.day),
-    )
-    .and_then(|day| {
-        day.and_hms_opt(
-            u32::from(time.hour),
-            u32::from(time.minute),
-            u32::from(time.second),
-        )
-    })
-    .ok_or_else(|| "it is not a valid date and time".to_string())?;
-    let secs = naive.and_utc().timestamp() - minutes * 60;
+    ) * 86_400
+        + i64::from(time.hour) * 3600
+        + i64::from(time.minute) * 60
+        + i64::from(time.second)
+        - minutes * 60;
     let secs = u64::try_from(secs).map_err(|_| "it is before 1970".to_string())?;
     Timestamp::from_unix(secs).map_err(|_| "it is after the year 9999".to_string())
 }

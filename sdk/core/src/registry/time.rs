@@ -11,7 +11,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The last second a registry time can name (9999-12-31T23:59:59Z).
@@ -55,19 +54,25 @@ impl Timestamp {
     /// caller passes the time in.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn now() -> Self {
-        let secs = Utc::now().timestamp().clamp(0, MAX_UNIX);
+        let secs = chrono::Utc::now().timestamp().clamp(0, MAX_UNIX);
         Timestamp(secs)
     }
 
     /// Reads any RFC 3339 time with whole seconds (any offset) and converts it to UTC: the form
-    /// accepted on the command line.
+    /// accepted on the command line. RFC 3339's grammar exactly: `T`, `t` or a space between the
+    /// date and the time (RFC 3339 section 5.6 allows the space), `Z`, `z` or `±HH:MM`; a leap
+    /// second (`:60`) is refused, since Unix time has none.
     pub fn parse(text: &str) -> Result<Self, TimeError> {
-        let parsed =
-            DateTime::parse_from_rfc3339(text).map_err(|_| TimeError::Syntax(text.to_string()))?;
-        if parsed.timestamp_subsec_nanos() != 0 {
+        let syntax = || TimeError::Syntax(text.to_string());
+        let t = Rfc3339::parse(text).ok_or_else(syntax)?;
+        if t.fraction {
             return Err(TimeError::Fraction(text.to_string()));
         }
-        let secs = parsed.timestamp();
+        let secs = days_from_civil(t.year, t.month, t.day) * 86_400
+            + i64::from(t.hour) * 3600
+            + i64::from(t.minute) * 60
+            + i64::from(t.second)
+            - i64::from(t.offset_minutes) * 60;
         if !(0..=MAX_UNIX).contains(&secs) {
             return Err(TimeError::OutOfRange(text.to_string()));
         }
@@ -91,14 +96,21 @@ impl Timestamp {
 
     /// The canonical text form, e.g. `2025-01-31T12:00:00Z`.
     pub fn to_rfc3339(&self) -> String {
-        self.as_datetime()
-            .to_rfc3339_opts(SecondsFormat::Secs, true)
+        let (days, secs) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
     }
 
-    /// The time as a chrono value.
-    pub fn as_datetime(&self) -> DateTime<Utc> {
+    /// The time as a chrono value (not on wasm32, whose build has no chrono).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn as_datetime(&self) -> chrono::DateTime<chrono::Utc> {
         // Every value in 0..=MAX_UNIX is representable.
-        DateTime::from_timestamp(self.0, 0).unwrap_or(DateTime::UNIX_EPOCH)
+        chrono::DateTime::from_timestamp(self.0, 0).unwrap_or(chrono::DateTime::UNIX_EPOCH)
     }
 
     /// This time plus a duration; refuses results after 9999.
@@ -109,6 +121,118 @@ impl Timestamp {
             .filter(|s| *s <= MAX_UNIX)
             .ok_or_else(|| TimeError::OutOfRange(format!("{self} + {span}")))?;
         Ok(Timestamp(secs))
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`, exact for every year).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date `days` after 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The days of a month.
+pub(crate) fn month_days(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// An RFC 3339 `date-time`, its fields checked (the day exists, the time is of a day).
+struct Rfc3339 {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    fraction: bool,
+    offset_minutes: i32,
+}
+
+impl Rfc3339 {
+    fn parse(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        let num = |at: usize, n: usize| -> Option<u32> {
+            let d = b.get(at..at + n)?;
+            d.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| d.iter().fold(0, |a, &c| a * 10 + u32::from(c - b'0')))
+        };
+        let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+        if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt ") && at(13, b":") && at(16, b":")) {
+            return None;
+        }
+        let (year, month, day) = (i64::from(num(0, 4)?), num(5, 2)?, num(8, 2)?);
+        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > month_days(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let mut i = 19;
+        let mut fraction = false;
+        if at(i, b".") {
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            fraction = b[i + 1..i + 1 + n].iter().any(|&c| c != b'0');
+            i += 1 + n;
+        }
+        let offset_minutes = match b.get(i) {
+            Some(b'Z' | b'z') if b.len() == i + 1 => 0,
+            Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && at(i + 3, b":") => {
+                let (h, m) = (num(i + 1, 2)?, num(i + 4, 2)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let minutes = (h * 60 + m) as i32;
+                if sign == b'-' {
+                    -minutes
+                } else {
+                    minutes
+                }
+            }
+            _ => return None,
+        };
+        Some(Rfc3339 {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            fraction,
+            offset_minutes,
+        })
     }
 }
 
@@ -233,6 +357,68 @@ mod tests {
             Err(TimeError::Syntax(_))
         ));
         assert!(serde_json::from_str::<Timestamp>("\"2025-01-31t12:00:00z\"").is_err());
+    }
+
+    #[test]
+    fn the_calendar_agrees_with_chrono() {
+        use chrono::{DateTime, Datelike, NaiveDate};
+        // Every day of 1970 to 9999, both ways.
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in 0..=days_from_civil(9999, 12, 31) {
+            let d = epoch + chrono::Days::new(days as u64);
+            let (y, m, dd) = civil_from_days(days);
+            assert_eq!((y, m, dd), (i64::from(d.year()), d.month(), d.day()));
+            assert_eq!(days_from_civil(y, m, dd), days);
+        }
+        // Times read as chrono reads them (which allows leap seconds and any fraction).
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = (x % 253_402_300_800) as i64;
+            let off = (x >> 40) as i32 % (24 * 60);
+            let sep = ["T", "t", " "][(x >> 20) as usize % 3];
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let local = t + chrono::Duration::minutes(i64::from(off));
+            let text = format!(
+                "{}{sep}{}{}{:02}:{:02}",
+                local.format("%Y-%m-%d"),
+                local.format("%H:%M:%S"),
+                if off < 0 { '-' } else { '+' },
+                off.unsigned_abs() / 60,
+                off.unsigned_abs() % 60
+            );
+            let ours = Timestamp::parse(&text).map(|t| t.unix() as i64).ok();
+            let theirs = DateTime::parse_from_rfc3339(&text)
+                .ok()
+                .map(|t| t.timestamp())
+                .filter(|s| (0..=MAX_UNIX).contains(s));
+            assert_eq!(ours, theirs, "{text}");
+            if let Some(s) = ours {
+                assert_eq!(
+                    Timestamp(s).to_rfc3339(),
+                    DateTime::from_timestamp(s, 0)
+                        .unwrap()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
+        }
+        for bad in [
+            "2025-02-29T00:00:00Z",
+            "2025-01-31T24:00:00Z",
+            "2025-01-31T12:00:60Z",
+            "2025-01-31T12:00:00",
+            "2025-01-31T12:00:00+01",
+            "2025-01-31T12:00Z",
+            "2025-1-31T12:00:00Z",
+            "2025-01-31T12:00:00.Z",
+            "2025-01-31T12:00:00Zx",
+            "+2025-01-31T12:00:00Z",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Timestamp::parse("2024-02-29T00:00:00.000Z").is_ok());
     }
 
     #[test]
