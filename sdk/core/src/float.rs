@@ -1,5 +1,6 @@
 //! Numbers in messages, spelt exactly as Rust's own formatting spells them (`{}`, `{:e}`,
-//! `{:.N}`), without `core::fmt`'s float code.
+//! `{:.N}`), and in JSON as serde_json spells them ([`json`]), without `core::fmt`'s float code
+//! or serde_json's.
 //!
 //! Why: Grisu, Dragon4 and their bignum are about 23 KB of the browser verifier
 //! (`docs/browser.md`), for the few numbers a policy message shows. Here the digits come from the
@@ -14,7 +15,7 @@ use std::fmt;
 /// exponent (`1e21` is `1000000000000000000000`, `1e-7` is `0.0000001`).
 pub fn display(v: f64) -> String {
     special(v).unwrap_or_else(|| {
-        let (digits, point) = shortest(v.abs());
+        let (digits, point) = shortest(v.abs(), false);
         sign(v) + &place_point(&digits, point, 0)
     })
 }
@@ -23,7 +24,7 @@ pub fn display(v: f64) -> String {
 /// exponent (`1.5e-7`, `1e0`).
 pub fn exponential(v: f64) -> String {
     special(v).unwrap_or_else(|| {
-        let (digits, point) = shortest(v.abs());
+        let (digits, point) = shortest(v.abs(), false);
         let exp = if digits == b"0" { 0 } else { point - 1 };
         let mut s = sign(v);
         s.push(char::from(digits[0]));
@@ -52,6 +53,28 @@ pub fn fixed(v: f64, decimals: usize) -> String {
         };
         sign(v) + &place_point(&digits, point, decimals)
     })
+}
+
+/// A finite `v` as serde_json writes it: the shortest digits, in plain notation with at least one
+/// decimal (`600.0`, `0.00001`) when the first digit's exponent is in -5..=15, otherwise with an
+/// exponent and its sign (`1e-6`, `1.5e+16`).
+pub fn json(v: f64) -> String {
+    // serde_json's digits take a tie to even (`2^-25` is `...695312e-8`), Rust's up.
+    let (digits, point) = shortest(v.abs(), true);
+    let exp = if digits == b"0" { 0 } else { point - 1 };
+    let mut s = sign(v);
+    if (-5..=15).contains(&exp) {
+        s.push_str(&place_point(&digits, point, 1));
+    } else {
+        s.push(char::from(digits[0]));
+        if digits.len() > 1 {
+            s.push('.');
+            s.push_str(ascii(&digits[1..]));
+        }
+        s.push_str(if exp < 0 { "e-" } else { "e+" });
+        s.push_str(&exp.unsigned_abs().to_string());
+    }
+    s
 }
 
 /// A `Display` of `f64` that writes [`display`]'s spelling: for `format!` arguments.
@@ -282,15 +305,15 @@ fn reads_back(digits: &[u8], point: i32, v: f64) -> bool {
     text.parse::<f64>() == Ok(v)
 }
 
-/// The shortest digits that read back to a finite `v >= 0`, and among those the nearest to `v`.
-fn shortest(v: f64) -> (Vec<u8>, i32) {
+/// The shortest digits that read back to a finite `v >= 0`, and among those the nearest to `v`;
+/// of two as near, the even one when `tie_even`, else the larger.
+fn shortest(v: f64, tie_even: bool) -> (Vec<u8>, i32) {
     let (digits, point) = exact(v);
     if v == 0.0 {
         return (digits, point);
     }
     for keep in 1..digits.len() {
-        // Rust's shortest digits take a tie up (`2^-25` is `...695313e-8`).
-        let (r, p) = round(&digits, point, keep, false);
+        let (r, p) = round(&digits, point, keep, tie_even);
         if reads_back(&r, p, v) {
             return (r, p);
         }
@@ -312,6 +335,9 @@ mod tests {
     use super::*;
 
     fn same(v: f64) {
+        if v.is_finite() {
+            assert_eq!(json(v), serde_json::to_string(&v).unwrap(), "json of {v:e}");
+        }
         assert_eq!(display(v), format!("{v}"), "{{}} of {v:e}");
         assert_eq!(exponential(v), format!("{v:e}"), "{{:e}} of {v:e}");
         for n in [0, 1, 2, 4] {
@@ -365,6 +391,9 @@ mod tests {
             let v = f64::from_bits(x);
             if v.is_finite() {
                 same(v);
+            }
+            if v.is_finite() {
+                assert_eq!(json(v), serde_json::to_string(&v).unwrap(), "{v:e}");
             }
             // Powers of two (lopsided intervals) and short decimals.
             same(2f64.powi((x % 2000) as i32 - 1000));

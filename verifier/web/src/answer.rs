@@ -45,21 +45,9 @@ impl Answer {
     }
 }
 
-/// Appends `text` as a JSON string literal (RFC 8259 escaping).
+/// Appends `text` as a JSON string literal, escaped as core's JSON writer escapes it.
 pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    govproof_core::json::write_string(text, out);
 }
 
 #[cfg(test)]

@@ -39,7 +39,9 @@ pub fn check_bundle(
         verdict: verdict.label().to_string(),
         exit_code: verdict as u8,
         text: report.render_text(),
-        report_json: report.to_json().to_string(),
+        // Keys sorted, as serde_json writes the command line's report.
+        report_json: String::from_utf8(govproof_core::json::canonical(&report.to_json_value()))
+            .unwrap_or_default(),
     }
 }
 

@@ -1071,9 +1071,7 @@ impl Bundle {
                 ..
             }) if f == FORMAT => {}
             Some(other) => {
-                let text = serde_json::Value::from_json(other)
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|_| other.unexpected());
+                let text = json::to_string(&other.value);
                 return Err(BundleError::NotABundle(format!(
                     "`format` is {}, not \"{FORMAT}\"",
                     shorten(&text)

@@ -36,7 +36,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::document::{Bundle, OutcomeClaim, PolicyOutcome, PublicOutcome};
 use super::keys::{pinned, PinnedCircuit, REGENERATE};
@@ -1905,73 +1905,101 @@ impl Report {
 
     /// The report as JSON (the same content as [`Report::render_text`]): `policy_checked`, and
     /// the words no check verified under `unchecked` (then absent from `decision.outcome` and
-    /// `policy`, which hold only what was checked).
+    /// `policy`, which hold only what was checked). As serde_json's value, for the command line;
+    /// [`Report::to_json_value`] is the same document in core's own tree.
     pub fn to_json(&self) -> Value {
-        let checks: Vec<Value> = self
-            .checks
-            .iter()
-            .map(|c| json!({"name": c.name.as_str(), "status": c.status.as_str(), "detail": c.detail}))
-            .collect();
-        let unchecked: Vec<Value> = self
-            .unchecked()
-            .iter()
-            .map(|u| json!({"claim": u.claim, "value": u.value}))
-            .collect();
-        let mut doc = json!({
-            "result": self.verdict().as_str(),
-            "exit_code": self.verdict() as u8,
-            "bundle_bytes": self.size,
-            "failed": self.failed().iter().map(CheckName::as_str).collect::<Vec<_>>(),
-            "checks": checks,
-            "policy_checked": self.policy_checked(),
-            "unchecked": unchecked,
-        });
+        serde_json::to_value(self.to_json_value()).unwrap_or(Value::Null)
+    }
+
+    /// [`Report::to_json`] as core's JSON tree (which the browser module writes without
+    /// serde_json): members in the order listed here, sorted when written canonically.
+    pub fn to_json_value(&self) -> crate::json::Value {
+        use crate::json::{array, object, value, Value as J};
+        let str = |s: &str| J::String(s.to_string());
+        let checks = array(self.checks.iter().map(|c| {
+            object(vec![
+                ("name", str(c.name.as_str())),
+                ("status", str(c.status.as_str())),
+                ("detail", str(&c.detail)),
+            ])
+        }));
+        let unchecked = array(
+            self.unchecked()
+                .iter()
+                .map(|u| object(vec![("claim", value(&u.claim)), ("value", value(&u.value))])),
+        );
+        let mut doc = object(vec![
+            ("result", str(self.verdict().as_str())),
+            ("exit_code", value(&(self.verdict() as u8))),
+            ("bundle_bytes", value(&self.size)),
+            (
+                "failed",
+                array(self.failed().iter().map(|c| str(c.as_str()))),
+            ),
+            ("checks", checks),
+            ("policy_checked", J::Bool(self.policy_checked())),
+            ("unchecked", unchecked),
+        ]);
         if let Some(e) = &self.state_error {
-            doc["state_error"] = json!(e);
+            doc.insert("state_error", value(e));
         }
         if let Some(b) = &self.bundle {
             let snap = &b.registry.snapshot.signed;
             let checked = self.policy_checked();
             let outcome = if checked {
-                json!(b.decision.outcome)
+                value(&b.decision.outcome)
             } else {
                 match &b.decision.outcome {
-                    OutcomeClaim::ScoreBand { band_index, .. } => {
-                        json!({"kind": "score_band", "band_index": band_index})
-                    }
+                    OutcomeClaim::ScoreBand { band_index, .. } => object(vec![
+                        ("kind", str("score_band")),
+                        ("band_index", value(band_index)),
+                    ]),
                     OutcomeClaim::Gate { decision, .. } => {
-                        json!({"kind": "gate", "decision": decision})
+                        object(vec![("kind", str("gate")), ("decision", value(decision))])
                     }
                 }
             };
-            doc["decision"] = json!({
-                "id": b.decision.id,
-                "time": b.decision.time,
-                "scope": b.decision.scope,
-                "outcome": outcome,
-            });
-            doc["model"] = json!(b.model);
-            doc["registry"] = json!({
-                "snapshot_version": snap.version(),
-                "merkle_root": snap.merkle_root(),
-                "expires": snap.expires(),
-                "signed_by": self.signed_by.map(|(n, _, _)| n),
-                "threshold": self.signed_by.map(|(_, k, _)| k),
-                "root_version": self.signed_by.map(|(_, _, v)| v),
-                "signers": self
-                    .signers
-                    .iter()
-                    .map(|s| json!({"key_id": s.key_id, "holder": s.holder}))
-                    .collect::<Vec<_>>(),
-            });
-            doc["policy"] = if checked {
-                json!(b.policy)
-            } else {
-                json!({"hash": b.policy.hash})
-            };
-            doc["circuit"] = json!(b.circuit);
-            doc["setup"] = json!(b.setup);
-            doc["input_commitment"] = json!(b.input_commitment);
+            doc.insert(
+                "decision",
+                object(vec![
+                    ("id", value(&b.decision.id)),
+                    ("time", value(&b.decision.time)),
+                    ("scope", value(&b.decision.scope)),
+                    ("outcome", outcome),
+                ]),
+            );
+            doc.insert("model", value(&b.model));
+            doc.insert(
+                "registry",
+                object(vec![
+                    ("snapshot_version", value(&snap.version())),
+                    ("merkle_root", value(&snap.merkle_root())),
+                    ("expires", value(&snap.expires())),
+                    ("signed_by", value(&self.signed_by.map(|(n, _, _)| n))),
+                    ("threshold", value(&self.signed_by.map(|(_, k, _)| k))),
+                    ("root_version", value(&self.signed_by.map(|(_, _, v)| v))),
+                    (
+                        "signers",
+                        array(self.signers.iter().map(|s| {
+                            object(vec![
+                                ("key_id", value(&s.key_id)),
+                                ("holder", value(&s.holder)),
+                            ])
+                        })),
+                    ),
+                ]),
+            );
+            doc.insert(
+                "policy",
+                if checked {
+                    value(&b.policy)
+                } else {
+                    object(vec![("hash", value(&b.policy.hash))])
+                },
+            );
+            doc.insert("circuit", value(&b.circuit));
+            doc.insert("setup", value(&b.setup));
+            doc.insert("input_commitment", value(&b.input_commitment));
         }
         doc
     }

@@ -274,9 +274,7 @@ fn canonical_document(policy: &Parts) -> CanonicalPolicy<'_> {
 pub(crate) fn canonical_json_of(policy: &Parts) -> Vec<u8> {
     // The document holds strings, finite floats, RFC 3339 times, arrays and string-keyed
     // objects: turning it into a JSON value cannot fail.
-    let value = serde_json::to_value(canonical_document(policy))
-        .unwrap_or_else(|e| unreachable!("the canonical policy document serializes: {e}"));
-    crate::registry::canonical::canonical_json(&value)
+    crate::registry::canonical::canonical_json(&canonical_document(policy))
 }
 
 /// The blake3 document digest of a policy's contents (see [`document_digest`]).

@@ -14,7 +14,6 @@
 //! document's JSON, which lets anyone re-derive what a key holder signed.
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// Domain tag of a signed snapshot.
 pub const SNAPSHOT_DOMAIN: &[u8] = b"govproof/snapshot/v1\0";
@@ -25,11 +24,10 @@ pub const ENTRY_DOMAIN: &[u8] = b"govproof/entry/v1\0";
 /// Domain tag of an entry's meta digest (the leaf element covering what the leaf does not hold).
 pub const ENTRY_META_DOMAIN: &[u8] = b"govproof/entry-meta/v1\0";
 
-/// Writes a JSON value in canonical form.
-pub fn canonical_json(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_value(value, &mut out);
-    out
+/// Writes a JSON value (any `Serialize` value: a `serde_json::Value`, a document type) in
+/// canonical form, by [`crate::json::canonical`].
+pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    crate::json::canonical(&crate::json::value(value))
 }
 
 /// The canonical JSON of one of the registry's own document types.
@@ -37,9 +35,7 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
 /// Registry documents serialize only strings, integers, booleans, arrays and string-keyed objects,
 /// so turning them into a JSON value cannot fail.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let value = serde_json::to_value(value)
-        .unwrap_or_else(|e| unreachable!("registry documents always serialize to JSON: {e}"));
-    canonical_json(&value)
+    canonical_json(value)
 }
 
 /// `domain || canonical_json(value)`: the bytes a signature or digest covers.
@@ -47,48 +43,6 @@ pub(crate) fn tagged<T: Serialize>(domain: &[u8], value: &T) -> Vec<u8> {
     let mut out = domain.to_vec();
     out.extend_from_slice(&encode(value));
     out
-}
-
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    // serde_json escapes exactly `"`, `\` and control characters, and writes the rest as UTF-8.
-    let quoted = serde_json::to_string(s)
-        .unwrap_or_else(|e| unreachable!("a string always serializes: {e}"));
-    out.extend_from_slice(quoted.as_bytes());
-}
-
-fn write_value(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            // Sorted here, whatever order the map keeps (serde_json may preserve insertion order).
-            let mut keys: Vec<&String> = map.keys().collect();
-            crate::sort::sort_by(&mut keys, |a, b| a.as_bytes().cmp(b.as_bytes()));
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_value(&map[key], out);
-            }
-            out.push(b'}');
-        }
-    }
 }
 
 #[cfg(test)]
@@ -109,7 +63,7 @@ mod tests {
     fn encoding_is_stable_under_reparsing() {
         let v = json!({"x": 0.1, "y": 1e300, "k": [3, 2, 1], "s": "\u{1f}"});
         let once = canonical_json(&v);
-        let again: Value = serde_json::from_slice(&once).unwrap();
+        let again: serde_json::Value = serde_json::from_slice(&once).unwrap();
         assert_eq!(canonical_json(&again), once);
     }
 

@@ -13,9 +13,14 @@
 //! type's visitor per document type, about 170 KB of the browser verifier (`docs/browser.md`).
 //! The types keep their `serde::Deserialize` impls, which go through this reader
 //! ([`crate::deserialize_by_reader`]), so a document means the same whichever way it is read.
-//! Serialization stays with serde.
+//! Writing goes through serde's `Serialize` into the same tree ([`to_value`]), and from the tree
+//! into compact or canonical text ([`to_string`], [`canonical`]), byte for byte as serde_json
+//! writes it (`write.rs`).
 
 use std::fmt;
+
+mod write;
+pub use write::{array, canonical, object, to_string, to_value, value, write_string};
 
 /// How deeply arrays and objects may nest (serde_json's limit too).
 pub const MAX_DEPTH: usize = 128;
@@ -36,6 +41,15 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error about a value that did not come from text.
+    pub(crate) fn detached(message: String) -> Self {
+        Error {
+            message,
+            line: 0,
+            column: 0,
+        }
+    }
+
     /// What is wrong, without the position.
     pub fn message(&self) -> &str {
         &self.message
@@ -103,6 +117,18 @@ pub struct Member {
     key_column: u32,
     /// The value.
     pub value: Node,
+}
+
+impl Member {
+    /// A member that did not come from text.
+    pub(crate) fn detached(key: String, value: Node) -> Self {
+        Member {
+            key,
+            key_line: 0,
+            key_column: 0,
+            value,
+        }
+    }
 }
 
 /// Parses `bytes` as one JSON document.
