@@ -18,7 +18,7 @@ const LABEL_DOMAIN: &[u8] = b"govproof/label/v1\0";
 
 /// Maps a text label to a field element (248 bits of blake3, domain-separated).
 pub fn label(text: &str) -> Field {
-    let mut h = blake3::Hasher::new();
+    let mut h = crate::blake3::Hasher::new();
     h.update(LABEL_DOMAIN);
     h.update(text.as_bytes());
     digest_to_field(h.finalize().as_bytes())

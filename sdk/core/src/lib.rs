@@ -1,5 +1,6 @@
 //! govproof-core: what a verifier of govproof bundles needs, and nothing else.
 //!
+//! - [`blake3`]: BLAKE3, the crate natively and a compact implementation in the wasm32 build;
 //! - [`field`]: BN254 field elements that refuse non-canonical values;
 //! - [`float`]: numbers in messages, spelt as Rust spells them, without `core::fmt`'s float code;
 //! - [`hash`]: the circuits' Poseidon2 sponge, on `govproof-verify`'s permutation;
@@ -20,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod blake3;
 pub mod bundle;
 pub mod circuits;
 pub mod commit;

@@ -143,7 +143,7 @@ impl VerificationKey {
 
     /// BLAKE3 of the key bytes.
     pub fn hash(&self) -> [u8; 32] {
-        *blake3::hash(&self.bytes).as_bytes()
+        *crate::blake3::hash(&self.bytes).as_bytes()
     }
 }
 

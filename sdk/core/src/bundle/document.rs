@@ -299,7 +299,7 @@ impl KeyBytes {
 
     /// blake3 of the bytes (what a registry entry names).
     pub fn digest(&self) -> Digest {
-        Digest::from_bytes(*blake3::hash(&self.0).as_bytes())
+        Digest::from_bytes(*crate::blake3::hash(&self.0).as_bytes())
     }
 }
 
@@ -1178,7 +1178,7 @@ mod tests {
         assert!(serde_json::from_str::<KeyBytes>(&long).is_err());
         assert_eq!(
             k.digest(),
-            Digest::from_bytes(*blake3::hash(&[0xab; 64]).as_bytes())
+            Digest::from_bytes(*crate::blake3::hash(&[0xab; 64]).as_bytes())
         );
     }
 

@@ -62,7 +62,7 @@ impl PinnedKey {
     pub fn key(&self) -> Result<VerificationKey, PinError> {
         let bytes =
             hex::decode(&self.vk).map_err(|_| PinError::Corrupt("key is not hex".into()))?;
-        if blake3::hash(&bytes).as_bytes() != self.vk_hash.as_bytes() {
+        if crate::blake3::hash(&bytes).as_bytes() != self.vk_hash.as_bytes() {
             return Err(PinError::Corrupt(format!(
                 "the pinned key {} does not hash to its recorded hash",
                 self.vk_hash

@@ -1129,7 +1129,7 @@ impl BundleVerifier {
         &mut self,
         vk: &VerificationKey,
     ) -> Result<govproof_verify::VerificationKey, govproof_verify::VerifyError> {
-        let digest = *blake3::hash(vk.as_bytes()).as_bytes();
+        let digest = *crate::blake3::hash(vk.as_bytes()).as_bytes();
         if let Some(key) = self.native_keys.get(&digest) {
             return Ok(key.clone());
         }

@@ -279,7 +279,7 @@ pub(crate) fn canonical_json_of(policy: &Parts) -> Vec<u8> {
 
 /// The blake3 document digest of a policy's contents (see [`document_digest`]).
 pub(crate) fn document_digest_of(policy: &Parts) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
+    let mut h = crate::blake3::Hasher::new();
     h.update(DOCUMENT_DOMAIN);
     h.update(&canonical_json_of(policy));
     *h.finalize().as_bytes()
@@ -369,7 +369,7 @@ mod tests {
             r#""valid_until":"2030-01-01T00:00:00Z","version":"1"}"#,
         );
         assert_eq!(json, expected);
-        let mut h = blake3::Hasher::new();
+        let mut h = crate::blake3::Hasher::new();
         h.update(b"govproof/policy-document/v2\0");
         h.update(expected.as_bytes());
         assert_eq!(p.document_digest(), *h.finalize().as_bytes());

@@ -126,14 +126,14 @@ impl Digest {
 
     /// The blake3 digest of everything `reader` yields (e.g. a model file).
     pub fn of_reader(reader: &mut impl Read) -> std::io::Result<Self> {
-        let mut h = blake3::Hasher::new();
+        let mut h = crate::blake3::Hasher::new();
         std::io::copy(reader, &mut h)?;
         Ok(Digest(*h.finalize().as_bytes()))
     }
 
     /// The blake3 digest of `domain || bytes`.
     pub fn tagged(domain: &[u8], bytes: &[u8]) -> Self {
-        let mut h = blake3::Hasher::new();
+        let mut h = crate::blake3::Hasher::new();
         h.update(domain);
         h.update(bytes);
         Digest(*h.finalize().as_bytes())

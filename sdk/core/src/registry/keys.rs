@@ -97,7 +97,7 @@ pub struct KeyId([u8; 8]);
 impl KeyId {
     /// The id of a public key.
     pub fn of(key: &PublicKey) -> Self {
-        let mut h = blake3::Hasher::new();
+        let mut h = crate::blake3::Hasher::new();
         h.update(KEY_ID_DOMAIN);
         h.update(key.0.as_bytes());
         let mut id = [0u8; 8];
@@ -181,7 +181,7 @@ impl PublicKey {
     /// signed snapshot pays each signature check once rather than once a bundle. Only successes
     /// are remembered: a bad signature is checked, and refused, every time.
     pub fn verifies(&self, message: &[u8], signature: &Signature) -> bool {
-        let mut h = blake3::Hasher::new_derive_key("govproof verified ed25519 signature v1");
+        let mut h = crate::blake3::Hasher::new_derive_key("govproof verified ed25519 signature v1");
         h.update(self.0.as_bytes());
         h.update(&signature.0);
         h.update(message);
