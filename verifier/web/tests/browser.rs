@@ -566,4 +566,53 @@ fn the_page_verifies_a_bundle_and_rejects_a_tampered_one_as_govproof_verify_does
         "page:\n{}\ncli:\n{cli_text}",
         invalid.text
     );
+
+    // The valid bundle with one byte of a registry signature changed: the module's ed25519
+    // (without the native build's precomputed tables) must refuse it as the command line does.
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(valid_dir.join("bundle.json")).unwrap()).unwrap();
+    let sig = doc["registry"]["snapshot"]["signatures"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    doc["registry"]["snapshot"]["signatures"][0]["signature"] =
+        json!(format!("{flipped}{}", &sig[1..]));
+    let scratch = tempfile::tempdir().unwrap();
+    let forged = scratch.path().join("bundle.json");
+    std::fs::write(&forged, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    browser.pick("bundle", &forged);
+    let refused = browser.verify("verify-bundle");
+    eprintln!(
+        "bundle with a changed signature: {} (exit {}) in {} ms",
+        refused.verdict, refused.exit, refused.ms
+    );
+    assert_eq!(
+        (refused.verdict.as_str(), refused.exit),
+        ("INVALID", 2),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused
+            .checks
+            .iter()
+            .any(|(name, status)| name == "registry" && status == "fail"),
+        "{:?}",
+        refused.checks
+    );
+    let (exit, cli_text) = govproof_verify(&[
+        "verify".into(),
+        forged.display().to_string(),
+        "--trust".into(),
+        root.display().to_string(),
+        "--dev-setup".into(),
+    ]);
+    assert_eq!(exit, refused.exit, "{cli_text}");
+    assert_eq!(
+        checks_and_verdict(&refused.text),
+        checks_and_verdict(&cli_text),
+        "page:\n{}\ncli:\n{cli_text}",
+        refused.text
+    );
 }
