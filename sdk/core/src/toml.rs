@@ -635,17 +635,11 @@ impl<'t> Parser<'t> {
     fn key(&mut self) -> Result<Key, Error> {
         let start = self.pos;
         let name = match self.peek() {
-            Some(b'"') => {
-                if self.s[self.pos..].starts_with(b"\"\"\"") {
+            Some(q @ (b'"' | b'\'')) => {
+                if self.s[self.pos..].starts_with(&[q; 3]) {
                     return Err(self.err(start..start + 3, "a key cannot be a multi-line string"));
                 }
-                self.basic_string()?
-            }
-            Some(b'\'') => {
-                if self.s[self.pos..].starts_with(b"'''") {
-                    return Err(self.err(start..start + 3, "a key cannot be a multi-line string"));
-                }
-                self.literal_string()?
+                self.string(q, false)?
             }
             Some(c) if is_bare(c) => {
                 while self.peek().is_some_and(is_bare) {
@@ -687,16 +681,10 @@ impl<'t> Parser<'t> {
         }
         let start = self.pos;
         let value = match self.peek() {
-            Some(b'"') => Value::String(if self.s[self.pos..].starts_with(b"\"\"\"") {
-                self.multiline_basic_string()?
-            } else {
-                self.basic_string()?
-            }),
-            Some(b'\'') => Value::String(if self.s[self.pos..].starts_with(b"'''") {
-                self.multiline_literal_string()?
-            } else {
-                self.literal_string()?
-            }),
+            Some(q @ (b'"' | b'\'')) => {
+                let multiline = self.s[self.pos..].starts_with(&[q; 3]);
+                Value::String(self.string(q, multiline)?)
+            }
             Some(b'[') => Value::Array(self.array(depth)?),
             Some(b'{') => Value::Table(self.inline_table(depth)?),
             Some(b't') if self.s[self.pos..].starts_with(b"true") => {
@@ -804,104 +792,66 @@ impl<'t> Parser<'t> {
         Ok(())
     }
 
-    fn basic_string(&mut self) -> Result<String, Error> {
-        self.pos += 1;
+    /// A string, at its opening quote: basic (`"`, with escapes) or literal (`'`), on one line,
+    /// or multi-line when `multiline` (three quotes).
+    fn string(&mut self, quote: u8, multiline: bool) -> Result<String, Error> {
+        let open = self.pos;
+        let q = char::from(quote);
+        let close = format!("`{q}`");
+        self.pos += if multiline { 3 } else { 1 };
+        if multiline {
+            // A newline straight after the opening quotes is not part of the string.
+            self.newline()?;
+        }
         let mut out = String::new();
         loop {
             match self.peek() {
-                None => return Err(self.expected("`\"`", "to close the string")),
-                Some(b'"') => {
+                None if multiline => {
+                    return Err(self.err(open..open + 3, "this multi-line string is never closed"))
+                }
+                None => return Err(self.expected(&close, "to close the string")),
+                Some(b'\n' | b'\r') if !multiline => {
+                    return Err(self.expected(&close, "to close the string"))
+                }
+                Some(c) if c == quote && !multiline => {
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some(b'\\') => self.escape(&mut out)?,
-                Some(b'\n' | b'\r') => return Err(self.expected("`\"`", "to close the string")),
-                Some(_) => self.plain_char(&mut out, false)?,
-            }
-        }
-    }
-
-    fn multiline_basic_string(&mut self) -> Result<String, Error> {
-        let open = self.pos;
-        self.pos += 3;
-        // A newline straight after the opening quotes is not part of the string.
-        self.newline()?;
-        let mut out = String::new();
-        loop {
-            match self.peek() {
-                None => {
-                    return Err(self.err(open..open + 3, "this multi-line string is never closed"))
-                }
-                Some(b'"') if self.s[self.pos..].starts_with(b"\"\"\"") => {
+                Some(c) if c == quote && self.s[self.pos..].starts_with(&[quote; 3]) => {
                     // Up to two more quotes belong to the string: `""""a"""""` is `"a""`.
                     let mut n = 3;
-                    while self.s.get(self.pos + n) == Some(&b'"') && n < 5 {
+                    while self.s.get(self.pos + n) == Some(&quote) && n < 5 {
                         n += 1;
                     }
-                    out.extend(std::iter::repeat_n('"', n - 3));
+                    out.extend(std::iter::repeat_n(q, n - 3));
                     self.pos += n;
                     return Ok(out);
                 }
-                Some(b'\\') => {
-                    // A backslash at the end of a line trims the newline and the whitespace
-                    // after it.
-                    let mut j = self.pos + 1;
-                    while matches!(self.s.get(j), Some(b' ' | b'\t')) {
-                        j += 1;
-                    }
-                    if matches!(self.s.get(j), Some(b'\n')) || self.s[j..].starts_with(b"\r\n") {
-                        self.pos = j;
-                        loop {
-                            self.skip_ws();
-                            if !self.newline()? {
-                                break;
-                            }
-                        }
-                    } else {
+                Some(b'\\') if quote == b'"' => {
+                    if !(multiline && self.line_ending_backslash()?) {
                         self.escape(&mut out)?;
                     }
                 }
-                Some(_) => self.plain_char(&mut out, true)?,
+                Some(_) => self.plain_char(&mut out, multiline)?,
             }
         }
     }
 
-    fn literal_string(&mut self) -> Result<String, Error> {
-        self.pos += 1;
-        let mut out = String::new();
-        loop {
-            match self.peek() {
-                None => return Err(self.expected("`'`", "to close the string")),
-                Some(b'\'') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                Some(b'\n' | b'\r') => return Err(self.expected("`'`", "to close the string")),
-                Some(_) => self.plain_char(&mut out, false)?,
-            }
+    /// In a multi-line basic string, a backslash at the end of a line trims the newline and the
+    /// whitespace after it: skips them and says so, or says no and moves nothing.
+    fn line_ending_backslash(&mut self) -> Result<bool, Error> {
+        let mut j = self.pos + 1;
+        while matches!(self.s.get(j), Some(b' ' | b'\t')) {
+            j += 1;
         }
-    }
-
-    fn multiline_literal_string(&mut self) -> Result<String, Error> {
-        let open = self.pos;
-        self.pos += 3;
-        self.newline()?;
-        let mut out = String::new();
+        if !(matches!(self.s.get(j), Some(b'\n')) || self.s[j..].starts_with(b"\r\n")) {
+            return Ok(false);
+        }
+        self.pos = j;
         loop {
-            match self.peek() {
-                None => {
-                    return Err(self.err(open..open + 3, "this multi-line string is never closed"))
-                }
-                Some(b'\'') if self.s[self.pos..].starts_with(b"'''") => {
-                    let mut n = 3;
-                    while self.s.get(self.pos + n) == Some(&b'\'') && n < 5 {
-                        n += 1;
-                    }
-                    out.extend(std::iter::repeat_n('\'', n - 3));
-                    self.pos += n;
-                    return Ok(out);
-                }
-                Some(_) => self.plain_char(&mut out, true)?,
+            self.skip_ws();
+            if !self.newline()? {
+                return Ok(true);
             }
         }
     }
@@ -1090,14 +1040,7 @@ impl<'t> Parser<'t> {
             }
             self.pos += 1;
             let day = self.digits(2, "day")?;
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-            let days = match month {
-                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-                4 | 6 | 9 | 11 => 30,
-                2 if leap => 29,
-                2 => 28,
-                _ => 0,
-            };
+            let days = crate::registry::time::month_days(i64::from(year), month);
             if day == 0 || day > days {
                 return Err(self.err(
                     start..self.pos,

@@ -456,4 +456,13 @@ proptest! {
     fn random_edits_read_as_the_oracle_reads_them(text in edited()) {
         let _ = agree(&text);
     }
+
+    /// Text from TOML's alphabet in any order: nearly always invalid, never a panic, and refused
+    /// exactly when the oracle refuses it.
+    #[test]
+    fn random_text_reads_as_the_oracle_reads_it(
+        text in "[a-c0-9 =.,\\[\\]{}\"'#_:+\\-eTZ\n\r\t\\\\é]{0,40}"
+    ) {
+        let _ = agree(&text);
+    }
 }

@@ -433,6 +433,18 @@ fn govproof_verify(args: &[String]) -> (u8, String) {
     (exit, String::from_utf8(out).unwrap())
 }
 
+/// The page's exit status, checks and verdict line are those `govproof verify ARGS` gives.
+fn same_as_govproof_verify(shown: &Shown, args: &[String]) {
+    let (exit, cli_text) = govproof_verify(args);
+    assert_eq!(exit, shown.exit, "{cli_text}");
+    assert_eq!(
+        checks_and_verdict(&shown.text),
+        checks_and_verdict(&cli_text),
+        "page:\n{}\ncli:\n{cli_text}",
+        shown.text
+    );
+}
+
 /// The lines both reports share whatever printed them: each check's status and name, and the
 /// verdict line.
 fn checks_and_verdict(text: &str) -> Vec<String> {
@@ -507,21 +519,17 @@ fn the_page_verifies_a_bundle_and_rejects_a_tampered_one_as_govproof_verify_does
         "{:?}",
         valid.checks
     );
-    let (exit, cli_text) = govproof_verify(&[
-        "verify".into(),
-        valid_dir.join("bundle.json").display().to_string(),
-        "--trust".into(),
-        root.display().to_string(),
-        "--policy".into(),
-        valid_dir.join("policy.toml").display().to_string(),
-        "--dev-setup".into(),
-    ]);
-    assert_eq!(exit, valid.exit, "{cli_text}");
-    assert_eq!(
-        checks_and_verdict(&valid.text),
-        checks_and_verdict(&cli_text),
-        "page:\n{}\ncli:\n{cli_text}",
-        valid.text
+    same_as_govproof_verify(
+        &valid,
+        &[
+            "verify".into(),
+            valid_dir.join("bundle.json").display().to_string(),
+            "--trust".into(),
+            root.display().to_string(),
+            "--policy".into(),
+            valid_dir.join("policy.toml").display().to_string(),
+            "--dev-setup".into(),
+        ],
     );
 
     // A bundle with one proof byte flipped; the policy input is cleared, as a user would.
@@ -552,19 +560,15 @@ fn the_page_verifies_a_bundle_and_rejects_a_tampered_one_as_govproof_verify_does
         "{:?}",
         invalid.checks
     );
-    let (exit, cli_text) = govproof_verify(&[
-        "verify".into(),
-        tampered.display().to_string(),
-        "--trust".into(),
-        root.display().to_string(),
-        "--dev-setup".into(),
-    ]);
-    assert_eq!(exit, invalid.exit, "{cli_text}");
-    assert_eq!(
-        checks_and_verdict(&invalid.text),
-        checks_and_verdict(&cli_text),
-        "page:\n{}\ncli:\n{cli_text}",
-        invalid.text
+    same_as_govproof_verify(
+        &invalid,
+        &[
+            "verify".into(),
+            tampered.display().to_string(),
+            "--trust".into(),
+            root.display().to_string(),
+            "--dev-setup".into(),
+        ],
     );
 
     // The valid bundle with one byte of a registry signature changed: the module's ed25519
@@ -601,18 +605,14 @@ fn the_page_verifies_a_bundle_and_rejects_a_tampered_one_as_govproof_verify_does
         "{:?}",
         refused.checks
     );
-    let (exit, cli_text) = govproof_verify(&[
-        "verify".into(),
-        forged.display().to_string(),
-        "--trust".into(),
-        root.display().to_string(),
-        "--dev-setup".into(),
-    ]);
-    assert_eq!(exit, refused.exit, "{cli_text}");
-    assert_eq!(
-        checks_and_verdict(&refused.text),
-        checks_and_verdict(&cli_text),
-        "page:\n{}\ncli:\n{cli_text}",
-        refused.text
+    same_as_govproof_verify(
+        &refused,
+        &[
+            "verify".into(),
+            forged.display().to_string(),
+            "--trust".into(),
+            root.display().to_string(),
+            "--dev-setup".into(),
+        ],
     );
 }
