@@ -443,8 +443,8 @@ pub fn near_miss<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|&k| {
-            let d = strsim::damerau_levenshtein(&lower, &k.to_ascii_lowercase());
-            let jw = strsim::jaro_winkler(&lower, &k.to_ascii_lowercase());
+            let d = super::similar::damerau_levenshtein(&lower, &k.to_ascii_lowercase());
+            let jw = super::similar::jaro_winkler(&lower, &k.to_ascii_lowercase());
             (k, d, jw)
         })
         .filter(|&(k, d, jw)| d <= (k.len() / 3).max(1) || jw >= 0.9)

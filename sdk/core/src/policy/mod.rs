@@ -22,6 +22,7 @@ pub mod model;
 pub mod model_schema;
 pub mod names;
 mod read;
+pub mod similar;
 
 pub use crate::registry::Timestamp;
 
