@@ -1,5 +1,7 @@
 //! What every export of the module answers, as the page reads it.
 
+use govproof_core::json::write_string;
+
 /// One verification's answer: what the page shows and what `govproof verify` would exit with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -18,7 +20,7 @@ impl Answer {
     /// The check could not be done (exit 1): `message` is one Cedar-style line.
     pub fn error(message: String) -> Answer {
         let mut report = String::from("{\"result\":\"error\",\"error\":");
-        push_json_string(&mut report, &message);
+        write_string(&message, &mut report);
         report.push('}');
         Answer {
             verdict: "ERROR".to_string(),
@@ -33,21 +35,16 @@ impl Answer {
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + self.report_json.len() + 64);
         out.push_str("{\"verdict\":");
-        push_json_string(&mut out, &self.verdict);
+        write_string(&self.verdict, &mut out);
         out.push_str(",\"exit_code\":");
         out.push_str(&self.exit_code.to_string());
         out.push_str(",\"text\":");
-        push_json_string(&mut out, &self.text);
+        write_string(&self.text, &mut out);
         out.push_str(",\"report\":");
         out.push_str(&self.report_json);
         out.push('}');
         out
     }
-}
-
-/// Appends `text` as a JSON string literal, escaped as core's JSON writer escapes it.
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    govproof_core::json::write_string(text, out);
 }
 
 #[cfg(test)]

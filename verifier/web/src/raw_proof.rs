@@ -2,7 +2,9 @@
 //! Ignition's `[x]_2`, the only setup whose proofs are evidence. The target follows from the key's
 //! size (3,680 bytes `noir-recursive`, 1,888 `evm`).
 
-use crate::answer::{push_json_string, Answer};
+use govproof_core::json::write_string;
+
+use crate::answer::Answer;
 use govproof_verify::{verify, G2Point, Target, VerificationKey, VerifyError};
 
 const NOIR_RECURSIVE_KEY_BYTES: usize = 3680;
@@ -62,11 +64,11 @@ pub fn check_raw_proof(proof: &[u8], vk: &[u8], public_inputs: &[u8]) -> Answer 
     let text =
         format!("checks\n  {status}  proof  {detail}\n\n{verdict}: {meaning} (exit {exit_code})\n");
     let mut report = String::from("{\"result\":");
-    push_json_string(&mut report, if passed { "valid" } else { "invalid" });
+    write_string(if passed { "valid" } else { "invalid" }, &mut report);
     report.push_str(",\"checks\":[{\"name\":\"proof\",\"status\":");
-    push_json_string(&mut report, if passed { "pass" } else { "fail" });
+    write_string(if passed { "pass" } else { "fail" }, &mut report);
     report.push_str(",\"detail\":");
-    push_json_string(&mut report, &detail);
+    write_string(&detail, &mut report);
     report.push_str("}],\"failed\":[");
     if !passed {
         report.push_str("\"proof\"");

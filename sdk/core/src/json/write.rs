@@ -61,11 +61,16 @@ impl Value {
     /// a value that is not an object.
     pub fn insert(&mut self, key: &str, value: Value) {
         if let Value::Object(members) = self {
-            match members.iter_mut().find(|m| m.key == key) {
-                Some(m) => m.value = node(value),
-                None => members.push(member(key.to_string(), value)),
-            }
+            set(members, key.to_string(), value);
         }
+    }
+}
+
+/// Sets member `key` (a later value for a key replaces the earlier one, as in serde_json).
+fn set(members: &mut Vec<Member>, key: String, value: Value) {
+    match members.iter_mut().find(|m| m.key == key) {
+        Some(m) => m.value = node(value),
+        None => members.push(member(key, value)),
     }
 }
 
@@ -336,16 +341,6 @@ struct Map {
     key: Option<String>,
 }
 
-impl Map {
-    /// Sets `key` (a later value for the same key replaces the earlier one, as in serde_json).
-    fn insert(&mut self, key: String, value: Value) {
-        match self.members.iter_mut().find(|m| m.key == key) {
-            Some(m) => m.value = node(value),
-            None => self.members.push(member(key, value)),
-        }
-    }
-}
-
 impl ser::SerializeMap for Map {
     type Ok = Value;
     type Error = Error;
@@ -373,7 +368,7 @@ impl ser::SerializeMap for Map {
             .take()
             .ok_or_else(|| Error::detached("a map value without its key".to_string()))?;
         let value = to_value(value)?;
-        self.insert(key, value);
+        set(&mut self.members, key, value);
         Ok(())
     }
     fn end(self) -> Result<Value, Error> {
@@ -390,7 +385,7 @@ impl ser::SerializeStruct for Map {
         value: &T,
     ) -> Result<(), Error> {
         let value = to_value(value)?;
-        self.insert(key.to_string(), value);
+        set(&mut self.members, key.to_string(), value);
         Ok(())
     }
     fn end(self) -> Result<Value, Error> {

@@ -30,18 +30,10 @@ pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     crate::json::canonical(&crate::json::value(value))
 }
 
-/// The canonical JSON of one of the registry's own document types.
-///
-/// Registry documents serialize only strings, integers, booleans, arrays and string-keyed objects,
-/// so turning them into a JSON value cannot fail.
-pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    canonical_json(value)
-}
-
 /// `domain || canonical_json(value)`: the bytes a signature or digest covers.
 pub(crate) fn tagged<T: Serialize>(domain: &[u8], value: &T) -> Vec<u8> {
     let mut out = domain.to_vec();
-    out.extend_from_slice(&encode(value));
+    out.extend_from_slice(&canonical_json(value));
     out
 }
 

@@ -673,7 +673,7 @@ impl Entry {
 
     /// The canonical JSON encoding of the entry.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        canonical::encode(self)
+        canonical::canonical_json(self)
     }
 
     /// The entry's digest: the name of its file.
@@ -693,7 +693,7 @@ impl Entry {
             quantization_certificate: f.quantization_certificate.as_ref(),
             status: &f.status,
         };
-        let d = Digest::tagged(ENTRY_META_DOMAIN, &canonical::encode(&meta));
+        let d = Digest::tagged(ENTRY_META_DOMAIN, &canonical::canonical_json(&meta));
         digest_to_field(d.as_bytes())
     }
 
